@@ -1,0 +1,39 @@
+-- Makes: the text-parsing macros the loader uses (no table).
+--   csv_fields(line)          one CSV record (RFC 4180 quoting) -> list of field texts, or NULL
+--                             when its quotes do not balance
+--   parse_utc_timestamp(text) SPEC "Inputs": `YYYY-MM-DD HH:MM:SS[.f{1,9}]` with suffix ` UTC`,
+--                             `Z`, `+00:00` or none -> TIMESTAMPTZ (kept to the microsecond:
+--                             digits past the 6th are dropped), else NULL
+--   parse_local_time(text)    SPEC "Inputs": `HH:MM` or `HH:MM:SS[.ffffff]` -> TIME, else NULL
+--                             (24:00 parses; the hours loader allows it only as an end time)
+--   numbered_lines(path, newline)  every line of a file with its 1-based number (the header is
+--                             line 1; blank lines come back NULL); newline is E'\n' or E'\r\n'
+-- Runs on its own in the duckdb shell; the loader runs it first.
+
+CREATE OR REPLACE TEMP MACRO csv_fields(line) AS
+    CASE
+        WHEN NOT contains(line, '"') THEN string_split(line, ',')
+        WHEN regexp_full_match(line, '("(?:[^"]|"")*"|[^,"]*)(?:,("(?:[^"]|"")*"|[^,"]*))*')
+            THEN list_transform(
+                regexp_extract_all(line, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1),
+                lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
+    END;
+
+CREATE OR REPLACE TEMP MACRO parse_utc_timestamp(text) AS
+    (WITH parts AS (
+        SELECT regexp_extract(
+            trim(text),
+            '^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:(\.\d{1,6})\d{0,3})?(?: ?(?i:utc)|[zZ]|\+00:?00)?$',
+            ['day', 'time', 'fraction']) AS p)
+     SELECT try_cast(p.day || ' ' || p.time || p.fraction || '+00' AS TIMESTAMPTZ) FROM parts);
+
+CREATE OR REPLACE TEMP MACRO parse_local_time(text) AS
+    CASE WHEN regexp_full_match(trim(text), '\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?')
+         THEN try_cast(trim(text) AS TIME) END;
+
+-- One column that never splits: the delimiter is the unit separator, quoting is off. The
+-- streaming row_number() keeps the file's order.
+CREATE OR REPLACE TEMP MACRO numbered_lines(path, newline) AS TABLE
+    SELECT row_number() OVER () AS line, raw
+    FROM read_csv(path, columns = {'raw': 'VARCHAR'}, header = false, delim = E'\x1f', quote = '',
+                  escape = '', new_line = newline, auto_detect = false, strict_mode = false);

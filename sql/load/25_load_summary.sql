@@ -1,0 +1,33 @@
+-- Makes: load_summary — what the last load read, kept and rejected, one row per input file.
+-- Spec: "Inputs": the load says how many rows were rejected and why (reasons: rejected_rows).
+-- `duplicates` are usable rows identical to an earlier one: they count once.
+-- Needs: poll_rows, hours_rows, timezone_rows, polls, business_hours, store_timezones.
+
+CREATE OR REPLACE TABLE load_summary AS
+WITH
+counted AS (
+    SELECT 'polls' AS source, getvariable('status_file') AS file,
+           count(*) AS data_rows, count(*) FILTER (reason IS NULL) AS usable_rows,
+           (SELECT count(*) FROM polls) AS kept_rows
+    FROM poll_rows
+    UNION ALL
+    SELECT 'business_hours', getvariable('hours_file'),
+           count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM business_hours)
+    FROM hours_rows
+    UNION ALL
+    SELECT 'timezones', getvariable('timezones_file'),
+           count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM store_timezones)
+    FROM timezone_rows
+),
+final AS (
+    SELECT
+        source,
+        file,
+        data_rows,
+        kept_rows,
+        usable_rows - kept_rows AS duplicates,
+        data_rows - usable_rows AS rejected,
+        now() AS loaded_at
+    FROM counted
+)
+SELECT * FROM final;

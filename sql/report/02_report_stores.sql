@@ -1,0 +1,30 @@
+-- Makes: report_stores — the stores the report has a row for, with the zone and hours it uses.
+-- Spec: "Output": one row per store with at least one poll up to now. "Defaults": a store with
+-- no usable time-zone row is in America/Chicago; `has_hours` is false for a store with no usable
+-- business-hours row (it is open 24x7).
+-- Needs: report_window, polls, stores, store_timezones, business_hours.
+
+CREATE OR REPLACE TEMP TABLE report_stores AS
+WITH
+polled AS (
+    SELECT store_key, min(epoch_us(timestamp_utc)) AS first_poll_us
+    FROM polls, report_window
+    WHERE polls.timestamp_utc <= report_window.as_of
+    GROUP BY store_key
+),
+with_hours AS (
+    SELECT DISTINCT store_key FROM business_hours
+),
+final AS (
+    SELECT
+        polled.store_key,
+        stores.store_id,
+        coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
+        with_hours.store_key IS NOT NULL AS has_hours,
+        polled.first_poll_us
+    FROM polled
+    JOIN stores USING (store_key)
+    LEFT JOIN store_timezones USING (store_key)
+    LEFT JOIN with_hours USING (store_key)
+)
+SELECT * FROM final ORDER BY store_key;

@@ -1,0 +1,81 @@
+-- Makes: business_intervals — when each store is open, as merged [open_us, close_us) intervals
+-- in UTC epoch microseconds, over every local date that can touch its polls or the week.
+-- Spec: "Business intervals": for each local date D and each row for D's weekday, open from
+-- D + start to D + end local time; end < start runs past midnight to D + 1 day + end; end = start
+-- lasts until D + 1 day + start (24 hours on the wall clock). Local times become UTC through the
+-- store's zone with that date's rules: a repeated local time is the later instant, a skipped one
+-- is read with the offset before the jump (both are how DuckDB's ICU `timezone()` resolves them).
+-- An interval that ends up empty (e.g. 02:30-03:00 on a spring-forward night) is dropped.
+-- Overlapping or touching intervals are merged, so no time counts twice.
+-- "Defaults": a store with no hours is open 00:00 to 00:00 every day, which merges to 24x7.
+-- Needs: report_window, report_stores, business_hours.
+
+CREATE OR REPLACE TEMP TABLE business_intervals AS
+WITH
+weekly_rows AS (
+    SELECT business_hours.store_key, day_of_week, start_local, end_local
+    FROM business_hours
+    SEMI JOIN report_stores USING (store_key)
+    UNION ALL
+    SELECT store_key, unnest(range(7))::TINYINT, TIME '00:00', TIME '00:00'
+    FROM report_stores
+    WHERE NOT has_hours
+),
+-- UTC dates +-2 days cover every zone's offset and intervals that began the evening before.
+local_dates AS (
+    SELECT
+        store_key,
+        timezone,
+        unnest(generate_series(
+            make_timestamp(least(first_poll_us, week_start_us))::DATE - 2,
+            make_timestamp(now_us)::DATE + 1,
+            INTERVAL 1 DAY))::DATE AS local_date
+    FROM report_stores, report_window
+),
+local_intervals AS (
+    SELECT
+        local_dates.store_key,
+        local_dates.timezone,
+        local_date + start_local AS open_local,
+        CASE WHEN end_local > start_local THEN local_date + end_local
+             ELSE local_date + 1 + end_local
+        END AS close_local
+    FROM local_dates
+    JOIN weekly_rows
+      ON weekly_rows.store_key = local_dates.store_key
+     AND weekly_rows.day_of_week = isodow(local_dates.local_date) - 1
+),
+utc_intervals AS (
+    SELECT
+        store_key,
+        epoch_us(timezone(timezone, open_local)) AS open_us,
+        epoch_us(timezone(timezone, close_local)) AS close_us
+    FROM local_intervals
+),
+nonempty AS (
+    SELECT * FROM utc_intervals WHERE close_us > open_us
+),
+-- Gaps and islands: an interval starts a new island when it begins after every earlier one ended.
+reach AS (
+    SELECT
+        *,
+        max(close_us) OVER (
+            PARTITION BY store_key ORDER BY open_us, close_us
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS earlier_close_us
+    FROM nonempty
+),
+islands AS (
+    SELECT
+        *,
+        sum(CASE WHEN earlier_close_us IS NULL OR open_us > earlier_close_us THEN 1 ELSE 0 END)
+            OVER (PARTITION BY store_key ORDER BY open_us, close_us ROWS UNBOUNDED PRECEDING)
+            AS island
+    FROM reach
+),
+final AS (
+    SELECT store_key, min(open_us) AS open_us, max(close_us) AS close_us
+    FROM islands
+    GROUP BY store_key, island
+)
+SELECT * FROM final ORDER BY store_key, open_us;

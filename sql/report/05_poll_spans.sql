@@ -1,0 +1,19 @@
+-- Makes: poll_spans — the stretch of time each evidence poll stands for.
+-- Spec: "From polls to minutes", rule 2: poll i covers from the midpoint with the previous poll
+-- to the midpoint with the next one; the first covers all time before it (from_us NULL), the last
+-- all time after it (to_us NULL). Midpoints are floored to the microsecond.
+-- Needs: evidence_polls.
+
+CREATE OR REPLACE TEMP TABLE poll_spans AS
+WITH
+final AS (
+    SELECT
+        store_key,
+        at_us,
+        active,
+        (lag(at_us) OVER by_time + at_us) // 2 AS from_us,
+        (at_us + lead(at_us) OVER by_time) // 2 AS to_us
+    FROM evidence_polls
+    WINDOW by_time AS (PARTITION BY store_key ORDER BY at_us)
+)
+SELECT * FROM final ORDER BY store_key, at_us;

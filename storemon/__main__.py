@@ -1,0 +1,3 @@
+from storemon.cli import main
+
+raise SystemExit(main())

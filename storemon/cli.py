@@ -1,0 +1,141 @@
+"""The `storemon` command line: everything the project does, scriptable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from storemon import __version__
+from storemon.database import DEFAULT_DB, connect
+from storemon.errors import StoremonError
+from storemon.generate import generate
+from storemon.ingest import ingest
+from storemon.report import parse_as_of, run_report, write_csv
+
+BUNDLED = Path("data")
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def print_load(result) -> None:
+    for source, file, data_rows, kept, duplicates, rejected in result.summary:
+        say(
+            f"{source:<15} {kept:>10,} rows kept   {rejected:>6,} rejected"
+            f"   {duplicates:>6,} duplicates counted once   ({data_rows:,} rows in {file})"
+        )
+    for source, reason, rows in result.reasons:
+        say(f"  rejected {source}: {rows:,} × {reason}")
+    if result.reasons:
+        say("  (every rejected row, with file, line and raw text: SELECT * FROM rejected_rows)")
+    say(f"{result.stores:,} stores loaded in {result.seconds:.2f} s")
+
+
+def cmd_ingest(args: argparse.Namespace) -> None:
+    con = connect(args.db)
+    say(f"loading into {args.db}")
+    result = ingest(
+        con, args.status, args.hours, args.timezones, log=say if args.verbose else _quiet
+    )
+    print_load(result)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    con = connect(args.db)
+    run = run_report(con, as_of, log=say if args.verbose else _quiet)
+    write_csv(con, args.out)
+    say(f"wrote {run.stores:,} stores to {args.out} (as of {run.as_of}) in {run.seconds:.2f} s")
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    files = generate(
+        args.out,
+        stores=args.stores,
+        days=args.days,
+        poll_minutes=args.poll_minutes,
+        seed=args.seed,
+        bad_rows=args.bad_rows,
+    )
+    say(
+        f"wrote {files.stores:,} stores and {files.polls:,} polls to {args.out}/ "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Load the bundled sample data and write a report from it."""
+    args.status = BUNDLED / "store_status.csv"
+    args.hours = BUNDLED / "menu_hours.csv"
+    args.timezones = BUNDLED / "timezones.csv"
+    cmd_ingest(args)
+    cmd_report(args)
+    say(f"\nfirst rows of {args.out}:")
+    with open(args.out) as report:
+        for _, line in zip(range(6), report, strict=False):
+            say("  " + line.rstrip())
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="storemon",
+        description="Uptime and downtime of stores during their business hours, from polls.",
+    )
+    top.add_argument("--version", action="version", version=f"storemon {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def db_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--db", type=Path, default=DEFAULT_DB, help=f"database file (default: {DEFAULT_DB})"
+        )
+        sub.add_argument("-v", "--verbose", action="store_true", help="time every SQL step")
+
+    sub = command("ingest", cmd_ingest, "load the three CSV files (replaces what was loaded)")
+    db_option(sub)
+    sub.add_argument("--status", type=Path, required=True, help="store_status.csv (polls)")
+    sub.add_argument("--hours", type=Path, required=True, help="menu_hours.csv (business hours)")
+    sub.add_argument("--timezones", type=Path, required=True, help="timezones.csv")
+
+    sub = command("report", cmd_report, "compute the report and write it as CSV")
+    db_option(sub)
+    sub.add_argument("--out", type=Path, required=True, help="where to write the CSV")
+    sub.add_argument(
+        "--as-of", help='report as of this UTC instant, "YYYY-MM-DD HH:MM:SS" (default: last poll)'
+    )
+
+    sub = command("demo", cmd_demo, "load the bundled data in data/ and write a report from it")
+    db_option(sub)
+    sub.add_argument("--out", type=Path, default=Path("data/report.csv"), help="report CSV")
+    sub.add_argument("--as-of", help="as for `report`")
+
+    sub = command("generate", cmd_generate, "write synthetic real-shaped input files")
+    sub.add_argument("--out", type=Path, required=True, help="folder for the three CSV files")
+    sub.add_argument("--stores", type=int, default=300)
+    sub.add_argument("--days", type=int, default=7)
+    sub.add_argument("--poll-minutes", type=int, default=60, help="one poll per store this often")
+    sub.add_argument("--seed", type=int, default=42)
+    sub.add_argument("--bad-rows", action="store_true", help="append a few unreadable rows")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except StoremonError as error:
+        print(f"storemon: error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,74 @@
+"""The DuckDB database file and the versioned SQL files that run in it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from storemon.errors import StoremonError
+
+DEFAULT_DB = Path("data/storemon.duckdb")
+
+
+@cache
+def sql_dir() -> Path:
+    """`sql/` of a source checkout, or the copy a wheel installs inside the package."""
+    for candidate in (Path(__file__).parent / "sql", Path(__file__).parent.parent / "sql"):
+        if (candidate / "report").is_dir():
+            return candidate
+    raise StoremonError("the SQL files are missing: expected a sql/ folder beside storemon/")
+
+
+def sql_files(stage: str) -> list[Path]:
+    """The files of one pipeline stage (`load` or `report`), in the order they run."""
+    return sorted((sql_dir() / stage).glob("*.sql"))
+
+
+@cache
+def sql_version() -> str:
+    """A short hash of every SQL file: which logic produced a report."""
+    digest = hashlib.sha256()
+    for path in sorted(sql_dir().rglob("*.sql")):
+        digest.update(path.relative_to(sql_dir()).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def run_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> Iterator[Path]:
+    """Run each file in order, yielding it once done (so callers can time and report steps)."""
+    for path in files:
+        try:
+            con.execute(path.read_text())
+        except duckdb.Error as error:
+            raise StoremonError(f"{path.name} failed: {error}") from error
+        yield path
+
+
+def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database file (creating its folder), with instants shown in UTC."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoremonError(f"no database at {path}: load data first with `storemon ingest`")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise StoremonError(
+                f"{path} is in use by another storemon process (DuckDB allows one writer); "
+                "stop it, or run this against a copy of the file"
+            ) from error
+        raise StoremonError(f"cannot open {path}: {error}") from error
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+    ).fetchone()
+    return bool(found and found[0])

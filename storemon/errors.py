@@ -1,0 +1,2 @@
+class StoremonError(Exception):
+    """A problem the user can fix; the message says what and how."""

@@ -1,0 +1,121 @@
+"""Load the three CSV files into the database, all or nothing (SPEC.md "Inputs")."""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from storemon.database import run_sql_files, sql_files
+from storemon.errors import StoremonError
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: the SQL variable prefix, and each required column's accepted names."""
+
+    prefix: str
+    label: str
+    columns: dict[str, tuple[str, ...]]
+
+
+POLLS = Source(
+    "status",
+    "polls (store_status.csv)",
+    {"store_id": ("store_id",), "status": ("status",), "timestamp_utc": ("timestamp_utc",)},
+)
+HOURS = Source(
+    "hours",
+    "business hours (menu_hours.csv)",
+    {
+        "store_id": ("store_id",),
+        "day": ("dayOfWeek", "day"),
+        "start_time_local": ("start_time_local",),
+        "end_time_local": ("end_time_local",),
+    },
+)
+TIMEZONES = Source(
+    "timezones",
+    "time zones (timezones.csv)",
+    {"store_id": ("store_id",), "timezone_str": ("timezone_str",)},
+)
+
+
+def read_header(path: Path, source: Source) -> tuple[dict[str, int], str]:
+    """Map each required column to its 1-based position, plus `fields`, the header's width;
+    and say how the file ends its lines (CRLF or LF).
+
+    Column names match without regard to case or surrounding blanks; extra columns are ignored.
+    """
+    if not path.is_file():
+        raise StoremonError(f"{source.label}: no such file: {path}")
+    with path.open("rb") as handle:
+        # DuckDB takes the newline spelled with backslashes
+        newline = r"\r\n" if handle.readline().endswith(b"\r\n") else r"\n"
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        header = next(csv.reader(handle), None)
+    if not header or not any(name.strip() for name in header):
+        raise StoremonError(f"{source.label}: {path} is empty; expected a header row first")
+    positions = {name.strip().lower(): i for i, name in reversed(list(enumerate(header, 1)))}
+    found: dict[str, int] = {}
+    for column, names in source.columns.items():
+        position = next((positions[n.lower()] for n in names if n.lower() in positions), None)
+        if position is None:
+            spelled = " or ".join(repr(n) for n in names)
+            raise StoremonError(
+                f"{source.label}: {path} has no column {spelled} "
+                f"(line 1 has: {', '.join(repr(h) for h in header)})"
+            )
+        found[column] = position
+    found["fields"] = len(header)
+    return found, newline
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    summary: list[tuple]  # (source, file, data_rows, kept_rows, duplicates, rejected)
+    reasons: list[tuple]  # (source, reason, rows)
+    stores: int
+    seconds: float
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    status: Path,
+    hours: Path,
+    timezones: Path,
+    log: Callable[[str], None] = lambda _: None,
+) -> LoadResult:
+    """Replace the loaded data with these three files, in one transaction.
+
+    On any error nothing changes: the previous data stays as it was.
+    """
+    started = time.perf_counter()
+    files = [(POLLS, Path(status)), (HOURS, Path(hours)), (TIMEZONES, Path(timezones))]
+    headers = [read_header(path, source) for source, path in files]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for (source, path), (columns, newline) in zip(files, headers, strict=True):
+            con.execute(f"SET VARIABLE {source.prefix}_file = ?", [str(path)])
+            con.execute(f"SET VARIABLE {source.prefix}_newline = ?", [newline])
+            con.execute(f"SET VARIABLE {source.prefix}_columns = ?", [columns])
+        step_started = time.perf_counter()
+        for done in run_sql_files(con, sql_files("load")):
+            log(f"  {done.stem:<22} {time.perf_counter() - step_started:6.2f} s")
+            step_started = time.perf_counter()
+        summary = con.execute(
+            "SELECT source, file, data_rows, kept_rows, duplicates, rejected FROM load_summary"
+        ).fetchall()
+        reasons = con.execute(
+            "SELECT source, reason, count(*) FROM rejected_rows GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        stores = con.execute("SELECT count(*) FROM stores").fetchone()[0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return LoadResult(summary, reasons, stores, time.perf_counter() - started)
