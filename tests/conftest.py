@@ -1,0 +1,65 @@
+"""Fixtures: a fresh database per test, and a one-call way to load rows and get the report."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from storemon.database import connect
+from storemon.ingest import LoadResult, ingest
+from storemon.report import COLUMNS, run_report
+
+STATUS_HEADER = ("store_id", "status", "timestamp_utc")
+HOURS_HEADER = ("store_id", "dayOfWeek", "start_time_local", "end_time_local")
+ZONES_HEADER = ("store_id", "timezone_str")
+
+
+def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> Path:
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(header)
+        out.writerows(rows)
+    return path
+
+
+class Workspace:
+    """A temporary folder with its own database, and helpers to fill it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db = root / "storemon.duckdb"
+        self.con = connect(self.db)
+
+    def files(self, status=(), hours=(), zones=(), headers=None) -> tuple[Path, Path, Path]:
+        status_header, hours_header, zones_header = headers or (
+            STATUS_HEADER,
+            HOURS_HEADER,
+            ZONES_HEADER,
+        )
+        return (
+            write_csv(self.root / "store_status.csv", status_header, status),
+            write_csv(self.root / "menu_hours.csv", hours_header, hours),
+            write_csv(self.root / "timezones.csv", zones_header, zones),
+        )
+
+    def load(self, status=(), hours=(), zones=()) -> LoadResult:
+        return ingest(self.con, *self.files(status, hours, zones))
+
+    def report(self, as_of: datetime | None = None) -> dict[str, dict[str, float]]:
+        run_report(self.con, as_of)
+        rows = self.con.execute("SELECT * FROM store_report").fetchall()
+        return {row[0]: dict(zip(COLUMNS[1:], map(float, row[1:]), strict=True)) for row in rows}
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Callable[..., Workspace]:
+    ws = Workspace(tmp_path)
+    yield ws
+    ws.con.close()
