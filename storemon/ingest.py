@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,9 +105,12 @@ def ingest(
             con.execute(f"SET VARIABLE {source.prefix}_newline = ?", [newline])
             con.execute(f"SET VARIABLE {source.prefix}_columns = ?", [columns])
         step_started = time.perf_counter()
-        for done in run_sql_files(con, sql_files("load")):
-            log(f"  {done.stem:<22} {time.perf_counter() - step_started:6.2f} s")
-            step_started = time.perf_counter()
+        try:
+            for done in run_sql_files(con, sql_files("load")):
+                log(f"  {done.stem:<22} {time.perf_counter() - step_started:6.2f} s")
+                step_started = time.perf_counter()
+        except StoremonError as error:
+            raise _explain(error, files) from error.__cause__
         summary = con.execute(
             "SELECT source, file, data_rows, kept_rows, duplicates, rejected FROM load_summary"
         ).fetchall()
@@ -119,3 +123,18 @@ def ingest(
         con.execute("ROLLBACK")
         raise
     return LoadResult(summary, reasons, stores, time.perf_counter() - started)
+
+
+
+def _explain(error: StoremonError, files: list[tuple[Source, Path]]) -> StoremonError:
+    """Say which file and line a CSV-level failure is about, in words a user can act on."""
+    text = str(error.__cause__ or error)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    for source, path in files:
+        if line and f"file = {path}" in text:
+            problem = "is not UTF-8 text" if "unicode" in text.lower() else "cannot be read"
+            return StoremonError(
+                f"{source.label}: line {line.group(1)} of {path} {problem}; "
+                "fix or remove it and load again (nothing was changed)"
+            )
+    return error
