@@ -28,7 +28,7 @@ def print_load(result) -> None:
             f"   {duplicates:>6,} duplicates counted once   ({data_rows:,} rows in {file})"
         )
     for source, reason, rows in result.reasons:
-        say(f"  rejected {source}: {rows:,} × {reason}")
+        say(f"  rejected {source}: {rows:,} x {reason}")
     if result.reasons:
         say("  (every rejected row, with file, line and raw text: SELECT * FROM rejected_rows)")
     say(f"{result.stores:,} stores loaded in {result.seconds:.2f} s")
@@ -45,7 +45,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    con = connect(args.db)
+    con = connect(args.db, read_only=True)
     run = run_report(con, as_of, log=say if args.verbose else _quiet)
     write_csv(con, args.out)
     say(f"wrote {run.stores:,} stores to {args.out} (as of {run.as_of}) in {run.seconds:.2f} s")

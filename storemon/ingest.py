@@ -125,7 +125,6 @@ def ingest(
     return LoadResult(summary, reasons, stores, time.perf_counter() - started)
 
 
-
 def _explain(error: StoremonError, files: list[tuple[Source, Path]]) -> StoremonError:
     """Say which file and line a CSV-level failure is about, in words a user can act on."""
     text = str(error.__cause__ or error)

@@ -39,10 +39,14 @@ def local_to_micros(local: datetime, zone: ZoneInfo) -> int:
     """SPEC: a repeated local time is the later instant; a skipped one is read with the offset in
     force before the jump. For zoneinfo, fold=0 of a skipped time uses the earlier offset and
     fold=1 of a repeated time is the later instant, so both rules are the later of the two."""
-    return max(micros(local.replace(tzinfo=zone, fold=0)), micros(local.replace(tzinfo=zone, fold=1)))
+    return max(
+        micros(local.replace(tzinfo=zone, fold=0)), micros(local.replace(tzinfo=zone, fold=1))
+    )
 
 
-def business_intervals(rows: list[Hours], zone: ZoneInfo, first: date, last: date) -> list[list[int]]:
+def business_intervals(
+    rows: list[Hours], zone: ZoneInfo, first: date, last: date
+) -> list[list[int]]:
     """Merged [open, close) intervals for every local date from `first` to `last`."""
     if not rows:
         rows = [Hours("", day, timedelta(0), timedelta(0)) for day in range(7)]
@@ -54,7 +58,11 @@ def business_intervals(rows: list[Hours], zone: ZoneInfo, first: date, last: dat
             if row.day != day.weekday():
                 continue
             opens = midnight + row.start
-            closes = midnight + row.end if row.end > row.start else midnight + timedelta(days=1) + row.end
+            closes = (
+                midnight + row.end
+                if row.end > row.start
+                else midnight + timedelta(days=1) + row.end
+            )
             o, c = local_to_micros(opens, zone), local_to_micros(closes, zone)
             if c > o:
                 intervals.append([o, c])
@@ -96,9 +104,7 @@ def store_report(
         for i, (t, active) in enumerate(evidence):
             lo = (evidence[i - 1][0] + t) // 2 if i > 0 else start
             hi = (t + evidence[i + 1][0]) // 2 if i + 1 < len(evidence) else now
-            covered = sum(
-                overlap(max(lo, start), min(hi, now), o, c) for o, c in intervals
-            )
+            covered = sum(overlap(max(lo, start), min(hi, now), o, c) for o, c in intervals)
             if active:
                 up += covered
             else:

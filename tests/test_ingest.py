@@ -10,7 +10,9 @@ from tests.conftest import write_csv
 
 
 def rejected(workspace) -> list[tuple]:
-    return workspace.query("SELECT source, line, raw, reason FROM rejected_rows ORDER BY source, line")
+    return workspace.query(
+        "SELECT source, line, raw, reason FROM rejected_rows ORDER BY source, line"
+    )
 
 
 def polls(workspace) -> list[tuple]:
@@ -80,8 +82,13 @@ def test_header_names_ignore_case_and_blanks_and_a_byte_order_mark(workspace):
 
 
 def test_store_ids_survive_byte_for_byte(workspace):
-    ids = ["1481966498820158979", "9223372036854775808", "0000000000000000001",
-           "8c5f2a3e-4a0b-4b7e-9d35-0ad6b3e1f2aa", "store with spaces inside"]
+    ids = [
+        "1481966498820158979",
+        "9223372036854775808",
+        "0000000000000000001",
+        "8c5f2a3e-4a0b-4b7e-9d35-0ad6b3e1f2aa",
+        "store with spaces inside",
+    ]
     workspace.load(
         status=[(i, "active", "2023-01-22 12:00:00") for i in ids],
         zones=[(i, "UTC") for i in ids],
@@ -93,15 +100,22 @@ def test_store_ids_survive_byte_for_byte(workspace):
 def test_time_spellings(workspace):
     workspace.load(
         status=[("s1", "active", "2023-01-22 12:00:00")],
-        hours=[("s1", 0, "9:00", "17:30:15"), ("s1", 1, "09:00:00.5", "24:00"), ("s1", 2, " 08:00 ", "24:00:00")],
+        hours=[
+            ("s1", 0, "9:00", "17:30:15"),
+            ("s1", 1, "09:00:00.5", "24:00"),
+            ("s1", 2, " 08:00 ", "24:00:00"),
+        ],
     )
     assert workspace.query(
-        "SELECT day_of_week, start_local::VARCHAR, end_local::VARCHAR FROM business_hours ORDER BY 1"
+        "SELECT day_of_week, start_local::VARCHAR, end_local::VARCHAR FROM business_hours "
+        "ORDER BY 1"
     ) == [(0, "09:00:00", "17:30:15"), (1, "09:00:00.5", "24:00:00"), (2, "08:00:00", "24:00:00")]
 
 
 def test_time_zone_names_match_without_case(workspace):
-    workspace.load(status=[("s1", "active", "2023-01-22 12:00:00")], zones=[("s1", "america/new_york")])
+    workspace.load(
+        status=[("s1", "active", "2023-01-22 12:00:00")], zones=[("s1", "america/new_york")]
+    )
     assert workspace.query("SELECT timezone FROM store_timezones") == [("America/New_York",)]
 
 
@@ -114,7 +128,7 @@ def test_quoted_fields_crlf_and_blank_lines(workspace):
     _, hours, zones = workspace.files()
     result = ingest(workspace.con, root / "s.csv", hours, zones)
     assert polls(workspace) == [
-        ("s\"3", "2023-01-22 14:00:00.000000", True),
+        ('s"3', "2023-01-22 14:00:00.000000", True),
         ("s,2", "2023-01-22 13:00:00.000000", False),
         ("s1", "2023-01-22 12:00:00.000000", True),
     ]
@@ -124,14 +138,14 @@ def test_quoted_fields_crlf_and_blank_lines(workspace):
 def test_every_rejection_reason_is_kept_with_file_line_and_raw_text(workspace):
     result = workspace.load(
         status=[
-            ("s1", "active", "2023-01-22 12:00:00"),        # line 2: fine
-            ("s1", "active", "2023-02-30 12:00:00"),        # 3: no such date
+            ("s1", "active", "2023-01-22 12:00:00"),  # line 2: fine
+            ("s1", "active", "2023-02-30 12:00:00"),  # 3: no such date
             ("s1", "active", "2023-01-22 12:00:00+05:00"),  # 4: not UTC
-            ("s1", "active", "22/01/2023 12:00"),           # 5: not the format
-            ("s1", "online", "2023-01-22 12:00:00"),        # 6: unknown status
-            ("", "active", "2023-01-22 12:00:00"),          # 7: missing store_id
-            ("s1", "active"),                               # 8: too few fields
-            ("s1", "active", "2023-01-22 12:00:00", "x"),   # 9: too many fields
+            ("s1", "active", "22/01/2023 12:00"),  # 5: not the format
+            ("s1", "online", "2023-01-22 12:00:00"),  # 6: unknown status
+            ("", "active", "2023-01-22 12:00:00"),  # 7: missing store_id
+            ("s1", "active"),  # 8: too few fields
+            ("s1", "active", "2023-01-22 12:00:00", "x"),  # 9: too many fields
         ],
         hours=[
             ("s1", 0, "09:00", "17:00"),  # 2: fine
@@ -183,9 +197,7 @@ def test_a_quote_that_never_closes_is_rejected(workspace):
     (root / "s.csv").write_text('store_id,status,timestamp_utc\n"s1,active,2023-01-22 12:00:00\n')
     _, hours, zones = workspace.files()
     ingest(workspace.con, root / "s.csv", hours, zones)
-    assert rejected(workspace) == [
-        ("polls", 2, '"s1,active,2023-01-22 12:00:00', "malformed CSV")
-    ]
+    assert rejected(workspace) == [("polls", 2, '"s1,active,2023-01-22 12:00:00', "malformed CSV")]
 
 
 def test_line_numbers_hold_across_a_large_file(workspace):
@@ -219,7 +231,9 @@ def test_loading_the_same_files_twice_gives_the_same_tables(workspace):
     tables = ["stores", "polls", "business_hours", "store_timezones", "rejected_rows"]
 
     def snapshot():
-        return {t: workspace.query(f"SELECT COLUMNS(*)::VARCHAR FROM {t} ORDER BY ALL") for t in tables}
+        return {
+            t: workspace.query(f"SELECT COLUMNS(*)::VARCHAR FROM {t} ORDER BY ALL") for t in tables
+        }
 
     ingest(workspace.con, *files)
     first = snapshot()
@@ -247,7 +261,9 @@ def test_a_bad_file_fails_clearly_and_changes_nothing(workspace, breakage, messa
     elif breakage == "no_column":
         write_csv(status, ("store_id", "status", "time"), [("s2", "active", "2023-01-23 12:00:00")])
     else:
-        status.write_bytes(b"store_id,status,timestamp_utc\ns2,active,2023-01-23 12:00:00\ns2,\xff\n")
+        status.write_bytes(
+            b"store_id,status,timestamp_utc\ns2,active,2023-01-23 12:00:00\ns2,\xff\n"
+        )
     with pytest.raises(StoremonError, match=message) as caught:
         ingest(workspace.con, status, hours, zones)
     assert str(status) in str(caught.value)

@@ -40,7 +40,18 @@ ANCHORS = [
     datetime(2023, 9, 30, 16, tzinfo=UTC),
     datetime(2023, 6, 14, 12, tzinfo=UTC),
 ]
-TIMES = ["00:00", "00:30", "01:00", "01:30", "01:45", "02:00", "02:30", "03:00", "09:00", "23:59:59"]
+TIMES = [
+    "00:00",
+    "00:30",
+    "01:00",
+    "01:30",
+    "01:45",
+    "02:00",
+    "02:30",
+    "03:00",
+    "09:00",
+    "23:59:59",
+]
 QUARTER = timedelta(minutes=15)
 
 
@@ -49,9 +60,7 @@ def clock(minutes: int) -> str:
 
 
 time_text = st.one_of(st.sampled_from(TIMES), st.integers(0, 24 * 60 - 1).map(clock))
-hours_row = st.tuples(
-    st.integers(0, 6), time_text, st.one_of(time_text, st.just("24:00"))
-)
+hours_row = st.tuples(st.integers(0, 6), time_text, st.one_of(time_text, st.just("24:00")))
 # Offsets from the report's anchor: a coarse grid (so polls share instants and sit on
 # interval edges) and a fine one.
 poll_offset = st.one_of(
@@ -99,7 +108,9 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
     polls, hours, zones = [], [], {}
     for number, spec in enumerate(data["stores"]):
         store_id = f"{number + 1:019d}"
-        polls += [reference.Poll(store_id, base + offset, active) for offset, active in spec["polls"]]
+        polls += [
+            reference.Poll(store_id, base + offset, active) for offset, active in spec["polls"]
+        ]
         hours += [
             reference.Hours(store_id, day, parse_time(start), parse_time(end))
             for day, start, end in spec["hours"]
@@ -110,7 +121,11 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
 
     shared_workspace.load(
         status=[
-            (p.store_id, "active" if p.active else "inactive", p.at.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+            (
+                p.store_id,
+                "active" if p.active else "inactive",
+                p.at.strftime("%Y-%m-%d %H:%M:%S.%f UTC"),
+            )
             for p in polls
         ],
         hours=[

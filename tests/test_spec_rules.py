@@ -44,8 +44,10 @@ def test_worked_example_from_the_task(workspace):
     # Monday 2023-01-09, open 09:00-12:00 New York time; polls 10:14 up and 11:15 down.
     # Midpoint 10:44:30: up 09:00-10:44:30 = 1.7417 h, down 10:44:30-12:00 = 1.2583 h.
     workspace.load(
-        status=[("s1", "active", local(NY, "2023-01-09 10:14")),
-                ("s1", "inactive", local(NY, "2023-01-09 11:15"))],
+        status=[
+            ("s1", "active", local(NY, "2023-01-09 10:14")),
+            ("s1", "inactive", local(NY, "2023-01-09 11:15")),
+        ],
         hours=[("s1", 0, "09:00", "12:00")],
         zones=[("s1", NY)],
     )
@@ -59,9 +61,11 @@ def test_last_hour_is_in_minutes_and_cut_at_now(workspace):
     # Same store, now = 11:30 New York: last hour 10:30-11:30 is up until 10:44:30 (14.5 min),
     # down after (45.5 min). Polls after now (11:45) are ignored.
     workspace.load(
-        status=[("s1", "active", local(NY, "2023-01-09 10:14")),
-                ("s1", "inactive", local(NY, "2023-01-09 11:15")),
-                ("s1", "active", local(NY, "2023-01-09 11:45"))],
+        status=[
+            ("s1", "active", local(NY, "2023-01-09 10:14")),
+            ("s1", "inactive", local(NY, "2023-01-09 11:15")),
+            ("s1", "active", local(NY, "2023-01-09 11:45")),
+        ],
         hours=[("s1", 0, "09:00", "12:00")],
         zones=[("s1", NY)],
     )
@@ -90,8 +94,10 @@ def test_closing_at_0130_on_the_fall_back_night_means_the_later_0130(workspace):
     # A poll at 01:45 EDT (05:45 UTC, the first pass of 01:45) is before closing: evidence.
     # Up 00:30 UTC, down 05:45 UTC; midpoint 03:07:30: up 3.125 h, down 3.375 h.
     workspace.load(
-        status=[("s1", "active", "2023-11-05 00:30:00 UTC"),
-                ("s1", "inactive", "2023-11-05 05:45:00 UTC")],
+        status=[
+            ("s1", "active", "2023-11-05 00:30:00 UTC"),
+            ("s1", "inactive", "2023-11-05 05:45:00 UTC"),
+        ],
         hours=[("s1", 5, "20:00", "01:30")],
         zones=[("s1", NY)],
     )
@@ -105,12 +111,16 @@ def test_a_0230_boundary_on_the_spring_forward_night(workspace):
     # Opening at 02:30 on Sunday until 10:00 EDT (14:00 UTC) = 6.5 h.
     # Open 02:15-03:00: 07:15 UTC to 03:00 EDT = 07:00 UTC is empty: no business time at all.
     workspace.load(
-        status=[("closes", "active", "2023-03-12 02:00:00 UTC"),
-                ("opens", "inactive", "2023-03-12 08:00:00 UTC"),
-                ("empty", "active", "2023-03-12 07:10:00 UTC")],
-        hours=[("closes", 5, "20:00", "02:30"),
-               ("opens", 6, "02:30", "10:00"),
-               ("empty", 6, "02:15", "03:00")],
+        status=[
+            ("closes", "active", "2023-03-12 02:00:00 UTC"),
+            ("opens", "inactive", "2023-03-12 08:00:00 UTC"),
+            ("empty", "active", "2023-03-12 07:10:00 UTC"),
+        ],
+        hours=[
+            ("closes", 5, "20:00", "02:30"),
+            ("opens", 6, "02:30", "10:00"),
+            ("empty", 6, "02:15", "03:00"),
+        ],
         zones=[("closes", NY), ("opens", NY), ("empty", NY)],
     )
     rows = workspace.report(as_of=utc("2023-03-12 20:00"))
@@ -125,10 +135,16 @@ def test_a_day_with_three_intervals(workspace):
     # Up: 07-10 (3 h) + 17-22 (5 h) = 8; down: 11-14:30 = 3.5.
     chicago = "America/Chicago"
     workspace.load(
-        status=[("s1", "active", local(chicago, "2023-01-09 08:00")),
-                ("s1", "inactive", local(chicago, "2023-01-09 12:00")),
-                ("s1", "active", local(chicago, "2023-01-09 19:00"))],
-        hours=[("s1", 0, "07:00", "10:00"), ("s1", 0, "11:00", "14:30"), ("s1", 0, "17:00", "22:00")],
+        status=[
+            ("s1", "active", local(chicago, "2023-01-09 08:00")),
+            ("s1", "inactive", local(chicago, "2023-01-09 12:00")),
+            ("s1", "active", local(chicago, "2023-01-09 19:00")),
+        ],
+        hours=[
+            ("s1", 0, "07:00", "10:00"),
+            ("s1", 0, "11:00", "14:30"),
+            ("s1", 0, "17:00", "22:00"),
+        ],
     )
     row = workspace.report(as_of=utc("2023-01-10 12:00"))["s1"]
     assert week(row) == (8.0, 3.5)
@@ -138,7 +154,11 @@ def test_overlapping_rows_are_merged(workspace):
     # 10-16 and 15-23:30 on Monday: 10:00-23:30 = 13.5 h, not 14.5; 10-16 twice counts once.
     workspace.load(
         status=[("s1", "active", local(NY, "2023-01-09 12:00"))],
-        hours=[("s1", 0, "10:00", "16:00"), ("s1", 0, "15:00", "23:30"), ("s1", 0, "10:00", "16:00 ")],
+        hours=[
+            ("s1", 0, "10:00", "16:00"),
+            ("s1", 0, "15:00", "23:30"),
+            ("s1", 0, "10:00", "16:00 "),
+        ],
         zones=[("s1", NY)],
     )
     assert week(workspace.report(as_of=utc("2023-01-10 12:00"))["s1"]) == (13.5, 0.0)
@@ -157,8 +177,10 @@ def test_touching_rows_and_an_overnight_row_into_the_next_day_merge(workspace):
 def test_polls_outside_business_hours_say_nothing(workspace):
     # All polls fall outside 09-12 Monday: the store has no evidence: all zeros, but a row.
     workspace.load(
-        status=[("s1", "inactive", local(NY, "2023-01-09 08:59:59")),
-                ("s1", "inactive", local(NY, "2023-01-09 12:00"))],  # close is exclusive
+        status=[
+            ("s1", "inactive", local(NY, "2023-01-09 08:59:59")),
+            ("s1", "inactive", local(NY, "2023-01-09 12:00")),
+        ],  # close is exclusive
         hours=[("s1", 0, "09:00", "12:00")],
         zones=[("s1", NY)],
     )
@@ -178,8 +200,10 @@ def test_only_in_hours_polls_are_evidence_even_when_nearer(workspace):
     # Open 09-12 Monday; polls 11:00 up (in hours) and 12:30 down (closed: ignored).
     # Without the closed poll the in-hours poll covers the whole 3 h.
     workspace.load(
-        status=[("s1", "active", local(NY, "2023-01-09 11:00")),
-                ("s1", "inactive", local(NY, "2023-01-09 12:30"))],
+        status=[
+            ("s1", "active", local(NY, "2023-01-09 11:00")),
+            ("s1", "inactive", local(NY, "2023-01-09 12:30")),
+        ],
         hours=[("s1", 0, "09:00", "12:00")],
         zones=[("s1", NY)],
     )
@@ -189,8 +213,11 @@ def test_only_in_hours_polls_are_evidence_even_when_nearer(workspace):
 def test_store_without_hours_is_open_24x7(workspace):
     # A week of hourly polls, one inactive: up + down = 168 h, 24 h, 60 min.
     polls = [
-        ("s1", "inactive" if hour == 100 else "active",
-         f"2023-01-{2 + hour // 24:02}T{hour % 24:02}:30:00Z")
+        (
+            "s1",
+            "inactive" if hour == 100 else "active",
+            f"2023-01-{2 + hour // 24:02}T{hour % 24:02}:30:00Z",
+        )
         for hour in range(24 * 8)
     ]
     workspace.load(status=polls, zones=[("s1", NY)])
@@ -206,8 +233,10 @@ def test_missing_zone_means_chicago(workspace):
     # Open 09:00-10:00 Monday local. Without a zone row that is Chicago (15:00-16:00 UTC):
     # the 15:30 UTC poll is evidence. In New York (14:00-15:00 UTC) it would not be.
     workspace.load(
-        status=[("default", "active", "2023-01-09 15:30:00 UTC"),
-                ("newyork", "active", "2023-01-09 15:30:00 UTC")],
+        status=[
+            ("default", "active", "2023-01-09 15:30:00 UTC"),
+            ("newyork", "active", "2023-01-09 15:30:00 UTC"),
+        ],
         hours=[("default", 0, "09:00", "10:00"), ("newyork", 0, "09:00", "10:00")],
         zones=[("newyork", NY)],
     )
@@ -219,8 +248,10 @@ def test_missing_zone_means_chicago(workspace):
 def test_a_weekday_without_rows_is_closed(workspace):
     # Hours only on Monday: Tuesday's polls are not evidence, Tuesday adds no business time.
     workspace.load(
-        status=[("s1", "active", local(NY, "2023-01-09 10:00")),
-                ("s1", "inactive", local(NY, "2023-01-10 10:00"))],
+        status=[
+            ("s1", "active", local(NY, "2023-01-09 10:00")),
+            ("s1", "inactive", local(NY, "2023-01-10 10:00")),
+        ],
         hours=[("s1", 0, "09:00", "12:00")],
         zones=[("s1", NY)],
     )
@@ -263,9 +294,11 @@ def test_each_poll_covers_to_the_midpoints_first_and_last_cover_the_rest(workspa
     # up 12:00-03:00 (15 h: the first poll covers all before it), down 03:00-07:00 (4 h),
     # up 07:00-12:00 (5 h: the last poll covers all after it).
     workspace.load(
-        status=[("s1", "active", "2023-01-02 00:00:00"),
-                ("s1", "inactive", "2023-01-02 06:00:00"),
-                ("s1", "active", "2023-01-02 08:00:00")],
+        status=[
+            ("s1", "active", "2023-01-02 00:00:00"),
+            ("s1", "inactive", "2023-01-02 06:00:00"),
+            ("s1", "active", "2023-01-02 08:00:00"),
+        ],
         zones=[("s1", "UTC")],
     )
     row = workspace.report(as_of=utc("2023-01-02 12:00"))["s1"]
@@ -275,10 +308,12 @@ def test_each_poll_covers_to_the_midpoints_first_and_last_cover_the_rest(workspa
 
 def test_polls_at_one_instant_count_once_and_inactive_wins(workspace):
     result = workspace.load(
-        status=[("s1", "active", "2023-01-02 06:00:00 UTC"),
-                ("s1", "active", "2023-01-02 06:00:00 UTC"),  # identical: counts once
-                ("s2", "active", "2023-01-02 06:00:00 UTC"),
-                ("s2", "INACTIVE ", "2023-01-02T06:00:00Z")],  # same instant, disagrees
+        status=[
+            ("s1", "active", "2023-01-02 06:00:00 UTC"),
+            ("s1", "active", "2023-01-02 06:00:00 UTC"),  # identical: counts once
+            ("s2", "active", "2023-01-02 06:00:00 UTC"),
+            ("s2", "INACTIVE ", "2023-01-02T06:00:00Z"),
+        ],  # same instant, disagrees
         zones=[("s1", "UTC"), ("s2", "UTC")],
     )
     polls = next(row for row in result.summary if row[0] == "polls")
@@ -303,7 +338,10 @@ def test_now_is_the_latest_poll_unless_as_of_is_given(workspace):
 
 def test_stores_without_a_poll_up_to_now_have_no_row(workspace):
     workspace.load(
-        status=[("early", "active", "2023-01-02 10:00:00"), ("late", "active", "2023-01-05 10:00:00")],
+        status=[
+            ("early", "active", "2023-01-02 10:00:00"),
+            ("late", "active", "2023-01-05 10:00:00"),
+        ],
         hours=[("hours_only", 0, "09:00", "17:00")],
         zones=[("zone_only", NY)],
     )
@@ -320,7 +358,12 @@ def test_windows_are_rolling_absolute_time(workspace):
 
 
 def test_output_is_sorted_by_store_id_as_text_and_ids_survive(workspace):
-    ids = ["9223372036854775807123", "1000000000000000001", "007", "0b49452d-46d4-43f3-9450-281c6c6f7633"]
+    ids = [
+        "9223372036854775807123",
+        "1000000000000000001",
+        "007",
+        "0b49452d-46d4-43f3-9450-281c6c6f7633",
+    ]
     workspace.load(status=[(i, "active", "2023-01-02 10:00:00") for i in ids])
     assert list(workspace.report()) == sorted(ids)
 
@@ -329,8 +372,10 @@ def test_output_is_sorted_by_store_id_as_text_and_ids_survive(workspace):
 def test_hand_cases_agree_with_the_reference(workspace, zone):
     # A mixed store over each zone's DST change, against the plain-Python reference.
     moments = {
-        NY: "2023-11-05 12:00", "Australia/Lord_Howe": "2023-04-02 12:00",
-        "Europe/London": "2023-10-29 12:00", "Asia/Kolkata": "2023-10-29 12:00",
+        NY: "2023-11-05 12:00",
+        "Australia/Lord_Howe": "2023-04-02 12:00",
+        "Europe/London": "2023-10-29 12:00",
+        "Asia/Kolkata": "2023-10-29 12:00",
     }
     now = datetime.fromisoformat(moments[zone]).replace(tzinfo=UTC)
     polls = [
@@ -340,11 +385,15 @@ def test_hand_cases_agree_with_the_reference(workspace, zone):
     hours = [
         reference.Hours("s1", day, start, end)
         for day in range(7)
-        for start, end in [(reference.timedelta(hours=1, minutes=45), reference.timedelta(hours=2, minutes=15)),
-                           (reference.timedelta(hours=18), reference.timedelta(hours=1, minutes=30))]
+        for start, end in [
+            (reference.timedelta(hours=1, minutes=45), reference.timedelta(hours=2, minutes=15)),
+            (reference.timedelta(hours=18), reference.timedelta(hours=1, minutes=30)),
+        ]
     ]
     workspace.load(
-        status=[(p.store_id, "active" if p.active else "inactive", p.at.isoformat()) for p in polls],
+        status=[
+            (p.store_id, "active" if p.active else "inactive", p.at.isoformat()) for p in polls
+        ],
         hours=[(h.store_id, h.day, str(h.start), str(h.end)) for h in hours],
         zones=[("s1", zone)],
     )

@@ -1,0 +1,155 @@
+"""The command line as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storemon.report import COLUMNS
+from tests.conftest import HOURS_HEADER, STATUS_HEADER, ZONES_HEADER, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def storemon(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "storemon", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> list[str]:
+    status = write_csv(
+        tmp_path / "store_status.csv",
+        STATUS_HEADER,
+        [
+            ("1481966498820158979", "active", "2023-01-09 16:14:00.000000 UTC"),
+            ("1481966498820158979", "inactive", "2023-01-09 17:15:00 UTC"),
+            ("0b49452d-46d4-43f3-9450-281c6c6f7633", "active", "2023-01-09 16:00:00 UTC"),
+            ("1481966498820158979", "maybe", "2023-01-09 16:20:00 UTC"),
+        ],
+    )
+    hours = write_csv(
+        tmp_path / "menu_hours.csv", HOURS_HEADER, [("1481966498820158979", 0, "09:00", "12:00")]
+    )
+    zones = write_csv(
+        tmp_path / "timezones.csv", ZONES_HEADER, [("1481966498820158979", "America/Chicago")]
+    )
+    return ["--status", status, "--hours", hours, "--timezones", zones]
+
+
+def test_ingest_then_report_writes_the_spec_csv(tmp_path, inputs):
+    db, out = tmp_path / "db" / "s.duckdb", tmp_path / "out" / "report.csv"
+    loaded = storemon("ingest", "--db", db, *inputs)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "rejected polls: 1 x unknown status" in loaded.stdout
+    assert "2 stores loaded" in loaded.stdout
+
+    made = storemon("report", "--db", db, "--out", out, "--as-of", "2023-01-09 19:00:00")
+    assert made.returncode == 0, made.stderr
+    assert f"wrote 2 stores to {out}" in made.stdout
+    assert "as of 2023-01-09 19:00:00" in made.stdout
+    with out.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == list(COLUMNS)
+    # The worked example, in Chicago (polls 10:14 and 11:15 CST): up 1.74 h, down 1.26 h; the
+    # last hour (12:00-13:00 CST) is closed. The UUID store has no hours (24x7) and one active
+    # poll, which stands for all time: 60 minutes, 24 and 168 hours up.
+    assert rows[1:] == [
+        [
+            "0b49452d-46d4-43f3-9450-281c6c6f7633",
+            "60.00",
+            "24.00",
+            "168.00",
+            "0.00",
+            "0.00",
+            "0.00",
+        ],
+        ["1481966498820158979", "0.00", "1.74", "1.74", "0.00", "1.26", "1.26"],
+    ]
+    assert out.read_bytes().count(b"\r") == 0
+
+
+def test_report_defaults_to_the_latest_poll(tmp_path, inputs):
+    db, out = tmp_path / "s.duckdb", tmp_path / "r.csv"
+    storemon("ingest", "--db", db, *inputs)
+    made = storemon("report", "--db", db, "--out", out)
+    assert "as of 2023-01-09 17:15:00" in made.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--db", "{tmp}/none.duckdb", "--out", "{tmp}/r.csv"], "no database at"),
+        (
+            ["report", "--db", "{tmp}/s.duckdb", "--out", "{tmp}/r.csv", "--as-of", "yesterday"],
+            '--as-of "yesterday" is not an instant',
+        ),
+        (
+            [
+                "ingest",
+                "--db",
+                "{tmp}/s.duckdb",
+                "--status",
+                "{tmp}/nope.csv",
+                "--hours",
+                "{tmp}/nope.csv",
+                "--timezones",
+                "{tmp}/nope.csv",
+            ],
+            "no such file",
+        ),
+    ],
+)
+def test_errors_are_one_clear_line_and_exit_2(tmp_path, inputs, args, message):
+    storemon("ingest", "--db", tmp_path / "s.duckdb", *inputs)
+    failed = storemon(*[a.format(tmp=tmp_path) for a in args])
+    assert failed.returncode == 2
+    assert failed.stderr.startswith("storemon: error: ")
+    assert message in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+def test_report_before_any_load_says_what_to_do(tmp_path):
+    storemon_db = tmp_path / "empty.duckdb"
+    subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect('{storemon_db}').close()"],
+        check=True,
+    )
+    failed = storemon("report", "--db", storemon_db, "--out", tmp_path / "r.csv")
+    assert failed.returncode == 2
+    assert "run `storemon ingest` first" in failed.stderr
+
+
+def test_demo_runs_on_the_bundled_data(tmp_path):
+    work = tmp_path / "checkout"
+    shutil.copytree(
+        ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.duckdb*", "reports")
+    )
+    done = storemon("demo", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert "rejected polls" in done.stdout  # the sample carries a few unreadable rows on purpose
+    with (work / "data" / "report.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 300
+    assert [r["store_id"] for r in rows] == sorted(r["store_id"] for r in rows)
+
+
+def test_generate_is_deterministic(tmp_path):
+    for folder in ("a", "b"):
+        made = storemon(
+            "generate", "--out", tmp_path / folder, "--stores", 40, "--days", 2, "--seed", 7
+        )
+        assert made.returncode == 0, made.stderr
+    for name in ("store_status.csv", "menu_hours.csv", "timezones.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert (tmp_path / "a" / "store_status.csv").read_text().count("\n") > 40 * 2 * 24 * 0.9
