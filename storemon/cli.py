@@ -36,10 +36,10 @@ def print_load(result) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> None:
     con = connect(args.db)
+    if sys.stdout.isatty():
+        con.execute("SET enable_progress_bar = true")  # DuckDB's own bar, for long steps
     say(f"loading into {args.db}")
-    result = ingest(
-        con, args.status, args.hours, args.timezones, log=say if args.verbose else _quiet
-    )
+    result = ingest(con, args.status, args.hours, args.timezones, log=say)
     print_load(result)
 
 
@@ -101,7 +101,6 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--db", type=Path, default=DEFAULT_DB, help=f"database file (default: {DEFAULT_DB})"
         )
-        sub.add_argument("-v", "--verbose", action="store_true", help="time every SQL step")
 
     sub = command("ingest", cmd_ingest, "load the three CSV files (replaces what was loaded)")
     db_option(sub)
@@ -112,6 +111,7 @@ def parser() -> argparse.ArgumentParser:
     sub = command("report", cmd_report, "compute the report and write it as CSV")
     db_option(sub)
     sub.add_argument("--out", type=Path, required=True, help="where to write the CSV")
+    sub.add_argument("-v", "--verbose", action="store_true", help="time every SQL step")
     sub.add_argument(
         "--as-of", help='report as of this UTC instant, "YYYY-MM-DD HH:MM:SS" (default: last poll)'
     )
@@ -120,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
     db_option(sub)
     sub.add_argument("--out", type=Path, default=Path("data/report.csv"), help="report CSV")
     sub.add_argument("--as-of", help="as for `report`")
+    sub.add_argument("-v", "--verbose", action="store_true", help="time every SQL step")
 
     sub = command("generate", cmd_generate, "write synthetic real-shaped input files")
     sub.add_argument("--out", type=Path, required=True, help="folder for the three CSV files")

@@ -104,10 +104,12 @@ def ingest(
             con.execute(f"SET VARIABLE {source.prefix}_file = ?", [str(path)])
             con.execute(f"SET VARIABLE {source.prefix}_newline = ?", [newline])
             con.execute(f"SET VARIABLE {source.prefix}_columns = ?", [columns])
+        for source, path in files:
+            log(f"  {source.label}: {path} ({path.stat().st_size / 1e6:,.1f} MB)")
         step_started = time.perf_counter()
         try:
             for done in run_sql_files(con, sql_files("load")):
-                log(f"  {done.stem:<22} {time.perf_counter() - step_started:6.2f} s")
+                log(f"  {done.stem:<22} done in {time.perf_counter() - step_started:6.2f} s")
                 step_started = time.perf_counter()
         except StoremonError as error:
             raise _explain(error, files) from error.__cause__

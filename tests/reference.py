@@ -30,6 +30,12 @@ class Hours:
     end: timedelta  # may be 24 h
 
 
+def clock(text: str) -> timedelta:
+    """`HH:MM` or `HH:MM:SS` (24:00 allowed) as time since midnight."""
+    hours, minutes, *seconds = (int(part) for part in text.split(":"))
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
+
+
 def micros(moment: datetime) -> int:
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86400 + delta.seconds) * US + delta.microseconds

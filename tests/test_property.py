@@ -84,11 +84,6 @@ dataset = st.fixed_dictionaries(
 )
 
 
-def parse_time(text: str) -> timedelta:
-    hours, minutes, *seconds = (int(part) for part in text.split(":"))
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
-
-
 @pytest.fixture(scope="module")
 def shared_workspace():
     with tempfile.TemporaryDirectory() as folder:
@@ -112,7 +107,7 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
             reference.Poll(store_id, base + offset, active) for offset, active in spec["polls"]
         ]
         hours += [
-            reference.Hours(store_id, day, parse_time(start), parse_time(end))
+            reference.Hours(store_id, day, reference.clock(start), reference.clock(end))
             for day, start, end in spec["hours"]
         ]
         if spec["zone"]:
