@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
 
 from storemon import __version__
-from storemon.database import DEFAULT_DB, connect
+from storemon.database import DEFAULT_DB, connect, has_table
 from storemon.errors import StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
-from storemon.report import parse_as_of, run_report, write_csv
+from storemon.report import parse_as_of, run_report, write_report
 
 BUNDLED = Path("data")
 
@@ -47,7 +48,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     as_of = parse_as_of(args.as_of) if args.as_of else None
     con = connect(args.db, read_only=True)
     run = run_report(con, as_of, log=say if args.verbose else _quiet)
-    write_csv(con, args.out)
+    write_report(con, args.out)
     as_of = f"as of {run.as_of}" if run.as_of else "no polls loaded"
     say(f"wrote {run.stores:,} stores to {args.out} ({as_of}) in {run.seconds:.2f} s")
 
@@ -68,17 +69,43 @@ def cmd_generate(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from storemon.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    url = f"http://{args.host}:{args.port}"
+    app = create_app(args.db, workers=args.workers, url=url)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
-    """Load the bundled sample data and write a report from it."""
-    args.status = BUNDLED / "store_status.csv"
-    args.hours = BUNDLED / "menu_hours.csv"
-    args.timezones = BUNDLED / "timezones.csv"
-    cmd_ingest(args)
-    cmd_report(args)
-    say(f"\nfirst rows of {args.out}:")
-    with open(args.out) as report:
-        for _, line in zip(range(6), report, strict=False):
-            say("  " + line.rstrip())
+    """Load the bundled sample if the database has no data yet, then serve it."""
+    with connect(args.db) as con:
+        empty = not has_table(con, "polls")
+    if empty:
+        args.status = BUNDLED / "store_status.csv"
+        args.hours = BUNDLED / "menu_hours.csv"
+        args.timezones = BUNDLED / "timezones.csv"
+        cmd_ingest(args)
+    else:
+        say(f"{args.db} already holds data: serving it (`storemon ingest` loads other files)")
+    url = f"http://{args.host}:{args.port}"
+    say(
+        f"""
+storemon is starting on {url} (Ctrl-C stops it). In another terminal:
+
+  curl -s -X POST {url}/trigger_report
+  curl -s "{url}/get_report?report_id=REPORT_ID"      # "Running" until done, then the CSV
+  curl -s -H "Accept: application/json" {url}/get_report/REPORT_ID
+  curl -s {url}/reports                               # recent reports
+  # API documentation: {url}/schema
+"""
+    )
+    cmd_serve(args)
 
 
 def _quiet(_: str) -> None:
@@ -117,11 +144,16 @@ def parser() -> argparse.ArgumentParser:
         "--as-of", help='report as of this UTC instant, "YYYY-MM-DD HH:MM:SS" (default: last poll)'
     )
 
-    sub = command("demo", cmd_demo, "load the bundled data in data/ and write a report from it")
-    db_option(sub)
-    sub.add_argument("--out", type=Path, default=Path("data/report.csv"), help="report CSV")
-    sub.add_argument("--as-of", help="as for `report`")
-    sub.add_argument("-v", "--verbose", action="store_true", help="time every SQL step")
+    def serve_options(sub: argparse.ArgumentParser) -> None:
+        db_option(sub)
+        sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--workers", type=int, default=2, help="reports computed at once")
+
+    serve_options(command("serve", cmd_serve, "serve the report API"))
+    serve_options(
+        command("demo", cmd_demo, "load the bundled data in data/ if the database is empty; serve")
+    )
 
     sub = command("generate", cmd_generate, "write synthetic real-shaped input files")
     sub.add_argument("--out", type=Path, required=True, help="folder for the three CSV files")

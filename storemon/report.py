@@ -73,14 +73,15 @@ def run_report(
     return ReportRun(as_of_text, stores, steps, time.perf_counter() - started)
 
 
-def write_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Write `store_report` as CSV, atomically: readers see the old file or the whole new one."""
+def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Write `store_report` as CSV or Parquet (by the file's suffix), atomically: a reader sees
+    the old file or the whole new one, never a part."""
     path = Path(path)
+    formats = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet"}
+    if path.suffix not in formats:
+        raise StoremonError(f"{path}: the report is written as .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    con.execute(f"COPY store_report TO '{_sql_text(partial)}' (HEADER, DELIMITER ',')")
+    target = str(partial).replace("'", "''")
+    con.execute(f"COPY store_report TO '{target}' ({formats[path.suffix]})")
     os.replace(partial, path)
-
-
-def _sql_text(path: Path) -> str:
-    return str(path).replace("'", "''")

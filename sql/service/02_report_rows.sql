@@ -1,0 +1,14 @@
+-- Makes: report_rows — the rows of every finished report, for analysts to query and compare.
+-- One row per (report_id, store), the columns of SPEC.md "Output".
+-- Created if missing each time the service starts.
+
+CREATE TABLE IF NOT EXISTS report_rows (
+    report_id VARCHAR NOT NULL,
+    store_id VARCHAR NOT NULL,
+    uptime_last_hour DECIMAL(10, 2),
+    uptime_last_day DECIMAL(10, 2),
+    uptime_last_week DECIMAL(10, 2),
+    downtime_last_hour DECIMAL(10, 2),
+    downtime_last_day DECIMAL(10, 2),
+    downtime_last_week DECIMAL(10, 2)
+);
