@@ -96,11 +96,26 @@ class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
     timezones: str
 
 
+class FileLoad(msgspec.Struct):
+    source: str
+    file: str
+    data_rows: int
+    kept_rows: int
+    duplicates: int
+    rejected: int
+
+
+class RejectCount(msgspec.Struct):
+    source: str
+    reason: str
+    rows: int
+
+
 class IngestResult(msgspec.Struct):
     stores: int
     seconds: float
-    files: list[dict]
-    rejected: list[dict]
+    files: list[FileLoad]
+    rejected: list[RejectCount]
 
 
 STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}
@@ -328,13 +343,12 @@ def ingest_files(request: Request, service: ReportService, data: IngestRequest) 
         result = service.load(Path(data.status), Path(data.hours), Path(data.timezones))
     except StoremonError as bad:
         return error(400, "load failed", str(bad))
-    columns = ("source", "file", "data_rows", "kept_rows", "duplicates", "rejected")
     return Response(
         IngestResult(
             stores=result.stores,
             seconds=result.seconds,
-            files=[dict(zip(columns, row, strict=True)) for row in result.summary],
-            rejected=[{"source": s, "reason": r, "rows": n} for s, r, n in result.reasons],
+            files=[FileLoad(*row) for row in result.summary],
+            rejected=[RejectCount(*row) for row in result.reasons],
         )
     )
 

@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 from storemon import __version__
+from storemon.client import ingest_via, report_via, running_service
 from storemon.database import DEFAULT_DB, connect, has_table
-from storemon.errors import StoremonError
+from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.report import parse_as_of, run_report, write_report
@@ -36,7 +37,15 @@ def print_load(result) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
-    con = connect(args.db)
+    try:
+        con = connect(args.db)
+    except DatabaseBusy:
+        url = running_service(args.db)
+        if url is None:
+            raise
+        say(f"{args.db} is held by the storemon service at {url}: handing the load to it")
+        print_load(ingest_via(url, args.status, args.hours, args.timezones))
+        return
     if sys.stdout.isatty():
         con.execute("SET enable_progress_bar = true")  # DuckDB's own bar, for long steps
     say(f"loading into {args.db}")
@@ -46,7 +55,20 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    con = connect(args.db, read_only=True)
+    try:
+        con = connect(args.db, read_only=True)
+    except DatabaseBusy:
+        url = running_service(args.db)
+        if url is None:
+            raise
+        answer = report_via(
+            url, args.out, as_of.strftime("%Y-%m-%d %H:%M:%S.%f") if as_of else None
+        )
+        say(
+            f"wrote {answer['stores']:,} stores to {args.out} (as of {answer['as_of']}), "
+            f"computed by the storemon service at {url} as report {answer['report_id']}"
+        )
+        return
     run = run_report(con, as_of, log=say if args.verbose else _quiet)
     write_report(con, args.out)
     as_of = f"as of {run.as_of}" if run.as_of else "no polls loaded"

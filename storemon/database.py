@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.errors import StoremonError
+from storemon.errors import DatabaseBusy, StoremonError
 
 DEFAULT_DB = Path("data/storemon.duckdb")
 
@@ -58,9 +58,9 @@ def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
-            raise StoremonError(
-                f"{path} is in use by another storemon process (DuckDB allows one writer); "
-                "stop it, or run this against a copy of the file"
+            raise DatabaseBusy(
+                f"{path} is in use by another process (DuckDB lets one process hold it), and no "
+                "storemon service answers for it: stop that process, or use a copy of the file"
             ) from error
         raise StoremonError(f"cannot open {path}: {error}") from error
     con.execute("SET TimeZone = 'UTC'")

@@ -1,0 +1,92 @@
+"""Talking to a running `storemon serve` for the same database, when it holds the file.
+
+The service writes `<db>.service.json` with its address while it runs; `storemon ingest` and
+`storemon report` use it to hand their work over instead of failing on DuckDB's file lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from storemon.errors import StoremonError
+from storemon.ingest import LoadResult
+from storemon.service import service_file
+
+
+def running_service(db: Path) -> str | None:
+    """The base URL of the service that holds `db`, if one answers."""
+    try:
+        url = json.loads(service_file(Path(db)).read_text())["url"]
+        with urllib.request.urlopen(f"{url}/health", timeout=5):
+            return url
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def call(method: str, url: str, body: dict | None = None, accept: str = "application/json"):
+    """(status, headers, body bytes); HTTP errors come back as answers, not exceptions."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Accept": accept})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.headers, answer.read()
+
+
+def ingest_via(url: str, status: Path, hours: Path, timezones: Path) -> LoadResult:
+    code, _, body = call(
+        "POST",
+        f"{url}/ingest",
+        {
+            "status": str(Path(status).resolve()),
+            "hours": str(Path(hours).resolve()),
+            "timezones": str(Path(timezones).resolve()),
+        },
+    )
+    answer = json.loads(body)
+    if code != 200:
+        raise StoremonError(answer.get("detail") or answer.get("error") or f"HTTP {code}")
+    return LoadResult(
+        summary=[
+            tuple(
+                row[k]
+                for k in ("source", "file", "data_rows", "kept_rows", "duplicates", "rejected")
+            )
+            for row in answer["files"]
+        ],
+        reasons=[(row["source"], row["reason"], row["rows"]) for row in answer["rejected"]],
+        stores=answer["stores"],
+        seconds=answer["seconds"],
+    )
+
+
+def report_via(url: str, out: Path, as_of: str | None, poll_seconds: float = 0.1) -> dict:
+    """Trigger a report on the service, wait for it, and save its CSV to `out` atomically."""
+    code, _, body = call("POST", f"{url}/trigger_report", {"as_of": as_of} if as_of else None)
+    answer = json.loads(body)
+    if code != 202:
+        raise StoremonError(answer.get("detail") or f"HTTP {code}")
+    report_id = answer["report_id"]
+    while True:
+        code, _, body = call("GET", f"{url}/get_report/{report_id}")
+        if code != 202:
+            break
+        time.sleep(poll_seconds)
+    answer = json.loads(body)
+    if code != 200:
+        raise StoremonError(f"report {report_id}: {answer.get('error')}")
+    _, _, csv_bytes = call("GET", answer["csv_url"], accept="text/csv")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(csv_bytes)
+    os.replace(partial, out)
+    return answer
