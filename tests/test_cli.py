@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from storemon.report import COLUMNS
 from tests.conftest import HOURS_HEADER, STATUS_HEADER, ZONES_HEADER, write_csv
+from tests.server import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,18 +132,25 @@ def test_report_before_any_load_says_what_to_do(tmp_path):
     assert "run `storemon ingest` first" in failed.stderr
 
 
-def test_demo_runs_on_the_bundled_data(tmp_path):
+def test_demo_loads_the_bundled_data_and_serves_it(tmp_path):
+    # The README's first command ends in `storemon demo`: from a checkout's data/ folder it
+    # loads the sample into an empty database and serves it; the printed curl lines work.
     work = tmp_path / "checkout"
     shutil.copytree(
         ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.duckdb*", "reports")
     )
-    done = storemon("demo", cwd=work)
-    assert done.returncode == 0, done.stderr
-    assert "rejected polls" in done.stdout  # the sample carries a few unreadable rows on purpose
-    with (work / "data" / "report.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
+    with serving(Path("data/storemon.duckdb"), command="demo", cwd=work) as server:
+        printed = server.log.read_text()
+        assert "rejected polls" in printed  # the sample carries a few unreadable rows on purpose
+        assert f"curl -s -X POST {server.url}/trigger_report" in printed
+        code, _, content = server.wait(server.trigger())
+    assert code == 200
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
     assert len(rows) == 300
     assert [r["store_id"] for r in rows] == sorted(r["store_id"] for r in rows)
+    # A second start finds the data already there and serves it as it is.
+    with serving(Path("data/storemon.duckdb"), command="demo", cwd=work) as server:
+        assert "already holds data" in server.log.read_text()
 
 
 def test_generate_is_deterministic(tmp_path):

@@ -1,0 +1,122 @@
+"""A real storemon server for tests: uvicorn on 127.0.0.1, a free port, started and stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, url: str, log: Path) -> None:
+        self.process, self.url, self.log = process, url, log
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        accept: str = "*/*",
+        timeout: float = 30,
+    ) -> tuple[int, dict, bytes]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Accept": accept}
+        )
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as answer:
+            return answer.code, dict(answer.headers), answer.read()
+
+    def json(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+        code, _, content = self.request(method, path, body, accept="application/json")
+        return code, json.loads(content)
+
+    def trigger(self, as_of: str | None = None) -> str:
+        code, answer = self.json("POST", "/trigger_report", {"as_of": as_of} if as_of else None)
+        assert code == 202, answer
+        return answer["report_id"]
+
+    def wait(self, report_id: str, timeout: float = 120) -> tuple[int, dict, bytes]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code, headers, content = self.request("GET", f"/get_report?report_id={report_id}")
+            if code != 202:
+                return code, headers, content
+            time.sleep(0.05)
+        raise AssertionError(f"report {report_id} still running after {timeout} s")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+@contextmanager
+def serving(
+    db: Path, *args: str, command: str = "serve", cwd: Path | None = None, workers: int = 2
+) -> Iterator[Server]:
+    port = free_port()
+    log = (cwd or ROOT) / Path(db).with_suffix(f".{port}.log")
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "storemon",
+                command,
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                *args,
+            ],
+            cwd=cwd or ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited: {log.read_text()}")
+            try:
+                if server.request("GET", "/health", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server did not start: {log.read_text()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

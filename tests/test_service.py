@@ -1,0 +1,264 @@
+"""The report service against a real uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from storemon.database import connect
+from storemon.generate import generate
+from storemon.ingest import ingest
+from tests.server import ROOT, serving
+
+AS_OF = "2023-03-14 18:30:00"
+
+
+def build_db(folder: Path, stores: int) -> Path:
+    files = generate(folder, stores=stores, days=7, seed=5)
+    db = folder / "storemon.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones)
+    return db
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory) -> Path:
+    return build_db(tmp_path_factory.mktemp("small"), stores=200)
+
+
+@pytest.fixture(scope="module")
+def large_db(tmp_path_factory) -> Path:
+    """Large enough that a report takes a noticeable fraction of a second."""
+    return build_db(tmp_path_factory.mktemp("large"), stores=6000)
+
+
+@pytest.fixture
+def db(small_db, tmp_path) -> Path:
+    copy = tmp_path / "storemon.duckdb"
+    shutil.copy(small_db, copy)
+    return copy
+
+
+def cli_report(db: Path, out: Path, as_of: str | None = None) -> bytes:
+    args = ["--as-of", as_of] if as_of else []
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon", "report", "--db", str(db), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return out.read_bytes()
+
+
+def test_trigger_poll_and_fetch_equals_the_cli_report(db, tmp_path):
+    expected = cli_report(db, tmp_path / "expected.csv", AS_OF)
+    with serving(db) as server:
+        code, answer = server.json("POST", "/trigger_report", {"as_of": AS_OF})
+        assert code == 202 and answer["status"] == "Running"
+        report_id = answer["report_id"]
+        assert len(report_id) == 22  # 128 random bits, URL-safe
+
+        code, headers, content = server.wait(report_id)
+        assert code == 200
+        assert content == expected
+        assert headers["content-type"].startswith("text/csv")
+        assert headers["x-report-status"] == "Complete"
+        assert f'filename="storemon-report-{report_id}.csv"' in headers["content-disposition"]
+
+        # The same at /get_report/{id}, and as JSON.
+        assert server.request("GET", f"/get_report/{report_id}")[2] == expected
+        code, meta = server.json("GET", f"/get_report/{report_id}")
+        assert code == 200
+        assert meta["status"] == "Complete" and meta["stores"] == 200
+        assert meta["as_of"] == "2023-03-14T18:30:00.000000Z"
+        assert meta["created_at"] <= meta["finished_at"]
+        assert len(meta["sql_version"]) == 12
+        assert meta["csv_url"] == f"{server.url}/reports/{report_id}.csv"
+
+        # The stored files: CSV identical, Parquet reads back to the same rows.
+        assert server.request("GET", f"/reports/{report_id}.csv")[2] == expected
+        code, headers, parquet = server.request("GET", f"/reports/{report_id}.parquet")
+        assert code == 200
+        (tmp_path / "r.parquet").write_bytes(parquet)
+        rows = duckdb.sql(f"SELECT COLUMNS(*)::VARCHAR FROM '{tmp_path / 'r.parquet'}'").fetchall()
+        assert rows == [tuple(r) for r in list(csv.reader(io.StringIO(expected.decode())))[1:]]
+
+        code, listing = server.json("GET", "/reports")
+        assert listing[0]["report_id"] == report_id and listing[0]["state"] == "done"
+        assert listing[0]["seconds"] > 0
+
+    # Finished reports are files on disk and rows in the database.
+    assert (db.parent / "reports" / f"{report_id}.csv").read_bytes() == expected
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute(
+            "SELECT count(*) FROM report_rows WHERE report_id = ?", [report_id]
+        ).fetchone()
+        run = con.execute(
+            "SELECT status, sql_version, strftime(as_of, '%Y-%m-%d %H:%M:%S'), stores "
+            "FROM report_runs WHERE report_id = ?",
+            [report_id],
+        ).fetchone()
+    assert stored == (200,)
+    assert run == ("Complete", meta["sql_version"], AS_OF, 200)
+
+
+def test_unknown_malformed_and_bad_requests_say_which(db):
+    with serving(db) as server:
+        code, answer = server.json("GET", "/get_report?report_id=" + "A" * 22)
+        assert (code, answer["error"]) == (404, "unknown report id")
+        code, answer = server.json("GET", "/get_report/not-an-id")
+        assert (code, answer["error"]) == (400, "malformed report id")
+        code, answer = server.json("GET", "/reports/" + "A" * 22 + ".txt")
+        assert (code, answer["error"]) == (400, "malformed file name")
+        assert server.json("GET", "/reports/" + "A" * 22 + ".csv")[0] == 404
+        assert server.json("GET", "/get_report")[0] == 400  # no id at all
+        code, answer = server.json("POST", "/trigger_report", {"as_of": "last tuesday"})
+        assert (code, answer["error"]) == (400, "bad as_of")
+
+
+def test_a_failed_report_says_why(tmp_path):
+    with serving(tmp_path / "empty.duckdb") as server:
+        report_id = server.trigger()
+        code, _, content = server.wait(report_id)
+        answer = json.loads(content)
+        assert code == 500
+        assert answer["status"] == "Failed"
+        assert "no data loaded yet" in answer["error"]
+
+
+def test_many_concurrent_triggers_all_complete_with_identical_content(db):
+    with serving(db) as server:
+        ids: list[str] = []
+        threads = [
+            threading.Thread(target=lambda: ids.append(server.trigger(AS_OF))) for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(ids)) == 8
+        contents = {server.wait(report_id)[2] for report_id in ids}
+        assert len(contents) == 1
+        assert all(server.wait(report_id)[0] == 200 for report_id in ids)
+
+
+def test_health_answers_within_a_second_while_large_reports_compute(large_db, tmp_path):
+    db = tmp_path / "storemon.duckdb"
+    shutil.copy(large_db, db)
+    with serving(db) as server:
+        ids = [server.trigger() for _ in range(6)]
+        slowest, seen_computing = 0.0, False
+        while True:
+            started = time.perf_counter()
+            code, health = server.json("GET", "/health")
+            slowest = max(slowest, time.perf_counter() - started)
+            assert code == 200 and health["data"]["stores"] == 6000
+            states = {item["state"] for item in server.json("GET", "/reports")[1]}
+            seen_computing |= "computing" in states
+            if states == {"done"}:
+                break
+            time.sleep(0.05)
+        assert seen_computing
+        assert slowest < 1.0
+        assert all(server.wait(report_id)[0] == 200 for report_id in ids)
+
+
+def test_a_report_cut_off_by_a_crash_completes_after_restart(large_db, tmp_path):
+    db = tmp_path / "storemon.duckdb"
+    shutil.copy(large_db, db)
+    with serving(db) as server:
+        first = server.trigger()
+        _, _, first_csv = server.wait(first)
+        ids = [server.trigger() for _ in range(4)]
+        while not any(i["state"] == "computing" for i in server.json("GET", "/reports")[1]):
+            time.sleep(0.01)
+        server.kill()  # SIGKILL, mid-report
+    with serving(db) as server:
+        for report_id in ids:
+            code, _, content = server.wait(report_id)
+            assert code == 200
+        code, _, content = server.request("GET", f"/get_report/{first}")
+        assert (code, content) == (200, first_csv)
+        listing = {item["report_id"]: item for item in server.json("GET", "/reports")[1]}
+        assert max(listing[i]["attempts"] for i in ids) == 2  # at least one was started twice
+
+
+def test_loading_new_data_while_serving_goes_through_the_service(db, tmp_path):
+    files = generate(tmp_path / "new", stores=50, days=3, seed=9)
+    with serving(db) as server:
+        before = server.trigger()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "storemon",
+                "ingest",
+                "--db",
+                str(db),
+                "--status",
+                str(files.status),
+                "--hours",
+                str(files.hours),
+                "--timezones",
+                str(files.timezones),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "handing the load to it" in done.stdout
+        assert "50 stores loaded" in done.stdout
+        assert server.json("GET", "/health")[1]["data"]["stores"] == 50
+        after = server.trigger()
+        assert server.wait(after)[0] == 200
+        assert server.json("GET", f"/get_report/{after}")[1]["stores"] == 50
+        # The report triggered before the load read one snapshot: the old data or the new.
+        assert server.wait(before)[0] == 200
+        assert server.json("GET", f"/get_report/{before}")[1]["stores"] in (50, 200)
+
+        # `storemon report` hands over too, and gets the same CSV the API serves.
+        out = tmp_path / "via.csv"
+        done = subprocess.run(
+            [sys.executable, "-m", "storemon", "report", "--db", str(db), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert out.read_bytes() == server.wait(after)[2]
+
+
+def test_openapi_documents_every_route_with_its_responses(db):
+    with serving(db) as server:
+        code, schema = server.json("GET", "/schema/openapi.json")
+    assert code == 200
+    paths = schema["paths"]
+    expected = {
+        ("/trigger_report", "post"): {"202", "400"},
+        ("/get_report", "get"): {"200", "202", "400", "404", "500"},
+        ("/get_report/{report_id}", "get"): {"200", "202", "400", "404", "500"},
+        ("/reports/{file_name}", "get"): {"200", "202", "400", "404", "500"},
+        ("/reports", "get"): {"200"},
+        ("/health", "get"): {"200"},
+        ("/ingest", "post"): {"200", "400", "403"},
+    }
+    for (path, method), codes in expected.items():
+        operation = paths[path][method]
+        assert operation["summary"], path
+        assert operation["operationId"], path
+        assert codes <= set(operation["responses"]), (path, method, operation["responses"])
