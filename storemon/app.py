@@ -140,17 +140,67 @@ def lookup(service: ReportService, report_id: str) -> Run | Response[ErrorBody]:
 
 # --- routes ------------------------------------------------------------------------------
 
+
+def example(summary: str, value: dict) -> list[Example]:
+    return [Example(summary=summary, value=value)]
+
+
+PENDING_EXAMPLE = example("queued or computing", {"report_id": EXAMPLE_ID, "status": "Running"})
 RESPONSES = {
     200: ResponseSpec(
         data_container=ReportComplete,
         description="Finished: the report CSV (text/csv, X-Report-Status: Complete); with "
         "Accept: application/json, this description of it instead.",
+        examples=example(
+            "Accept: application/json",
+            {
+                "report_id": EXAMPLE_ID,
+                "status": "Complete",
+                "as_of": "2023-01-25T18:13:22.479220Z",
+                "stores": 14092,
+                "created_at": "2026-11-23T10:00:00.000000Z",
+                "finished_at": "2026-11-23T10:00:00.712000Z",
+                "csv_url": f"http://127.0.0.1:8000/reports/{EXAMPLE_ID}.csv",
+                "parquet_url": f"http://127.0.0.1:8000/reports/{EXAMPLE_ID}.parquet",
+                "sql_version": "b8447c1a7754",
+            },
+        ),
     ),
-    202: ResponseSpec(data_container=ReportPending, description="Still queued or computing."),
-    400: ResponseSpec(data_container=ErrorBody, description="Malformed report id."),
-    404: ResponseSpec(data_container=ErrorBody, description="Unknown report id."),
+    202: ResponseSpec(
+        data_container=ReportPending,
+        description="Still queued or computing.",
+        examples=PENDING_EXAMPLE,
+    ),
+    400: ResponseSpec(
+        data_container=ErrorBody,
+        description="Malformed report id.",
+        examples=example(
+            "malformed",
+            {
+                "error": "malformed report id",
+                "detail": "a report id is 22 characters of A-Z a-z 0-9 _ -",
+            },
+        ),
+    ),
+    404: ResponseSpec(
+        data_container=ErrorBody,
+        description="Unknown report id.",
+        examples=example(
+            "unknown",
+            {"error": "unknown report id", "detail": f"no report {EXAMPLE_ID} was triggered here"},
+        ),
+    ),
     500: ResponseSpec(
-        data_container=ReportFailed, description="The report failed; `error` says why."
+        data_container=ReportFailed,
+        description="The report failed; `error` says why.",
+        examples=example(
+            "failed",
+            {
+                "report_id": EXAMPLE_ID,
+                "status": "Failed",
+                "error": "no data loaded yet: run `storemon ingest` first",
+            },
+        ),
     ),
 }
 
@@ -165,7 +215,12 @@ class Reports(Controller):
         description="Answers at once with the new report's id; the report computes in the "
         'background. Optional JSON body: {"as_of": "YYYY-MM-DD HH:MM:SS"} (UTC).',
         operation_id="triggerReport",
-        responses={400: ResponseSpec(data_container=ErrorBody, description="Bad as_of.")},
+        responses={
+            202: ResponseSpec(
+                data_container=ReportPending, description="Accepted.", examples=PENDING_EXAMPLE
+            ),
+            400: ResponseSpec(data_container=ErrorBody, description="Bad as_of."),
+        },
         sync_to_thread=True,
     )
     def trigger_report(

@@ -262,3 +262,7 @@ def test_openapi_documents_every_route_with_its_responses(db):
         assert operation["summary"], path
         assert operation["operationId"], path
         assert codes <= set(operation["responses"]), (path, method, operation["responses"])
+    for path in ("/get_report", "/get_report/{report_id}"):
+        for code in ("200", "202", "404", "500"):
+            content = paths[path]["get"]["responses"][code]["content"]["application/json"]
+            assert content["examples"], (path, code)
