@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,11 +64,14 @@ class ErrorBody(msgspec.Struct):
 
 
 class ReportListItem(msgspec.Struct):
+    """A row of report_runs; `status` as /get_report says it, `state` in detail."""
+
     report_id: str
     status: str
     state: Literal["queued", "computing", "done", "failed"]
     requested_as_of: str | None
     as_of: str | None
+    sql_version: str | None
     created_at: str
     started_at: str | None
     finished_at: str | None
@@ -333,18 +337,11 @@ class Reports(Controller):
     ) -> list[ReportListItem]:
         return [
             ReportListItem(
-                report_id=run.report_id,
-                status="Running" if run.status == "Queued" else run.status,
-                state=STATE[run.status],
-                requested_as_of=run.requested_as_of,
-                as_of=run.as_of,
-                created_at=run.created_at,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-                seconds=run.seconds,
-                stores=run.stores,
-                attempts=run.attempts,
-                error=run.error,
+                **{
+                    **dataclasses.asdict(run),
+                    "status": "Running" if run.status == "Queued" else run.status,
+                    "state": STATE[run.status],
+                }
             )
             for run in service.recent(limit)
         ]

@@ -10,20 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from storemon.report import COLUMNS
 from tests import reference
 
 NY = "America/New_York"
-ZERO = dict.fromkeys(
-    [
-        "uptime_last_hour",
-        "uptime_last_day",
-        "uptime_last_week",
-        "downtime_last_hour",
-        "downtime_last_day",
-        "downtime_last_week",
-    ],
-    0.0,
-)
+ZERO = dict.fromkeys(COLUMNS[1:], 0.0)
 
 
 def utc(text: str) -> datetime:

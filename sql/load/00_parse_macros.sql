@@ -6,6 +6,9 @@
 --                             digits past the 6th are dropped), else NULL
 --   parse_local_time(text)    SPEC "Inputs": `HH:MM` or `HH:MM:SS[.ffffff]` -> TIME, else NULL
 --                             (24:00 parses; the hours loader allows it only as an end time)
+--   csv_records(path, newline, width)  the data rows of a CSV file (line 2 on, blank lines
+--                             skipped): line, raw text, fields, and `problem`/`problem_detail`
+--                             when the row is not a well-formed record of `width` fields
 --   numbered_lines(path, newline)  every line of a file with its 1-based number (the header is
 --                             line 1; blank lines come back NULL); newline is E'\n' or E'\r\n'
 -- Runs on its own in the duckdb shell; the loader runs it first.
@@ -37,3 +40,28 @@ CREATE OR REPLACE TEMP MACRO numbered_lines(path, newline) AS TABLE
     SELECT row_number() OVER () AS line, raw
     FROM read_csv(path, columns = {'raw': 'VARCHAR'}, header = false, delim = E'\x1f', quote = '',
                   escape = '', new_line = newline, auto_detect = false, strict_mode = false);
+
+CREATE OR REPLACE TEMP MACRO csv_records(path, newline, width) AS TABLE
+    WITH
+    lines AS (
+        SELECT line, rtrim(raw, E'\r') AS raw
+        FROM numbered_lines(path, newline)
+        WHERE line > 1 AND trim(raw, E' \t\r') <> ''  -- line 1 is the header
+    ),
+    split AS (
+        SELECT line, raw, csv_fields(raw) AS fields FROM lines
+    )
+    SELECT
+        line,
+        raw,
+        fields,
+        CASE
+            WHEN fields IS NULL THEN 'malformed CSV'
+            WHEN len(fields) <> width THEN 'wrong number of fields'
+        END AS problem,
+        CASE
+            WHEN fields IS NULL THEN 'a quote is not closed'
+            WHEN len(fields) <> width
+                THEN format('expected {} fields as in the header, found {}', width, len(fields))
+        END AS problem_detail
+    FROM split;

@@ -3,28 +3,27 @@
 -- Spec: "Inputs", polls: status `active`/`inactive` in any case, surrounding blanks ignored;
 -- timestamps in UTC with 0-9 fraction digits and suffix ` UTC`, `Z`, `+00:00` or none;
 -- store_id is opaque text. Unreadable rows are kept with file, line, raw text and reason.
--- Needs: 00_parse_macros.sql; variables `status_file` (path), `status_newline` and `status_columns`
+-- Needs: 00_parse_macros.sql; variables `status_file` (path), `status_newline` (\n or \r\n)
+-- and `status_columns`
 -- ({store_id, status, timestamp_utc: 1-based field positions, fields: header width}).
 
 CREATE OR REPLACE TEMP TABLE poll_rows AS
 WITH
-lines AS (
-    SELECT line, rtrim(raw, E'\r') AS raw
-    FROM numbered_lines(getvariable('status_file'), getvariable('status_newline'))
-    WHERE line > 1 AND trim(raw, E' \t\r') <> ''  -- line 1 is the header; blank lines are no rows
-),
-split AS (
-    SELECT line, raw, csv_fields(raw) AS fields FROM lines
+records AS (
+    SELECT *
+    FROM csv_records(getvariable('status_file'), getvariable('status_newline'),
+                     getvariable('status_columns').fields)
 ),
 picked AS (
     SELECT
         line,
         raw,
-        len(fields) AS field_count,
+        problem,
+        problem_detail,
         trim(fields[getvariable('status_columns').store_id], E' \t') AS store_id,
         fields[getvariable('status_columns').status] AS status_text,
         fields[getvariable('status_columns').timestamp_utc] AS timestamp_text
-    FROM split
+    FROM records
 ),
 parsed AS (
     SELECT
@@ -44,23 +43,18 @@ final AS (
         active,
         timestamp_utc,
         CASE
-            WHEN field_count IS NULL THEN 'malformed CSV'
-            WHEN field_count <> getvariable('status_columns').fields THEN 'wrong number of fields'
+            WHEN problem IS NOT NULL THEN problem
             WHEN store_id = '' THEN 'missing store_id'
             WHEN active IS NULL THEN 'unknown status'
             WHEN timestamp_utc IS NULL THEN 'bad timestamp'
         END AS reason,
-        CASE reason
-            WHEN 'malformed CSV' THEN 'a quote is not closed'
-            WHEN 'wrong number of fields'
-                THEN format('expected {} fields as in the header, found {}',
-                            getvariable('status_columns').fields, field_count)
+        coalesce(problem_detail, CASE reason
             WHEN 'missing store_id' THEN 'store_id is empty'
             WHEN 'unknown status' THEN format('status "{}" is neither active nor inactive', status_text)
             WHEN 'bad timestamp'
                 THEN format('timestamp_utc "{}" is not YYYY-MM-DD HH:MM:SS[.ffffff] in UTC '
                             '(suffix UTC, Z, +00:00 or none)', timestamp_text)
-        END AS detail
+        END) AS detail
     FROM parsed
 )
 SELECT * FROM final;

@@ -3,29 +3,28 @@
 -- Spec: "Inputs", business hours: dayOfWeek (or day) 0 = Monday ... 6 = Sunday; times `HH:MM`
 -- or `HH:MM:SS[.ffffff]`, local to the store. storemon also reads an end time of 24:00 as the
 -- end of the day. Unreadable rows are kept with file, line, raw text and reason.
--- Needs: 00_parse_macros.sql; variables `hours_file`, `hours_newline` and `hours_columns`
+-- Needs: 00_parse_macros.sql; variables `hours_file` (path), `hours_newline` (\n or \r\n)
+-- and `hours_columns`
 -- ({store_id, day, start_time_local, end_time_local: 1-based positions, fields: header width}).
 
 CREATE OR REPLACE TEMP TABLE hours_rows AS
 WITH
-lines AS (
-    SELECT line, rtrim(raw, E'\r') AS raw
-    FROM numbered_lines(getvariable('hours_file'), getvariable('hours_newline'))
-    WHERE line > 1 AND trim(raw, E' \t\r') <> ''  -- line 1 is the header; blank lines are no rows
-),
-split AS (
-    SELECT line, raw, csv_fields(raw) AS fields FROM lines
+records AS (
+    SELECT *
+    FROM csv_records(getvariable('hours_file'), getvariable('hours_newline'),
+                     getvariable('hours_columns').fields)
 ),
 picked AS (
     SELECT
         line,
         raw,
-        len(fields) AS field_count,
+        problem,
+        problem_detail,
         trim(fields[getvariable('hours_columns').store_id], E' \t') AS store_id,
         fields[getvariable('hours_columns').day] AS day_text,
         fields[getvariable('hours_columns').start_time_local] AS start_text,
         fields[getvariable('hours_columns').end_time_local] AS end_text
-    FROM split
+    FROM records
 ),
 parsed AS (
     SELECT
@@ -45,25 +44,20 @@ final AS (
         start_local,
         end_local,
         CASE
-            WHEN field_count IS NULL THEN 'malformed CSV'
-            WHEN field_count <> getvariable('hours_columns').fields THEN 'wrong number of fields'
+            WHEN problem IS NOT NULL THEN problem
             WHEN store_id = '' THEN 'missing store_id'
             WHEN day_of_week IS NULL THEN 'day outside 0-6'
             WHEN start_local IS NULL OR start_local = TIME '24:00:00' OR end_local IS NULL
                 THEN 'bad time'
         END AS reason,
-        CASE reason
-            WHEN 'malformed CSV' THEN 'a quote is not closed'
-            WHEN 'wrong number of fields'
-                THEN format('expected {} fields as in the header, found {}',
-                            getvariable('hours_columns').fields, field_count)
+        coalesce(problem_detail, CASE reason
             WHEN 'missing store_id' THEN 'store_id is empty'
             WHEN 'day outside 0-6'
                 THEN format('day "{}" is not a whole number from 0 (Monday) to 6 (Sunday)', day_text)
             WHEN 'bad time'
                 THEN format('start "{}" / end "{}": times are HH:MM or HH:MM:SS[.ffffff], '
                             'start before 24:00', start_text, end_text)
-        END AS detail
+        END) AS detail
     FROM parsed
 )
 SELECT * FROM final;

@@ -3,27 +3,26 @@
 -- Spec: "Inputs", time zones: an IANA zone name (matched without regard to case, stored in its
 -- canonical spelling). A store given two different valid zones is ambiguous: all its rows are
 -- rejected as `conflicting time zones`, and the store falls back to the default zone.
--- Needs: 00_parse_macros.sql; variables `timezones_file`, `timezones_newline` and `timezones_columns`
+-- Needs: 00_parse_macros.sql; variables `timezones_file` (path), `timezones_newline` (\n or \r\n)
+-- and `timezones_columns`
 -- ({store_id, timezone_str: 1-based positions, fields: header width}).
 
 CREATE OR REPLACE TEMP TABLE timezone_rows AS
 WITH
-lines AS (
-    SELECT line, rtrim(raw, E'\r') AS raw
-    FROM numbered_lines(getvariable('timezones_file'), getvariable('timezones_newline'))
-    WHERE line > 1 AND trim(raw, E' \t\r') <> ''  -- line 1 is the header; blank lines are no rows
-),
-split AS (
-    SELECT line, raw, csv_fields(raw) AS fields FROM lines
+records AS (
+    SELECT *
+    FROM csv_records(getvariable('timezones_file'), getvariable('timezones_newline'),
+                     getvariable('timezones_columns').fields)
 ),
 picked AS (
     SELECT
         line,
         raw,
-        len(fields) AS field_count,
+        problem,
+        problem_detail,
         trim(fields[getvariable('timezones_columns').store_id], E' \t') AS store_id,
         fields[getvariable('timezones_columns').timezone_str] AS zone_text
-    FROM split
+    FROM records
 ),
 known_zones AS (
     SELECT lower(name) AS folded, min(name) AS name FROM pg_timezone_names() GROUP BY ALL
@@ -36,7 +35,7 @@ parsed AS (
 zones_per_store AS (
     SELECT store_id, count(DISTINCT timezone) AS zones
     FROM parsed
-    WHERE timezone IS NOT NULL AND field_count = getvariable('timezones_columns').fields
+    WHERE timezone IS NOT NULL AND problem IS NULL
     GROUP BY store_id
 ),
 final AS (
@@ -46,23 +45,18 @@ final AS (
         parsed.store_id,
         timezone,
         CASE
-            WHEN field_count IS NULL THEN 'malformed CSV'
-            WHEN field_count <> getvariable('timezones_columns').fields THEN 'wrong number of fields'
+            WHEN problem IS NOT NULL THEN problem
             WHEN parsed.store_id = '' THEN 'missing store_id'
             WHEN timezone IS NULL THEN 'unknown time zone'
             WHEN zones > 1 THEN 'conflicting time zones'
         END AS reason,
-        CASE reason
-            WHEN 'malformed CSV' THEN 'a quote is not closed'
-            WHEN 'wrong number of fields'
-                THEN format('expected {} fields as in the header, found {}',
-                            getvariable('timezones_columns').fields, field_count)
+        coalesce(problem_detail, CASE reason
             WHEN 'missing store_id' THEN 'store_id is empty'
             WHEN 'unknown time zone'
                 THEN format('"{}" is not an IANA time zone name (e.g. America/New_York)', zone_text)
             WHEN 'conflicting time zones'
-                THEN format('store {} is given {} different zones; using the default', parsed.store_id, zones)
-        END AS detail
+                THEN format('store {} is given {} different zones; using America/Chicago', parsed.store_id, zones)
+        END) AS detail
     FROM parsed
     LEFT JOIN zones_per_store USING (store_id)
 )
