@@ -1,4 +1,4 @@
--- Makes: poll_rows — every data line of the polls file (store_status.csv), parsed, with the
+-- Makes: poll_rows (and status_lines, the raw numbered lines it is parsed from) — every data line of the polls file (store_status.csv), parsed, with the
 -- reason it cannot be used (`reason` NULL when it can).
 -- Spec: "Inputs", polls: status `active`/`inactive` in any case, surrounding blanks ignored;
 -- timestamps in UTC with 0-9 fraction digits and suffix ` UTC`, `Z`, `+00:00` or none;
@@ -7,12 +7,14 @@
 -- and `status_columns`
 -- ({store_id, status, timestamp_utc: 1-based field positions, fields: header width}).
 
+CREATE OR REPLACE TEMP TABLE status_lines AS
+SELECT * FROM numbered_lines(getvariable('status_file'), getvariable('status_newline'));
+
 CREATE OR REPLACE TEMP TABLE poll_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records(getvariable('status_file'), getvariable('status_newline'),
-                     getvariable('status_columns').fields)
+    FROM csv_records('status_lines', getvariable('status_columns').fields)
 ),
 picked AS (
     SELECT

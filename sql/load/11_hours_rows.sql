@@ -1,4 +1,4 @@
--- Makes: hours_rows — every data line of the business-hours file (menu_hours.csv), parsed,
+-- Makes: hours_rows (and hours_lines, the raw numbered lines it is parsed from) — every data line of the business-hours file (menu_hours.csv), parsed,
 -- with the reason it cannot be used (`reason` NULL when it can).
 -- Spec: "Inputs", business hours: dayOfWeek (or day) 0 = Monday ... 6 = Sunday; times `HH:MM`
 -- or `HH:MM:SS[.ffffff]`, local to the store. storemon also reads an end time of 24:00 as the
@@ -7,12 +7,14 @@
 -- and `hours_columns`
 -- ({store_id, day, start_time_local, end_time_local: 1-based positions, fields: header width}).
 
+CREATE OR REPLACE TEMP TABLE hours_lines AS
+SELECT * FROM numbered_lines(getvariable('hours_file'), getvariable('hours_newline'));
+
 CREATE OR REPLACE TEMP TABLE hours_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records(getvariable('hours_file'), getvariable('hours_newline'),
-                     getvariable('hours_columns').fields)
+    FROM csv_records('hours_lines', getvariable('hours_columns').fields)
 ),
 picked AS (
     SELECT

@@ -1,4 +1,4 @@
--- Makes: timezone_rows — every data line of the time-zone file (timezones.csv), parsed, with the
+-- Makes: timezone_rows (and timezone_lines, the raw numbered lines it is parsed from) — every data line of the time-zone file (timezones.csv), parsed, with the
 -- reason it cannot be used (`reason` NULL when it can).
 -- Spec: "Inputs", time zones: an IANA zone name (matched without regard to case, stored in its
 -- canonical spelling). A store given two different valid zones is ambiguous: all its rows are
@@ -7,12 +7,14 @@
 -- and `timezones_columns`
 -- ({store_id, timezone_str: 1-based positions, fields: header width}).
 
+CREATE OR REPLACE TEMP TABLE timezone_lines AS
+SELECT * FROM numbered_lines(getvariable('timezones_file'), getvariable('timezones_newline'));
+
 CREATE OR REPLACE TEMP TABLE timezone_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records(getvariable('timezones_file'), getvariable('timezones_newline'),
-                     getvariable('timezones_columns').fields)
+    FROM csv_records('timezone_lines', getvariable('timezones_columns').fields)
 ),
 picked AS (
     SELECT
