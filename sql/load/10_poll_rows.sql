@@ -1,5 +1,6 @@
--- Makes: poll_rows (and status_lines, the raw numbered lines it is parsed from) — every data line of the polls file (store_status.csv), parsed, with the
+-- Makes: poll_rows — every data line of the polls file (store_status.csv), parsed, with the
 -- reason it cannot be used (`reason` NULL when it can).
+-- Also makes status_lines: the file's numbered lines, stored so the parsing runs on all cores.
 -- Spec: "Inputs", polls: status `active`/`inactive` in any case, surrounding blanks ignored;
 -- timestamps in UTC with 0-9 fraction digits and suffix ` UTC`, `Z`, `+00:00` or none;
 -- store_id is opaque text. Unreadable rows are kept with file, line, raw text and reason.

@@ -1,5 +1,6 @@
--- Makes: hours_rows (and hours_lines, the raw numbered lines it is parsed from) — every data line of the business-hours file (menu_hours.csv), parsed,
+-- Makes: hours_rows — every data line of the business-hours file (menu_hours.csv), parsed,
 -- with the reason it cannot be used (`reason` NULL when it can).
+-- Also makes hours_lines: the file's numbered lines, stored so the parsing runs on all cores.
 -- Spec: "Inputs", business hours: dayOfWeek (or day) 0 = Monday ... 6 = Sunday; times `HH:MM`
 -- or `HH:MM:SS[.ffffff]`, local to the store. storemon also reads an end time of 24:00 as the
 -- end of the day. Unreadable rows are kept with file, line, raw text and reason.

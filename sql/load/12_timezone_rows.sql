@@ -1,5 +1,6 @@
--- Makes: timezone_rows (and timezone_lines, the raw numbered lines it is parsed from) — every data line of the time-zone file (timezones.csv), parsed, with the
+-- Makes: timezone_rows — every data line of the time-zone file (timezones.csv), parsed, with the
 -- reason it cannot be used (`reason` NULL when it can).
+-- Also makes timezone_lines: the file's numbered lines, stored so the parsing runs on all cores.
 -- Spec: "Inputs", time zones: an IANA zone name (matched without regard to case, stored in its
 -- canonical spelling). A store given two different valid zones is ambiguous: all its rows are
 -- rejected as `conflicting time zones`, and the store falls back to the default zone.
