@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from litestar.response import File
 from storemon import __version__
 from storemon.errors import StoremonError
 from storemon.report import parse_as_of
-from storemon.service import ReportService, Run
+from storemon.service import DataInfo, ReportService, Run
 
 REPORT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 EXAMPLE_ID = "pR3x9qJd0kV2mW7tYb4s1Q"
@@ -63,35 +62,16 @@ class ErrorBody(msgspec.Struct):
     detail: str
 
 
-class ReportListItem(msgspec.Struct):
+class ReportListItem(Run, frozen=True):
     """A row of report_runs; `status` as /get_report says it, `state` in detail."""
 
-    report_id: str
-    status: str
     state: Literal["queued", "computing", "done", "failed"]
-    requested_as_of: str | None
-    as_of: str | None
-    sql_version: str | None
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    seconds: float | None
-    stores: int | None
-    attempts: int
-    error: str | None
-
-
-class LoadedData(msgspec.Struct):
-    polls: int
-    stores: int
-    latest_poll: str | None
-    loaded_at: str | None
 
 
 class Health(msgspec.Struct):
     status: Literal["ok"]
     version: str
-    data: LoadedData | None
+    data: DataInfo | None
 
 
 class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -131,6 +111,12 @@ def error(status_code: int, message: str, detail: str) -> Response[ErrorBody]:
 
 def pending(run: Run) -> Response[ReportPending]:
     return Response(ReportPending(run.report_id), status_code=202)
+
+
+def failed(run: Run) -> Response[ReportFailed]:
+    return Response(
+        ReportFailed(run.report_id, "Failed", run.error or "unknown error"), status_code=500
+    )
 
 
 def lookup(service: ReportService, report_id: str) -> Run | Response[ErrorBody]:
@@ -273,9 +259,7 @@ class Reports(Controller):
         if run.status in ("Queued", "Running"):
             return pending(run)
         if run.status == "Failed":
-            return Response(
-                ReportFailed(run.report_id, "Failed", run.error or "unknown error"), status_code=500
-            )
+            return failed(run)
         wanted = request.accept.best_match(["text/csv", MediaType.JSON], default="text/csv")
         if wanted == MediaType.JSON:
             return Response(
@@ -319,9 +303,7 @@ class Reports(Controller):
         if isinstance(run, Response):
             return run
         if run.status == "Failed":
-            return Response(
-                ReportFailed(run.report_id, "Failed", run.error or "unknown error"), status_code=500
-            )
+            return failed(run)
         if run.status != "Complete":
             return pending(run)
         return report_file(service, report_id, f".{suffix}")
@@ -337,11 +319,9 @@ class Reports(Controller):
     ) -> list[ReportListItem]:
         return [
             ReportListItem(
-                **{
-                    **dataclasses.asdict(run),
-                    "status": "Running" if run.status == "Queued" else run.status,
-                    "state": STATE[run.status],
-                }
+                **msgspec.structs.asdict(run)
+                | {"status": "Running" if run.status == "Queued" else run.status},
+                state=STATE[run.status],
             )
             for run in service.recent(limit)
         ]
@@ -368,9 +348,7 @@ def report_file(service: ReportService, report_id: str, suffix: str) -> Response
     sync_to_thread=False,
 )
 def health(service: ReportService) -> Health:
-    data = service.data
-    loaded = LoadedData(data.polls, data.stores, data.latest_poll, data.loaded_at) if data else None
-    return Health("ok", __version__, loaded)
+    return Health("ok", __version__, service.data)
 
 
 @post(

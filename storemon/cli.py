@@ -71,8 +71,8 @@ def cmd_report(args: argparse.Namespace) -> None:
         return
     run = run_report(con, as_of, log=say if args.verbose else _quiet)
     write_report(con, args.out)
-    as_of = f"as of {run.as_of}" if run.as_of else "no polls loaded"
-    say(f"wrote {run.stores:,} stores to {args.out} ({as_of}) in {run.seconds:.2f} s")
+    when = f"as of {run.as_of}" if run.as_of else "no polls loaded"
+    say(f"wrote {run.stores:,} stores to {args.out} ({when}) in {run.seconds:.2f} s")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:

@@ -16,11 +16,11 @@ import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import msgspec
 
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
 from storemon.ingest import LoadResult, ingest
@@ -39,9 +39,8 @@ RUN_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Run:
-    """One row of report_runs, instants as ISO text in UTC."""
+class Run(msgspec.Struct, frozen=True):
+    """One row of report_runs, instants as ISO text in UTC (also the API's shape for it)."""
 
     report_id: str
     status: str
@@ -57,8 +56,7 @@ class Run:
     error: str | None
 
 
-@dataclass(frozen=True)
-class DataInfo:
+class DataInfo(msgspec.Struct, frozen=True):
     """What data is loaded, read once at start and after every load (for /health)."""
 
     polls: int
