@@ -34,12 +34,46 @@ def polls(workspace) -> list[tuple]:
         ("2023-01-22 12:09:39+00:00", "2023-01-22 12:09:39.000000"),
         ("2023-01-22 12:09:39", "2023-01-22 12:09:39.000000"),
         ("  2023-01-22 12:09:39 UTC  ", "2023-01-22 12:09:39.000000"),
+        # spellings DuckDB's cast does not read, taken by the second try
+        ("2023-01-22 12:09:39UTC", "2023-01-22 12:09:39.000000"),
+        ("2023-01-22 12:09:39.25 utc", "2023-01-22 12:09:39.250000"),
+        ("2023-01-22 12:09:39z", "2023-01-22 12:09:39.000000"),
+        ("2023-01-22 12:09:39+0000", "2023-01-22 12:09:39.000000"),
+        ("\t2023-01-22 12:09:39.999999999Z\t", "2023-01-22 12:09:39.999999"),
     ],
 )
 def test_timestamp_spellings(workspace, text, expected):
     workspace.load(status=[("s1", "active", text)])
     assert polls(workspace) == [("s1", expected, True)]
     assert rejected(workspace) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-01-22 12:09:39+05:00",
+        "2023-01-22 12:09:39 EST",
+        "2023-01-22 12:09",
+        "2023-1-22 12:09:39",
+    ],
+)
+def test_timestamps_not_in_the_format_are_rejected(workspace, text):
+    workspace.load(status=[("s1", "active", text)])
+    assert polls(workspace) == []
+    assert [row[3] for row in rejected(workspace)] == ["bad timestamp"]
+
+
+def test_loading_does_not_depend_on_the_session_time_zone(workspace):
+    """An analyst's duckdb shell runs in the machine's zone; the instants must not move."""
+    workspace.con.execute("SET TimeZone = 'Asia/Kolkata'")
+    workspace.load(
+        status=[("s1", "active", "2023-01-22 12:09:39"), ("s1", "active", "2023-01-22 13:00:00Z")]
+    )
+    workspace.con.execute("SET TimeZone = 'UTC'")
+    assert polls(workspace) == [
+        ("s1", "2023-01-22 12:09:39.000000", True),
+        ("s1", "2023-01-22 13:00:00.000000", True),
+    ]
 
 
 @pytest.mark.parametrize("text", ["active", "ACTIVE", " Active ", "\tactive"])

@@ -13,30 +13,42 @@
 --                             line 1; blank lines come back NULL); newline is E'\n' or E'\r\n'
 -- Runs on its own in the duckdb shell; the loader runs it first.
 
+-- Written with if() rather than CASE: twice as fast for the common line without quotes.
 CREATE OR REPLACE TEMP MACRO csv_fields(line) AS
-    CASE
-        WHEN NOT contains(line, '"') THEN string_split(line, ',')
+    if(NOT contains(line, '"'), string_split(line, ','), CASE
         WHEN regexp_full_match(line, '("(?:[^"]|"")*"|[^,"]*)(?:,("(?:[^"]|"")*"|[^,"]*))*')
             THEN list_transform(
                 regexp_extract_all(line, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1),
                 lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
-    END;
+    END);
 
--- Checked by one match, then cut by position (YYYY-MM-DD is 1-10, HH:MM:SS 12-19, the
--- fraction from 20): three times faster than capturing groups with regexp_extract.
+-- Surrounding spaces and tabs removed. trim(text, characters) is slow (0.5 s on 2 M short
+-- strings), so only the rare text that starts or ends with a blank pays for it.
+CREATE OR REPLACE TEMP MACRO strip_blanks(text) AS
+    if(text[1] IN (' ', E'\t') OR text[-1] IN (' ', E'\t'), trim(text, E' \t'), text);
+
+-- A line of nothing but blanks (or a lone carriage return); NULL and '' are blank too.
+CREATE OR REPLACE TEMP MACRO is_blank(text) AS
+    coalesce(text, '') = ''
+    OR (text[1] IN (' ', E'\t', E'\r') AND regexp_full_match(text, '[ \t\r]*'));
+
+-- Checked by one match, then read by DuckDB's own cast, which takes every accepted spelling but
+-- `UTC` without its space, `z` and tabs; only those rare rows pay for a second try. (Capturing
+-- the parts with regexp_extract instead costs ten times as much.) The cast keeps microseconds
+-- and drops further digits, and make_timestamptz(epoch_us(...)) reads the text as UTC whatever
+-- the session's TimeZone setting is.
 CREATE OR REPLACE TEMP MACRO parse_utc_timestamp(text) AS
     CASE WHEN regexp_full_match(
-                trim(text),
-                '\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?: ?(?i:utc)|[zZ]|\+00:?00)?')
-         THEN try_cast(
-                substr(trim(text), 1, 10) || ' ' || substr(trim(text), 12, 8)
-                || regexp_extract(substr(trim(text), 20, 7), '^\.\d+') || '+00'
-                AS TIMESTAMPTZ)
+                text,
+                '[ \t]*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?: ?(?i:utc)|[zZ]|\+00:?00)?[ \t]*')
+         THEN make_timestamptz(epoch_us(coalesce(
+                try_cast(text AS TIMESTAMP),
+                try_cast(regexp_replace(strip_blanks(text), '(?i) ?utc$|z$', '') AS TIMESTAMP))))
     END;
 
 CREATE OR REPLACE TEMP MACRO parse_local_time(text) AS
-    CASE WHEN regexp_full_match(trim(text), '\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?')
-         THEN try_cast(trim(text) AS TIME) END;
+    CASE WHEN regexp_full_match(strip_blanks(text), '\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?')
+         THEN try_cast(strip_blanks(text) AS TIME) END;
 
 -- One column that never splits: the delimiter is the unit separator, quoting is off. The
 -- streaming row_number() keeps the file's order but runs on one thread: store its result in a
@@ -49,9 +61,9 @@ CREATE OR REPLACE TEMP MACRO numbered_lines(path, newline) AS TABLE
 CREATE OR REPLACE TEMP MACRO csv_records(lines_table, width) AS TABLE
     WITH
     lines AS (
-        SELECT line, rtrim(raw, E'\r') AS raw
+        SELECT line, if(ends_with(raw, E'\r'), raw[:-2], raw) AS raw
         FROM query_table(lines_table)
-        WHERE line > 1 AND trim(raw, E' \t\r') <> ''  -- line 1 is the header
+        WHERE line > 1 AND NOT is_blank(raw)  -- line 1 is the header
     ),
     split AS (
         SELECT line, raw, csv_fields(raw) AS fields FROM lines

@@ -23,7 +23,7 @@ picked AS (
         raw,
         problem,
         problem_detail,
-        trim(fields[getvariable('status_columns').store_id], E' \t') AS store_id,
+        strip_blanks(fields[getvariable('status_columns').store_id]) AS store_id,
         fields[getvariable('status_columns').status] AS status_text,
         fields[getvariable('status_columns').timestamp_utc] AS timestamp_text
     FROM records
@@ -31,7 +31,7 @@ picked AS (
 parsed AS (
     SELECT
         *,
-        CASE lower(trim(status_text, E' \t'))
+        CASE lower(strip_blanks(status_text))
             WHEN 'active' THEN true
             WHEN 'inactive' THEN false
         END AS active,

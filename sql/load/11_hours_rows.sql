@@ -23,7 +23,7 @@ picked AS (
         raw,
         problem,
         problem_detail,
-        trim(fields[getvariable('hours_columns').store_id], E' \t') AS store_id,
+        strip_blanks(fields[getvariable('hours_columns').store_id]) AS store_id,
         fields[getvariable('hours_columns').day] AS day_text,
         fields[getvariable('hours_columns').start_time_local] AS start_text,
         fields[getvariable('hours_columns').end_time_local] AS end_text
@@ -32,8 +32,8 @@ picked AS (
 parsed AS (
     SELECT
         *,
-        CASE WHEN regexp_full_match(trim(day_text, E' \t'), '[0-6]')
-             THEN trim(day_text, E' \t')::TINYINT END AS day_of_week,
+        CASE WHEN regexp_full_match(strip_blanks(day_text), '[0-6]')
+             THEN strip_blanks(day_text)::TINYINT END AS day_of_week,
         parse_local_time(start_text) AS start_local,
         parse_local_time(end_text) AS end_local
     FROM picked

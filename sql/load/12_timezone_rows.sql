@@ -23,7 +23,7 @@ picked AS (
         raw,
         problem,
         problem_detail,
-        trim(fields[getvariable('timezones_columns').store_id], E' \t') AS store_id,
+        strip_blanks(fields[getvariable('timezones_columns').store_id]) AS store_id,
         fields[getvariable('timezones_columns').timezone_str] AS zone_text
     FROM records
 ),
@@ -33,7 +33,7 @@ known_zones AS (
 parsed AS (
     SELECT picked.*, known_zones.name AS timezone
     FROM picked
-    LEFT JOIN known_zones ON known_zones.folded = lower(trim(picked.zone_text, E' \t'))
+    LEFT JOIN known_zones ON known_zones.folded = lower(strip_blanks(picked.zone_text))
 ),
 zones_per_store AS (
     SELECT store_id, count(DISTINCT timezone) AS zones
