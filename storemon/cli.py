@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -130,6 +131,20 @@ storemon is starting on {url} (Ctrl-C stops it). In another terminal:
     cmd_serve(args)
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from storemon.bench import render, run_bench
+
+    out = args.json or args.data / "results.json"
+    compare_with = args.compare or (out if out.is_file() else None)
+    earlier = json.loads(compare_with.read_text()) if compare_with else None
+    results = run_bench(args.stores, args.repeat, args.data, say)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print(render(results, earlier))
+    print(f"\n(written to {out}{f'; before = {compare_with}' if earlier else ''})")
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -184,6 +199,15 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--poll-minutes", type=int, default=60, help="one poll per store this often")
     sub.add_argument("--seed", type=int, default=42)
     sub.add_argument("--bad-rows", action="store_true", help="append a few unreadable rows")
+
+    sub = command("bench", cmd_bench, "measure load, report and API against the speed targets")
+    sub.add_argument("--stores", type=int, default=14_000, help="stores in the 1x data set")
+    sub.add_argument("--repeat", type=int, default=5, help="timed runs per workload")
+    sub.add_argument("--data", type=Path, default=Path("data/bench"), help="cached data sets")
+    sub.add_argument("--json", type=Path, help="results file (default: DATA/results.json)")
+    sub.add_argument(
+        "--compare", type=Path, help="earlier results to show beside (default: the last run)"
+    )
     return top
 
 

@@ -38,7 +38,7 @@ parsed AS (
         parse_utc_timestamp(timestamp_text) AS timestamp_utc
     FROM picked
 ),
-final AS (
+judged AS (
     SELECT
         line,
         raw,
@@ -59,5 +59,9 @@ final AS (
                             '(suffix UTC, Z, +00:00 or none)', timestamp_text)
         END) AS detail
     FROM parsed
+),
+final AS (
+    -- only a rejected row needs its text, which is most of the table's size
+    SELECT * REPLACE (if(reason IS NULL, NULL, raw) AS raw) FROM judged
 )
 SELECT * FROM final;

@@ -27,4 +27,4 @@ final AS (
     LEFT JOIN store_timezones USING (store_key)
     LEFT JOIN with_hours USING (store_key)
 )
-SELECT * FROM final ORDER BY store_key;
+SELECT * FROM final;

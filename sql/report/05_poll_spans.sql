@@ -16,4 +16,4 @@ final AS (
     FROM evidence_polls
     WINDOW by_time AS (PARTITION BY store_key ORDER BY at_us)
 )
-SELECT * FROM final ORDER BY store_key, at_us;
+SELECT * FROM final;

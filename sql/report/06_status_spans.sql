@@ -53,4 +53,4 @@ final AS (
     FROM swept
     WHERE is_open AND active IS NOT NULL AND end_us > start_us
 )
-SELECT * FROM final ORDER BY store_key, start_us;
+SELECT * FROM final;

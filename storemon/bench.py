@@ -1,0 +1,381 @@
+"""`storemon bench`: issue 4's speed and scale targets, measured on generated data.
+
+Every workload runs in its own process, as a user would run it, so that its wall time and its
+peak memory (the child's maximum resident set, from wait4) are its own:
+
+- ingest    `storemon ingest` into a fresh database file
+- report    the report SQL, warm: one process opens the database, runs the report once, then
+            times each further run and each SQL file of it
+- api       `storemon serve`, then POST /trigger_report and GET /get_report until Complete
+            (the CSV and Parquet files are written by then)
+
+Data sets come from `storemon generate` and are kept under data/bench/ with the parameters that
+made them; a folder whose parameters differ is made again. Results are printed as a table and
+written as JSON, and `--compare` prints an earlier JSON's medians beside the new ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from storemon import __version__
+from storemon.errors import StoremonError
+
+DEFAULT_ROOT = Path("data/bench")
+STAMP = "generated.json"
+GB = 1024**3
+
+
+@dataclass(frozen=True)
+class Dataset:
+    key: str
+    stores: int
+    poll_minutes: int
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.stores}-stores-every-{self.poll_minutes}-min"
+
+
+@dataclass
+class Prepared:
+    dataset: Dataset
+    folder: Path
+    db: Path
+    polls: int
+    csv_mb: float
+
+    def describe(self) -> str:
+        return f"{self.dataset.stores:,} stores, {self.polls / 1e6:.2f} M polls"
+
+    def inputs(self) -> list[str]:
+        return [
+            "--status", str(self.folder / "store_status.csv"),
+            "--hours", str(self.folder / "menu_hours.csv"),
+            "--timezones", str(self.folder / "timezones.csv"),
+        ]  # fmt: skip
+
+
+@dataclass
+class Result:
+    name: str  # short and stable, to match runs when comparing
+    workload: str
+    data: str
+    seconds: list[float]
+    peak_rss_bytes: int
+    target: str = ""
+    met: bool | None = None
+    steps: dict[str, float] = field(default_factory=dict)  # SQL file -> median seconds
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def datasets(stores: int) -> dict[str, Dataset]:
+    return {
+        "1x": Dataset("1x", stores, 60),
+        "10x": Dataset("10x", stores * 10, 60),
+        "5min": Dataset("5min", stores, 5),
+    }
+
+
+# --- running children ------------------------------------------------------------------------
+
+
+def storemon(*args: str) -> list[str]:
+    return [sys.executable, "-m", "storemon", *args]
+
+
+def run_child(command: list[str]) -> tuple[float, int, str]:
+    """Run a command to its end: (wall seconds, peak RSS in bytes, stdout). Fails loudly."""
+    # Output goes to files, not pipes: Popen.communicate() would reap the child itself, and
+    # only wait4 says how much memory it used.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            raise StoremonError(f"bench: {' '.join(command)} failed:\n{err.read().strip()}")
+        return seconds, usage.ru_maxrss * 1024, out.read()
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def prepare(dataset: Dataset, root: Path, log) -> Prepared:
+    """Generate the data set unless it is cached, and load it into its own database."""
+    folder = root / dataset.folder_name
+    stamp_path = folder / STAMP
+    wanted = {"stores": dataset.stores, "poll_minutes": dataset.poll_minutes, "days": 7, "seed": 42}
+    stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
+    if {k: stamp.get(k) for k in wanted} != wanted:
+        log(f"generating {dataset.folder_name} (once; cached in {folder}) ...")
+        shutil.rmtree(folder, ignore_errors=True)
+        args = ["generate", "--out", str(folder), "--stores", str(dataset.stores)]
+        seconds, _, _ = run_child(storemon(*args, "--poll-minutes", str(dataset.poll_minutes)))
+        with duckdb.connect() as con:
+            polls = con.execute(
+                "SELECT count(*) FROM read_csv(?)", [str(folder / "store_status.csv")]
+            ).fetchone()[0]
+        stamp = {**wanted, "polls": polls, "generated_in_seconds": round(seconds, 1)}
+        stamp_path.write_text(json.dumps(stamp, indent=2) + "\n")
+    csv_mb = sum(p.stat().st_size for p in folder.glob("*.csv")) / 1e6
+    return Prepared(dataset, folder, folder / "storemon.duckdb", stamp["polls"], csv_mb)
+
+
+def ingest_once(data: Prepared, db: Path) -> tuple[float, int]:
+    db.unlink(missing_ok=True)
+    seconds, rss, _ = run_child(storemon("ingest", "--db", str(db), *data.inputs()))
+    return seconds, rss
+
+
+# --- workloads -------------------------------------------------------------------------------
+
+
+def bench_ingest(data: Prepared, repeat: int) -> Result:
+    scratch = data.folder / "ingest-scratch.duckdb"
+    runs = [ingest_once(data, scratch) for _ in range(repeat)]
+    scratch.unlink(missing_ok=True)
+    return Result(
+        "ingest", "load CSVs (storemon ingest)", data.describe(), *_seconds_and_peak(runs)
+    )
+
+
+def bench_report(name: str, data: Prepared, repeat: int) -> Result:
+    """SQL only, warm: the child runs the report once untimed, then `repeat` timed runs."""
+    _, rss, out = run_child(
+        [sys.executable, "-m", "storemon.bench", "report-worker", str(data.db), str(repeat)]
+    )
+    runs = json.loads(out)
+    steps = {
+        name: statistics.median(run["steps"][name] for run in runs) for name in runs[0]["steps"]
+    }
+    return Result(
+        name,
+        "compute the report (SQL, warm)",
+        data.describe(),
+        [run["seconds"] for run in runs],
+        rss,
+        steps=steps,
+    )
+
+
+def report_worker(db: str, repeat: int) -> None:
+    """Child side of bench_report: prints a JSON list of {seconds, steps}."""
+    from storemon.database import connect
+    from storemon.report import run_report
+
+    with connect(Path(db), read_only=True) as con:
+        run_report(con)  # warm: the file's pages are read, the macros and plans are built
+        runs = []
+        for _ in range(repeat):
+            run = run_report(con)
+            runs.append({"seconds": run.seconds, "steps": dict(run.steps)})
+    print(json.dumps(runs))
+
+
+def bench_api(data: Prepared, repeat: int) -> Result:
+    """Trigger -> Complete through a real server on a free loopback port."""
+    db = data.folder / "api-scratch.duckdb"
+    shutil.copyfile(data.db, db)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+
+    def call(method: str, path: str) -> dict:
+        request = urllib.request.Request(
+            url + path, method=method, headers={"Accept": "application/json"}
+        )
+        with opener.open(request, timeout=60) as answer:
+            return json.loads(answer.read())
+
+    log_file = (data.folder / "api-server.log").open("w")
+    server = subprocess.Popen(
+        storemon("serve", "--db", str(db), "--port", str(port)),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                call("GET", "/health")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    message = f"bench: the server did not start; see {log_file.name}"
+                    raise StoremonError(message) from None
+                time.sleep(0.05)
+        seconds = []
+        for _ in range(repeat + 1):  # the first round warms the server and is not counted
+            started = time.perf_counter()
+            report_id = call("POST", "/trigger_report")["report_id"]
+            while (status := call("GET", f"/get_report/{report_id}")["status"]) != "Complete":
+                if status == "Failed":
+                    raise StoremonError(f"bench: report {report_id} failed; see {log_file.name}")
+                time.sleep(0.01)
+            seconds.append(time.perf_counter() - started)
+    finally:
+        log_file.close()
+        if server.returncode is None:  # not yet reaped by poll() above
+            server.send_signal(signal.SIGINT)
+            _, status, usage = os.wait4(server.pid, 0)
+            server.returncode = os.waitstatus_to_exitcode(status)
+    shutil.rmtree(db.parent / "reports", ignore_errors=True)
+    db.unlink(missing_ok=True)
+    db.with_name(db.name + ".service.json").unlink(missing_ok=True)
+    return Result(
+        "api",
+        "trigger -> Complete through the API",
+        data.describe(),
+        seconds[1:],
+        usage.ru_maxrss * 1024,
+    )
+
+
+def _seconds_and_peak(runs: list[tuple[float, int]]) -> tuple[list[float], int]:
+    return [seconds for seconds, _ in runs], max(rss for _, rss in runs)
+
+
+# --- the whole benchmark ---------------------------------------------------------------------
+
+
+def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
+    sets = datasets(stores)
+    data: dict[str, Prepared] = {}
+    loads: dict[str, tuple[float, int]] = {}
+    for key, dataset in sets.items():
+        data[key] = prepare(dataset, root, log)
+        log(f"loading {data[key].describe()} ({data[key].csv_mb:,.0f} MB of CSV) ...")
+        loads[key] = ingest_once(data[key], data[key].db)
+    few = max(1, min(repeat, 3))  # the big data sets take longer per run
+
+    log("timing ingest, report and API on the 1x data ...")
+    ingest = bench_ingest(data["1x"], repeat)
+    report = bench_report("report", data["1x"], repeat)
+    api = bench_api(data["1x"], repeat)
+    log("timing the report on the 10x and 5-minute data ...")
+    report_10x = bench_report("report_10x", data["10x"], few)
+    report_5min = bench_report("report_5min", data["5min"], few)
+    ratio = report_10x.median / report.median
+
+    def once(name: str, workload: str, key: str) -> Result:
+        return Result(name, workload, data[key].describe(), [loads[key][0]], loads[key][1])
+
+    ingest_10x = once("ingest_10x", "load CSVs at 10x (once)", "10x")
+    ingest_5min = once("ingest_5min", "load CSVs, polls every 5 min (once)", "5min")
+    report_10x.workload += " at 10x"
+    report_5min.workload += ", polls every 5 min"
+    memory_10x = Result(
+        "memory_10x",
+        "peak memory of the report process at 10x",
+        data["10x"].describe(),
+        report_10x.seconds,
+        report_10x.peak_rss_bytes,
+    )
+    checks = [
+        (ingest, "<= 2 s", ingest.median <= 2),
+        (report, "<= 0.5 s", report.median <= 0.5),
+        (api, "<= 1.5 s", api.median <= 1.5),
+        (
+            report_10x,
+            f"<= 5 s and <= 11x the 1x time (is {ratio:.1f}x)",
+            report_10x.median <= 5 and ratio <= 11,
+        ),
+        (memory_10x, "<= 2 GB", memory_10x.peak_rss_bytes <= 2 * GB),
+        (ingest_10x, "(reported)", None),
+        (ingest_5min, "finishes (reported)", True),
+        (report_5min, "finishes (reported)", True),
+    ]
+    results = []
+    for result, target, met in checks:
+        result.target, result.met = target, met
+        results.append(result)
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "storemon": __version__,
+        "commit": _commit(),
+        "duckdb": duckdb.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB, 1),
+        "repeat": repeat,
+        "results": [asdict(r) | {"median": r.median} for r in results],
+    }
+
+
+def _commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()
+
+
+def render(report: dict, earlier: dict | None = None) -> str:
+    """The results as Markdown tables (they read well in a terminal and paste into README)."""
+    before = {r["name"]: r["median"] for r in (earlier or {}).get("results", []) if "name" in r}
+    head = "| workload | data | runs | median | min-max | peak RSS | target | met |"
+    if earlier:
+        head += f" before ({earlier.get('commit') or earlier.get('when')}) |"
+    lines = [head, "|" + " --- |" * (head.count("|") - 1)]
+    for r in report["results"]:
+        seconds = r["seconds"]
+        met = {True: "yes", False: "**NO**", None: ""}[r["met"]]
+        row = (
+            f"| {r['workload']} | {r['data']} | {len(seconds)} | {r['median']:.2f} s "
+            f"| {min(seconds):.2f}-{max(seconds):.2f} s | {r['peak_rss_bytes'] / 2**20:,.0f} MB "
+            f"| {r['target']} | {met} |"
+        )
+        if earlier:
+            old = before.get(r["name"])
+            row += f" {old:.2f} s |" if old is not None else " |"
+        lines.append(row)
+    with_steps = [r for r in report["results"] if r["steps"]]
+    if with_steps:
+        lines += [
+            "",
+            "| SQL step (median seconds) | " + " | ".join(r["data"] for r in with_steps) + " |",
+        ]
+        lines.append("|" + " --- |" * (len(with_steps) + 1))
+        for step in with_steps[0]["steps"]:
+            cells = " | ".join(f"{r['steps'].get(step, 0):.3f}" for r in with_steps)
+            lines.append(f"| {step} | {cells} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    """`python -m storemon.bench report-worker DB REPEAT` (the child of bench_report)."""
+    if len(argv) == 3 and argv[0] == "report-worker":
+        report_worker(argv[1], int(argv[2]))
+    else:
+        raise SystemExit("usage: python -m storemon.bench report-worker DB REPEAT")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
