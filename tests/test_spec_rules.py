@@ -308,7 +308,8 @@ def test_polls_at_one_instant_count_once_and_inactive_wins(workspace):
         zones=[("s1", "UTC"), ("s2", "UTC")],
     )
     polls = next(row for row in result.summary if row[0] == "polls")
-    assert polls[3:5] == (3, 1)  # kept, duplicates
+    assert polls[3:5] == (2, 2)  # kept (one per store and instant), duplicates
+    assert sorted(workspace.query("SELECT store_key, active FROM polls")) == [(1, True), (2, False)]
     rows = workspace.report()
     assert week(rows["s1"]) == (168.0, 0.0)
     assert week(rows["s2"]) == (0.0, 168.0)

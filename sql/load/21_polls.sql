@@ -1,11 +1,13 @@
--- Makes: polls — the usable polls, one row per distinct (store, instant, status).
--- Spec: "Inputs": identical duplicate rows count once. Two polls of one store at one instant
--- that disagree are both kept here; the report decides between them (inactive wins).
+-- Makes: polls — the usable polls, one row per (store, instant).
+-- Spec: "Inputs": identical duplicate rows count once. "From polls to minutes", rule 2: polls
+-- of one store at one instant count once, and if they disagree, inactive wins. Deciding this
+-- once here, rather than in every report, spares each report a grouping of all its polls.
 -- Needs: poll_rows, stores.
 
 CREATE OR REPLACE TABLE polls AS
-SELECT DISTINCT stores.store_key, poll_rows.timestamp_utc, poll_rows.active
+SELECT stores.store_key, poll_rows.timestamp_utc, bool_and(poll_rows.active) AS active
 FROM poll_rows
 JOIN stores USING (store_id)
 WHERE poll_rows.reason IS NULL
-ORDER BY ALL;
+GROUP BY stores.store_key, poll_rows.timestamp_utc
+ORDER BY stores.store_key, poll_rows.timestamp_utc;

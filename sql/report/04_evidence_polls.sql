@@ -1,6 +1,7 @@
 -- Makes: evidence_polls — the polls that say something: taken while the store was open.
 -- Spec: "From polls to minutes", rule 1: only polls with open <= t < close are evidence, and only
--- up to now. Rule 2: polls of one store at one instant count once; if they disagree, inactive wins.
+-- up to now. (Rule 2's "polls at one instant count once; inactive wins" is decided at load:
+-- `polls` has one row per store and instant.)
 -- Needs: report_window, polls, business_intervals.
 
 CREATE OR REPLACE TEMP TABLE evidence_polls AS
@@ -21,7 +22,7 @@ open_days AS (
 polls_us AS (
     SELECT store_key, epoch_us(timestamp_utc) AS at_us, active FROM polls
 ),
-in_hours AS (
+final AS (
     SELECT polls_us.*
     FROM polls_us
     JOIN open_days
@@ -29,10 +30,5 @@ in_hours AS (
      AND open_days.day = polls_us.at_us // 86400000000
      AND polls_us.at_us >= open_days.open_us
      AND polls_us.at_us < open_days.close_us
-),
-final AS (
-    SELECT store_key, at_us, bool_and(active) AS active
-    FROM in_hours
-    GROUP BY store_key, at_us
 )
 SELECT * FROM final;
