@@ -2,9 +2,10 @@
 -- Spec: "From polls to minutes", rule 2: poll i covers from the midpoint with the previous poll
 -- to the midpoint with the next one; the first covers all time before it (from_us NULL), the last
 -- all time after it (to_us NULL). Midpoints are floored to the microsecond.
+-- A view (see evidence_polls).
 -- Needs: evidence_polls.
 
-CREATE OR REPLACE TEMP TABLE poll_spans AS
+CREATE OR REPLACE TEMP VIEW poll_spans AS
 WITH
 final AS (
     SELECT

@@ -1,12 +1,11 @@
--- Makes: status_spans — the store's business time in the last week, cut into spans that each
--- have one status and lie wholly inside or outside each window.
+-- Makes: status_spans — the store's business time in the last week, cut into spans of one
+-- status: where a poll span and a business interval overlap.
 -- Spec: "From polls to minutes", rule 3: the time inside both the window and the business
 -- intervals, covered by active polls (up) or inactive polls (down). Rule 4: a store without
 -- evidence has no spans.
--- How: one sweep per store over the sorted cut points: where business intervals open and close
--- (clipped to the week), where each poll's span begins, and where the day and hour windows
--- begin. Between two cut points nothing changes; the last open/close seen says whether the store
--- is open, the last span begun says the status.
+-- How: poll spans tile all time and merged business intervals are disjoint, so each overlap of
+-- one with the other is a distinct piece of business time with one status. Both are clipped to
+-- the week [week_start, now); store_report clips the pieces further to the day and the hour.
 -- Needs: report_window, business_intervals, poll_spans.
 
 CREATE OR REPLACE TEMP TABLE status_spans AS
@@ -19,38 +18,40 @@ open_in_week AS (
     FROM business_intervals, report_window
     WHERE close_us > week_start_us AND open_us < now_us
 ),
--- The poll spans tile all time; only those reaching into the week matter, and the one that
--- began before the week begins at the week's start.
+-- The first poll span has no start and the last no end: they reach to the week's ends.
 spans_in_week AS (
-    SELECT store_key, greatest(coalesce(from_us, week_start_us), week_start_us) AS from_us, active
+    SELECT
+        store_key,
+        greatest(coalesce(from_us, week_start_us), week_start_us) AS from_us,
+        least(coalesce(to_us, now_us), now_us) AS to_us,
+        active
     FROM poll_spans, report_window
     WHERE coalesce(to_us, now_us) > week_start_us AND coalesce(from_us, week_start_us) < now_us
 ),
-cuts AS (
-    SELECT store_key, open_us AS at_us, true AS is_open, NULL::BOOLEAN AS active FROM open_in_week
-    UNION ALL
-    SELECT store_key, close_us, false, NULL FROM open_in_week
-    UNION ALL
-    SELECT store_key, from_us, NULL, active FROM spans_in_week
-    UNION ALL
-    SELECT DISTINCT store_key, unnest([day_start_us, hour_start_us]), NULL, NULL
-    FROM open_in_week, report_window
+-- Both listed under every UTC day they touch, so that overlapping pairs meet in an equality
+-- join on (store, day): no range join, no sort.
+open_days AS (
+    SELECT *, unnest(range(open_us // 86400000000, (close_us - 1) // 86400000000 + 1)) AS day
+    FROM open_in_week
 ),
--- Cut points at the same instant are peers: the default RANGE frame lets each see the others,
--- and the zero-length spans between them are dropped below.
-swept AS (
+span_days AS (
+    SELECT *, unnest(range(from_us // 86400000000, (to_us - 1) // 86400000000 + 1)) AS day
+    FROM spans_in_week
+),
+pairs AS (
     SELECT
-        store_key,
-        at_us AS start_us,
-        lead(at_us) OVER by_time AS end_us,
-        last_value(is_open IGNORE NULLS) OVER by_time AS is_open,
-        last_value(active IGNORE NULLS) OVER by_time AS active
-    FROM cuts
-    WINDOW by_time AS (PARTITION BY store_key ORDER BY at_us)
+        span_days.store_key,
+        greatest(span_days.from_us, open_days.open_us) AS start_us,
+        least(span_days.to_us, open_days.close_us) AS end_us,
+        span_days.active,
+        span_days.day
+    FROM span_days
+    JOIN open_days USING (store_key, day)
 ),
+-- A pair that shares several days meets once per day: keep it on the day its overlap begins.
 final AS (
     SELECT store_key, start_us, end_us, active
-    FROM swept
-    WHERE is_open AND active IS NOT NULL AND end_us > start_us
+    FROM pairs
+    WHERE start_us < end_us AND day = start_us // 86400000000
 )
 SELECT * FROM final;

@@ -6,14 +6,17 @@
 
 CREATE OR REPLACE TEMP TABLE store_report AS
 WITH
+-- Each span lies in the week; the day and the hour take the part of it after their start.
 totals AS (
     SELECT
         store_key,
-        sum(end_us - start_us) FILTER (active AND start_us >= hour_start_us) AS up_hour_us,
-        sum(end_us - start_us) FILTER (active AND start_us >= day_start_us) AS up_day_us,
+        sum(greatest(end_us - greatest(start_us, hour_start_us), 0)) FILTER (active) AS up_hour_us,
+        sum(greatest(end_us - greatest(start_us, day_start_us), 0)) FILTER (active) AS up_day_us,
         sum(end_us - start_us) FILTER (active) AS up_week_us,
-        sum(end_us - start_us) FILTER (NOT active AND start_us >= hour_start_us) AS down_hour_us,
-        sum(end_us - start_us) FILTER (NOT active AND start_us >= day_start_us) AS down_day_us,
+        sum(greatest(end_us - greatest(start_us, hour_start_us), 0)) FILTER (NOT active)
+            AS down_hour_us,
+        sum(greatest(end_us - greatest(start_us, day_start_us), 0)) FILTER (NOT active)
+            AS down_day_us,
         sum(end_us - start_us) FILTER (NOT active) AS down_week_us
     FROM status_spans, report_window
     GROUP BY store_key
