@@ -1,0 +1,90 @@
+"""`storemon bench` runs end to end and says what it measured (timing itself is not tested)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from storemon.bench import Dataset, prepare, render
+from storemon.database import sql_files
+
+WORKLOADS = {
+    "ingest",
+    "report",
+    "api",
+    "report_10x",
+    "memory_10x",
+    "ingest_10x",
+    "ingest_5min",
+    "report_5min",
+}
+
+
+def test_bench_measures_every_workload_and_writes_json(tmp_path):
+    out = tmp_path / "results.json"
+    options = ["--stores", "60", "--repeat", "2", "--data", str(tmp_path / "bench")]
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon", "bench", *options, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    by_name = {r["name"]: r for r in results["results"]}
+    assert set(by_name) == WORKLOADS
+    for name, result in by_name.items():
+        assert result["seconds"] and all(s > 0 for s in result["seconds"]), name
+        assert result["peak_rss_bytes"] > 10 * 2**20, name  # a Python process with DuckDB
+        assert result["target"], name
+    assert len(by_name["report"]["seconds"]) == 2
+    assert by_name["report_10x"]["data"].startswith("600 stores")
+    # The 5-minute data set has twelve polls per store for every one of the hourly set.
+    polls = {r["name"]: r["data"] for r in results["results"]}
+    assert polls["report_5min"] != polls["report"]
+    steps = by_name["report"]["steps"]
+    assert list(steps) == [path.stem for path in sql_files("report")]
+    # The printed table has a row per workload and one per SQL step.
+    for row in ("trigger -> Complete through the API", "03_business_intervals"):
+        assert row in done.stdout
+    assert results["cpus"] and results["duckdb"]
+
+
+def test_data_sets_are_cached_and_made_again_when_asked_for_differently(tmp_path):
+    said = []
+    first = prepare(Dataset("1x", 30, 60), tmp_path, said.append)
+    made = first.folder.joinpath("store_status.csv").stat().st_mtime_ns
+    again = prepare(Dataset("1x", 30, 60), tmp_path, said.append)
+    assert again.folder.joinpath("store_status.csv").stat().st_mtime_ns == made
+    assert len(said) == 1 and again.polls == first.polls > 0
+    # A stamp that does not match (here: edited by hand) means the data is made again.
+    stamp = first.folder / "generated.json"
+    stamp.write_text(json.dumps({**json.loads(stamp.read_text()), "seed": 7}))
+    prepare(Dataset("1x", 30, 60), tmp_path, said.append)
+    assert len(said) == 2
+
+
+def test_render_flags_a_missed_target_and_shows_the_earlier_run():
+    def result(name, median, met):
+        return {
+            "name": name,
+            "workload": f"workload {name}",
+            "data": "d",
+            "seconds": [median],
+            "median": median,
+            "peak_rss_bytes": 2**20,
+            "target": "<= 1 s",
+            "met": met,
+            "steps": {},
+        }
+
+    table = render(
+        {"results": [result("report", 2.0, False)]},
+        {"commit": "abc123", "results": [result("report", 0.5, True)]},
+    )
+    assert (
+        "| workload report | d | 1 | 2.00 s | 2.00-2.00 s | 1 MB | <= 1 s | **NO** | 0.50 s |"
+        in table
+    )
+    assert "before (abc123)" in table
