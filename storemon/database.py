@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,9 @@ import duckdb
 from storemon.errors import DatabaseBusy, StoremonError
 
 DEFAULT_DB = Path("data/storemon.duckdb")
+# The analysts' `duckdb` shell (the duckdb-cli package, newest 1.5.x) cannot read DuckDB 2.0's
+# own storage format, so storemon writes its database file in the 1.5 format.
+SHELL_STORAGE = "v1.5.0"
 
 
 @cache
@@ -49,13 +53,28 @@ def run_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> Iterator
 
 
 def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database file (creating its folder), with instants shown in UTC."""
+    """Open the database file (creating it and its folder in a format the duckdb shell reads),
+    with instants shown in UTC."""
     path = Path(path)
     if read_only and not path.exists():
         raise StoremonError(f"no database at {path}: load data first with `storemon ingest`")
     path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only)
+    if not read_only and storage_version(con) != f"{SHELL_STORAGE}+":
+        con.close()
+        _rewrite_for_shell(path)
+        con = _open(path, read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(
+            str(path),
+            read_only=read_only,
+            config={"storage_compatibility_version": SHELL_STORAGE},  # for a new file
+        )
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise DatabaseBusy(
@@ -63,8 +82,28 @@ def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb
                 "storemon service answers for it: stop that process, or use a copy of the file"
             ) from error
         raise StoremonError(f"cannot open {path}: {error}") from error
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of the open database file, e.g. `v1.5.0+`."""
+    return con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchone()[0]
+
+
+def _rewrite_for_shell(path: Path) -> None:
+    """Copy a file written in a newer storage format into the shell's format, in place (once,
+    for files made before storemon chose the format). Nothing is lost: every table is copied,
+    and the original is replaced only when the copy is complete."""
+    copy = path.with_name(path.name + ".rewrite")
+    copy.unlink(missing_ok=True)
+    quoted = [str(p).replace("'", "''") for p in (path, copy)]
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{quoted[0]}' AS old (READ_ONLY)")
+        con.execute(f"ATTACH '{quoted[1]}' AS new (STORAGE_VERSION '{SHELL_STORAGE}')")
+        con.execute("COPY FROM DATABASE old TO new")
+    os.replace(copy, path)
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -13,6 +13,7 @@ import duckdb
 
 from storemon.database import run_sql_files, sql_files
 from storemon.errors import StoremonError
+from storemon.snapshots import write_inputs
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def ingest(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    write_inputs(con)  # for analysts, while a service holds the database
     return LoadResult(summary, reasons, stores, time.perf_counter() - started)
 
 

@@ -25,6 +25,7 @@ import msgspec
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
 from storemon.ingest import LoadResult, ingest
 from storemon.report import run_report, write_report
+from storemon.snapshots import snapshot_dir, write_inputs, write_runs
 
 log = logging.getLogger("storemon.service")
 
@@ -90,6 +91,9 @@ class ReportService:
         if url:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         self._resume()
+        if self.data is not None and not (snapshot_dir(self.con) / "polls.parquet").exists():
+            write_inputs(self.con)  # a database loaded before storemon kept snapshots
+        write_runs(self.con)
 
     def close(self) -> None:
         self.workers.shutdown(wait=True, cancel_futures=True)
@@ -107,6 +111,7 @@ class ReportService:
                 "VALUES (?, 'Queued', ?::TIMESTAMPTZ, now())",
                 [report_id, as_of.isoformat() if as_of else None],
             )
+            write_runs(cur)
         log.info("report %s triggered (as of %s)", report_id, as_of or "the latest poll")
         self.workers.submit(self._compute, report_id)
         return report_id
@@ -146,6 +151,7 @@ class ReportService:
         ).fetchone()
         if started is None:
             return  # already taken or finished
+        write_runs(cur)
         log.info("report %s started", report_id)
         as_of = datetime.fromtimestamp(started[0] / 1e6, UTC) if started[0] is not None else None
         clock = time.perf_counter()
@@ -165,6 +171,7 @@ class ReportService:
             [run.stores, sql_version(), seconds, report_id],
         )
         cur.execute("COMMIT")
+        write_runs(cur)
         log.info("report %s finished: %d stores in %.2f s", report_id, run.stores, seconds)
 
     def _fail(self, cur: duckdb.DuckDBPyConnection, report_id: str, error: Exception) -> None:
@@ -176,6 +183,7 @@ class ReportService:
             "WHERE report_id = ?",
             [message, report_id],
         )
+        write_runs(cur)
         log.error("report %s failed: %s", report_id, message)
 
     def _resume(self) -> None:

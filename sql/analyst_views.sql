@@ -1,0 +1,66 @@
+-- Makes: views for analysts over storemon's Parquet files, which need no lock on the database:
+-- report_runs, report_rows, latest_report, stores, polls, business_hours, store_timezones,
+-- rejected_rows, load_summary. They work while the service runs (it holds the database file,
+-- and DuckDB then lets no other process open it).
+--   report_runs     every report asked of the service: report_id, status, requested_as_of,
+--                   as_of, sql_version, created_at, started_at, finished_at, seconds, stores,
+--                   attempts, error (a copy of the table, rewritten at every change of status)
+--   report_rows     every finished report's rows, with its report_id, as_of and finished_at
+--   latest_report   the rows of the most recently finished report
+--   the rest        the loaded data as of the last `storemon ingest`, store ids as text
+-- Run from the project's folder, in any duckdb shell (no database file needed):
+--     .venv/bin/duckdb -c ".read sql/analyst_views.sql" -c "SELECT * FROM report_runs"
+-- or `.read sql/analyst_views.sql` at the shell's prompt. For a database kept elsewhere than
+-- data/, first: SET VARIABLE storemon_data = 'path/to/its/folder';
+-- The report views need one finished report, the others one load.
+
+CREATE OR REPLACE TEMP MACRO storemon_file(name) AS
+    coalesce(getvariable('storemon_data'), 'data') || '/' || name;
+
+CREATE OR REPLACE TEMP VIEW report_runs AS
+SELECT * FROM read_parquet(storemon_file('snapshots/report_runs.parquet'));
+
+CREATE OR REPLACE TEMP VIEW stores AS
+SELECT * FROM read_parquet(storemon_file('snapshots/stores.parquet'));
+
+CREATE OR REPLACE TEMP VIEW polls AS
+SELECT stores.store_id, polls.timestamp_utc, polls.active
+FROM read_parquet(storemon_file('snapshots/polls.parquet')) AS polls
+JOIN stores USING (store_key);
+
+CREATE OR REPLACE TEMP VIEW business_hours AS
+SELECT stores.store_id, hours.* EXCLUDE (store_key)
+FROM read_parquet(storemon_file('snapshots/business_hours.parquet')) AS hours
+JOIN stores USING (store_key);
+
+CREATE OR REPLACE TEMP VIEW store_timezones AS
+SELECT stores.store_id, zones.* EXCLUDE (store_key)
+FROM read_parquet(storemon_file('snapshots/store_timezones.parquet')) AS zones
+JOIN stores USING (store_key);
+
+CREATE OR REPLACE TEMP VIEW rejected_rows AS
+SELECT * FROM read_parquet(storemon_file('snapshots/rejected_rows.parquet'));
+
+CREATE OR REPLACE TEMP VIEW load_summary AS
+SELECT * FROM read_parquet(storemon_file('snapshots/load_summary.parquet'));
+
+-- A report's file is named by its id: reports/<report_id>.parquet.
+CREATE OR REPLACE TEMP VIEW report_rows AS
+SELECT
+    regexp_extract(rows.filename, '([^/\\]+)\.parquet$', 1) AS report_id,
+    report_runs.as_of,
+    report_runs.finished_at,
+    rows.* EXCLUDE (filename)
+FROM read_parquet(storemon_file('reports/*.parquet'), filename = true) AS rows
+JOIN report_runs
+  ON report_runs.report_id = regexp_extract(rows.filename, '([^/\\]+)\.parquet$', 1)
+WHERE report_runs.status = 'Complete';
+
+CREATE OR REPLACE TEMP VIEW latest_report AS
+SELECT * EXCLUDE (report_id, as_of, finished_at)
+FROM report_rows
+WHERE report_id = (
+    SELECT report_id FROM report_runs WHERE status = 'Complete'
+    ORDER BY finished_at DESC, report_id LIMIT 1
+)
+ORDER BY store_id;

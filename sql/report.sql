@@ -1,0 +1,21 @@
+-- Makes: store_report — the whole report, exactly as `storemon report` and the API give it,
+-- and prints it. The entry point for analysts in the duckdb shell, from the project's folder:
+--     .venv/bin/duckdb -readonly data/storemon.duckdb -c ".read sql/report.sql"
+-- As of another instant (polls after it are ignored):
+--     .venv/bin/duckdb -readonly data/storemon.duckdb \
+--         -c "SET VARIABLE as_of = TIMESTAMPTZ '2023-03-14 12:00:00+00'" -c ".read sql/report.sql"
+-- Add -csv for CSV. The steps leave their relations (report_window, business_intervals,
+-- evidence_polls, poll_spans, status_spans, store_report) as TEMP tables and views, to query
+-- in the same session. DuckDB lets one process open the database file: while the service runs,
+-- use sql/analyst_views.sql instead (finished reports and the loaded data, as Parquet).
+-- Needs: the loaded data (`storemon ingest`).
+
+.read sql/report/01_report_window.sql
+.read sql/report/02_report_stores.sql
+.read sql/report/03_business_intervals.sql
+.read sql/report/04_evidence_polls.sql
+.read sql/report/05_poll_spans.sql
+.read sql/report/06_status_spans.sql
+.read sql/report/07_store_report.sql
+
+SELECT * FROM store_report;

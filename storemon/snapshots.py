@@ -1,0 +1,51 @@
+"""Parquet copies of what analysts query, beside the database file.
+
+A running service holds the database's lock, and DuckDB lets no other process open a locked
+file, not even to read. So storemon also keeps the loaded data and the report runs as Parquet in
+`<database folder>/snapshots/`, and every finished report in `<database folder>/reports/`;
+`sql/analyst_views.sql` makes views over them in any `duckdb` shell, service running or not.
+Each file is written whole under a temporary name and then renamed over the old one, so a
+reader sees the old copy or the new one, never a part.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+
+INPUT_TABLES = ("stores", "polls", "business_hours", "store_timezones", "rejected_rows")
+_writing = threading.Lock()  # two threads writing one file would race to the rename
+
+
+def snapshot_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """`snapshots/` beside the connection's database file (None for an in-memory database)."""
+    path = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+    return Path(path).parent / "snapshots" if path else None
+
+
+def write_snapshots(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    """Copy each table, as the connection sees it now, to `snapshots/<table>.parquet`."""
+    folder = snapshot_dir(con)
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with _writing:
+        for table in tables:
+            target = folder / f"{table}.parquet"
+            part = target.with_name(f".{table}.{os.getpid()}.{threading.get_ident()}.parquet")
+            quoted = str(part).replace("'", "''")
+            con.execute(f"COPY {table} TO '{quoted}' (FORMAT parquet)")
+            os.replace(part, target)
+
+
+def write_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    write_snapshots(con, (*INPUT_TABLES, "load_summary"))
+
+
+def write_runs(con: duckdb.DuckDBPyConnection) -> None:
+    write_snapshots(con, ("report_runs",))
