@@ -6,7 +6,7 @@ bin := ".venv/bin"
 default:
     @{{bin}}/just --list
 
-# load the bundled data and write data/report.csv
+# load the bundled data if the database is empty, then serve it (the quick start)
 run:
     {{bin}}/storemon demo
 
@@ -27,6 +27,10 @@ fmt:
 # regenerate the bundled sample in data/
 sample:
     {{bin}}/storemon generate --out data --bad-rows
+
+# a duckdb shell with the analyst views (reports, runs, loaded data; works while the service runs)
+analyst:
+    {{bin}}/duckdb -cmd ".read sql/analyst_views.sql"
 
 # measure load, report and API against the speed targets (data sets cached in data/bench/)
 bench *args:
