@@ -16,6 +16,7 @@ written as JSON, and `--compare` prints an earlier JSON's medians beside the new
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon import __version__
+from storemon import __version__, generate
 from storemon.errors import StoremonError
 
 DEFAULT_ROOT = Path("data/bench")
@@ -124,10 +125,18 @@ def run_child(command: list[str]) -> tuple[float, int, str]:
 
 
 def prepare(dataset: Dataset, root: Path, log) -> Prepared:
-    """Generate the data set unless it is cached, and load it into its own database."""
+    """Generate the data set unless a copy made the same way (same parameters, same generator
+    code) is cached in `root`."""
     folder = root / dataset.folder_name
     stamp_path = folder / STAMP
-    wanted = {"stores": dataset.stores, "poll_minutes": dataset.poll_minutes, "days": 7, "seed": 42}
+    generator = hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()[:12]
+    wanted = {
+        "stores": dataset.stores,
+        "poll_minutes": dataset.poll_minutes,
+        "days": 7,
+        "seed": 42,
+        "generator": generator,
+    }
     stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
     if {k: stamp.get(k) for k in wanted} != wanted:
         log(f"generating {dataset.folder_name} (once; cached in {folder}) ...")
@@ -169,7 +178,7 @@ def bench_report(name: str, data: Prepared, repeat: int) -> Result:
     )
     runs = json.loads(out)
     steps = {
-        name: statistics.median(run["steps"][name] for run in runs) for name in runs[0]["steps"]
+        step: statistics.median(run["steps"][step] for run in runs) for step in runs[0]["steps"]
     }
     return Result(
         name,
