@@ -49,6 +49,9 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     for row in ("trigger -> Complete through the API", "03_business_intervals"):
         assert row in done.stdout
     assert results["cpus"] and results["duckdb"]
+    # Linux hands a parent's peak memory to its children: the bench's own must stay below theirs.
+    floor = results["bench_process_peak_rss_bytes"]
+    assert 0 < floor < min(r["peak_rss_bytes"] for r in results["results"])
 
 
 def test_data_sets_are_cached_and_made_again_when_asked_for_differently(tmp_path):
