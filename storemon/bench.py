@@ -33,13 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from storemon import __version__, generate
+from storemon.client import call
 from storemon.errors import StoremonError
+from storemon.service import service_file
 
 DEFAULT_ROOT = Path("data/bench")
 STAMP = "generated.json"
@@ -212,15 +213,6 @@ def bench_api(data: Prepared, repeat: int) -> Result:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
-
-    def call(method: str, path: str) -> dict:
-        request = urllib.request.Request(
-            url + path, method=method, headers={"Accept": "application/json"}
-        )
-        with opener.open(request, timeout=60) as answer:
-            return json.loads(answer.read())
-
     log_file = (data.folder / "api-server.log").open("w")
     server = subprocess.Popen(
         storemon("serve", "--db", str(db), "--port", str(port)),
@@ -231,7 +223,7 @@ def bench_api(data: Prepared, repeat: int) -> Result:
         deadline = time.monotonic() + 60
         while True:
             try:
-                call("GET", "/health")
+                call("GET", f"{url}/health")
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
@@ -241,11 +233,11 @@ def bench_api(data: Prepared, repeat: int) -> Result:
         seconds = []
         for _ in range(repeat + 1):  # the first round warms the server and is not counted
             started = time.perf_counter()
-            report_id = call("POST", "/trigger_report")["report_id"]
-            while (status := call("GET", f"/get_report/{report_id}")["status"]) != "Complete":
-                if status == "Failed":
-                    raise StoremonError(f"bench: report {report_id} failed; see {log_file.name}")
+            report_id = json.loads(call("POST", f"{url}/trigger_report")[2])["report_id"]
+            while (code := call("GET", f"{url}/get_report/{report_id}")[0]) == 202:
                 time.sleep(0.01)
+            if code != 200:
+                raise StoremonError(f"bench: report {report_id} failed; see {log_file.name}")
             seconds.append(time.perf_counter() - started)
     finally:
         log_file.close()
@@ -255,7 +247,7 @@ def bench_api(data: Prepared, repeat: int) -> Result:
             server.returncode = os.waitstatus_to_exitcode(status)
     shutil.rmtree(db.parent / "reports", ignore_errors=True)
     db.unlink(missing_ok=True)
-    db.with_name(db.name + ".service.json").unlink(missing_ok=True)
+    service_file(db).unlink(missing_ok=True)
     return Result(
         "api",
         "trigger -> Complete through the API",

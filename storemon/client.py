@@ -17,12 +17,15 @@ from storemon.errors import StoremonError
 from storemon.ingest import LoadResult
 from storemon.service import service_file
 
+# The service is on this machine: never ask a proxy that the environment may name.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 def running_service(db: Path) -> str | None:
     """The base URL of the service that holds `db`, if one answers."""
     try:
         url = json.loads(service_file(Path(db)).read_text())["url"]
-        with urllib.request.urlopen(f"{url}/health", timeout=5):
+        with _opener.open(f"{url}/health", timeout=5):
             return url
     except (OSError, ValueError, KeyError):
         return None
@@ -35,7 +38,7 @@ def call(method: str, url: str, body: dict | None = None, accept: str = "applica
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=600) as answer:
+        with _opener.open(request, timeout=600) as answer:
             return answer.status, answer.headers, answer.read()
     except urllib.error.HTTPError as answer:
         return answer.code, answer.headers, answer.read()

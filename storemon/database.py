@@ -92,16 +92,31 @@ def storage_version(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchone()[0]
 
 
+def sql_text(value: object) -> str:
+    """`value` as text for inside a single-quoted SQL literal (COPY and ATTACH take their paths
+    as literals, not parameters)."""
+    return str(value).replace("'", "''")
+
+
+def copy_atomically(
+    con: duckdb.DuckDBPyConnection, relation: str, path: Path, options: str
+) -> None:
+    """COPY a table to `path` through a partial file renamed over it: a reader sees the old file
+    or the whole new one, never a part."""
+    partial = path.with_name(f".{path.name}.partial")
+    con.execute(f"COPY {relation} TO '{sql_text(partial)}' ({options})")
+    os.replace(partial, path)
+
+
 def _rewrite_for_shell(path: Path) -> None:
     """Copy a file written in a newer storage format into the shell's format, in place (once,
     for files made before storemon chose the format). Nothing is lost: every table is copied,
     and the original is replaced only when the copy is complete."""
     copy = path.with_name(path.name + ".rewrite")
     copy.unlink(missing_ok=True)
-    quoted = [str(p).replace("'", "''") for p in (path, copy)]
     with duckdb.connect() as con:
-        con.execute(f"ATTACH '{quoted[0]}' AS old (READ_ONLY)")
-        con.execute(f"ATTACH '{quoted[1]}' AS new (STORAGE_VERSION '{SHELL_STORAGE}')")
+        con.execute(f"ATTACH '{sql_text(path)}' AS old (READ_ONLY)")
+        con.execute(f"ATTACH '{sql_text(copy)}' AS new (STORAGE_VERSION '{SHELL_STORAGE}')")
         con.execute("COPY FROM DATABASE old TO new")
     os.replace(copy, path)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import has_table, run_sql_files, sql_files
+from storemon.database import copy_atomically, has_table, run_sql_files, sql_files
 from storemon.errors import StoremonError
 
 COLUMNS = (
@@ -81,7 +80,4 @@ def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if path.suffix not in formats:
         raise StoremonError(f"{path}: the report is written as .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    target = str(partial).replace("'", "''")
-    con.execute(f"COPY store_report TO '{target}' ({formats[path.suffix]})")
-    os.replace(partial, path)
+    copy_atomically(con, "store_report", path, formats[path.suffix])

@@ -10,14 +10,15 @@ reader sees the old copy or the new one, never a part.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
 import duckdb
 
+from storemon.database import copy_atomically
+
 INPUT_TABLES = ("stores", "polls", "business_hours", "store_timezones", "rejected_rows")
-_writing = threading.Lock()  # two threads writing one file would race to the rename
+_writing = threading.Lock()  # two threads writing one file would share its partial file
 
 
 def snapshot_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -36,11 +37,7 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> 
     folder.mkdir(parents=True, exist_ok=True)
     with _writing:
         for table in tables:
-            target = folder / f"{table}.parquet"
-            part = target.with_name(f".{table}.{os.getpid()}.{threading.get_ident()}.parquet")
-            quoted = str(part).replace("'", "''")
-            con.execute(f"COPY {table} TO '{quoted}' (FORMAT parquet)")
-            os.replace(part, target)
+            copy_atomically(con, table, folder / f"{table}.parquet", "FORMAT parquet")
 
 
 def write_inputs(con: duckdb.DuckDBPyConnection) -> None:
