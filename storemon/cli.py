@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from storemon import __version__
 from storemon.client import ingest_via, report_via, running_service
@@ -45,7 +46,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         if url is None:
             raise
         say(f"{args.db} is held by the storemon service at {url}: handing the load to it")
-        print_load(ingest_via(url, args.status, args.hours, args.timezones))
+        print_load(ingest_via(url, args.db, args.status, args.hours, args.timezones))
         return
     if sys.stdout.isatty():
         con.execute("SET enable_progress_bar = true")  # DuckDB's own bar, for long steps
@@ -55,7 +56,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    as_of = parse_as_of(args.as_of) if args.as_of else None
+    as_of = parse_as_of(args.as_of, "--as-of") if args.as_of else None
     try:
         con = connect(args.db, read_only=True)
     except DatabaseBusy:
@@ -95,14 +96,32 @@ def cmd_generate(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from storemon.app import create_app
+    from storemon.api import Settings, create_app
+    from storemon.auth import service_token
+    from storemon.service import Limits
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    url = f"http://{args.host}:{args.port}"
-    app = create_app(args.db, workers=args.workers, url=url)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    host = "[::1]" if args.host == "::1" else args.host
+    url = f"http://{host}:{args.port}"
+    hosts = {args.host, "localhost", "127.0.0.1", "::1", *args.allowed_host}
+    if args.public_url:
+        hosts.add(urlsplit(args.public_url).hostname or "")
+    settings = Settings(
+        db=args.db,
+        token=service_token(args.db),
+        workers=args.workers,
+        url=url,
+        allowed_hosts=tuple(sorted(hosts - {""})),
+        public_url=args.public_url,
+        limits=Limits(
+            keep_reports=args.keep_reports or None,
+            keep_report_days=args.keep_report_days,
+            max_waiting=args.max_waiting,
+        ),
+    )
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -149,6 +168,16 @@ def _quiet(_: str) -> None:
     pass
 
 
+def at_least(low: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="storemon",
@@ -186,6 +215,40 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
         sub.add_argument("--port", type=int, default=8000)
         sub.add_argument("--workers", type=int, default=2, help="reports computed at once")
+        sub.add_argument(
+            "--allowed-host",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="a name clients reach the service by (besides --host, localhost, 127.0.0.1 "
+            "and ::1); repeat for more, `*` for any. Requests for other hosts are refused.",
+        )
+        sub.add_argument(
+            "--public-url",
+            help="the service's address as clients see it (e.g. behind a proxy), for the links "
+            "in answers (default: relative links)",
+        )
+        sub.add_argument(
+            "--keep-reports",
+            type=at_least(0),
+            default=100,
+            metavar="N",
+            help="keep the newest N finished reports, remove older ones' rows and files "
+            "(default 100; 0 keeps all)",
+        )
+        sub.add_argument(
+            "--keep-report-days",
+            type=float,
+            metavar="D",
+            help="remove finished reports older than D days (default: no age limit)",
+        )
+        sub.add_argument(
+            "--max-waiting",
+            type=at_least(1),
+            default=100,
+            metavar="N",
+            help="reports queued or computing at once; more triggers get 503 (default 100)",
+        )
 
     serve_options(command("serve", cmd_serve, "serve the report API"))
     serve_options(

@@ -12,7 +12,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urljoin
 
+from storemon.auth import TOKEN_ENV, client_token, token_file
 from storemon.errors import StoremonError
 from storemon.ingest import LoadResult
 from storemon.service import service_file
@@ -31,10 +33,18 @@ def running_service(db: Path) -> str | None:
         return None
 
 
-def call(method: str, url: str, body: dict | None = None, accept: str = "application/json"):
+def call(
+    method: str,
+    url: str,
+    body: dict | None = None,
+    accept: str = "application/json",
+    token: str | None = None,
+):
     """(status, headers, body bytes); HTTP errors come back as answers, not exceptions."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"Accept": accept})
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -44,7 +54,13 @@ def call(method: str, url: str, body: dict | None = None, accept: str = "applica
         return answer.code, answer.headers, answer.read()
 
 
-def ingest_via(url: str, status: Path, hours: Path, timezones: Path) -> LoadResult:
+def ingest_via(url: str, db: Path, status: Path, hours: Path, timezones: Path) -> LoadResult:
+    token = client_token(db)
+    if token is None:
+        raise StoremonError(
+            f"the service at {url} needs its key to load data, and {token_file(db)} does not "
+            f"exist: set {TOKEN_ENV} to the token the service was started with"
+        )
     code, _, body = call(
         "POST",
         f"{url}/ingest",
@@ -53,6 +69,7 @@ def ingest_via(url: str, status: Path, hours: Path, timezones: Path) -> LoadResu
             "hours": str(Path(hours).resolve()),
             "timezones": str(Path(timezones).resolve()),
         },
+        token=token,
     )
     answer = json.loads(body)
     if code != 200:
@@ -85,8 +102,8 @@ def report_via(url: str, out: Path, as_of: str | None, poll_seconds: float = 0.1
         time.sleep(poll_seconds)
     answer = json.loads(body)
     if code != 200:
-        raise StoremonError(f"report {report_id}: {answer.get('error')}")
-    _, _, csv_bytes = call("GET", answer["csv_url"], accept="text/csv")
+        raise StoremonError(f"report {report_id}: {answer.get('detail') or answer.get('error')}")
+    _, _, csv_bytes = call("GET", urljoin(url, answer["csv_url"]), accept="text/csv")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")

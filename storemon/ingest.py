@@ -47,11 +47,13 @@ TIMEZONES = Source(
 )
 
 
-def read_header(path: Path, source: Source) -> tuple[dict[str, int], str]:
+def read_header(path: Path, source: Source, quote_files: bool = True) -> tuple[dict[str, int], str]:
     """Map each required column to its 1-based position, plus `fields`, the header's width;
     and say how the file ends its lines (CRLF or LF).
 
     Column names match without regard to case or surrounding blanks; extra columns are ignored.
+    With `quote_files` false, no error quotes the file's content (the service's callers may not
+    be allowed to read the file).
     """
     if not path.is_file():
         raise StoremonError(f"{source.label}: no such file: {path}")
@@ -68,10 +70,8 @@ def read_header(path: Path, source: Source) -> tuple[dict[str, int], str]:
         position = next((positions[n.lower()] for n in names if n.lower() in positions), None)
         if position is None:
             spelled = " or ".join(repr(n) for n in names)
-            raise StoremonError(
-                f"{source.label}: {path} has no column {spelled} "
-                f"(line 1 has: {', '.join(repr(h) for h in header)})"
-            )
+            seen = f" (line 1 has: {', '.join(repr(h) for h in header)})" if quote_files else ""
+            raise StoremonError(f"{source.label}: {path} has no column {spelled}{seen}")
         found[column] = position
     found["fields"] = len(header)
     return found, newline
@@ -91,14 +91,16 @@ def ingest(
     hours: Path,
     timezones: Path,
     log: Callable[[str], None] = lambda _: None,
+    quote_files: bool = True,
 ) -> LoadResult:
     """Replace the loaded data with these three files, in one transaction.
 
-    On any error nothing changes: the previous data stays as it was.
+    On any error nothing changes: the previous data stays as it was. With `quote_files` false,
+    errors never quote the files' content (see read_header).
     """
     started = time.perf_counter()
     files = [(POLLS, Path(status)), (HOURS, Path(hours)), (TIMEZONES, Path(timezones))]
-    headers = [read_header(path, source) for source, path in files]
+    headers = [read_header(path, source, quote_files) for source, path in files]
     con.execute("BEGIN TRANSACTION")
     try:
         for (source, path), (columns, newline) in zip(files, headers, strict=True):
@@ -113,7 +115,9 @@ def ingest(
                 log(f"  {done.stem:<22} done in {time.perf_counter() - step_started:6.2f} s")
                 step_started = time.perf_counter()
         except StoremonError as error:
-            raise _explain(error, files) from error.__cause__
+            if not quote_files:
+                log(f"  load failed: {error}")  # the service's log, for its owner
+            raise _explain(error, files, quote_files) from error.__cause__
         summary = con.execute(
             "SELECT source, file, data_rows, kept_rows, duplicates, rejected FROM load_summary"
         ).fetchall()
@@ -129,8 +133,11 @@ def ingest(
     return LoadResult(summary, reasons, stores, time.perf_counter() - started)
 
 
-def _explain(error: StoremonError, files: list[tuple[Source, Path]]) -> StoremonError:
-    """Say which file and line a CSV-level failure is about, in words a user can act on."""
+def _explain(
+    error: StoremonError, files: list[tuple[Source, Path]], quote_files: bool = True
+) -> StoremonError:
+    """Say which file and line a CSV-level failure is about, in words a user can act on.
+    DuckDB's own message may quote the file, so without `quote_files` it is not passed on."""
     text = str(error.__cause__ or error)
     line = re.search(r"CSV Error on Line: (\d+)", text)
     for source, path in files:
@@ -140,4 +147,9 @@ def _explain(error: StoremonError, files: list[tuple[Source, Path]]) -> Storemon
                 f"{source.label}: line {line.group(1)} of {path} {problem}; "
                 "fix or remove it and load again (nothing was changed)"
             )
+    if not quote_files:
+        return StoremonError(
+            f"{str(error).split(' failed:', 1)[0]} failed on these files; nothing was changed (the "
+            "service's log has DuckDB's message)"
+        )
     return error

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,15 +25,33 @@ COLUMNS = (
 )
 
 
-def parse_as_of(text: str) -> datetime:
-    """`YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC (an explicit UTC suffix or offset is also fine)."""
-    cleaned = text.strip().removesuffix("UTC").strip().replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError:
+# SPEC "Report time and windows": a report may be asked for as of an instant from the first poll
+# to the latest poll + 7 days (sql/report/01_report_window.sql refuses any other).
+AS_OF_REACH = timedelta(days=7)
+AS_OF_MAX_LENGTH = 40
+# An ISO 8601 / RFC 3339 instant: date, `T` or a blank, time to the second or finer; UTC unless
+# it ends in an offset (`Z`, `+05:30`, `+0530`) or ` UTC`.
+AS_OF_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?( ?UTC|[zZ]|[+-]\d{2}:?\d{2})?$"
+)
+_AS_OF = re.compile(AS_OF_PATTERN)
+
+
+def parse_as_of(text: str, name: str = "as_of") -> datetime:
+    """A strict ISO 8601 instant, `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC unless it names an offset.
+
+    Fraction digits past the microsecond are dropped, as the loader drops them."""
+    if len(text) > AS_OF_MAX_LENGTH or not _AS_OF.fullmatch(text):
+        shown = text if len(text) <= AS_OF_MAX_LENGTH else text[:AS_OF_MAX_LENGTH] + "..."
         raise StoremonError(
-            f'--as-of "{text}" is not an instant: expected "YYYY-MM-DD HH:MM:SS" in UTC'
-        ) from None
+            f'{name} "{shown}" is not an instant: expected "YYYY-MM-DD HH:MM:SS" in UTC '
+            '(or ISO 8601 with "T", a fraction and an offset, e.g. "2023-01-25T18:13:22Z")'
+        )
+    cleaned = re.sub(r"(\.\d{6})\d+", r"\1", text.removesuffix("UTC").strip())
+    try:
+        moment = datetime.fromisoformat(cleaned.replace("z", "Z"))
+    except ValueError as error:  # e.g. month 13
+        raise StoremonError(f'{name} "{text}" is not a real instant: {error}') from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

@@ -2,8 +2,13 @@
 
 One process holds the DuckDB file. Each report runs on a worker thread with its own cursor
 (DuckDB releases the GIL), inside one transaction, so it reads one consistent snapshot even
-while new data is loaded. A report's life: Queued -> Running -> Complete | Failed, recorded in
-`report_runs`; finished rows go to `report_rows` and to `<reports>/<id>.csv` and `.parquet`.
+while new data is loaded. A report's life: Queued -> Running -> Complete | Failed, and later
+Removed by retention, recorded in `report_runs`; finished rows go to `report_rows` and to
+`<reports>/<id>.csv` and `.parquet`.
+
+Reports asked for the same data, as-of instant and SQL are computed once: a trigger that finds
+such a report queued, running or complete gets its own id, and shares that computation (its
+row names it in `computed_by`; its files are hard links to the same bytes).
 """
 
 from __future__ import annotations
@@ -13,30 +18,36 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import msgspec
 
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
+from storemon.errors import StoremonError
 from storemon.ingest import LoadResult, ingest
-from storemon.report import run_report, write_report
+from storemon.report import AS_OF_REACH, run_report, write_report
 from storemon.snapshots import snapshot_dir, write_inputs, write_runs
 
 log = logging.getLogger("storemon.service")
 
 MAX_ATTEMPTS = 3
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SUFFIXES = (".parquet", ".csv")
 ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 RUN_COLUMNS = (
     "report_id, status, "
     f"strftime(requested_as_of, '{ISO}') AS requested_as_of, strftime(as_of, '{ISO}') AS as_of, "
     f"sql_version, strftime(created_at, '{ISO}') AS created_at, "
     f"strftime(started_at, '{ISO}') AS started_at, strftime(finished_at, '{ISO}') AS finished_at, "
-    "seconds, stores, attempts, error"
+    "seconds, stores, attempts, error, computed_by, "
+    f"strftime(removed_at, '{ISO}') AS removed_at"
 )
 
 
@@ -55,6 +66,8 @@ class Run(msgspec.Struct, frozen=True):
     stores: int | None
     attempts: int
     error: str | None
+    computed_by: str | None
+    removed_at: str | None
 
 
 class DataInfo(msgspec.Struct, frozen=True):
@@ -62,8 +75,24 @@ class DataInfo(msgspec.Struct, frozen=True):
 
     polls: int
     stores: int
+    first_poll: str | None
     latest_poll: str | None
     loaded_at: str | None
+
+
+class Limits(msgspec.Struct, frozen=True):
+    """What the service keeps and how much it takes on (shown in /health)."""
+
+    keep_reports: int | None = 100
+    """Finished reports kept; older ones' rows and files are removed (None: all)."""
+    keep_report_days: float | None = None
+    """Finished reports older than this are removed (None: no age limit)."""
+    max_waiting: int = 100
+    """Computations queued or running at once; a trigger beyond it is refused (503)."""
+
+
+class Busy(StoremonError):
+    """Too many reports are waiting: try again later."""
 
 
 def new_report_id() -> str:
@@ -76,9 +105,22 @@ def service_file(db: Path) -> Path:
     return db.with_name(db.name + ".service.json")
 
 
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(ISO)
+
+
+@dataclass(frozen=True)
+class AsOfRange:
+    earliest: datetime
+    latest: datetime
+
+
 class ReportService:
-    def __init__(self, db: Path, workers: int = 2, url: str | None = None) -> None:
+    def __init__(
+        self, db: Path, workers: int = 2, url: str | None = None, limits: Limits | None = None
+    ) -> None:
         self.db = Path(db)
+        self.limits = limits or Limits()
         self.reports_dir = self.db.parent / "reports"
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         self.con = connect(self.db)
@@ -86,11 +128,13 @@ class ReportService:
             pass
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.loader = threading.Lock()  # one load at a time
+        self.runs = threading.Lock()  # changes of report state that involve several rows
         self.data = self._read_data_info()
         self.url = url
         if url:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         self._resume()
+        self._apply_retention()
         if self.data is not None and not (snapshot_dir(self.con) / "polls.parquet").exists():
             write_inputs(self.con)  # a database loaded before storemon kept snapshots
         write_runs(self.con)
@@ -103,17 +147,59 @@ class ReportService:
 
     # --- reports -------------------------------------------------------------------------
 
+    def as_of_range(self) -> AsOfRange | None:
+        """The instants a report may be asked for: from the first poll to the latest + 7 days."""
+        data = self.data
+        if data is None or data.first_poll is None or data.latest_poll is None:
+            return None
+        return AsOfRange(
+            datetime.fromisoformat(data.first_poll),
+            datetime.fromisoformat(data.latest_poll) + AS_OF_REACH,
+        )
+
     def trigger(self, as_of: datetime | None = None) -> str:
+        """Queue a report (or share one asked for the same thing); its id at once."""
         report_id = new_report_id()
-        with self.con.cursor() as cur:
+        key = self._share_key(as_of)
+        with self.runs, self.con.cursor() as cur:
+            leader = self._shareable(cur, key)
+            if (
+                leader is not None
+                and leader[1] == "Complete"
+                and not all(self.file(leader[0], suffix).exists() for suffix in SUFFIXES)
+            ):
+                leader = None  # its files are gone: compute anew
+            if leader is None:
+                waiting = cur.execute(
+                    "SELECT count(*) FROM report_runs "
+                    "WHERE status IN ('Queued', 'Running') AND computed_by IS NULL"
+                ).fetchone()[0]
+                if waiting >= self.limits.max_waiting:
+                    raise Busy(
+                        f"{waiting} reports are already waiting to be computed (the limit, "
+                        "--max-waiting): try again when they are done"
+                    )
+            cur.execute("BEGIN TRANSACTION")
             cur.execute(
-                "INSERT INTO report_runs (report_id, status, requested_as_of, created_at) "
-                "VALUES (?, 'Queued', ?::TIMESTAMPTZ, now())",
-                [report_id, as_of.isoformat() if as_of else None],
+                "INSERT INTO report_runs (report_id, status, requested_as_of, created_at, "
+                "share_key, computed_by) VALUES (?, 'Queued', ?::TIMESTAMPTZ, now(), ?, ?)",
+                [report_id, as_of.isoformat() if as_of else None, key, leader and leader[0]],
             )
+            if leader is not None and leader[1] == "Complete":
+                self._finish_followers(cur, leader[0], [report_id])
+            elif leader is not None and leader[1] == "Running":
+                cur.execute(
+                    "UPDATE report_runs SET status = 'Running', started_at = now() "
+                    "WHERE report_id = ?",
+                    [report_id],
+                )
+            cur.execute("COMMIT")
             write_runs(cur)
-        log.info("report %s triggered (as of %s)", report_id, as_of or "the latest poll")
-        self.workers.submit(self._compute, report_id)
+        if leader is None:
+            log.info("report %s triggered (as of %s)", report_id, as_of or "the latest poll")
+            self.workers.submit(self._compute, report_id)
+        else:
+            log.info("report %s triggered: shares the computation of %s", report_id, leader[0])
         return report_id
 
     def get(self, report_id: str) -> Run | None:
@@ -124,16 +210,36 @@ class ReportService:
         return Run(*row) if row else None
 
     def recent(self, limit: int = 50) -> list[Run]:
+        """The newest reports that were not removed, newest first."""
         with self.con.cursor() as cur:
             rows = cur.execute(
-                f"SELECT {RUN_COLUMNS} FROM report_runs ORDER BY created_at DESC, report_id "
-                "LIMIT ?",
+                f"SELECT {RUN_COLUMNS} FROM report_runs WHERE status <> 'Removed' "
+                "ORDER BY created_at DESC, report_id LIMIT ?",
                 [limit],
             ).fetchall()
         return [Run(*row) for row in rows]
 
     def file(self, report_id: str, suffix: str) -> Path:
         return self.reports_dir / f"{report_id}{suffix}"
+
+    def _share_key(self, as_of: datetime | None) -> str | None:
+        """What makes two reports the same: the data loaded, the instant, the SQL."""
+        data = self.data
+        if data is None or data.latest_poll is None:
+            return None
+        instant = iso(as_of) if as_of else data.latest_poll
+        return f"{data.loaded_at}|{instant}|{sql_version()}"
+
+    @staticmethod
+    def _shareable(cur: duckdb.DuckDBPyConnection, key: str | None) -> tuple[str, str] | None:
+        if key is None:
+            return None
+        return cur.execute(
+            "SELECT report_id, status FROM report_runs WHERE share_key = ? "
+            "AND computed_by IS NULL AND status IN ('Queued', 'Running', 'Complete') "
+            "ORDER BY created_at DESC LIMIT 1",
+            [key],
+        ).fetchone()
 
     def _compute(self, report_id: str) -> None:
         with self.con.cursor() as cur:
@@ -143,47 +249,89 @@ class ReportService:
                 self._fail(cur, report_id, error)
 
     def _compute_with(self, cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
-        started = cur.execute(
-            "UPDATE report_runs SET status = 'Running', started_at = now(), "
-            "attempts = attempts + 1, error = NULL "
-            "WHERE report_id = ? AND status = 'Queued' RETURNING epoch_us(requested_as_of)",
-            [report_id],
-        ).fetchone()
-        if started is None:
-            return  # already taken or finished
-        write_runs(cur)
+        with self.runs:
+            started = cur.execute(
+                "UPDATE report_runs SET status = 'Running', started_at = now(), "
+                "attempts = attempts + 1, error = NULL "
+                "WHERE report_id = ? AND status = 'Queued' RETURNING epoch_us(requested_as_of)",
+                [report_id],
+            ).fetchone()
+            if started is None:
+                return  # already taken or finished
+            cur.execute(
+                "UPDATE report_runs SET status = 'Running', started_at = now(), "
+                "attempts = attempts + 1 WHERE computed_by = ? AND status = 'Queued'",
+                [report_id],
+            )
+            write_runs(cur)
         log.info("report %s started", report_id)
         as_of = datetime.fromtimestamp(started[0] / 1e6, UTC) if started[0] is not None else None
         clock = time.perf_counter()
         cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for the whole report
         run = run_report(cur, as_of)
-        for suffix in (".parquet", ".csv"):
+        for suffix in SUFFIXES:
             write_report(cur, self.file(report_id, suffix))
         cur.execute("COMMIT")  # it only read; its TEMP tables stay with the cursor
         seconds = time.perf_counter() - clock
-        cur.execute("BEGIN TRANSACTION")
-        cur.execute("DELETE FROM report_rows WHERE report_id = ?", [report_id])
-        cur.execute("INSERT INTO report_rows SELECT ?, * FROM store_report", [report_id])
-        cur.execute(
-            "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
-            "as_of = (SELECT as_of FROM report_window), stores = ?, sql_version = ?, "
-            "seconds = ? WHERE report_id = ?",
-            [run.stores, sql_version(), seconds, report_id],
-        )
-        cur.execute("COMMIT")
-        write_runs(cur)
+        with self.runs:
+            cur.execute("BEGIN TRANSACTION")
+            cur.execute("DELETE FROM report_rows WHERE report_id = ?", [report_id])
+            cur.execute("INSERT INTO report_rows SELECT ?, * FROM store_report", [report_id])
+            cur.execute(
+                "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
+                "as_of = (SELECT as_of FROM report_window), stores = ?, sql_version = ?, "
+                "seconds = ? WHERE report_id = ?",
+                [run.stores, sql_version(), seconds, report_id],
+            )
+            followers = [
+                row[0]
+                for row in cur.execute(
+                    "SELECT report_id FROM report_runs "
+                    "WHERE computed_by = ? AND status IN ('Queued', 'Running')",
+                    [report_id],
+                ).fetchall()
+            ]
+            self._finish_followers(cur, report_id, followers)
+            cur.execute("COMMIT")
+            write_runs(cur)
         log.info("report %s finished: %d stores in %.2f s", report_id, run.stores, seconds)
+        if followers:
+            log.info("... and %d report(s) that shared it", len(followers))
+        self._apply_retention()
+
+    def _finish_followers(
+        self, cur: duckdb.DuckDBPyConnection, leader: str, followers: list[str]
+    ) -> None:
+        """Complete `followers` with the finished `leader`'s rows and files (hard links)."""
+        for follower in followers:
+            for suffix in SUFFIXES:
+                link(self.file(leader, suffix), self.file(follower, suffix))
+            cur.execute(
+                "INSERT INTO report_rows SELECT ?, * EXCLUDE (report_id) FROM report_rows "
+                "WHERE report_id = ?",
+                [follower, leader],
+            )
+            cur.execute(
+                "UPDATE report_runs AS follower SET status = 'Complete', "
+                "started_at = coalesce(follower.started_at, now()), finished_at = now(), "
+                "as_of = leader.as_of, stores = leader.stores, sql_version = leader.sql_version, "
+                "seconds = leader.seconds, error = NULL "
+                "FROM report_runs AS leader "
+                "WHERE leader.report_id = ? AND follower.report_id = ?",
+                [leader, follower],
+            )
 
     def _fail(self, cur: duckdb.DuckDBPyConnection, report_id: str, error: Exception) -> None:
         with contextlib.suppress(duckdb.Error):  # when no transaction was open
             cur.execute("ROLLBACK")
         message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        cur.execute(
-            "UPDATE report_runs SET status = 'Failed', finished_at = now(), error = ? "
-            "WHERE report_id = ?",
-            [message, report_id],
-        )
-        write_runs(cur)
+        with self.runs:
+            cur.execute(
+                "UPDATE report_runs SET status = 'Failed', finished_at = now(), error = ? "
+                "WHERE report_id = ? OR (computed_by = ? AND status IN ('Queued', 'Running'))",
+                [message, report_id, report_id],
+            )
+            write_runs(cur)
         log.error("report %s failed: %s", report_id, message)
 
     def _resume(self) -> None:
@@ -196,10 +344,17 @@ class ReportService:
                 [MAX_ATTEMPTS],
             )
             cur.execute("UPDATE report_runs SET status = 'Queued' WHERE status = 'Running'")
+            cur.execute(
+                "UPDATE report_runs AS follower SET status = 'Failed', "
+                "finished_at = now(), error = leader.error FROM report_runs AS leader "
+                "WHERE follower.computed_by = leader.report_id AND leader.status = 'Failed' "
+                "AND follower.status = 'Queued'"
+            )
             queued = [
                 row[0]
                 for row in cur.execute(
-                    "SELECT report_id FROM report_runs WHERE status = 'Queued' ORDER BY created_at"
+                    "SELECT report_id FROM report_runs "
+                    "WHERE status = 'Queued' AND computed_by IS NULL ORDER BY created_at"
                 ).fetchall()
             ]
         if queued:
@@ -207,12 +362,65 @@ class ReportService:
         for report_id in queued:
             self.workers.submit(self._compute, report_id)
 
+    # --- retention -----------------------------------------------------------------------
+
+    def _apply_retention(self) -> None:
+        """Remove finished reports beyond --keep-reports or older than --keep-report-days:
+        their rows and files go; their run stays, as Removed, so their id can say so."""
+        keep, days = self.limits.keep_reports, self.limits.keep_report_days
+        if keep is None and days is None:
+            return
+        newest = keep if keep is not None else 2**62
+        cutoff = datetime.now(UTC) - timedelta(days=days) if days is not None else EPOCH
+        with self.runs, self.con.cursor() as cur:
+            doomed = cur.execute(
+                "WITH finished AS (SELECT report_id, finished_at, row_number() OVER "
+                "(ORDER BY finished_at DESC, report_id) AS rank FROM report_runs "
+                "WHERE status IN ('Complete', 'Failed')) "
+                "SELECT report_id, if(rank > ?, 'count', 'age') FROM finished "
+                "WHERE rank > ? OR finished_at < ?::TIMESTAMPTZ",
+                [newest, newest, cutoff.isoformat()],
+            ).fetchall()
+            if not doomed:
+                return
+            for report_id, _ in doomed:
+                for suffix in SUFFIXES:
+                    self.file(report_id, suffix).unlink(missing_ok=True)
+            cur.execute("BEGIN TRANSACTION")
+            cur.execute(
+                "DELETE FROM report_rows WHERE report_id IN (SELECT unnest(?))",
+                [[report_id for report_id, _ in doomed]],
+            )
+            for why in ("count", "age"):
+                cur.execute(
+                    "UPDATE report_runs SET status = 'Removed', removed_at = now(), error = ? "
+                    "WHERE report_id IN (SELECT unnest(?))",
+                    [
+                        f"removed to keep only the newest {keep} reports (--keep-reports)"
+                        if why == "count"
+                        else f"removed after {days:g} days (--keep-report-days)",
+                        [report_id for report_id, reason in doomed if reason == why],
+                    ],
+                )
+            # The runs of removed reports stay to answer 410, up to a bound of their own.
+            tombstones = max(1000, 10 * (keep or 0))
+            cur.execute(
+                "DELETE FROM report_runs WHERE report_id IN (SELECT report_id FROM report_runs "
+                "WHERE status = 'Removed' ORDER BY removed_at DESC, report_id OFFSET ?)",
+                [tombstones],
+            )
+            cur.execute("COMMIT")
+            write_runs(cur)
+        log.info("retention removed %d finished report(s)", len(doomed))
+
     # --- data --------------------------------------------------------------------------
 
-    def load(self, status: Path, hours: Path, timezones: Path) -> LoadResult:
+    def load(
+        self, status: Path, hours: Path, timezones: Path, *, quote_files: bool = True
+    ) -> LoadResult:
         """Replace the loaded data; running reports keep reading the data they started with."""
         with self.loader, self.con.cursor() as cur:
-            result = ingest(cur, status, hours, timezones, log=log.info)
+            result = ingest(cur, status, hours, timezones, log=log.info, quote_files=quote_files)
         self.data = self._read_data_info()
         log.info("loaded %d stores in %.2f s", result.stores, result.seconds)
         return result
@@ -224,7 +432,17 @@ class ReportService:
             return DataInfo(
                 *cur.execute(
                     f"SELECT (SELECT count(*) FROM polls), (SELECT count(*) FROM stores), "
+                    f"(SELECT strftime(min(timestamp_utc), '{ISO}') FROM polls), "
                     f"(SELECT strftime(max(timestamp_utc), '{ISO}') FROM polls), "
                     f"(SELECT strftime(max(loaded_at), '{ISO}') FROM load_summary)"
                 ).fetchone()
             )
+
+
+def link(source: Path, target: Path) -> None:
+    """`target` as the same bytes as `source`: a hard link, or a copy where links fail."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
 
 
 def free_port() -> int:
@@ -25,32 +26,45 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, process: subprocess.Popen, url: str, log: Path) -> None:
-        self.process, self.url, self.log = process, url, log
+    def __init__(self, process: subprocess.Popen, url: str, log: Path, db: Path) -> None:
+        self.process, self.url, self.log, self.db = process, url, log, db
+
+    @property
+    def token(self) -> str:
+        """The key the service made beside its database at its first start."""
+        return Path(f"{self.db}.token").read_text().strip()
 
     def request(
         self,
         method: str,
         path: str,
-        body: dict | None = None,
+        body: dict | list | None = None,
         accept: str = "*/*",
         timeout: float = 30,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
     ) -> tuple[int, dict, bytes]:
-        data = json.dumps(body).encode() if body is not None else None
+        """Send JSON `body` (or raw `data`, typed by `headers`); HTTP errors are answers."""
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers = {"Content-Type": "application/json", **(headers or {})}
         request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Accept": accept}
+            self.url + path, data=data, method=method, headers={"Accept": accept, **(headers or {})}
         )
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
+            with _opener.open(request, timeout=timeout) as answer:
                 return answer.status, dict(answer.headers), answer.read()
         except urllib.error.HTTPError as answer:
             return answer.code, dict(answer.headers), answer.read()
 
-    def json(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
-        code, _, content = self.request(method, path, body, accept="application/json")
+    def json(
+        self, method: str, path: str, body: dict | list | None = None, **options
+    ) -> tuple[int, object]:
+        code, _, content = self.request(method, path, body, accept="application/json", **options)
         return code, json.loads(content)
+
+    def authorized(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     def trigger(self, as_of: str | None = None) -> str:
         code, answer = self.json("POST", "/trigger_report", {"as_of": as_of} if as_of else None)
@@ -73,7 +87,12 @@ class Server:
 
 @contextmanager
 def serving(
-    db: Path, *args: str, command: str = "serve", cwd: Path | None = None, workers: int = 2
+    db: Path,
+    *args: str,
+    command: str = "serve",
+    cwd: Path | None = None,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     port = free_port()
     log = (cwd or ROOT) / Path(db).with_suffix(f".{port}.log")
@@ -95,9 +114,9 @@ def serving(
             cwd=cwd or ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
+    server = Server(process, f"http://127.0.0.1:{port}", log, Path(cwd or ROOT) / db)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -85,7 +85,8 @@ def test_trigger_poll_and_fetch_equals_the_cli_report(db, tmp_path):
         assert meta["as_of"] == "2023-03-14T18:30:00.000000Z"
         assert meta["created_at"] <= meta["finished_at"]
         assert len(meta["sql_version"]) == 12
-        assert meta["csv_url"] == f"{server.url}/reports/{report_id}.csv"
+        assert meta["csv_url"] == f"/reports/{report_id}.csv"  # never from the Host header
+        assert meta["computed_by"] is None
 
         # The stored files: CSV identical, Parquet reads back to the same rows.
         assert server.request("GET", f"/reports/{report_id}.csv")[2] == expected
@@ -135,7 +136,8 @@ def test_a_failed_report_says_why(tmp_path):
         answer = json.loads(content)
         assert code == 500
         assert answer["status"] == "Failed"
-        assert "no data loaded yet" in answer["error"]
+        assert answer["error"] == "report failed"
+        assert "no data loaded yet" in answer["detail"]
 
 
 def test_many_concurrent_triggers_all_complete_with_identical_content(db):
@@ -158,7 +160,7 @@ def test_health_answers_within_a_second_while_large_reports_compute(large_db, tm
     db = tmp_path / "storemon.duckdb"
     shutil.copy(large_db, db)
     with serving(db) as server:
-        ids = [server.trigger() for _ in range(6)]
+        ids = [server.trigger(f"2023-03-14 1{hour}:00:00") for hour in range(6)]  # 6 to compute
         slowest, seen_computing = 0.0, False
         while True:
             started = time.perf_counter()
@@ -181,8 +183,11 @@ def test_a_report_cut_off_by_a_crash_completes_after_restart(large_db, tmp_path)
     with serving(db) as server:
         first = server.trigger()
         _, _, first_csv = server.wait(first)
-        ids = [server.trigger() for _ in range(4)]
+        # Different instants, so that each is computed (identical asks share one computation).
+        ids = [server.trigger(f"2023-03-14 1{hour}:00:00") for hour in range(4)]
+        deadline = time.monotonic() + 60
         while not any(i["state"] == "computing" for i in server.json("GET", "/reports")[1]):
+            assert time.monotonic() < deadline, "no report ever computed"
             time.sleep(0.01)
         server.kill()  # SIGKILL, mid-report
     with serving(db) as server:
@@ -249,13 +254,13 @@ def test_openapi_documents_every_route_with_its_responses(db):
     assert code == 200
     paths = schema["paths"]
     expected = {
-        ("/trigger_report", "post"): {"202", "400"},
-        ("/get_report", "get"): {"200", "202", "400", "404", "500"},
-        ("/get_report/{report_id}", "get"): {"200", "202", "400", "404", "500"},
-        ("/reports/{file_name}", "get"): {"200", "202", "400", "404", "500"},
+        ("/trigger_report", "post"): {"202", "400", "403", "413", "415", "503"},
+        ("/get_report", "get"): {"200", "202", "400", "404", "410", "500"},
+        ("/get_report/{report_id}", "get"): {"200", "202", "400", "404", "410", "500"},
+        ("/reports/{file_name}", "get"): {"200", "202", "400", "404", "410", "500"},
         ("/reports", "get"): {"200"},
         ("/health", "get"): {"200"},
-        ("/ingest", "post"): {"200", "400", "403"},
+        ("/ingest", "post"): {"200", "400", "401", "403", "413", "415"},
     }
     for (path, method), codes in expected.items():
         operation = paths[path][method]

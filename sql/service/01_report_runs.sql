@@ -1,9 +1,13 @@
 -- Makes: report_runs — one row per report the service was asked for: its state and history.
--- status: Queued (waiting for a worker), Running, Complete or Failed (`error` says why).
+-- status: Queued (waiting for a worker), Running, Complete, Failed (`error` says why) or Removed
+-- (its rows and files were deleted by retention at removed_at; `error` says which limit).
 -- requested_as_of is what the client asked for (NULL: the latest poll); as_of is the `now` the
 -- report used; sql_version is a hash of sql/ that produced it; seconds is the compute time;
 -- attempts counts starts (a report whose service died under it is started again, up to 3 times).
--- Kept across restarts; created if missing each time the service starts.
+-- computed_by names the report whose computation this one shared (NULL: computed itself):
+-- reports asked for the same data, as-of and SQL (`share_key`) are computed once.
+-- Kept across restarts; created if missing, and given columns added since, each time the
+-- service starts.
 
 CREATE TABLE IF NOT EXISTS report_runs (
     report_id VARCHAR PRIMARY KEY,
@@ -19,3 +23,7 @@ CREATE TABLE IF NOT EXISTS report_runs (
     attempts INTEGER NOT NULL DEFAULT 0,
     error VARCHAR
 );
+
+ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS computed_by VARCHAR;
+ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS share_key VARCHAR;
+ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS removed_at TIMESTAMPTZ;

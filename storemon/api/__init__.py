@@ -1,0 +1,108 @@
+"""The HTTP API (Litestar): one module per resource, sharing the report service.
+
+- reports.py   trigger a report, poll it, fetch its files, list them
+- data.py      writes of data (need the key)
+- health.py    up, data loaded, limits
+- guards.py    allowed hosts, no foreign web pages, the key, JSON bodies
+- errors.py    one error body for every error
+- openapi.py   what the generated OpenAPI document cannot say by itself
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import msgspec
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from storemon import __version__
+from storemon.api.data import ingest_files
+from storemon.api.errors import handle_http_error, handle_unexpected
+from storemon.api.guards import host_guard
+from storemon.api.health import health
+from storemon.api.openapi import complete_schema
+from storemon.api.reports import Reports
+from storemon.service import Limits, ReportService
+
+MAX_JSON_BODY = 64 * 1024  # the JSON bodies here are a few hundred bytes
+
+
+class Settings(msgspec.Struct, frozen=True):
+    db: Path
+    token: str
+    workers: int = 2
+    url: str | None = None
+    """Where this service listens, left in <db>.service.json for the CLI to hand work over."""
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    """Names a request's Host may give (ports aside); `*` allows any."""
+    public_url: str | None = None
+    """Base of the links in answers; without it they are relative (/reports/ID.csv)."""
+    limits: Limits = Limits()
+
+
+def link_maker(public_url: str | None) -> Callable[[str], str]:
+    """Links never come from the request's Host: from the configured base, or relative."""
+    base = (public_url or "").rstrip("/")
+    return lambda path: base + path
+
+
+def create_app(settings: Settings) -> Litestar:
+    state: dict[str, ReportService] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        complete_schema(app)
+        state["service"] = ReportService(
+            settings.db, workers=settings.workers, url=settings.url, limits=settings.limits
+        )
+        try:
+            yield
+        finally:
+            state.pop("service").close()
+
+    def provide_service() -> ReportService:
+        return state["service"]
+
+    # Pages with forms (under /ui/) get CSRF tokens by default; the JSON API is exempt, as a
+    # browser cannot send it JSON from another site, and its writes need the bearer key.
+    csrf_secret = hashlib.sha256(b"storemon csrf\0" + settings.token.encode()).hexdigest()
+    return Litestar(
+        route_handlers=[Reports, health, ingest_files],
+        lifespan=[lifespan],
+        dependencies={"service": Provide(provide_service, sync_to_thread=False)},
+        middleware=[host_guard(frozenset(h.lower() for h in settings.allowed_hosts))],
+        csrf_config=CSRFConfig(secret=csrf_secret, exclude=API_PATHS),
+        exception_handlers={HTTPException: handle_http_error, Exception: handle_unexpected},
+        request_max_body_size=MAX_JSON_BODY,
+        state=State({"token": settings.token, "link": link_maker(settings.public_url)}),
+        openapi_config=OpenAPIConfig(
+            title="storemon",
+            version=__version__,
+            description="Uptime and downtime of stores during business hours. Trigger a "
+            "report, poll it until it is Complete, then download the CSV or Parquet file. "
+            "Routes that change data need `Authorization: Bearer <token>`.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="$STOREMON_TOKEN, or the file <database>.token the service "
+                        "made at its first start",
+                    )
+                }
+            ),
+        ),
+    )
+
+
+# Every route but the pages: the API and the OpenAPI document.
+API_PATHS = [r"^/(?!ui/)"]

@@ -1,0 +1,62 @@
+"""Writes of data: loading new files (and, later, appending batches). Every route here needs
+the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Response, post
+
+from storemon.api.errors import (
+    FORBIDDEN,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    UNSUPPORTED,
+    documented,
+    error,
+)
+from storemon.api.guards import require_json, require_token
+from storemon.api.shapes import FileLoad, IngestRequest, IngestResult, RejectCount
+from storemon.errors import StoremonError
+from storemon.service import ReportService
+
+
+@post(
+    "/ingest",
+    summary="Load new CSV files (paths on the service's machine); used by `storemon ingest`",
+    description="Needs the key (Authorization: Bearer <token>). Replaces the loaded data in one "
+    "transaction; reports already running keep the data they started with. Errors name the "
+    "file and the missing column, never the file's content.",
+    operation_id="ingest",
+    tags=["service"],
+    status_code=200,
+    guards=[require_token, require_json],
+    security=[{"bearer": []}],
+    responses={
+        400: documented(
+            "A file is missing or wrong, or the body is malformed.",
+            "load failed",
+            "polls (store_status.csv): /srv/polls.csv has no column 'timestamp_utc'",
+        ),
+        401: UNAUTHORIZED,
+        403: FORBIDDEN,
+        413: TOO_LARGE,
+        415: UNSUPPORTED,
+    },
+    sync_to_thread=True,
+)
+def ingest_files(service: ReportService, data: IngestRequest) -> Response[IngestResult]:
+    try:
+        result = service.load(
+            Path(data.status), Path(data.hours), Path(data.timezones), quote_files=False
+        )
+    except StoremonError as bad:
+        return error(400, "load failed", str(bad))
+    return Response(
+        IngestResult(
+            stores=result.stores,
+            seconds=result.seconds,
+            files=[FileLoad(*row) for row in result.summary],
+            rejected=[RejectCount(*row) for row in result.reasons],
+        )
+    )

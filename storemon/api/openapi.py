@@ -1,0 +1,27 @@
+"""What Litestar's generated OpenAPI document cannot say by itself, said after it is built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
+
+STRICT_BODIES = ("TriggerRequest", "IngestRequest")  # unknown fields are refused
+
+
+def complete_schema(app: Litestar) -> None:
+    """Optional bodies are optional, strict bodies say so, and the files' types are listed."""
+    schema: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+    paths = schema["paths"]
+    paths["/trigger_report"]["post"]["requestBody"]["required"] = False
+    for name in STRICT_BODIES:
+        schema["components"]["schemas"][name]["additionalProperties"] = False
+    text = {"schema": {"type": "string"}}
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    for path in ("/get_report", "/get_report/{report_id}"):
+        paths[path]["get"]["responses"]["200"]["content"]["text/csv"] = text
+    paths["/reports/{file_name}"]["get"]["responses"]["200"]["content"] = {
+        "text/csv": text,
+        "application/vnd.apache.parquet": binary,
+    }

@@ -1,0 +1,296 @@
+"""The reports resource: trigger one, poll it, fetch its files, list the recent ones."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import MediaType
+from litestar.exceptions import HTTPException
+from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
+from litestar.response import File
+
+from storemon.api.errors import (
+    FORBIDDEN,
+    INVALID,
+    TOO_LARGE,
+    UNSUPPORTED,
+    documented,
+    error,
+    example,
+)
+from storemon.api.guards import require_json
+from storemon.api.shapes import (
+    EXAMPLE_ID,
+    FILE_NAME_PATTERN,
+    REPORT_ID_PATTERN,
+    ReportComplete,
+    ReportFailed,
+    ReportListItem,
+    ReportPending,
+    TriggerRequest,
+)
+from storemon.errors import StoremonError
+from storemon.report import parse_as_of
+from storemon.service import Busy, ReportService, Run, iso
+
+STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}
+MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+ReportIdParameter = Parameter(
+    description="from /trigger_report: 22 characters of A-Z a-z 0-9 _ -",
+    pattern=REPORT_ID_PATTERN,
+    min_length=22,
+    max_length=22,
+)
+
+PENDING_EXAMPLE = example("queued or computing", {"report_id": EXAMPLE_ID, "status": "Running"})
+NOT_FOUND = documented(
+    "No report with this id was triggered here.",
+    "unknown report id",
+    f"no report {EXAMPLE_ID} was triggered here",
+)
+GONE = documented(
+    "The report was removed by retention (see /health); `detail` says when.",
+    "report removed",
+    f"report {EXAMPLE_ID} was removed at 2026-11-23T10:00:00.000000Z: removed to keep only "
+    "the newest 100 reports (--keep-reports)",
+)
+FAILED = ResponseSpec(
+    data_container=ReportFailed,
+    description="The report failed; `detail` says why.",
+    examples=example(
+        "failed",
+        {
+            "error": "report failed",
+            "detail": "no data loaded yet: run `storemon ingest` first",
+            "report_id": EXAMPLE_ID,
+            "status": "Failed",
+        },
+    ),
+)
+PENDING = ResponseSpec(
+    data_container=ReportPending, description="Still queued or computing.", examples=PENDING_EXAMPLE
+)
+COMPLETE = ResponseSpec(
+    data_container=ReportComplete,
+    description="Finished: the report CSV (text/csv, X-Report-Status: Complete); with "
+    "Accept: application/json, this description of it instead.",
+    examples=example(
+        "Accept: application/json",
+        {
+            "report_id": EXAMPLE_ID,
+            "status": "Complete",
+            "as_of": "2023-01-25T18:13:22.479220Z",
+            "stores": 14092,
+            "created_at": "2026-11-23T10:00:00.000000Z",
+            "finished_at": "2026-11-23T10:00:00.712000Z",
+            "csv_url": f"/reports/{EXAMPLE_ID}.csv",
+            "parquet_url": f"/reports/{EXAMPLE_ID}.parquet",
+            "sql_version": "b8447c1a7754",
+            "computed_by": None,
+        },
+    ),
+)
+ANSWERS = {200: COMPLETE, 202: PENDING, 400: INVALID, 404: NOT_FOUND, 410: GONE, 500: FAILED}
+
+
+def pending(run: Run) -> Response[ReportPending]:
+    return Response(ReportPending(run.report_id), status_code=202)
+
+
+def unfinished(run: Run | None, report_id: str) -> Response | None:
+    """The answer for a report that has no files to give, or None when it has them."""
+    if run is None:
+        return error(404, "unknown report id", f"no report {report_id} was triggered here")
+    if run.status == "Removed":
+        return error(
+            410,
+            "report removed",
+            f"report {report_id} was removed at {run.removed_at}: {run.error}",
+        )
+    if run.status == "Failed":
+        return Response(
+            ReportFailed("report failed", run.error or "unknown error", run.report_id, "Failed"),
+            status_code=500,
+        )
+    if run.status != "Complete":
+        return pending(run)
+    return None
+
+
+class Reports(Controller):
+    tags: ClassVar[list[str]] = ["reports"]
+
+    @post(
+        "/trigger_report",
+        status_code=202,
+        summary="Start a report",
+        description="Answers at once with the new report's id; the report computes in the "
+        'background. Optional JSON body: {"as_of": "YYYY-MM-DD HH:MM:SS"} (UTC), from the first '
+        "poll to the latest poll + 7 days. A report asked for the same data and instant as one "
+        "queued, running or finished shares its computation (its own id, the same bytes).",
+        operation_id="triggerReport",
+        guards=[require_json],
+        responses={
+            202: ResponseSpec(
+                data_container=ReportPending, description="Accepted.", examples=PENDING_EXAMPLE
+            ),
+            400: documented(
+                "Bad as_of, or a malformed body.",
+                "bad as_of",
+                "as_of 2100-01-01T00:00:00.000000Z is outside the loaded polls: choose an "
+                "instant from 2023-01-18T00:00:00.000000Z to 2023-02-01T00:00:00.000000Z (UTC)",
+            ),
+            403: FORBIDDEN,
+            413: TOO_LARGE,
+            415: UNSUPPORTED,
+            503: documented(
+                "Too many reports are waiting (see /health): try again later.",
+                "busy",
+                "100 reports are already waiting to be computed (the limit, --max-waiting): "
+                "try again when they are done",
+            ),
+        },
+        sync_to_thread=True,
+    )
+    def trigger_report(
+        self, service: ReportService, data: TriggerRequest | None = None
+    ) -> Response[ReportPending]:
+        as_of = None
+        if data is not None and data.as_of is not None:
+            try:
+                as_of = parse_as_of(data.as_of)
+            except StoremonError as bad:
+                return error(400, "bad as_of", str(bad))
+            allowed = service.as_of_range()
+            if allowed and not allowed.earliest <= as_of <= allowed.latest:
+                return error(
+                    400,
+                    "bad as_of",
+                    f"as_of {iso(as_of)} is outside the loaded polls: choose an instant from "
+                    f"{iso(allowed.earliest)} to {iso(allowed.latest)} (UTC)",
+                )
+        try:
+            report_id = service.trigger(as_of)
+        except Busy as busy:
+            return error(503, "busy", str(busy), headers={"Retry-After": "5"})
+        return Response(ReportPending(report_id), status_code=202)
+
+    @get(
+        "/get_report",
+        summary="Poll a report (id as a query parameter)",
+        operation_id="getReport",
+        responses=ANSWERS,
+        sync_to_thread=True,
+    )
+    def get_report(
+        self,
+        request: Request,
+        service: ReportService,
+        report_id: Annotated[str, ReportIdParameter],
+    ) -> Response:
+        return self._answer(request, service, report_id)
+
+    @get(
+        "/get_report/{report_id:str}",
+        summary="Poll a report (id in the path)",
+        operation_id="getReportByPath",
+        responses=ANSWERS,
+        sync_to_thread=True,
+    )
+    def get_report_by_path(
+        self,
+        request: Request,
+        service: ReportService,
+        report_id: Annotated[str, ReportIdParameter],
+    ) -> Response:
+        return self._answer(request, service, report_id)
+
+    @staticmethod
+    def _answer(request: Request, service: ReportService, report_id: str) -> Response:
+        run = service.get(report_id)
+        answer = unfinished(run, report_id)
+        if answer is not None:
+            return answer
+        wanted = request.accept.best_match(["text/csv", MediaType.JSON], default="text/csv")
+        if wanted == MediaType.JSON:
+            link = request.app.state.link
+            return Response(
+                ReportComplete(
+                    report_id=run.report_id,
+                    status="Complete",
+                    as_of=run.as_of or "",
+                    stores=run.stores or 0,
+                    created_at=run.created_at,
+                    finished_at=run.finished_at or "",
+                    csv_url=link(f"/reports/{run.report_id}.csv"),
+                    parquet_url=link(f"/reports/{run.report_id}.parquet"),
+                    sql_version=run.sql_version or "",
+                    computed_by=run.computed_by,
+                )
+            )
+        return report_file(service, run.report_id, "csv")
+
+    @get(
+        "/reports/{file_name:str}",
+        summary="Download a finished report as .csv or .parquet",
+        operation_id="getReportFile",
+        responses={
+            200: ResponseSpec(data_container=None, description="The file.", media_type="text/csv"),
+            202: PENDING,
+            400: INVALID,
+            404: NOT_FOUND,
+            410: GONE,
+            500: FAILED,
+        },
+        sync_to_thread=True,
+    )
+    def get_report_file(
+        self,
+        service: ReportService,
+        file_name: Annotated[
+            str,
+            Parameter(
+                description="<report_id>.csv or <report_id>.parquet",
+                pattern=FILE_NAME_PATTERN,
+                max_length=30,
+            ),
+        ],
+    ) -> Response:
+        report_id, _, suffix = file_name.rpartition(".")
+        answer = unfinished(service.get(report_id), report_id)
+        return answer if answer is not None else report_file(service, report_id, suffix)
+
+    @get(
+        "/reports",
+        summary="Recent reports, newest first (removed ones are left out)",
+        operation_id="listReports",
+        responses={400: INVALID},
+        sync_to_thread=True,
+    )
+    def list_reports(
+        self, service: ReportService, limit: Annotated[int, Parameter(ge=1, le=1000)] = 50
+    ) -> list[ReportListItem]:
+        return [
+            ReportListItem(
+                **msgspec.structs.asdict(run)
+                | {"status": "Running" if run.status == "Queued" else run.status},
+                state=STATE[run.status],
+            )
+            for run in service.recent(limit)
+        ]
+
+
+def report_file(service: ReportService, report_id: str, suffix: str) -> Response:
+    path = service.file(report_id, f".{suffix}")
+    if not path.exists():
+        raise HTTPException(status_code=500, detail=f"{path} is missing")
+    return File(
+        path,
+        filename=f"storemon-report-{report_id}.{suffix}",
+        media_type=MEDIA[suffix],
+        headers={"X-Report-Status": "Complete"},
+    )

@@ -1,0 +1,121 @@
+"""The API's request and response bodies (msgspec Structs: validated, and documented by
+Litestar's OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from storemon.report import AS_OF_MAX_LENGTH, AS_OF_PATTERN
+from storemon.service import DataInfo, Limits, Run
+
+REPORT_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+FILE_NAME_PATTERN = r"^[A-Za-z0-9_-]{22}\.(csv|parquet)$"
+EXAMPLE_ID = "pR3x9qJd0kV2mW7tYb4s1Q"
+MAX_PATH = 4096
+
+ReportId = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=REPORT_ID_PATTERN,
+        min_length=22,
+        max_length=22,
+        description="22 characters of A-Z a-z 0-9 _ - (from /trigger_report)",
+        examples=[EXAMPLE_ID],
+    ),
+]
+AsOf = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=AS_OF_PATTERN,
+        max_length=AS_OF_MAX_LENGTH,
+        description="A UTC instant, 'YYYY-MM-DD HH:MM:SS' (ISO 8601: 'T', a fraction and an "
+        "offset are fine), from the first poll to the latest poll + 7 days",
+        examples=["2023-01-25 12:00:00"],
+    ),
+]
+FilePath = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PATH)]
+
+
+class ErrorBody(msgspec.Struct):
+    """Every error of every route: what went wrong, and what would be right."""
+
+    error: str
+    detail: str
+
+
+class TriggerRequest(msgspec.Struct, forbid_unknown_fields=True):
+    as_of: AsOf | None = None
+    """Report as of this UTC instant (default: the latest poll)."""
+
+
+class ReportPending(msgspec.Struct):
+    report_id: str
+    status: Literal["Running"] = "Running"
+
+
+class ReportComplete(msgspec.Struct):
+    report_id: str
+    status: Literal["Complete"]
+    as_of: str
+    stores: int
+    created_at: str
+    finished_at: str
+    csv_url: str
+    parquet_url: str
+    sql_version: str
+    computed_by: str | None
+    """The report whose computation this one shared (null: computed for itself)."""
+
+
+class ReportFailed(ErrorBody):
+    """A failed report: `detail` says why."""
+
+    report_id: str
+    status: Literal["Failed"]
+
+
+class ReportListItem(Run, frozen=True):
+    """A row of report_runs; `status` as /get_report says it, `state` in detail."""
+
+    state: Literal["queued", "computing", "done", "failed"]
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok"]
+    version: str
+    data: DataInfo | None
+    limits: Limits
+    as_of_range: list[str] | None
+    """[earliest, latest] instant a report may be asked for (null: no data loaded)."""
+    max_request_bytes: int
+    """The largest JSON request body accepted (413 beyond)."""
+
+
+class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
+    status: FilePath
+    hours: FilePath
+    timezones: FilePath
+
+
+class FileLoad(msgspec.Struct):
+    source: str
+    file: str
+    data_rows: int
+    kept_rows: int
+    duplicates: int
+    rejected: int
+
+
+class RejectCount(msgspec.Struct):
+    source: str
+    reason: str
+    rows: int
+
+
+class IngestResult(msgspec.Struct):
+    stores: int
+    seconds: float
+    files: list[FileLoad]
+    rejected: list[RejectCount]

@@ -1,0 +1,81 @@
+"""The key that every write to the service needs (`Authorization: Bearer <token>`).
+
+The token is `STOREMON_TOKEN` when that is set; otherwise the service creates one at its first
+start (128 random bits) in `<db>.token`, beside the database, readable by its owner alone. The
+commands that hand work to a running service (`storemon ingest`, ...) read it from the same
+places, so whoever may read the database may write to the service, and nobody else.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from storemon.errors import StoremonError
+
+TOKEN_ENV = "STOREMON_TOKEN"
+MIN_LENGTH = 16
+
+
+def token_file(db: Path) -> Path:
+    return Path(db).with_name(Path(db).name + ".token")
+
+
+def service_token(db: Path) -> str:
+    """The token the service requires: from the environment, else the file (made if missing)."""
+    if TOKEN_ENV in os.environ:
+        return _checked(os.environ[TOKEN_ENV], f"${TOKEN_ENV}")
+    path = token_file(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two services starting at once cannot both write it; 0600 from the start.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read(path)
+    with os.fdopen(handle, "w") as out:
+        out.write(secrets.token_urlsafe(16) + "\n")
+    return _read(path)
+
+
+def client_token(db: Path) -> str | None:
+    """The token a command hands to the service with its work, if this user can know it."""
+    if TOKEN_ENV in os.environ:
+        return os.environ[TOKEN_ENV].strip()
+    path = token_file(db)
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        raise StoremonError(
+            f"{path} (the service's key) is not readable by you: run as its owner, or set "
+            f"{TOKEN_ENV}"
+        ) from None
+
+
+def matches(given: str, expected: str) -> bool:
+    """Compare in constant time, so the answer's timing says nothing about the token."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _read(path: Path) -> str:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise StoremonError(
+            f"{path} holds the service's key but others may read it (mode {mode:04o}): "
+            f"run `chmod 600 {path}`, or delete it to have a new key made"
+        )
+    return _checked(path.read_text(), str(path))
+
+
+def _checked(token: str, where: str) -> str:
+    token = token.strip()
+    if len(token) < MIN_LENGTH or not token.isprintable() or " " in token:
+        raise StoremonError(
+            f"{where}: a token is at least {MIN_LENGTH} printable characters without blanks "
+            "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(16))'`)"
+        )
+    return token
