@@ -14,6 +14,10 @@ run:
 test *args:
     {{bin}}/pytest {{args}}
 
+# the API against its OpenAPI document, with many more generated requests than the suite's
+fuzz examples="1000":
+    STOREMON_FUZZ_EXAMPLES={{examples}} {{bin}}/pytest tests/test_contract.py
+
 # lint and check formatting
 lint:
     {{bin}}/ruff check .

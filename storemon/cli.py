@@ -145,6 +145,7 @@ storemon is starting on {url} (Ctrl-C stops it). In another terminal:
   curl -s -H "Accept: application/json" {url}/get_report/REPORT_ID
   curl -s {url}/reports                               # recent reports
   # API documentation: {url}/schema
+  # loading new files needs the key: -H "Authorization: Bearer $(cat {args.db}.token)"
 """
     )
     cmd_serve(args)

@@ -32,7 +32,8 @@ AS_OF_MAX_LENGTH = 40
 # An ISO 8601 / RFC 3339 instant: date, `T` or a blank, time to the second or finer; UTC unless
 # it ends in an offset (`Z`, `+05:30`, `+0530`) or ` UTC`.
 AS_OF_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?( ?UTC|[zZ]|[+-]\d{2}:?\d{2})?$"
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?"
+    r"( ?UTC|[zZ]|[+-]([01]\d|2[0-3]):?[0-5]\d)?$"
 )
 _AS_OF = re.compile(AS_OF_PATTERN)
 

@@ -247,6 +247,11 @@ class ReportService:
                 self._compute_with(cur, report_id)
             except Exception as error:  # any failure is the report's outcome, never the worker's
                 self._fail(cur, report_id, error)
+                return
+        try:
+            self._apply_retention()
+        except Exception:  # the report is done either way; the next one tries again
+            log.exception("retention failed")
 
     def _compute_with(self, cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
         with self.runs:
@@ -297,7 +302,6 @@ class ReportService:
         log.info("report %s finished: %d stores in %.2f s", report_id, run.stores, seconds)
         if followers:
             log.info("... and %d report(s) that shared it", len(followers))
-        self._apply_retention()
 
     def _finish_followers(
         self, cur: duckdb.DuckDBPyConnection, leader: str, followers: list[str]
@@ -391,16 +395,15 @@ class ReportService:
                 "DELETE FROM report_rows WHERE report_id IN (SELECT unnest(?))",
                 [[report_id for report_id, _ in doomed]],
             )
-            for why in ("count", "age"):
+            reasons = {
+                "count": f"removed to keep only the newest {keep} reports (--keep-reports)",
+                "age": f"removed after {days} days (--keep-report-days)",
+            }
+            for why, reason in reasons.items():
                 cur.execute(
                     "UPDATE report_runs SET status = 'Removed', removed_at = now(), error = ? "
                     "WHERE report_id IN (SELECT unnest(?))",
-                    [
-                        f"removed to keep only the newest {keep} reports (--keep-reports)"
-                        if why == "count"
-                        else f"removed after {days:g} days (--keep-report-days)",
-                        [report_id for report_id, reason in doomed if reason == why],
-                    ],
+                    [reason, [report_id for report_id, found in doomed if found == why]],
                 )
             # The runs of removed reports stay to answer 410, up to a bound of their own.
             tombstones = max(1000, 10 * (keep or 0))

@@ -26,13 +26,16 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, process: subprocess.Popen, url: str, log: Path, db: Path) -> None:
+    def __init__(
+        self, process: subprocess.Popen, url: str, log: Path, db: Path, token: str | None
+    ) -> None:
         self.process, self.url, self.log, self.db = process, url, log, db
+        self._token = token
 
     @property
     def token(self) -> str:
-        """The key the service made beside its database at its first start."""
-        return Path(f"{self.db}.token").read_text().strip()
+        """$STOREMON_TOKEN as the server got it, or the key it made beside its database."""
+        return self._token or Path(f"{self.db}.token").read_text().strip()
 
     def request(
         self,
@@ -116,7 +119,13 @@ def serving(
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
-    server = Server(process, f"http://127.0.0.1:{port}", log, Path(cwd or ROOT) / db)
+    server = Server(
+        process,
+        f"http://127.0.0.1:{port}",
+        log,
+        Path(cwd or ROOT) / db,
+        (env or {}).get("STOREMON_TOKEN", os.environ.get("STOREMON_TOKEN")),
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

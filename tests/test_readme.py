@@ -1,6 +1,11 @@
 """The README's quick start is exactly two commands, and CI runs the second one."""
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
+
+from tests.server import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,3 +29,25 @@ def test_every_sql_file_has_a_header_naming_what_it_makes():
     for path in sorted((ROOT / "sql").rglob("*.sql")):
         assert path.read_text().startswith("-- Makes: "), path
         assert path.name in (ROOT / "sql" / "README.md").read_text(), path
+
+
+def test_the_readme_curl_with_the_key_works_as_printed(tmp_path):
+    """From a project folder whose data/ is served: the printed command, on the test's port."""
+    section = (ROOT / "README.md").read_text().split("### The key", 1)[1].split("\n### ", 1)[0]
+    command = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "Authorization: Bearer $(cat data/storemon.duckdb.token)" in command
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("store_status.csv", "menu_hours.csv", "timezones.csv"):
+        shutil.copy(ROOT / "data" / name, data / name)
+    with serving(data / "storemon.duckdb", cwd=tmp_path) as server:
+        done = subprocess.run(
+            ["bash", "-c", command.replace("http://127.0.0.1:8000", server.url)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        answer = json.loads(done.stdout)
+        assert answer["stores"] == 300, done.stdout + done.stderr
+        assert server.json("GET", "/health")[1]["data"]["stores"] == 300

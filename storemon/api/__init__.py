@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import msgspec
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -75,12 +75,15 @@ def create_app(settings: Settings) -> Litestar:
     # Pages with forms (under /ui/) get CSRF tokens by default; the JSON API is exempt, as a
     # browser cannot send it JSON from another site, and its writes need the bearer key.
     csrf_secret = hashlib.sha256(b"storemon csrf\0" + settings.token.encode()).hexdigest()
+    api = Router(
+        "/", route_handlers=[Reports, health, ingest_files], opt={"exclude_from_csrf": True}
+    )
     return Litestar(
-        route_handlers=[Reports, health, ingest_files],
+        route_handlers=[api],
         lifespan=[lifespan],
         dependencies={"service": Provide(provide_service, sync_to_thread=False)},
         middleware=[host_guard(frozenset(h.lower() for h in settings.allowed_hosts))],
-        csrf_config=CSRFConfig(secret=csrf_secret, exclude=API_PATHS),
+        csrf_config=CSRFConfig(secret=csrf_secret),
         exception_handlers={HTTPException: handle_http_error, Exception: handle_unexpected},
         request_max_body_size=MAX_JSON_BODY,
         state=State({"token": settings.token, "link": link_maker(settings.public_url)}),
@@ -102,7 +105,3 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
     )
-
-
-# Every route but the pages: the API and the OpenAPI document.
-API_PATHS = [r"^/(?!ui/)"]

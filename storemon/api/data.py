@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Response, post
+from litestar.params import JSONBody
 
 from storemon.api.errors import (
     FORBIDDEN,
@@ -16,9 +17,8 @@ from storemon.api.errors import (
     error,
 )
 from storemon.api.guards import require_json, require_token
-from storemon.api.shapes import FileLoad, IngestRequest, IngestResult, RejectCount
+from storemon.api.shapes import FileLoad, IngestRequest, IngestResult, RejectCount, Service
 from storemon.errors import StoremonError
-from storemon.service import ReportService
 
 
 @post(
@@ -45,7 +45,7 @@ from storemon.service import ReportService
     },
     sync_to_thread=True,
 )
-def ingest_files(service: ReportService, data: IngestRequest) -> Response[IngestResult]:
+def ingest_files(service: Service, data: JSONBody[IngestRequest]) -> Response[IngestResult]:
     try:
         result = service.load(
             Path(data.status), Path(data.hours), Path(data.timezones), quote_files=False

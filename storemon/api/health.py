@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Request, get
 
 from storemon import __version__
-from storemon.api.shapes import Health
-from storemon.service import ReportService, iso
+from storemon.api.shapes import Health, Service
+from storemon.service import iso
 
 
 @get(
@@ -16,7 +16,7 @@ from storemon.service import ReportService, iso
     tags=["service"],
     sync_to_thread=False,
 )
-def health(request: Request, service: ReportService) -> Health:
+def health(request: Request, service: Service) -> Health:
     allowed = service.as_of_range()
     return Health(
         status="ok",

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.response import File
 
 from storemon.api.errors import (
@@ -30,11 +30,12 @@ from storemon.api.shapes import (
     ReportFailed,
     ReportListItem,
     ReportPending,
+    Service,
     TriggerRequest,
 )
 from storemon.errors import StoremonError
 from storemon.report import parse_as_of
-from storemon.service import Busy, ReportService, Run, iso
+from storemon.service import Busy, Run, iso
 
 STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}
 MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -157,7 +158,7 @@ class Reports(Controller):
         sync_to_thread=True,
     )
     def trigger_report(
-        self, service: ReportService, data: TriggerRequest | None = None
+        self, service: Service, data: JSONBody[TriggerRequest | None] = None
     ) -> Response[ReportPending]:
         as_of = None
         if data is not None and data.as_of is not None:
@@ -189,7 +190,7 @@ class Reports(Controller):
     def get_report(
         self,
         request: Request,
-        service: ReportService,
+        service: Service,
         report_id: Annotated[str, ReportIdParameter],
     ) -> Response:
         return self._answer(request, service, report_id)
@@ -204,13 +205,13 @@ class Reports(Controller):
     def get_report_by_path(
         self,
         request: Request,
-        service: ReportService,
+        service: Service,
         report_id: Annotated[str, ReportIdParameter],
     ) -> Response:
         return self._answer(request, service, report_id)
 
     @staticmethod
-    def _answer(request: Request, service: ReportService, report_id: str) -> Response:
+    def _answer(request: Request, service: Service, report_id: str) -> Response:
         run = service.get(report_id)
         answer = unfinished(run, report_id)
         if answer is not None:
@@ -250,7 +251,7 @@ class Reports(Controller):
     )
     def get_report_file(
         self,
-        service: ReportService,
+        service: Service,
         file_name: Annotated[
             str,
             Parameter(
@@ -272,7 +273,7 @@ class Reports(Controller):
         sync_to_thread=True,
     )
     def list_reports(
-        self, service: ReportService, limit: Annotated[int, Parameter(ge=1, le=1000)] = 50
+        self, service: Service, limit: Annotated[int, Parameter(ge=1, le=1000)] = 50
     ) -> list[ReportListItem]:
         return [
             ReportListItem(
@@ -284,7 +285,7 @@ class Reports(Controller):
         ]
 
 
-def report_file(service: ReportService, report_id: str, suffix: str) -> Response:
+def report_file(service: Service, report_id: str, suffix: str) -> Response:
     path = service.file(report_id, f".{suffix}")
     if not path.exists():
         raise HTTPException(status_code=500, detail=f"{path} is missing")

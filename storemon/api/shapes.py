@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.di import NamedDependency
 
 from storemon.report import AS_OF_MAX_LENGTH, AS_OF_PATTERN
-from storemon.service import DataInfo, Limits, Run
+from storemon.service import DataInfo, Limits, ReportService, Run
+
+Service = NamedDependency[ReportService]
+"""The report service, provided to every handler by the app."""
 
 REPORT_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 FILE_NAME_PATTERN = r"^[A-Za-z0-9_-]{22}\.(csv|parquet)$"

@@ -1,0 +1,87 @@
+"""The API keeps the contract its OpenAPI document states: schemathesis generates requests from
+the document, valid and invalid ones, against a real server on loopback, and every check it has
+must pass for every operation. `just fuzz` runs the same test with many more examples."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
+
+from tests.server import serving
+from tests.test_service import build_db
+
+EXAMPLES = int(os.environ.get("STOREMON_FUZZ_EXAMPLES", "30"))
+
+load_all_checks()
+# Every check but "schema-valid data is accepted", which test_valid_requests_are_accepted... below
+# makes exact: the document cannot say that an as_of must lie within the loaded polls, nor
+# which files exist on the service's machine.
+ALL_CHECKS = [check for check in CHECKS.get_all() if check.__name__ != "positive_data_acceptance"]
+# A body larger than the service reads is refused with 413, before it is read: a rejection too.
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
+            }
+        }
+    }
+)
+SEMANTIC_REFUSALS = {
+    "bad as_of": ("is outside the loaded polls: choose an instant from", "is not a real instant"),
+    "load failed": ("no such file",),
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = build_db(tmp_path_factory.mktemp("contract"), stores=40)
+    with serving(db) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def operations(server):
+    document = schemathesis.openapi.from_url(f"{server.url}/schema/openapi.json", config=CONFIG)
+    return [result.ok() for result in document.get_all_operations()]
+
+
+def test_the_document_lists_every_route(operations):
+    assert {op.label for op in operations} == {
+        "POST /trigger_report",
+        "GET /get_report",
+        "GET /get_report/{report_id}",
+        "GET /reports/{file_name}",
+        "GET /reports",
+        "GET /health",
+        "POST /ingest",
+    }
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_every_operation_keeps_the_documented_contract(server, operations, mode):
+    for operation in operations:
+        raw = operation.definition.raw
+        if mode == GenerationMode.NEGATIVE and not (
+            raw.get("parameters") or raw.get("requestBody")
+        ):
+            continue  # nothing to send wrong (GET /health)
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+        def check(case):
+            response = case.call_and_validate(
+                base_url=server.url, headers=server.authorized(), checks=ALL_CHECKS, timeout=30
+            )
+            if mode == GenerationMode.POSITIVE and response.status_code == 400:
+                # Schema-valid, refused only for what the document cannot state.
+                answer = response.json()
+                reasons = SEMANTIC_REFUSALS.get(answer["error"], ())
+                assert any(reason in answer["detail"] for reason in reasons), answer
+
+        check()

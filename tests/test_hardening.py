@@ -1,0 +1,424 @@
+"""Nobody can hurt it: writes need the key, browsers cannot be turned against it, one request or
+poll cannot exhaust it, and its disk use is bounded. Against a real server on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import pytest
+from litestar import get, post
+from litestar.testing import TestClient
+
+from storemon.api import Settings, create_app
+from storemon.generate import generate
+from tests.conftest import write_csv
+from tests.server import ROOT, serving
+from tests.test_service import AS_OF, build_db
+
+SECRET = "root:x:0:0:the-secret-line-of-a-file-the-caller-cannot-read"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    return build_db(tmp_path_factory.mktemp("hardening"), stores=200)
+
+
+@pytest.fixture
+def db(loaded, tmp_path):
+    copy = tmp_path / "storemon.duckdb"
+    shutil.copy(loaded, copy)
+    return copy
+
+
+def ingest_body(folder) -> dict:
+    files = generate(folder, stores=30, days=3, seed=3)
+    return {
+        "status": str(files.status),
+        "hours": str(files.hours),
+        "timezones": str(files.timezones),
+    }
+
+
+# --- 1. a key for every write -----------------------------------------------------------
+
+
+def test_the_service_makes_a_key_only_its_owner_can_read(db):
+    with serving(db) as server:
+        token_file = db.with_name(db.name + ".token")
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert len(server.token) == 22  # 128 random bits, URL-safe
+        first = server.token
+    with serving(db) as server:
+        assert server.token == first  # kept across restarts
+
+
+def test_writes_without_the_key_get_401_and_nothing_is_read(db, tmp_path):
+    body = ingest_body(tmp_path / "new")
+    with serving(db) as server:
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong-token-of-a-good-length"},
+            {"Authorization": f"Basic {server.token}"},
+            {"Authorization": f"Bearer {server.token}x"},
+        ):
+            code, answered, content = server.request("POST", "/ingest", body, headers=headers)
+            answer = json.loads(content)
+            assert code == 401, headers
+            assert answer["error"] == "unauthorized"
+            assert answered["www-authenticate"].startswith("Bearer")
+        assert server.json("GET", "/health")[1]["data"]["stores"] == 200  # nothing changed
+        assert body["status"] not in server.log.read_text()  # nor even opened
+
+        code, answer = server.json("POST", "/ingest", body, headers=server.authorized())
+        assert code == 200 and answer["stores"] == 30
+
+
+def test_the_key_can_come_from_the_environment(db, tmp_path):
+    token = "a-key-chosen-by-the-operator-42"
+    with serving(db, env={"STOREMON_TOKEN": token}) as server:
+        body = ingest_body(tmp_path / "new")
+        wrong = {"Authorization": "Bearer a-key-chosen-by-the-operator-43"}
+        assert server.json("POST", "/ingest", body, headers=wrong)[0] == 401
+        right = {"Authorization": f"Bearer {token}"}
+        assert server.json("POST", "/ingest", body, headers=right)[0] == 200
+    assert not db.with_name(db.name + ".token").exists()
+
+
+def test_a_key_file_others_can_read_stops_the_service_with_the_fix(db):
+    token_file = db.with_name(db.name + ".token")
+    token_file.write_text("0123456789abcdef0123\n")
+    token_file.chmod(0o644)
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon", "serve", "--db", str(db), "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"chmod 600 {token_file}" in done.stderr
+
+
+def test_service_errors_never_quote_a_file(db, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET + "\nsecond line\n")
+    not_utf8 = tmp_path / "latin1.csv"
+    not_utf8.write_bytes(b"store_id,status,timestamp_utc\n1,active,2023-01-01 00:00:00\n\xe9\xff\n")
+    hours = write_csv(
+        tmp_path / "h.csv", ("store_id", "dayOfWeek", "start_time_local", "end_time_local"), []
+    )
+    zones = write_csv(tmp_path / "z.csv", ("store_id", "timezone_str"), [])
+    with serving(db) as server:
+        for status in (secret, not_utf8):
+            code, _, content = server.request(
+                "POST",
+                "/ingest",
+                {"status": str(status), "hours": str(hours), "timezones": str(zones)},
+                headers=server.authorized(),
+            )
+            assert code == 400
+            answer = json.loads(content)
+            assert answer["error"] == "load failed"
+            assert "the-secret-line" not in content.decode() and "root:x" not in content.decode()
+            assert "\\u00e9" not in content.decode() and "é" not in content.decode()
+        assert (
+            "has no column 'store_id'"
+            in json.loads(
+                server.request(
+                    "POST",
+                    "/ingest",
+                    {"status": str(secret), "hours": str(hours), "timezones": str(zones)},
+                    headers=server.authorized(),
+                )[2]
+            )["detail"]
+        )
+    # The CLI, run by the file's owner, still shows what line 1 holds.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "storemon",
+            "ingest",
+            "--db",
+            str(tmp_path / "own.duckdb"),
+            "--status",
+            str(secret),
+            "--hours",
+            str(hours),
+            "--timezones",
+            str(zones),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "the-secret-line" in done.stderr
+
+
+def test_the_cli_hands_work_over_with_the_key_and_says_when_it_has_none(db, tmp_path):
+    files = generate(tmp_path / "new", stores=20, days=2, seed=4)
+    command = [
+        sys.executable,
+        "-m",
+        "storemon",
+        "ingest",
+        "--db",
+        str(db),
+        "--status",
+        str(files.status),
+        "--hours",
+        str(files.hours),
+        "--timezones",
+        str(files.timezones),
+    ]
+    with serving(db, env={"STOREMON_TOKEN": "the-operator-s-own-key-0001"}) as server:
+        env = {k: v for k, v in os.environ.items() if k != "STOREMON_TOKEN"}
+        done = subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, timeout=60, env=env
+        )
+        assert done.returncode == 2
+        assert "STOREMON_TOKEN" in done.stderr and ".token" in done.stderr
+        env["STOREMON_TOKEN"] = "the-operator-s-own-key-0001"
+        done = subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, timeout=60, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        assert server.json("GET", "/health")[1]["data"]["stores"] == 20
+
+
+# --- 2. browsers cannot be turned against it --------------------------------------------
+
+
+def test_json_routes_take_only_json_bodies(db):
+    with serving(db) as server:
+        for content_type in (
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            code, _, content = server.request(
+                "POST",
+                "/trigger_report",
+                data=b'{"as_of": null}',
+                headers={"Content-Type": content_type},
+            )
+            assert (code, json.loads(content)["error"]) == (415, "unsupported media type")
+            code, _, content = server.request(
+                "POST",
+                "/ingest",
+                data=b"{}",
+                headers={"Content-Type": content_type, **server.authorized()},
+            )
+            assert code == 415
+        # No body at all is fine (curl -X POST), and so is JSON.
+        assert server.json("POST", "/trigger_report")[0] == 202
+        assert server.json("POST", "/trigger_report", {"as_of": AS_OF})[0] == 202
+        assert server.json("GET", "/reports")[0] == 200  # nothing got stuck
+
+
+def test_foreign_hosts_and_foreign_pages_are_refused(db):
+    with serving(db) as server:
+        code, answer = server.json("GET", "/health", headers={"Host": "attacker.example"})
+        assert (code, answer["error"]) == (400, "host not allowed")
+        code, answer = server.json(
+            "POST", "/trigger_report", headers={"Host": "attacker.example:80"}
+        )
+        assert code == 400
+        for host in ("localhost", f"127.0.0.1:{server.url.rsplit(':', 1)[1]}", "[::1]:8000"):
+            assert server.json("GET", "/health", headers={"Host": host})[0] == 200, host
+        code, answer = server.json(
+            "POST", "/trigger_report", headers={"Origin": "http://attacker.example"}
+        )
+        assert (code, answer["error"]) == (403, "cross-origin request refused")
+        assert server.json("POST", "/trigger_report", headers={"Origin": "null"})[0] == 403
+        assert server.json("POST", "/trigger_report", headers={"Origin": server.url})[0] == 202
+    with serving(db, "--allowed-host", "storemon.internal") as server:
+        assert server.json("GET", "/health", headers={"Host": "storemon.internal"})[0] == 200
+
+
+def test_links_come_from_the_configured_public_url_never_from_the_host(db):
+    with serving(db, "--public-url", "https://storemon.example.org/") as server:
+        report_id = server.trigger(AS_OF)
+        server.wait(report_id)
+        code, answer = server.json(
+            "GET", f"/get_report/{report_id}", headers={"Host": "storemon.example.org"}
+        )
+        assert code == 200
+        assert answer["csv_url"] == f"https://storemon.example.org/reports/{report_id}.csv"
+
+
+def test_page_forms_need_a_csrf_token_and_the_api_does_not():
+    @get("/ui/form-test", sync_to_thread=False)
+    def page() -> str:
+        return "a page with a form"
+
+    @post("/ui/form-test", sync_to_thread=False)
+    def form() -> str:
+        return "posted"
+
+    app = create_app(Settings(db=ROOT / "unused.duckdb", token="k" * 22))
+    app.register(page)
+    app.register(form)
+    with TestClient(app, base_url="http://127.0.0.1") as client:  # no lifespan: no database
+        refused = client.post("/ui/form-test")
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "forbidden"
+        assert client.get("/ui/form-test").status_code == 200  # hands out the token
+        token = client.cookies.get("csrftoken")
+        assert token
+        assert client.post("/ui/form-test", headers={"x-csrftoken": token}).text == "posted"
+        # The JSON API is exempt: its writes need the key, and browsers cannot send it JSON.
+        assert client.post("/ingest", json={}).json()["error"] == "unauthorized"
+        assert "csrftoken" not in client.get("/health").headers.get("set-cookie", "")
+
+
+# --- 3. cost bounded by the data --------------------------------------------------------
+
+
+def test_as_of_must_be_a_strict_instant_within_the_data(db):
+    with serving(db) as server:
+        health = server.json("GET", "/health")[1]
+        earliest, latest = health["as_of_range"]
+        for bad in ("2100-01-01 00:00:00", "2000-01-01T00:00:00Z"):
+            code, answer = server.json("POST", "/trigger_report", {"as_of": bad})
+            assert (code, answer["error"]) == (400, "bad as_of")
+            assert f"from {earliest} to {latest}" in answer["detail"]
+        for bad in ("1" * 60_000, "20230125", "2023-01-25", "yesterday", "2023-02-30 00:00:00"):
+            code, answer = server.json("POST", "/trigger_report", {"as_of": bad})
+            assert (code, answer["error"]) in (
+                (400, "bad as_of"),
+                (413, "request entity too large"),
+            )
+        code, answer = server.json("POST", "/trigger_report", {"as_of": latest})
+        assert code == 202
+        assert server.wait(answer["report_id"])[0] == 200
+
+
+def test_a_poll_dated_2100_is_rejected_and_reports_stay_cheap(db, tmp_path):
+    folder = tmp_path / "future"
+    files = generate(folder, stores=30, days=7, seed=8)
+    with files.status.open("a") as status:
+        status.write(f"{'9' * 19},active,2100-01-01 00:00:00 UTC\n")
+    body = {
+        "status": str(files.status),
+        "hours": str(files.hours),
+        "timezones": str(files.timezones),
+    }
+    with serving(db) as server:
+        code, answer = server.json("POST", "/ingest", body, headers=server.authorized())
+        assert code == 200
+        assert {"source": "polls", "reason": "timestamp in the future", "rows": 1} in answer[
+            "rejected"
+        ]
+        assert server.json("GET", "/health")[1]["data"]["latest_poll"] < "2100"
+        started = time.monotonic()
+        assert server.wait(server.trigger())[0] == 200
+        assert time.monotonic() - started < 10
+
+
+# --- 4. bounded growth ------------------------------------------------------------------
+
+
+def test_retention_keeps_the_newest_reports_and_says_410_for_the_rest(db):
+    with serving(db, "--keep-reports", "2") as server:
+        ids = []
+        for hour in range(3):
+            ids.append(server.trigger(f"2023-03-14 1{hour}:00:00"))
+            assert server.wait(ids[-1])[0] == 200
+        code, answer = server.json("GET", f"/get_report/{ids[0]}")
+        assert (code, answer["error"]) == (410, "report removed")
+        assert "--keep-reports" in answer["detail"] and "removed at 20" in answer["detail"]
+        assert server.json("GET", f"/reports/{ids[0]}.csv")[0] == 410
+        assert [server.json("GET", f"/get_report/{i}")[0] for i in ids[1:]] == [200, 200]
+        listed = [item["report_id"] for item in server.json("GET", "/reports")[1]]
+        assert listed == ids[:0:-1]
+        limits = server.json("GET", "/health")[1]["limits"]
+        assert limits["keep_reports"] == 2
+    assert sorted(path.name for path in (db.parent / "reports").iterdir()) == sorted(
+        f"{i}{suffix}" for i in ids[1:] for suffix in (".csv", ".parquet")
+    )
+    with duckdb.connect(str(db), read_only=True) as con:
+        kept = con.execute("SELECT DISTINCT report_id FROM report_rows ORDER BY 1").fetchall()
+    assert kept == sorted((i,) for i in ids[1:])
+
+
+def test_retention_by_age_applies_at_start(db):
+    with serving(db) as server:
+        old = server.trigger(AS_OF)
+        assert server.wait(old)[0] == 200
+    time.sleep(0.2)
+    with serving(db, "--keep-report-days", "0.000001") as server:  # 0.09 s
+        code, answer = server.json("GET", f"/get_report/{old}")
+        assert code == 410 and "--keep-report-days" in answer["detail"]
+
+
+def test_fifty_simultaneous_triggers_compute_once_with_identical_bytes(db):
+    with serving(db) as server:
+        ids: list[str] = []
+        go = threading.Barrier(50)
+
+        def trigger() -> None:
+            go.wait()
+            ids.append(server.trigger(AS_OF))
+
+        threads = [threading.Thread(target=trigger) for _ in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(ids)) == 50
+        answers = [server.wait(report_id) for report_id in ids]
+        assert {code for code, _, _ in answers} == {200}
+        assert len({content for _, _, content in answers}) == 1
+    with duckdb.connect(str(db), read_only=True) as con:
+        computed = con.execute(
+            "SELECT count(*) FILTER (computed_by IS NULL), count(DISTINCT coalesce(computed_by, "
+            "report_id)), count(*) FROM report_runs WHERE report_id IN (SELECT unnest(?))",
+            [ids],
+        ).fetchone()
+    assert computed == (1, 1, 50)
+
+
+def test_too_many_waiting_reports_get_503(tmp_path):
+    db = build_db(tmp_path, stores=3000)
+    with serving(db, "--max-waiting", "1", workers=1) as server:
+        first = server.trigger("2023-03-14 10:00:00")
+        code, answered, content = server.request(
+            "POST", "/trigger_report", {"as_of": "2023-03-14 11:00:00"}
+        )
+        assert code == 503, content
+        assert json.loads(content)["error"] == "busy" and answered["retry-after"]
+        assert server.json("POST", "/trigger_report", {"as_of": "2023-03-14 10:00:00"})[0] == 202
+        assert server.wait(first)[0] == 200
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_sent(db):
+    with serving(db) as server:
+        limit = server.json("GET", "/health")[1]["max_request_bytes"]
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(
+                b"POST /trigger_report HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\n"
+                b"Content-Length: 9000000\r\n\r\n" + b'{"as_of": "' + b"1" * 1000
+            )  # 9 MB announced, 1 kB sent: the answer cannot wait for the rest
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413")
+        assert json.loads(body)["error"] == "request entity too large"
+        assert limit == 64 * 1024
