@@ -12,6 +12,7 @@ from storemon.database import sql_files
 WORKLOADS = {
     "ingest",
     "report",
+    "report_plus_7d",
     "api",
     "report_10x",
     "memory_10x",
@@ -39,6 +40,11 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
         assert result["peak_rss_bytes"] > 10 * 2**20, name  # a Python process with DuckDB
         assert result["target"], name
     assert len(by_name["report"]["seconds"]) == 2
+    # The furthest as-of SPEC allows costs no more than twice the normal report.
+    furthest = by_name["report_plus_7d"]
+    assert len(furthest["seconds"]) == 2 and furthest["target"].startswith("<= 2x the normal")
+    assert furthest["met"] is (furthest["median"] <= 2 * by_name["report"]["median"])
+    assert list(furthest["steps"]) == [path.stem for path in sql_files("report")]
     assert by_name["report_10x"]["data"].startswith("600 stores")
     # The 5-minute data set has twelve polls per store for every one of the hourly set.
     polls = {r["name"]: r["data"] for r in results["results"]}

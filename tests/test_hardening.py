@@ -257,7 +257,7 @@ def test_links_come_from_the_configured_public_url_never_from_the_host(db):
         assert answer["csv_url"] == f"https://storemon.example.org/reports/{report_id}.csv"
 
 
-def test_page_forms_need_a_csrf_token_and_the_api_does_not():
+def test_page_forms_need_a_csrf_token_and_the_api_does_not(db):
     @get("/ui/form-test", sync_to_thread=False)
     def page() -> str:
         return "a page with a form"
@@ -266,10 +266,10 @@ def test_page_forms_need_a_csrf_token_and_the_api_does_not():
     def form() -> str:
         return "posted"
 
-    app = create_app(Settings(db=ROOT / "unused.duckdb", token="k" * 22))
+    app = create_app(Settings(db=db, token="k" * 22))
     app.register(page)
     app.register(form)
-    with TestClient(app, base_url="http://127.0.0.1") as client:  # no lifespan: no database
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         refused = client.post("/ui/form-test")
         assert refused.status_code == 403
         assert refused.json()["error"] == "forbidden"

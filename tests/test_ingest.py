@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from storemon.errors import StoremonError
@@ -224,6 +226,26 @@ def test_every_rejection_reason_is_kept_with_file_line_and_raw_text(workspace):
     details = dict(workspace.query("SELECT line, detail FROM rejected_rows WHERE source = 'polls'"))
     assert "2023-02-30 12:00:00" in details[3] and "YYYY-MM-DD HH:MM:SS" in details[3]
     assert '"online"' in details[6]
+
+
+def test_a_poll_dated_more_than_5_minutes_after_the_load_is_rejected(workspace):
+    """SPEC "Inputs": a poll from the future (here 2100) would stretch every report to it."""
+    soon = (datetime.now(UTC) + timedelta(minutes=4)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    result = workspace.load(
+        status=[
+            ("s1", "active", "2023-01-22 12:00:00"),  # line 2: fine
+            ("s1", "active", "2100-01-01 00:00:00 UTC"),  # 3: in the future
+            ("s2", "inactive", soon),  # 4: 4 minutes ahead of the clock: kept
+        ]
+    )
+    assert rejected(workspace) == [
+        ("polls", 3, "s1,active,2100-01-01 00:00:00 UTC", "timestamp in the future")
+    ]
+    [(detail,)] = workspace.query("SELECT detail FROM rejected_rows")
+    assert "2100-01-01 00:00:00 UTC" in detail and "more than 5 minutes after" in detail
+    assert ("polls", "timestamp in the future", 1) in result.reasons
+    assert [row[0] for row in polls(workspace)] == ["s1", "s2"]
+    assert workspace.query("SELECT max(timestamp_utc) > now() FROM polls") == [(True,)]
 
 
 def test_a_quote_that_never_closes_is_rejected(workspace):

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from storemon.errors import StoremonError
 from tests import reference
 from tests.conftest import Workspace
 
@@ -53,6 +54,7 @@ TIMES = [
     "23:59:59",
 ]
 QUARTER = timedelta(minutes=15)
+REACH = timedelta(days=7)  # the latest as-of: the latest poll + 7 days
 
 
 def clock(minutes: int) -> str:
@@ -131,6 +133,17 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
         ],
         zones=list(zones.items()),
     )
+    # SPEC "Report time and windows": an as-of outside [first poll, latest poll + 7 days] is
+    # refused, with the range that would be accepted.
+    if (
+        polls
+        and as_of
+        and not min(p.at for p in polls) <= as_of <= max(p.at for p in polls) + REACH
+    ):
+        event("as_of refused")
+        with pytest.raises(StoremonError, match="is outside the loaded polls: choose an instant"):
+            shared_workspace.report(as_of)
+        return
     expected = reference.report(polls, hours, zones, as_of)
     got = shared_workspace.report(as_of) if polls else {}
 

@@ -3,7 +3,9 @@
 -- Also makes status_lines: the file's numbered lines, stored so the parsing runs on all cores.
 -- Spec: "Inputs", polls: status `active`/`inactive` in any case, surrounding blanks ignored;
 -- timestamps in UTC with 0-9 fraction digits and suffix ` UTC`, `Z`, `+00:00` or none;
--- store_id is opaque text. Unreadable rows are kept with file, line, raw text and reason.
+-- store_id is opaque text. A poll dated more than 5 minutes after the load time (the load
+-- transaction's now()) is rejected as `timestamp in the future`. Unreadable rows are kept with
+-- file, line, raw text and reason.
 -- Needs: 00_parse_macros.sql; variables `status_file` (path), `status_newline` (\n or \r\n)
 -- and `status_columns`
 -- ({store_id, status, timestamp_utc: 1-based field positions, fields: header width}).
@@ -50,6 +52,8 @@ judged AS (
             WHEN store_id = '' THEN 'missing store_id'
             WHEN active IS NULL THEN 'unknown status'
             WHEN timestamp_utc IS NULL THEN 'bad timestamp'
+            WHEN epoch_us(timestamp_utc) > epoch_us(now()) + 5 * 60000000
+                THEN 'timestamp in the future'
         END AS reason,
         coalesce(problem_detail, CASE reason
             WHEN 'missing store_id' THEN 'store_id is empty'
@@ -57,6 +61,10 @@ judged AS (
             WHEN 'bad timestamp'
                 THEN format('timestamp_utc "{}" is not YYYY-MM-DD HH:MM:SS[.ffffff] in UTC '
                             '(suffix UTC, Z, +00:00 or none)', timestamp_text)
+            WHEN 'timestamp in the future'
+                THEN format('timestamp_utc "{}" is more than 5 minutes after the load time ({})',
+                            strip_blanks(timestamp_text),
+                            strftime(make_timestamp(epoch_us(now())), '%Y-%m-%d %H:%M:%S UTC'))
         END) AS detail
     FROM parsed
 ),

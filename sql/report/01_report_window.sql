@@ -2,17 +2,36 @@
 -- Spec: "Report time and windows": now is the latest poll, or the `as of` instant when one is
 -- given (polls after it are ignored); windows are [now - 1 h, now), [now - 24 h, now) and
 -- [now - 168 h, now) in absolute time. Instants inside the pipeline are epoch microseconds.
+-- An `as of` must lie from the first poll to the latest poll + 7 days (168 h), both included;
+-- any other (or any, when no poll is loaded) stops the report with an error naming that range.
 -- Set `as_of` first for a report as of another instant (the offset matters):
 --     SET VARIABLE as_of = TIMESTAMPTZ '2023-01-25 12:00:00+00';
 -- Needs: polls.
 
 CREATE OR REPLACE TEMP TABLE report_window AS
 WITH
-latest_poll AS (
-    SELECT max(timestamp_utc) AS timestamp_utc FROM polls
+loaded_polls AS (
+    SELECT
+        max(timestamp_utc) AS latest_poll,
+        epoch_us(min(timestamp_utc)) AS first_us,
+        epoch_us(max(timestamp_utc)) + 7 * 24 * 3600000000 AS reach_us
+    FROM polls
 ),
+asked AS (
+    SELECT getvariable('as_of')::TIMESTAMPTZ AS as_of
+),
+-- Instants in the message are shown in UTC whatever the session's TimeZone is.
 report_now AS (
-    SELECT coalesce(getvariable('as_of')::TIMESTAMPTZ, timestamp_utc) AS as_of FROM latest_poll
+    SELECT CASE
+        WHEN as_of IS NULL THEN latest_poll
+        WHEN epoch_us(as_of) BETWEEN first_us AND reach_us THEN as_of
+        WHEN first_us IS NULL THEN error(format(
+            'as_of {}+00 cannot be used: no polls are loaded', make_timestamp(epoch_us(as_of))))
+        ELSE error(format(
+            'as_of {}+00 is outside the loaded polls: choose an instant from {}+00 to {}+00 (UTC)',
+            make_timestamp(epoch_us(as_of)), make_timestamp(first_us), make_timestamp(reach_us)))
+    END AS as_of
+    FROM loaded_polls, asked
 ),
 final AS (
     SELECT

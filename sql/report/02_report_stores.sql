@@ -7,10 +7,9 @@
 CREATE OR REPLACE TEMP TABLE report_stores AS
 WITH
 polled AS (
-    SELECT store_key, min(epoch_us(timestamp_utc)) AS first_poll_us
+    SELECT DISTINCT store_key
     FROM polls, report_window
     WHERE polls.timestamp_utc <= report_window.as_of
-    GROUP BY store_key
 ),
 with_hours AS (
     SELECT DISTINCT store_key FROM business_hours
@@ -20,8 +19,7 @@ final AS (
         polled.store_key,
         stores.store_id,
         coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
-        with_hours.store_key IS NOT NULL AS has_hours,
-        polled.first_poll_us
+        with_hours.store_key IS NOT NULL AS has_hours
     FROM polled
     JOIN stores USING (store_key)
     LEFT JOIN store_timezones USING (store_key)

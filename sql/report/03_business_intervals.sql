@@ -1,5 +1,7 @@
 -- Makes: business_intervals — when each store is open, as merged [open_us, close_us) intervals
--- in UTC epoch microseconds, over every local date that can touch its polls or the week.
+-- in UTC epoch microseconds, over the local dates that can touch the week or one of its polls up
+-- to now (not the dates in between: the work grows with the polls and the week, never with the
+-- distance from the first poll to now).
 -- Spec: "Business intervals": for each local date D and each row for D's weekday, open from
 -- D + start to D + end local time; end < start runs past midnight to D + 1 day + end; end = start
 -- lasts until D + 1 day + start (24 hours on the wall clock). Local times become UTC through the
@@ -8,7 +10,7 @@
 -- An interval that ends up empty (e.g. 02:30-03:00 on a spring-forward night) is dropped.
 -- Overlapping or touching intervals are merged, so no time counts twice.
 -- "Defaults": a store with no hours is open 00:00 to 00:00 every day, which merges to 24x7.
--- Needs: report_window, report_stores, business_hours.
+-- Needs: report_window, report_stores, polls, business_hours.
 
 CREATE OR REPLACE TEMP TABLE business_intervals AS
 WITH
@@ -21,16 +23,36 @@ weekly_rows AS (
     FROM report_stores
     WHERE NOT has_hours
 ),
--- UTC dates +-2 days cover every zone's offset and intervals that began the evening before.
-local_dates AS (
-    SELECT
+-- An interval that holds an instant opens on a local date from the instant's UTC date - 2 (every
+-- zone's offset, and intervals that began the evening before) to its UTC date + 1. So the local
+-- dates needed are those of the week's UTC dates, and those around each UTC date before the
+-- week that holds a poll up to now (polls inside the week are covered by the week's dates).
+week_dates AS (
+    SELECT unnest(generate_series(
+        make_timestamp(week_start_us)::DATE - 2,
+        make_timestamp(now_us)::DATE + 1,
+        INTERVAL 1 DAY))::DATE AS local_date
+    FROM report_window
+),
+earlier_poll_dates AS (
+    SELECT DISTINCT store_key, make_timestamp(epoch_us(timestamp_utc))::DATE AS poll_date
+    FROM polls, report_window
+    WHERE epoch_us(timestamp_utc) < week_start_us
+),
+earlier_dates AS (
+    SELECT DISTINCT
         store_key,
-        timezone,
-        unnest(generate_series(
-            make_timestamp(least(first_poll_us, week_start_us))::DATE - 2,
-            make_timestamp(now_us)::DATE + 1,
-            INTERVAL 1 DAY))::DATE AS local_date
-    FROM report_stores, report_window
+        unnest(generate_series(poll_date - 2, poll_date + 1, INTERVAL 1 DAY))::DATE AS local_date
+    FROM earlier_poll_dates
+),
+local_dates AS (
+    SELECT store_key, timezone, local_date
+    FROM report_stores, week_dates
+    UNION ALL
+    SELECT store_key, timezone, local_date
+    FROM earlier_dates
+    JOIN report_stores USING (store_key)
+    WHERE local_date < (SELECT min(local_date) FROM week_dates)
 ),
 local_intervals AS (
     SELECT
