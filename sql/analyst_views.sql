@@ -4,7 +4,8 @@
 -- and DuckDB then lets no other process open it).
 --   report_runs     every report asked of the service: report_id, status, requested_as_of,
 --                   as_of, sql_version, created_at, started_at, finished_at, seconds, stores,
---                   attempts, error (a copy of the table, rewritten at every change of status)
+--                   attempts, error, computed_by, share_key, removed_at (a copy of the table,
+--                   rewritten at every change of status; status Removed: retention removed it)
 --   report_rows     every finished report's rows, with its report_id, as_of and finished_at
 --   latest_report   the rows of the most recently finished report
 --   the rest        the loaded data as of the last `storemon ingest`, store ids as text

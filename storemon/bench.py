@@ -240,10 +240,16 @@ def bench_api(data: Prepared, repeat: int) -> Result:
                     message = f"bench: the server did not start; see {log_file.name}"
                     raise StoremonError(message) from None
                 time.sleep(0.05)
+        latest = datetime.fromisoformat(
+            json.loads(call("GET", f"{url}/health")[2])["data"]["latest_poll"]
+        )
         seconds = []
-        for _ in range(repeat + 1):  # the first round warms the server and is not counted
+        for turn in range(repeat + 1):  # the first round warms the server and is not counted
+            # Each as of its own instant: identical asks would share one computation.
+            as_of = (latest - timedelta(seconds=turn)).strftime("%Y-%m-%d %H:%M:%S.%f")
             started = time.perf_counter()
-            report_id = json.loads(call("POST", f"{url}/trigger_report")[2])["report_id"]
+            answer = call("POST", f"{url}/trigger_report", {"as_of": as_of})
+            report_id = json.loads(answer[2])["report_id"]
             while (code := call("GET", f"{url}/get_report/{report_id}")[0]) == 202:
                 time.sleep(0.01)
             if code != 200:

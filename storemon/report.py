@@ -81,10 +81,17 @@ def run_report(
     con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of.isoformat() if as_of else None])
     steps = []
     step_started = started
-    for done in run_sql_files(con, sql_files("report")):
-        steps.append((done.stem, time.perf_counter() - step_started))
-        log(f"  {done.stem:<22} {steps[-1][1]:6.2f} s")
-        step_started = time.perf_counter()
+    try:
+        for done in run_sql_files(con, sql_files("report")):
+            steps.append((done.stem, time.perf_counter() - step_started))
+            log(f"  {done.stem:<22} {steps[-1][1]:6.2f} s")
+            step_started = time.perf_counter()
+    except StoremonError as error:
+        refused = error.__cause__
+        if isinstance(refused, duckdb.InvalidInputException) and "as_of" in str(refused):
+            # report_window's own words for an as_of outside the data, without the engine's
+            raise StoremonError(str(refused).removeprefix("Invalid Input Error: ")) from refused
+        raise
     as_of_text, stores = con.execute(
         "SELECT strftime(as_of, '%Y-%m-%d %H:%M:%S.%f UTC'), (SELECT count(*) FROM store_report)"
         " FROM report_window"

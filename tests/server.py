@@ -19,6 +19,20 @@ ROOT = Path(__file__).resolve().parent.parent
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
 
 
+def ingest_command(db: Path, files) -> list[str]:
+    """`storemon ingest` of generated `files` into `db`, as a command line."""
+    return [
+        sys.executable,
+        "-m",
+        "storemon",
+        "ingest",
+        "--db",
+        str(db),
+        *("--status", str(files.status), "--hours", str(files.hours)),
+        *("--timezones", str(files.timezones)),
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

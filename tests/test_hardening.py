@@ -21,7 +21,7 @@ from litestar.testing import TestClient
 from storemon.api import Settings, create_app
 from storemon.generate import generate
 from tests.conftest import write_csv
-from tests.server import ROOT, serving
+from tests.server import ROOT, ingest_command, serving
 from tests.test_service import AS_OF, build_db
 
 SECRET = "root:x:0:0:the-secret-line-of-a-file-the-caller-cannot-read"
@@ -167,20 +167,7 @@ def test_service_errors_never_quote_a_file(db, tmp_path):
 
 def test_the_cli_hands_work_over_with_the_key_and_says_when_it_has_none(db, tmp_path):
     files = generate(tmp_path / "new", stores=20, days=2, seed=4)
-    command = [
-        sys.executable,
-        "-m",
-        "storemon",
-        "ingest",
-        "--db",
-        str(db),
-        "--status",
-        str(files.status),
-        "--hours",
-        str(files.hours),
-        "--timezones",
-        str(files.timezones),
-    ]
+    command = ingest_command(db, files)
     with serving(db, env={"STOREMON_TOKEN": "the-operator-s-own-key-0001"}) as server:
         env = {k: v for k, v in os.environ.items() if k != "STOREMON_TOKEN"}
         done = subprocess.run(

@@ -18,7 +18,7 @@ import pytest
 from storemon.database import connect
 from storemon.generate import generate
 from storemon.ingest import ingest
-from tests.server import ROOT, serving
+from tests.server import ROOT, ingest_command, serving
 
 AS_OF = "2023-03-14 18:30:00"
 
@@ -205,20 +205,7 @@ def test_loading_new_data_while_serving_goes_through_the_service(db, tmp_path):
     with serving(db) as server:
         before = server.trigger()
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "storemon",
-                "ingest",
-                "--db",
-                str(db),
-                "--status",
-                str(files.status),
-                "--hours",
-                str(files.hours),
-                "--timezones",
-                str(files.timezones),
-            ],
+            ingest_command(db, files),
             capture_output=True,
             text=True,
             cwd=ROOT,
