@@ -1,7 +1,7 @@
 -- Makes: views for analysts over storemon's Parquet files, which need no lock on the database:
 -- report_runs, report_rows, latest_report, stores, polls, business_hours, store_timezones,
--- rejected_rows, load_summary. They work while the service runs (it holds the database file,
--- and DuckDB then lets no other process open it).
+-- rejected_rows, load_summary, data_quality. They work while the service runs (it holds the
+-- database file, and DuckDB then lets no other process open it).
 --   report_runs     every report asked of the service: report_id, status, requested_as_of,
 --                   as_of, sql_version, created_at, started_at, finished_at, seconds, stores,
 --                   attempts, error, computed_by, share_key, removed_at (a copy of the table,
@@ -44,6 +44,9 @@ SELECT * FROM read_parquet(storemon_file('snapshots/rejected_rows.parquet'));
 
 CREATE OR REPLACE TEMP VIEW load_summary AS
 SELECT * FROM read_parquet(storemon_file('snapshots/load_summary.parquet'));
+
+CREATE OR REPLACE TEMP VIEW data_quality AS
+SELECT * FROM read_parquet(storemon_file('snapshots/data_quality.parquet'));
 
 -- A report's file is named by its id: reports/<report_id>.parquet.
 CREATE OR REPLACE TEMP VIEW report_rows AS

@@ -5,8 +5,8 @@
 --     .venv/bin/duckdb -readonly data/storemon.duckdb \
 --         -c "SET VARIABLE as_of = TIMESTAMPTZ '2023-03-14 12:00:00+00'" -c ".read sql/report.sql"
 -- Add -csv for CSV. The steps leave their relations (report_window, business_intervals,
--- evidence_polls, poll_spans, status_spans, store_report) as TEMP tables and views, to query
--- in the same session. DuckDB lets one process open the database file: while the service runs,
+-- evidence_polls, poll_spans, status_spans, store_report, report_notes) as TEMP tables and
+-- views, to query in the same session. DuckDB lets one process open the database file: while the service runs,
 -- use sql/analyst_views.sql instead (finished reports and the loaded data, as Parquet).
 -- Needs: the loaded data (`storemon ingest`).
 
@@ -17,5 +17,6 @@
 .read sql/report/05_poll_spans.sql
 .read sql/report/06_status_spans.sql
 .read sql/report/07_store_report.sql
+.read sql/report/08_report_notes.sql
 
 SELECT * FROM store_report;

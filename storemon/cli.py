@@ -16,6 +16,7 @@ from storemon.database import DEFAULT_DB, connect, has_table
 from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
+from storemon.quality import finding_line, note_line
 from storemon.report import parse_as_of, run_report, write_report
 
 BUNDLED = Path("data")
@@ -36,6 +37,11 @@ def print_load(result) -> None:
     if result.reasons:
         say("  (every rejected row, with file, line and raw text: SELECT * FROM rejected_rows)")
     say(f"{result.stores:,} stores loaded in {result.seconds:.2f} s")
+    found = [row for row in result.quality if row[3] > 0]
+    if found:
+        say("what the data means (every check: SELECT * FROM data_quality):")
+    for row in found:
+        say(f"  warning: {finding_line(*row)}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
@@ -70,11 +76,16 @@ def cmd_report(args: argparse.Namespace) -> None:
             f"wrote {answer['stores']:,} stores to {args.out} (as of {answer['as_of']}), "
             f"computed by the storemon service at {url} as report {answer['report_id']}"
         )
-        return
-    run = run_report(con, as_of, log=say if args.verbose else _quiet)
-    write_report(con, args.out)
-    when = f"as of {run.as_of}" if run.as_of else "no polls loaded"
-    say(f"wrote {run.stores:,} stores to {args.out} ({when}) in {run.seconds:.2f} s")
+        notes = [tuple(note.values()) for note in answer.get("notes", [])]
+    else:
+        run = run_report(con, as_of, log=say if args.verbose else _quiet)
+        write_report(con, args.out)
+        when = f"as of {run.as_of}" if run.as_of else "no polls loaded"
+        say(f"wrote {run.stores:,} stores to {args.out} ({when}) in {run.seconds:.2f} s")
+        notes = run.notes
+    for note in notes:
+        if note[1] > 0:
+            say(f"  note: {note_line(*note)}")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:

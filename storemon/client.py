@@ -85,6 +85,7 @@ def ingest_via(url: str, db: Path, status: Path, hours: Path, timezones: Path) -
         reasons=[(row["source"], row["reason"], row["rows"]) for row in answer["rejected"]],
         stores=answer["stores"],
         seconds=answer["seconds"],
+        quality=[tuple(row.values()) for row in answer["quality"]],
     )
 
 

@@ -77,12 +77,16 @@ def read_header(path: Path, source: Source, quote_files: bool = True) -> tuple[d
     return found, newline
 
 
+QUALITY_COLUMNS = "finding, source, unit, count, examples, meaning"
+
+
 @dataclass(frozen=True)
 class LoadResult:
     summary: list[tuple]  # (source, file, data_rows, kept_rows, duplicates, rejected)
     reasons: list[tuple]  # (source, reason, rows)
     stores: int
     seconds: float
+    quality: list[tuple] = ()  # data_quality: (finding, source, unit, count, examples, meaning)
 
 
 def ingest(
@@ -125,12 +129,13 @@ def ingest(
             "SELECT source, reason, count(*) FROM rejected_rows GROUP BY ALL ORDER BY ALL"
         ).fetchall()
         stores = con.execute("SELECT count(*) FROM stores").fetchone()[0]
+        quality = con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     write_inputs(con)  # for analysts, while a service holds the database
-    return LoadResult(summary, reasons, stores, time.perf_counter() - started)
+    return LoadResult(summary, reasons, stores, time.perf_counter() - started, quality)
 
 
 def _explain(

@@ -58,12 +58,16 @@ def parse_as_of(text: str, name: str = "as_of") -> datetime:
     return moment.astimezone(UTC)
 
 
+NOTE_COLUMNS = "finding, stores, examples, meaning"
+
+
 @dataclass(frozen=True)
 class ReportRun:
     as_of: str | None  # ISO text in UTC; None when there are no polls at all
     stores: int
     steps: list[tuple[str, float]]  # (SQL file, seconds)
     seconds: float
+    notes: list[tuple]  # report_notes: (finding, stores, examples, meaning)
 
 
 def run_report(
@@ -96,7 +100,8 @@ def run_report(
         "SELECT strftime(as_of, '%Y-%m-%d %H:%M:%S.%f UTC'), (SELECT count(*) FROM store_report)"
         " FROM report_window"
     ).fetchone()
-    return ReportRun(as_of_text, stores, steps, time.perf_counter() - started)
+    notes = con.execute(f"SELECT {NOTE_COLUMNS} FROM report_notes").fetchall()
+    return ReportRun(as_of_text, stores, steps, time.perf_counter() - started, notes)
 
 
 def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> None:

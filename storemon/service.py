@@ -31,8 +31,8 @@ import msgspec
 
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
 from storemon.errors import StoremonError
-from storemon.ingest import LoadResult, ingest
-from storemon.report import AS_OF_REACH, run_report, write_report
+from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
+from storemon.report import AS_OF_REACH, NOTE_COLUMNS, run_report, write_report
 from storemon.snapshots import snapshot_dir, write_inputs, write_runs
 
 log = logging.getLogger("storemon.service")
@@ -40,6 +40,7 @@ log = logging.getLogger("storemon.service")
 MAX_ATTEMPTS = 3
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SUFFIXES = (".parquet", ".csv")
+KEPT_ROWS = ("report_rows", "report_notes_rows")  # a finished report's rows, by report_id
 ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 RUN_COLUMNS = (
     "report_id, status, "
@@ -219,6 +220,28 @@ class ReportService:
             ).fetchall()
         return [Run(*row) for row in rows]
 
+    def notes(self, report_id: str) -> list[tuple]:
+        """A finished report's notes: (finding, stores, examples, meaning)."""
+        with self.con.cursor() as cur:
+            return cur.execute(
+                f"SELECT {NOTE_COLUMNS} FROM report_notes_rows WHERE report_id = ? "
+                "ORDER BY finding",
+                [report_id],
+            ).fetchall()
+
+    def quality(self) -> tuple[list[tuple], list[tuple]]:
+        """The last load's files (load_summary) and findings (data_quality)."""
+        with self.con.cursor() as cur:
+            if not has_table(cur, "data_quality"):
+                return [], []
+            return (
+                cur.execute(
+                    "SELECT source, file, data_rows, kept_rows, duplicates, rejected "
+                    "FROM load_summary ORDER BY source"
+                ).fetchall(),
+                cur.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall(),
+            )
+
     def file(self, report_id: str, suffix: str) -> Path:
         return self.reports_dir / f"{report_id}{suffix}"
 
@@ -280,8 +303,13 @@ class ReportService:
         seconds = time.perf_counter() - clock
         with self.runs:
             cur.execute("BEGIN TRANSACTION")
-            cur.execute("DELETE FROM report_rows WHERE report_id = ?", [report_id])
+            for table in KEPT_ROWS:
+                cur.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
             cur.execute("INSERT INTO report_rows SELECT ?, * FROM store_report", [report_id])
+            cur.execute(
+                f"INSERT INTO report_notes_rows SELECT ?, {NOTE_COLUMNS} FROM report_notes",
+                [report_id],
+            )
             cur.execute(
                 "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
                 "as_of = (SELECT as_of FROM report_window), stores = ?, sql_version = ?, "
@@ -310,11 +338,12 @@ class ReportService:
         for follower in followers:
             for suffix in SUFFIXES:
                 link(self.file(leader, suffix), self.file(follower, suffix))
-            cur.execute(
-                "INSERT INTO report_rows SELECT ?, * EXCLUDE (report_id) FROM report_rows "
-                "WHERE report_id = ?",
-                [follower, leader],
-            )
+            for table in KEPT_ROWS:
+                cur.execute(
+                    f"INSERT INTO {table} SELECT ?, * EXCLUDE (report_id) FROM {table} "
+                    "WHERE report_id = ?",
+                    [follower, leader],
+                )
             cur.execute(
                 "UPDATE report_runs AS follower SET status = 'Complete', "
                 "started_at = coalesce(follower.started_at, now()), finished_at = now(), "
@@ -391,10 +420,11 @@ class ReportService:
                 for suffix in SUFFIXES:
                     self.file(report_id, suffix).unlink(missing_ok=True)
             cur.execute("BEGIN TRANSACTION")
-            cur.execute(
-                "DELETE FROM report_rows WHERE report_id IN (SELECT unnest(?))",
-                [[report_id for report_id, _ in doomed]],
-            )
+            for table in KEPT_ROWS:
+                cur.execute(
+                    f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))",
+                    [[report_id for report_id, _ in doomed]],
+                )
             reasons = {
                 "count": f"removed to keep only the newest {keep} reports (--keep-reports)",
                 "age": f"removed after {days} days (--keep-report-days)",

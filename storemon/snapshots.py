@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import copy_atomically
+from storemon.database import copy_atomically, has_table
 
 INPUT_TABLES = ("stores", "polls", "business_hours", "store_timezones", "rejected_rows")
 _writing = threading.Lock()  # two threads writing one file would share its partial file
@@ -37,11 +37,13 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> 
     folder.mkdir(parents=True, exist_ok=True)
     with _writing:
         for table in tables:
+            if not has_table(con, table):
+                continue  # e.g. data_quality in a database loaded before storemon made it
             copy_atomically(con, table, folder / f"{table}.parquet", "FORMAT parquet")
 
 
 def write_inputs(con: duckdb.DuckDBPyConnection) -> None:
-    write_snapshots(con, (*INPUT_TABLES, "load_summary"))
+    write_snapshots(con, (*INPUT_TABLES, "load_summary", "data_quality"))
 
 
 def write_runs(con: duckdb.DuckDBPyConnection) -> None:

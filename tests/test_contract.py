@@ -59,6 +59,7 @@ def test_the_document_lists_every_route(operations):
         "GET /reports/{file_name}",
         "GET /reports",
         "GET /health",
+        "GET /data_quality",
         "POST /ingest",
     }
 

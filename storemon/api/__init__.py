@@ -2,7 +2,7 @@
 
 - reports.py   trigger a report, poll it, fetch its files, list them
 - data.py      writes of data (need the key)
-- health.py    up, data loaded, limits
+- health.py    up, data loaded, limits; what the loaded data can mean
 - guards.py    allowed hosts, no foreign web pages, the key, JSON bodies
 - errors.py    one error body for every error
 - openapi.py   what the generated OpenAPI document cannot say by itself
@@ -28,7 +28,7 @@ from storemon import __version__
 from storemon.api.data import ingest_files
 from storemon.api.errors import handle_http_error, handle_unexpected
 from storemon.api.guards import host_guard
-from storemon.api.health import health
+from storemon.api.health import data_quality, health
 from storemon.api.openapi import complete_schema
 from storemon.api.reports import Reports
 from storemon.service import Limits, ReportService
@@ -76,7 +76,9 @@ def create_app(settings: Settings) -> Litestar:
     # browser cannot send it JSON from another site, and its writes need the bearer key.
     csrf_secret = hashlib.sha256(b"storemon csrf\0" + settings.token.encode()).hexdigest()
     api = Router(
-        "/", route_handlers=[Reports, health, ingest_files], opt={"exclude_from_csrf": True}
+        "/",
+        route_handlers=[Reports, health, data_quality, ingest_files],
+        opt={"exclude_from_csrf": True},
     )
     return Litestar(
         route_handlers=[api],

@@ -17,7 +17,7 @@ from storemon.api.errors import (
     error,
 )
 from storemon.api.guards import require_json, require_token
-from storemon.api.shapes import FileLoad, IngestRequest, IngestResult, RejectCount, Service
+from storemon.api.shapes import FileLoad, Finding, IngestRequest, IngestResult, RejectCount, Service
 from storemon.errors import StoremonError
 
 
@@ -58,5 +58,6 @@ def ingest_files(service: Service, data: JSONBody[IngestRequest]) -> Response[In
             seconds=result.seconds,
             files=[FileLoad(*row) for row in result.summary],
             rejected=[RejectCount(*row) for row in result.reasons],
+            quality=[Finding(*row) for row in result.quality],
         )
     )

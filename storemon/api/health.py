@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request, get
 
 from storemon import __version__
-from storemon.api.shapes import Health, Service
+from storemon.api.shapes import DataQuality, FileLoad, Finding, Health, Service
 from storemon.service import iso
 
 
@@ -25,4 +25,24 @@ def health(request: Request, service: Service) -> Health:
         limits=service.limits,
         as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
         max_request_bytes=request.app.request_max_body_size,
+        data_quality_url=request.app.state.link("/data_quality"),
+    )
+
+
+@get(
+    "/data_quality",
+    summary="What the last load's data can and cannot mean",
+    description="The files the last load read (rows kept, duplicate, rejected) and every "
+    "data-quality check with what it means for the numbers: stores without hours (24x7) or "
+    "zone (America/Chicago), hours and zones of stores without polls, ids a spreadsheet "
+    "damaged, polls before the latest week. Why a report's stores got zeros is in that "
+    "report's notes.",
+    operation_id="dataQuality",
+    tags=["service"],
+    sync_to_thread=True,
+)
+def data_quality(service: Service) -> DataQuality:
+    files, findings = service.quality()
+    return DataQuality(
+        files=[FileLoad(*row) for row in files], findings=[Finding(*row) for row in findings]
     )

@@ -29,6 +29,7 @@ from storemon.api.shapes import (
     ReportComplete,
     ReportFailed,
     ReportListItem,
+    ReportNote,
     ReportPending,
     Service,
     TriggerRequest,
@@ -92,6 +93,16 @@ COMPLETE = ResponseSpec(
             "parquet_url": f"/reports/{EXAMPLE_ID}.parquet",
             "sql_version": "b8447c1a7754",
             "computed_by": None,
+            "notes": [
+                {
+                    "finding": "no poll inside business hours",
+                    "stores": 2,
+                    "examples": ["2.57E+14", "4.11E+18"],
+                    "meaning": "zeros in every column: none of these stores' polls up to now "
+                    "fell inside their business hours, so nothing says whether they were up "
+                    "or down",
+                }
+            ],
         },
     ),
 )
@@ -231,6 +242,7 @@ class Reports(Controller):
                     parquet_url=link(f"/reports/{run.report_id}.parquet"),
                     sql_version=run.sql_version or "",
                     computed_by=run.computed_by,
+                    notes=[ReportNote(*note) for note in service.notes(run.report_id)],
                 )
             )
         return report_file(service, run.report_id, "csv")

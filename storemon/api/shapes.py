@@ -59,6 +59,15 @@ class ReportPending(msgspec.Struct):
     status: Literal["Running"] = "Running"
 
 
+class ReportNote(msgspec.Struct):
+    """Why some stores' numbers may not be what a reader expects (e.g. zeros)."""
+
+    finding: str
+    stores: int
+    examples: list[str]
+    meaning: str
+
+
 class ReportComplete(msgspec.Struct):
     report_id: str
     status: Literal["Complete"]
@@ -71,6 +80,8 @@ class ReportComplete(msgspec.Struct):
     sql_version: str
     computed_by: str | None
     """The report whose computation this one shared (null: computed for itself)."""
+    notes: list[ReportNote]
+    """Every finding of sql/report/08_report_notes.sql, with 0 stores when there is none."""
 
 
 class ReportFailed(ErrorBody):
@@ -95,6 +106,8 @@ class Health(msgspec.Struct):
     """[earliest, latest] instant a report may be asked for (null: no data loaded)."""
     max_request_bytes: int
     """The largest JSON request body accepted (413 beyond)."""
+    data_quality_url: str
+    """What the last load's data can and cannot mean."""
 
 
 class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -118,8 +131,27 @@ class RejectCount(msgspec.Struct):
     rows: int
 
 
+class Finding(msgspec.Struct):
+    """A data-quality check of the last load (sql/load/26_data_quality.sql)."""
+
+    finding: str
+    source: str
+    unit: str
+    count: int
+    examples: list[str]
+    meaning: str
+
+
 class IngestResult(msgspec.Struct):
     stores: int
     seconds: float
     files: list[FileLoad]
     rejected: list[RejectCount]
+    quality: list[Finding]
+
+
+class DataQuality(msgspec.Struct):
+    files: list[FileLoad]
+    """What the last load read, kept and rejected, per file (empty: nothing loaded)."""
+    findings: list[Finding]
+    """Every check, with 0 when it found nothing."""

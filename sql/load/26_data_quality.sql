@@ -1,0 +1,89 @@
+-- Makes: data_quality — what the loaded data can and cannot mean, one row per check (every check,
+-- with 0 when it found nothing): `finding`, `source`, `count` (rows or stores, as `unit` says),
+-- up to 5 `examples` (store ids as the file spells them) and `meaning`: what it does to the
+-- numbers. Nothing here changes the data: ids stay opaque text, nothing is "repaired".
+-- Spec: "Inputs" (store_id is opaque), "Defaults" (24x7, America/Chicago), "Report time and
+-- windows". Whether a store's polls ever fall inside its business hours is known only once its
+-- hours are laid out in time, by a report: see report_notes (sql/report/08_report_notes.sql).
+-- Needs: stores, polls, business_hours, store_timezones.
+
+CREATE OR REPLACE TABLE data_quality AS
+WITH
+polled AS (
+    SELECT DISTINCT store_key FROM polls
+),
+with_hours AS (
+    SELECT DISTINCT store_key FROM business_hours
+),
+-- A spreadsheet that took an id for a number shows it as 2.57E+14 or 257000000000000.0: the
+-- digits past the 15th are gone, and the same store's id differs from file to file.
+damaged AS (
+    SELECT store_key, store_id
+    FROM stores
+    WHERE regexp_full_match(store_id, '[0-9](\.[0-9]+)?[eE][+-]?[0-9]+|[0-9]+\.0+')
+),
+damaged_ids AS (
+    SELECT 'polls' AS source, store_id FROM damaged SEMI JOIN polled USING (store_key)
+    UNION ALL
+    SELECT 'business_hours', store_id FROM damaged SEMI JOIN with_hours USING (store_key)
+    UNION ALL
+    SELECT 'timezones', store_id FROM damaged SEMI JOIN store_timezones USING (store_key)
+),
+found AS (
+    SELECT
+        'business-hours rows of stores without polls' AS finding, 'business_hours' AS source, 'rows' AS unit,
+        count(*) AS count, list(DISTINCT stores.store_id ORDER BY stores.store_id)[:5] AS examples,
+        'not used: a report has a row only for a store with polls; check that these ids are '
+        'spelled as in the polls file' AS meaning
+    FROM business_hours
+    JOIN stores USING (store_key)
+    ANTI JOIN polled USING (store_key)
+    UNION ALL
+    SELECT
+        'time-zone rows of stores without polls', 'timezones', 'rows', count(*),
+        list(stores.store_id ORDER BY stores.store_id)[:5],
+        'not used: a report has a row only for a store with polls; check that these ids are '
+        'spelled as in the polls file'
+    FROM store_timezones
+    JOIN stores USING (store_key)
+    ANTI JOIN polled USING (store_key)
+    UNION ALL
+    SELECT
+        'polled stores without business hours', 'polls', 'stores', count(*),
+        list(stores.store_id ORDER BY stores.store_id)[:5],
+        'counted as open 24 hours a day, 7 days a week'
+    FROM polled
+    JOIN stores USING (store_key)
+    ANTI JOIN with_hours USING (store_key)
+    UNION ALL
+    SELECT
+        'polled stores without a time zone', 'polls', 'stores', count(*),
+        list(stores.store_id ORDER BY stores.store_id)[:5],
+        'their business hours are read as America/Chicago time'
+    FROM polled
+    JOIN stores USING (store_key)
+    ANTI JOIN store_timezones USING (store_key)
+    UNION ALL
+    SELECT
+        format('ids in the {} file damaged by a spreadsheet', sources.label), sources.source, 'ids', count(damaged_ids.store_id),
+        list(damaged_ids.store_id ORDER BY damaged_ids.store_id)
+            FILTER (damaged_ids.store_id IS NOT NULL)[:5],
+        'these ids have lost digits (scientific notation or a trailing .0): they cannot match the '
+        'same store in the other files; export the store_id column as text and load again'
+    FROM (VALUES ('polls', 'polls'), ('business_hours', 'business hours'), ('timezones', 'time zones'))
+        AS sources (source, label)
+    LEFT JOIN damaged_ids USING (source)
+    GROUP BY sources.source, sources.label
+    UNION ALL
+    SELECT
+        'polls before the latest week', 'polls', 'polls', count(*), [],
+        'outside the week of a report as of the latest poll: they decide only which status a '
+        'store has when that week begins'
+    FROM polls
+    WHERE timestamp_utc < (SELECT max(timestamp_utc) FROM polls) - INTERVAL 168 HOUR
+),
+final AS (
+    SELECT finding, source, unit, count, coalesce(examples, []) AS examples, meaning
+    FROM found
+)
+SELECT * FROM final ORDER BY finding, source;
