@@ -4,7 +4,6 @@ report's notes (sql/load/26_data_quality.sql, sql/report/08_report_notes.sql).""
 from __future__ import annotations
 
 
-
 def finding_line(
     finding: str, source: str, unit: str, count: int, examples: list[str], meaning: str
 ) -> str:

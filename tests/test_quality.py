@@ -178,7 +178,13 @@ def test_the_service_says_it_too(tmp_path):
             "examples": ["s2"],
         }.items() <= (notes[1].items())
         # Loading through the service answers with the findings as well.
-        body = dict(zip(("status", "hours", "timezones"), shaped_files(tmp_path / "again")[1::2]))
+        body = dict(
+            zip(
+                ("status", "hours", "timezones"),
+                shaped_files(tmp_path / "again")[1::2],
+                strict=True,
+            )
+        )
         code, answer = server.json("POST", "/ingest", body, headers=server.authorized())
         assert code == 200
         assert any(f["count"] and "damaged" in f["finding"] for f in answer["quality"])
