@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -45,19 +47,44 @@ def print_load(result) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
+    allow_empty = getattr(args, "allow_empty", False)  # `storemon demo` comes here too
+    # What this command would create: a first load that fails leaves none of it behind, so that
+    # a later `storemon report` does not take an empty new file for data loaded.
+    db = Path(args.db)
+    created = [
+        path
+        for path in (db, Path(f"{db}.wal"), Path(f"{db}.tmp"), db.parent / "snapshots")
+        if not path.exists()
+    ]
+    folders = [folder for folder in (db.parent, *db.parent.parents) if not folder.exists()]
     try:
-        con = connect(args.db)
+        con = connect(db)
     except DatabaseBusy:
-        url = running_service(args.db)
+        url = running_service(db)
         if url is None:
             raise
-        say(f"{args.db} is held by the storemon service at {url}: handing the load to it")
-        print_load(ingest_via(url, args.db, args.status, args.hours, args.timezones))
+        say(f"{db} is held by the storemon service at {url}: handing the load to it")
+        print_load(ingest_via(url, db, args.status, args.hours, args.timezones, allow_empty))
         return
-    if sys.stdout.isatty():
-        con.execute("SET enable_progress_bar = true")  # DuckDB's own bar, for long steps
-    say(f"loading into {args.db}")
-    result = ingest(con, args.status, args.hours, args.timezones, log=say)
+    try:
+        if sys.stdout.isatty():
+            con.execute("SET enable_progress_bar = true")  # DuckDB's own bar, for long steps
+        say(f"loading into {db}")
+        result = ingest(
+            con, args.status, args.hours, args.timezones, log=say, allow_empty=allow_empty
+        )
+    except BaseException:
+        con.close()
+        if db in created:  # a first load: nothing of it stays
+            for path in created:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+            for folder in folders:  # innermost first; only if still empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        raise
     print_load(result)
 
 
@@ -213,6 +240,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--status", type=Path, required=True, help="store_status.csv (polls)")
     sub.add_argument("--hours", type=Path, required=True, help="menu_hours.csv (business hours)")
     sub.add_argument("--timezones", type=Path, required=True, help="timezones.csv")
+    sub.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="load a file that has a header and no rows (refused by default: it would replace "
+        "the loaded data with nothing)",
+    )
 
     sub = command("report", cmd_report, "compute the report and write it as CSV")
     db_option(sub)

@@ -54,7 +54,9 @@ def call(
         return answer.code, answer.headers, answer.read()
 
 
-def ingest_via(url: str, db: Path, status: Path, hours: Path, timezones: Path) -> LoadResult:
+def ingest_via(
+    url: str, db: Path, status: Path, hours: Path, timezones: Path, allow_empty: bool = False
+) -> LoadResult:
     token = client_token(db)
     if token is None:
         raise StoremonError(
@@ -68,6 +70,8 @@ def ingest_via(url: str, db: Path, status: Path, hours: Path, timezones: Path) -
             "status": str(Path(status).resolve()),
             "hours": str(Path(hours).resolve()),
             "timezones": str(Path(timezones).resolve()),
+            # sent only when asked for: a service of an earlier version refuses unknown fields
+            **({"allow_empty": True} if allow_empty else {}),
         },
         token=token,
     )

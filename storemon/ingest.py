@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import difflib
+import os
 import re
+import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +39,7 @@ HOURS = Source(
     "business hours (menu_hours.csv)",
     {
         "store_id": ("store_id",),
-        "day": ("dayOfWeek", "day"),
+        "day": ("dayOfWeek", "day", "day_of_week", "weekday"),
         "start_time_local": ("start_time_local",),
         "end_time_local": ("end_time_local",),
     },
@@ -47,34 +51,154 @@ TIMEZONES = Source(
 )
 
 
-def read_header(path: Path, source: Source, quote_files: bool = True) -> tuple[dict[str, int], str]:
-    """Map each required column to its 1-based position, plus `fields`, the header's width;
-    and say how the file ends its lines (CRLF or LF).
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+TRANSCODE_CHUNK = 1 << 20  # characters per read when transcoding a UTF-16 file
 
-    Column names match without regard to case or surrounding blanks; extra columns are ignored.
-    With `quote_files` false, no error quotes the file's content (the service's callers may not
-    be allowed to read the file).
-    """
+
+@dataclass(frozen=True)
+class Input:
+    """One input file as the loader reads it."""
+
+    source: Source
+    path: Path  # as the caller named it: every message, rejected_rows and load_summary say this
+    read_from: Path  # where the bytes are read: `path`, or its UTF-8 transcoding
+    encoding: str  # 'utf-8', or 'utf-16 (transcoded)'
+    columns: dict[str, int]  # each required column's 1-based position, and `fields`
+    newline: str  # \n or \r\n, spelled with backslashes as DuckDB takes it
+    has_rows: bool  # a non-blank line after the header
+
+
+def open_input(path: Path, source: Source, scratch: ExitStack, quote_files: bool = True) -> Input:
+    """Check one input file and say how to read it. A file that starts with a UTF-16 byte order
+    mark (a spreadsheet's "Unicode text") is transcoded to a temporary UTF-8 file, which
+    `scratch` deletes when it closes."""
+    path = Path(path)
     if not path.is_file():
         raise StoremonError(f"{source.label}: no such file: {path}")
+    with path.open("rb") as handle:
+        utf16 = handle.read(2) in UTF16_BOMS
+    read_from = _transcode_utf16(path, source, scratch) if utf16 else path
+    columns, newline, has_rows = _read_header(read_from, source, quote_files, shown=path)
+    encoding = "utf-16 (transcoded)" if utf16 else "utf-8"
+    return Input(source, path, read_from, encoding, columns, newline, has_rows)
+
+
+def _transcode_utf16(path: Path, source: Source, scratch: ExitStack) -> Path:
+    """`path`'s text as a temporary UTF-8 file, written in chunks (never the whole file in
+    memory); deleted when `scratch` closes, also when the load fails."""
+    handle, name = tempfile.mkstemp(prefix="storemon-", suffix=".utf8.csv")
+    os.close(handle)
+    target = Path(name)
+    scratch.callback(target.unlink, missing_ok=True)
+    try:
+        with (
+            path.open(encoding="utf-16", newline="") as text,
+            target.open("w", encoding="utf-8", newline="") as out,
+        ):
+            while chunk := text.read(TRANSCODE_CHUNK):
+                out.write(chunk)
+    except UnicodeError as error:
+        raise StoremonError(
+            f"{source.label}: {path} starts with a UTF-16 byte order mark but is not UTF-16 text "
+            f"({error.reason}); save it as CSV UTF-8 and load again (nothing was changed)"
+        ) from None
+    return target
+
+
+def read_header(
+    path: Path, source: Source, quote_files: bool = True, shown: Path | None = None
+) -> tuple[dict[str, int], str]:
+    """Map each required column to its 1-based position, plus `fields`, the header's width;
+    and say how the file ends its lines (CRLF or LF). See _read_header."""
+    columns, newline, _ = _read_header(Path(path), source, quote_files, shown)
+    return columns, newline
+
+
+def _read_header(
+    path: Path, source: Source, quote_files: bool = True, shown: Path | None = None
+) -> tuple[dict[str, int], str, bool]:
+    """read_header's answer, and whether a non-blank line follows the header.
+
+    Column names match without regard to case or surrounding blanks; extra columns are ignored.
+    A required column named twice (or by two of its accepted names) is ambiguous: refused.
+    Messages name the file as `shown` (default: `path`). With `quote_files` false, no error
+    quotes the file's content (the service's callers may not be allowed to read the file).
+    """
+    shown = shown or path
+    if not path.is_file():
+        raise StoremonError(f"{source.label}: no such file: {shown}")
     with path.open("rb") as handle:
         # DuckDB takes the newline spelled with backslashes
         newline = r"\r\n" if handle.readline().endswith(b"\r\n") else r"\n"
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         header = next(csv.reader(handle), None)
+        # Blank lines are not rows (as in csv_records): a file of a header and blank lines has none.
+        has_rows = any(line.strip(" \t\r\n") for line in handle)
     if not header or not any(name.strip() for name in header):
-        raise StoremonError(f"{source.label}: {path} is empty; expected a header row first")
-    positions = {name.strip().lower(): i for i, name in reversed(list(enumerate(header, 1)))}
+        raise StoremonError(f"{source.label}: {shown} is empty; expected a header row first")
+    if len(header) == 1 and "\t" in header[0]:
+        raise StoremonError(
+            f"{source.label}: {shown} is tab-separated (its header has tabs and no commas), as a "
+            'spreadsheet\'s "Unicode text" export is; storemon reads comma-separated files: '
+            "save it as CSV (comma-delimited) and load again (nothing was changed)"
+        )
+    named = [name.strip().lower() for name in header]
+    accepted = {n.lower() for names in source.columns.values() for n in names}
     found: dict[str, int] = {}
     for column, names in source.columns.items():
-        position = next((positions[n.lower()] for n in names if n.lower() in positions), None)
-        if position is None:
-            spelled = " or ".join(repr(n) for n in names)
-            seen = f" (line 1 has: {', '.join(repr(h) for h in header)})" if quote_files else ""
-            raise StoremonError(f"{source.label}: {path} has no column {spelled}{seen}")
-        found[column] = position
+        spellings = {n.lower() for n in names}
+        positions = [i for i, name in enumerate(named, 1) if name in spellings]
+        if not positions:
+            raise StoremonError(
+                f"{source.label}: {shown} has no column {_accepted(names)}"
+                + _closest(names, header, named, accepted, quote_files)
+            )
+        if len(positions) > 1:
+            # our own spelling of each, not the file's text (which quote_files may forbid)
+            spelled = {n.lower(): n for n in names}
+            at = " and ".join(f"{spelled[named[i - 1]]!r} (field {i})" for i in positions)
+            raise StoremonError(
+                f"{source.label}: {shown} names the column {names[0]!r} more than once: {at}; "
+                "which one to read is ambiguous: keep one and load again (nothing was changed)"
+            )
+        found[column] = positions[0]
     found["fields"] = len(header)
-    return found, newline
+    return found, newline, has_rows
+
+
+def _accepted(names: tuple[str, ...]) -> str:
+    """'timestamp_utc', or 'dayOfWeek' (also accepted: 'day', 'day_of_week' or 'weekday')."""
+    first, *others = (repr(n) for n in names)
+    if not others:
+        return first
+    listed = " or ".join([", ".join(others[:-1]), others[-1]] if len(others) > 1 else others)
+    return f"{first} (also accepted: {listed})"
+
+
+def _closest(
+    names: tuple[str, ...],
+    header: list[str],
+    named: list[str],
+    accepted: set[str],
+    quote_files: bool,
+) -> str:
+    """`; did you mean 'X'?` for the header most like one of `names` (not one that names another
+    required column), and what line 1 has. Nothing when the file may not be quoted."""
+    if not quote_files:
+        return ""
+    candidates = {name: original.strip() for name, original in zip(named, header, strict=True)}
+    for taken in accepted:
+        candidates.pop(taken, None)
+    best = max(
+        (
+            (difflib.SequenceMatcher(None, n.lower(), name).ratio(), name)
+            for n in names
+            for name in difflib.get_close_matches(n.lower(), list(candidates), n=1)
+        ),
+        default=None,
+    )
+    guess = f"; did you mean {candidates[best[1]]!r}?" if best else ""
+    return f"{guess} (line 1 has: {', '.join(repr(h) for h in header)})"
 
 
 QUALITY_COLUMNS = "finding, source, unit, count, examples, meaning"
@@ -96,23 +220,49 @@ def ingest(
     timezones: Path,
     log: Callable[[str], None] = lambda _: None,
     quote_files: bool = True,
+    allow_empty: bool = False,
 ) -> LoadResult:
     """Replace the loaded data with these three files, in one transaction.
 
     On any error nothing changes: the previous data stays as it was. With `quote_files` false,
-    errors never quote the files' content (see read_header).
+    errors never quote the files' content (see read_header). A file with a header and no rows
+    is refused unless `allow_empty`: it would replace the loaded data with nothing.
     """
     started = time.perf_counter()
     files = [(POLLS, Path(status)), (HOURS, Path(hours)), (TIMEZONES, Path(timezones))]
-    headers = [read_header(path, source, quote_files) for source, path in files]
+    with ExitStack() as scratch:  # transcoded copies of UTF-16 files, deleted however it ends
+        inputs = [open_input(path, source, scratch, quote_files) for source, path in files]
+        for item in inputs:
+            if not item.has_rows and not allow_empty:
+                raise StoremonError(
+                    f"{item.source.label}: {item.path} has a header and no rows: nothing was "
+                    "loaded; pass --allow-empty to load it anyway"
+                )
+        return _replace_data(con, inputs, log, quote_files, started)
+
+
+def _replace_data(
+    con: duckdb.DuckDBPyConnection,
+    inputs: list[Input],
+    log: Callable[[str], None],
+    quote_files: bool,
+    started: float,
+) -> LoadResult:
     con.execute("BEGIN TRANSACTION")
     try:
-        for (source, path), (columns, newline) in zip(files, headers, strict=True):
-            con.execute(f"SET VARIABLE {source.prefix}_file = ?", [str(path)])
-            con.execute(f"SET VARIABLE {source.prefix}_newline = ?", [newline])
-            con.execute(f"SET VARIABLE {source.prefix}_columns = ?", [columns])
-        for source, path in files:
-            log(f"  {source.label}: {path} ({path.stat().st_size / 1e6:,.1f} MB)")
+        for item in inputs:
+            prefix = item.source.prefix
+            con.execute(f"SET VARIABLE {prefix}_file = ?", [str(item.path)])
+            con.execute(f"SET VARIABLE {prefix}_read_from = ?", [str(item.read_from)])
+            con.execute(f"SET VARIABLE {prefix}_encoding = ?", [item.encoding])
+            con.execute(f"SET VARIABLE {prefix}_newline = ?", [item.newline])
+            con.execute(f"SET VARIABLE {prefix}_columns = ?", [item.columns])
+        for item in inputs:
+            transcoded = f", {item.encoding}" if item.read_from != item.path else ""
+            log(
+                f"  {item.source.label}: {item.path} "
+                f"({item.path.stat().st_size / 1e6:,.1f} MB{transcoded})"
+            )
         step_started = time.perf_counter()
         try:
             for done in run_sql_files(con, sql_files("load")):
@@ -121,7 +271,7 @@ def ingest(
         except StoremonError as error:
             if not quote_files:
                 log(f"  load failed: {error}")  # the service's log, for its owner
-            raise _explain(error, files, quote_files) from error.__cause__
+            raise _explain(error, inputs, quote_files) from error.__cause__
         summary = con.execute(
             "SELECT source, file, data_rows, kept_rows, duplicates, rejected FROM load_summary"
         ).fetchall()
@@ -138,18 +288,21 @@ def ingest(
     return LoadResult(summary, reasons, stores, time.perf_counter() - started, quality)
 
 
-def _explain(
-    error: StoremonError, files: list[tuple[Source, Path]], quote_files: bool = True
-) -> StoremonError:
+def _explain(error: StoremonError, inputs: list[Input], quote_files: bool = True) -> StoremonError:
     """Say which file and line a CSV-level failure is about, in words a user can act on.
     DuckDB's own message may quote the file, so without `quote_files` it is not passed on."""
     text = str(error.__cause__ or error)
     line = re.search(r"CSV Error on Line: (\d+)", text)
-    for source, path in files:
-        if line and f"file = {path}" in text:
-            problem = "is not UTF-8 text" if "unicode" in text.lower() else "cannot be read"
+    for item in inputs:
+        if line and f"file = {item.read_from}\n" in f"{text}\n":
+            if "maximum line size" in text.lower():
+                problem = "is longer than 1 GiB, more than storemon reads"
+            elif "unicode" in text.lower():
+                problem = "is not UTF-8 text"
+            else:
+                problem = "cannot be read"
             return StoremonError(
-                f"{source.label}: line {line.group(1)} of {path} {problem}; "
+                f"{item.source.label}: line {line.group(1)} of {item.path} {problem}; "
                 "fix or remove it and load again (nothing was changed)"
             )
     if not quote_files:

@@ -186,8 +186,10 @@ class ReportService:
                 "share_key, computed_by) VALUES (?, 'Queued', ?::TIMESTAMPTZ, now(), ?, ?)",
                 [report_id, as_of.isoformat() if as_of else None, key, leader and leader[0]],
             )
+            retired = []
             if leader is not None and leader[1] == "Complete":
                 self._finish_followers(cur, leader[0], [report_id])
+                retired = self._retire(cur)
             elif leader is not None and leader[1] == "Running":
                 cur.execute(
                     "UPDATE report_runs SET status = 'Running', started_at = now() "
@@ -196,6 +198,7 @@ class ReportService:
                 )
             cur.execute("COMMIT")
             write_runs(cur)
+        self._remove_files(retired)
         if leader is None:
             log.info("report %s triggered (as of %s)", report_id, as_of or "the latest poll")
             self.workers.submit(self._compute, report_id)
@@ -270,11 +273,6 @@ class ReportService:
                 self._compute_with(cur, report_id)
             except Exception as error:  # any failure is the report's outcome, never the worker's
                 self._fail(cur, report_id, error)
-                return
-        try:
-            self._apply_retention()
-        except Exception:  # the report is done either way; the next one tries again
-            log.exception("retention failed")
 
     def _compute_with(self, cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
         with self.runs:
@@ -325,8 +323,10 @@ class ReportService:
                 ).fetchall()
             ]
             self._finish_followers(cur, report_id, followers)
+            retired = self._retire(cur)  # in the same commit: the client never sees N + 1
             cur.execute("COMMIT")
             write_runs(cur)
+        self._remove_files(retired)
         log.info("report %s finished: %d stores in %.2f s", report_id, run.stores, seconds)
         if followers:
             log.info("... and %d report(s) that shared it", len(followers))
@@ -398,62 +398,83 @@ class ReportService:
     # --- retention -----------------------------------------------------------------------
 
     def _apply_retention(self) -> None:
-        """Remove finished reports beyond --keep-reports or older than --keep-report-days:
-        their rows and files go; their run stays, as Removed, so their id can say so."""
-        keep, days = self.limits.keep_reports, self.limits.keep_report_days
-        if keep is None and days is None:
-            return
-        newest = keep if keep is not None else 2**62
-        cutoff = datetime.now(UTC) - timedelta(days=days) if days is not None else EPOCH
+        """Retention on its own (at start): see _retire."""
         with self.runs, self.con.cursor() as cur:
-            doomed = cur.execute(
-                "WITH finished AS (SELECT report_id, finished_at, row_number() OVER "
-                "(ORDER BY finished_at DESC, report_id) AS rank FROM report_runs "
-                "WHERE status IN ('Complete', 'Failed')) "
-                "SELECT report_id, if(rank > ?, 'count', 'age') FROM finished "
-                "WHERE rank > ? OR finished_at < ?::TIMESTAMPTZ",
-                [newest, newest, cutoff.isoformat()],
-            ).fetchall()
-            if not doomed:
-                return
-            for report_id, _ in doomed:
-                for suffix in SUFFIXES:
-                    self.file(report_id, suffix).unlink(missing_ok=True)
             cur.execute("BEGIN TRANSACTION")
-            for table in KEPT_ROWS:
-                cur.execute(
-                    f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))",
-                    [[report_id for report_id, _ in doomed]],
-                )
-            reasons = {
-                "count": f"removed to keep only the newest {keep} reports (--keep-reports)",
-                "age": f"removed after {days} days (--keep-report-days)",
-            }
-            for why, reason in reasons.items():
-                cur.execute(
-                    "UPDATE report_runs SET status = 'Removed', removed_at = now(), error = ? "
-                    "WHERE report_id IN (SELECT unnest(?))",
-                    [reason, [report_id for report_id, found in doomed if found == why]],
-                )
-            # The runs of removed reports stay to answer 410, up to a bound of their own.
-            tombstones = max(1000, 10 * (keep or 0))
-            cur.execute(
-                "DELETE FROM report_runs WHERE report_id IN (SELECT report_id FROM report_runs "
-                "WHERE status = 'Removed' ORDER BY removed_at DESC, report_id OFFSET ?)",
-                [tombstones],
-            )
+            doomed = self._retire(cur)
             cur.execute("COMMIT")
             write_runs(cur)
-        log.info("retention removed %d finished report(s)", len(doomed))
+        self._remove_files(doomed)
+
+    def _retire(self, cur: duckdb.DuckDBPyConnection) -> list[str]:
+        """Inside the caller's transaction: mark finished reports beyond --keep-reports or older
+        than --keep-report-days Removed and delete their rows; their run stays, so their id can
+        say so. Returns their ids, whose files the caller removes once this is committed."""
+        keep, days = self.limits.keep_reports, self.limits.keep_report_days
+        if keep is None and days is None:
+            return []
+        newest = keep if keep is not None else 2**62
+        cutoff = datetime.now(UTC) - timedelta(days=days) if days is not None else EPOCH
+        doomed = cur.execute(
+            "WITH finished AS (SELECT report_id, finished_at, row_number() OVER "
+            "(ORDER BY finished_at DESC, report_id) AS rank FROM report_runs "
+            "WHERE status IN ('Complete', 'Failed')) "
+            "SELECT report_id, if(rank > ?, 'count', 'age') FROM finished "
+            "WHERE rank > ? OR finished_at < ?::TIMESTAMPTZ",
+            [newest, newest, cutoff.isoformat()],
+        ).fetchall()
+        if not doomed:
+            return []
+        ids = [report_id for report_id, _ in doomed]
+        for table in KEPT_ROWS:
+            cur.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))", [ids])
+        reasons = {
+            "count": f"removed to keep only the newest {keep} reports (--keep-reports)",
+            "age": f"removed after {days} days (--keep-report-days)",
+        }
+        for why, reason in reasons.items():
+            cur.execute(
+                "UPDATE report_runs SET status = 'Removed', removed_at = now(), error = ? "
+                "WHERE report_id IN (SELECT unnest(?))",
+                [reason, [report_id for report_id, found in doomed if found == why]],
+            )
+        # The runs of removed reports stay to answer 410, up to a bound of their own.
+        tombstones = max(1000, 10 * (keep or 0))
+        cur.execute(
+            "DELETE FROM report_runs WHERE report_id IN (SELECT report_id FROM report_runs "
+            "WHERE status = 'Removed' ORDER BY removed_at DESC, report_id OFFSET ?)",
+            [tombstones],
+        )
+        log.info("retention removed %d finished report(s)", len(ids))
+        return ids
+
+    def _remove_files(self, report_ids: list[str]) -> None:
+        for report_id in report_ids:
+            for suffix in SUFFIXES:
+                self.file(report_id, suffix).unlink(missing_ok=True)
 
     # --- data --------------------------------------------------------------------------
 
     def load(
-        self, status: Path, hours: Path, timezones: Path, *, quote_files: bool = True
+        self,
+        status: Path,
+        hours: Path,
+        timezones: Path,
+        *,
+        quote_files: bool = True,
+        allow_empty: bool = False,
     ) -> LoadResult:
         """Replace the loaded data; running reports keep reading the data they started with."""
         with self.loader, self.con.cursor() as cur:
-            result = ingest(cur, status, hours, timezones, log=log.info, quote_files=quote_files)
+            result = ingest(
+                cur,
+                status,
+                hours,
+                timezones,
+                log=log.info,
+                quote_files=quote_files,
+                allow_empty=allow_empty,
+            )
         self.data = self._read_data_info()
         log.info("loaded %d stores in %.2f s", result.stores, result.seconds)
         return result

@@ -47,7 +47,8 @@ class Workspace:
         )
 
     def load(self, status=(), hours=(), zones=()) -> LoadResult:
-        return ingest(self.con, *self.files(status, hours, zones))
+        # An input left out is a header-only file: allowed here, refused by default.
+        return ingest(self.con, *self.files(status, hours, zones), allow_empty=True)
 
     def report(self, as_of: datetime | None = None) -> dict[str, dict[str, float]]:
         run_report(self.con, as_of)

@@ -162,3 +162,43 @@ def test_generate_is_deterministic(tmp_path):
     for name in ("store_status.csv", "menu_hours.csv", "timezones.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "store_status.csv").read_text().count("\n") > 40 * 2 * 24 * 0.9
+
+
+def test_a_header_only_file_is_refused_unless_allow_empty(tmp_path, inputs):
+    db, out = tmp_path / "s.duckdb", tmp_path / "r.csv"
+    assert storemon("ingest", "--db", db, *inputs).returncode == 0
+    empty = tmp_path / "empty.csv"
+    empty.write_text("store_id,status,timestamp_utc\n\n")
+    args = ["--status", empty, *inputs[2:]]
+    refused = storemon("ingest", "--db", db, *args)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"storemon: error: polls (store_status.csv): {empty} has a header and no rows: nothing "
+        "was loaded; pass --allow-empty to load it anyway\n"
+    )
+    assert "wrote 2 stores" in storemon("report", "--db", db, "--out", out).stdout  # unchanged
+    loaded = storemon("ingest", "--db", db, *args, "--allow-empty")
+    assert loaded.returncode == 0, loaded.stderr
+    assert f"(0 rows in {empty})" in loaded.stdout
+    assert "wrote 0 stores" in storemon("report", "--db", db, "--out", out).stdout
+
+
+@pytest.mark.parametrize("breakage", ["no_column", "not_utf8"])
+def test_a_failed_first_load_leaves_no_database_behind(tmp_path, inputs, breakage):
+    db = tmp_path / "new" / "folder" / "s.duckdb"
+    bad = tmp_path / "bad.csv"
+    if breakage == "no_column":  # refused before the database is touched
+        bad.write_text("store_id,status,time\ns1,active,2023-01-09 16:00:00\n")
+    else:  # fails inside the load's transaction
+        bad.write_bytes(b"store_id,status,timestamp_utc\ns1,active,2023-01-09 16:00:00\ns2,\xff\n")
+    args = ["--status", bad, *inputs[2:]]
+    failed = storemon("ingest", "--db", db, *args)
+    assert failed.returncode == 2
+    assert "no column 'timestamp_utc'" in failed.stderr or "line 3 of" in failed.stderr
+    assert not (tmp_path / "new").exists()  # no file, no .wal, no snapshots/, no folders
+    report = storemon("report", "--db", db, "--out", tmp_path / "r.csv")
+    assert f"no database at {db}: load data first" in report.stderr
+    # Once a load has succeeded, a failed one leaves the file and its data as they were.
+    assert storemon("ingest", "--db", db, *inputs).returncode == 0
+    assert storemon("ingest", "--db", db, *args).returncode == 2
+    assert "wrote 2 stores" in storemon("report", "--db", db, "--out", tmp_path / "r.csv").stdout

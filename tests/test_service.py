@@ -258,3 +258,25 @@ def test_openapi_documents_every_route_with_its_responses(db):
         for code in ("200", "202", "404", "500"):
             content = paths[path]["get"]["responses"][code]["content"]["application/json"]
             assert content["examples"], (path, code)
+
+
+def test_a_header_only_file_handed_to_the_service_is_refused_unless_allowed(db, tmp_path):
+    files = generate(tmp_path / "new", stores=20, days=2, seed=4)
+    files.hours.write_text("store_id,dayOfWeek,start_time_local,end_time_local\n")
+    with serving(db) as server:
+        refused = subprocess.run(
+            ingest_command(db, files), capture_output=True, text=True, cwd=ROOT, timeout=120
+        )
+        assert refused.returncode == 2
+        assert "handing the load to it" in refused.stdout
+        assert "has a header and no rows: nothing was loaded" in refused.stderr
+        assert server.json("GET", "/health")[1]["data"]["stores"] == 200  # unchanged
+        allowed = subprocess.run(
+            [*ingest_command(db, files), "--allow-empty"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert allowed.returncode == 0, allowed.stderr
+        assert server.json("GET", "/health")[1]["data"]["stores"] == 20

@@ -1,22 +1,25 @@
 -- Makes: the text-parsing macros the loader uses (no table).
 --   csv_fields(line)          one CSV record (RFC 4180 quoting) -> list of field texts, or NULL
---                             when its quotes do not balance
+--                             when its quotes do not balance (a line break may only be quoted)
 --   parse_utc_timestamp(text) SPEC "Inputs": `YYYY-MM-DD HH:MM:SS[.f{1,9}]` with suffix ` UTC`,
 --                             `Z`, `+00:00` or none -> TIMESTAMPTZ (kept to the microsecond:
 --                             digits past the 6th are dropped), else NULL
 --   parse_local_time(text)    SPEC "Inputs": `HH:MM` or `HH:MM:SS[.ffffff]` -> TIME, else NULL
 --                             (24:00 parses; the hours loader allows it only as an end time)
---   csv_records(lines, width) the data rows in a table of numbered_lines (line 2 on, blank
---                             lines skipped): line, raw text, fields, and `problem` and
---                             `problem_detail` when the row is not a record of `width` fields
+--   csv_records(lines, width, newline)  the data records in a table of numbered_lines (line 2
+--                             on, blank lines skipped; a record whose quoted field holds line
+--                             breaks is one record, numbered by its first line): line,
+--                             last_line, raw text, fields, and `problem` and `problem_detail`
+--                             when the record is not one of `width` fields
 --   numbered_lines(path, newline)  every line of a file with its 1-based number (the header is
 --                             line 1; blank lines come back NULL); newline is E'\n' or E'\r\n'
+--                             spelled with backslashes, as read_csv takes it
 -- Runs on its own in the duckdb shell; the loader runs it first.
 
 -- Written with if() rather than CASE: twice as fast for the common line without quotes.
 CREATE OR REPLACE TEMP MACRO csv_fields(line) AS
     if(NOT contains(line, '"'), string_split(line, ','), CASE
-        WHEN regexp_full_match(line, '("(?:[^"]|"")*"|[^,"]*)(?:,("(?:[^"]|"")*"|[^,"]*))*')
+        WHEN regexp_full_match(line, '("(?:[^"]|"")*"|[^,"\n]*)(?:,("(?:[^"]|"")*"|[^,"\n]*))*')
             THEN list_transform(
                 regexp_extract_all(line, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1),
                 lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
@@ -53,32 +56,107 @@ CREATE OR REPLACE TEMP MACRO parse_local_time(text) AS
 -- One column that never splits: the delimiter is the unit separator, quoting is off. The
 -- streaming row_number() keeps the file's order but runs on one thread: store its result in a
 -- table before parsing, so the parsing runs on every core (twice as fast on 2 cores).
+-- max_line_size: DuckDB's default (2 MB) makes a longer line fail the whole read with an engine
+-- error; lines up to 1 GiB are read (no slower), and csv_records rejects those over 1 MiB.
 CREATE OR REPLACE TEMP MACRO numbered_lines(path, newline) AS TABLE
     SELECT row_number() OVER () AS line, raw
     FROM read_csv(path, columns = {'raw': 'VARCHAR'}, header = false, delim = E'\x1f', quote = '',
-                  escape = '', new_line = newline, auto_detect = false, strict_mode = false);
+                  escape = '', new_line = newline, auto_detect = false, strict_mode = false,
+                  max_line_size = 1073741824);
 
-CREATE OR REPLACE TEMP MACRO csv_records(lines_table, width) AS TABLE
+-- The longest record the loader parses, in bytes (1 MiB); a longer one is `line too long`.
+CREATE OR REPLACE TEMP MACRO max_record_bytes() AS 1048576;
+
+-- Records across lines (RFC 4180: a quoted field may hold line breaks). Only a line with an odd
+-- number of quotes can open or close such a record, so only those lines are looked at (a file
+-- without quotes pays one scan for `"`): each is paired with the next one, and the lines from
+-- the first to the second, joined with the file's newline, are one record if they parse as a
+-- record of `width` fields of at most max_record_bytes(). Pairs are taken in order, as a reader
+-- going down the file would: when a pair does not parse, its first line stays a line of its own
+-- (a `malformed CSV` row) and its second may open the next pair. So a stray quote in one line
+-- never swallows the lines after it.
+CREATE OR REPLACE TEMP MACRO csv_records(lines_table, width, newline) AS TABLE
     WITH
+    odd_lines AS (
+        SELECT line
+        FROM query_table(lines_table)
+        WHERE line > 1 AND contains(raw, '"')
+          AND (strlen(raw) - strlen(replace(raw, '"', ''))) % 2 = 1
+    ),
+    pairs AS (
+        SELECT row_number() OVER (ORDER BY line) AS k, line AS first_line,
+               lead(line) OVER (ORDER BY line) AS last_line
+        FROM odd_lines
+    ),
+    pair_lines AS (
+        SELECT k, unnest(generate_series(first_line, last_line)) AS line
+        FROM pairs WHERE last_line IS NOT NULL
+    ),
+    pair_texts AS (
+        -- only pairs that could make a record short enough are joined into one text: a stray
+        -- quote near the top and another near the end never become a whole file in memory
+        SELECT k,
+               string_agg(coalesce(lines.raw, ''),
+                          if(newline = '\r\n', E'\r\n', E'\n') ORDER BY pair_lines.line) AS raw
+        FROM pair_lines JOIN query_table(lines_table) AS lines USING (line)
+        WHERE k IN (
+            SELECT k FROM pair_lines JOIN query_table(lines_table) AS lines USING (line)
+            GROUP BY k HAVING sum(strlen(coalesce(lines.raw, '')) + 2) <= max_record_bytes()
+        )
+        GROUP BY k
+    ),
+    pair_records AS (
+        SELECT k, raw, csv_fields(raw) AS fields
+        FROM (SELECT k, if(ends_with(raw, E'\r'), raw[:-2], raw) AS raw FROM pair_texts)
+    ),
+    judged_pairs AS (
+        SELECT pairs.*, pair_records.raw, pair_records.fields,
+               coalesce(len(pair_records.fields) = width
+                        AND strlen(pair_records.raw) <= max_record_bytes(), false) AS parses
+        FROM pairs LEFT JOIN pair_records USING (k)
+    ),
+    taken_pairs AS (
+        -- In a run of pairs that parse, starting after one that does not, a reader takes the
+        -- 1st, 3rd, 5th ...: the 2nd shares its first line with the end of the 1st.
+        SELECT first_line, last_line, raw, fields
+        FROM (
+            SELECT *, k - coalesce(max(k) FILTER (WHERE NOT parses) OVER (
+                           ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) - 1
+                      AS into_run
+            FROM judged_pairs
+        )
+        WHERE parses AND into_run % 2 = 0
+    ),
+    taken_lines AS (
+        SELECT unnest(generate_series(first_line, last_line)) AS line FROM taken_pairs
+    ),
     lines AS (
         SELECT line, if(ends_with(raw, E'\r'), raw[:-2], raw) AS raw
         FROM query_table(lines_table)
         WHERE line > 1 AND NOT is_blank(raw)  -- line 1 is the header
+          AND line NOT IN (SELECT line FROM taken_lines)
     ),
-    split AS (
-        SELECT line, raw, csv_fields(raw) AS fields FROM lines
+    records AS (
+        SELECT line, line AS last_line, raw, csv_fields(raw) AS fields FROM lines
+        UNION ALL
+        SELECT first_line, last_line, raw, fields FROM taken_pairs
     )
     SELECT
         line,
-        raw,
+        last_line,
+        if(strlen(raw) > max_record_bytes(), raw[:200] || ' ...', raw) AS raw,
         fields,
         CASE
+            WHEN strlen(raw) > max_record_bytes() THEN 'line too long'
             WHEN fields IS NULL THEN 'malformed CSV'
             WHEN len(fields) <> width THEN 'wrong number of fields'
         END AS problem,
         CASE
+            WHEN strlen(raw) > max_record_bytes()
+                THEN format('the line is {:,} bytes; storemon reads lines of up to {:,} bytes '
+                            '(raw shows its first 200 characters)', strlen(raw), max_record_bytes())
             WHEN fields IS NULL THEN 'a quote is not closed'
             WHEN len(fields) <> width
                 THEN format('expected {} fields as in the header, found {}', width, len(fields))
         END AS problem_detail
-    FROM split;
+    FROM records;

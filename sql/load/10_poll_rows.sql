@@ -9,19 +9,26 @@
 -- Needs: 00_parse_macros.sql; variables `status_file` (path), `status_newline` (\n or \r\n)
 -- and `status_columns`
 -- ({store_id, status, timestamp_utc: 1-based field positions, fields: header width}).
+-- Optional: `status_read_from`, the file the bytes are read from when it is not
+-- `status_file` (the UTF-8 transcoding of a UTF-16 file); rows name `status_file`.
 
 CREATE OR REPLACE TEMP TABLE status_lines AS
-SELECT * FROM numbered_lines(getvariable('status_file'), getvariable('status_newline'));
+SELECT * FROM numbered_lines(
+    coalesce(getvariable('status_read_from'), getvariable('status_file')),
+    getvariable('status_newline')
+);
 
 CREATE OR REPLACE TEMP TABLE poll_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records('status_lines', getvariable('status_columns').fields)
+    FROM csv_records('status_lines', getvariable('status_columns').fields,
+                     getvariable('status_newline'))
 ),
 picked AS (
     SELECT
         line,
+        last_line,
         raw,
         problem,
         problem_detail,
@@ -43,6 +50,7 @@ parsed AS (
 judged AS (
     SELECT
         line,
+        last_line,
         raw,
         store_id,
         active,
@@ -69,7 +77,8 @@ judged AS (
     FROM parsed
 ),
 final AS (
-    -- only a rejected row needs its text, which is most of the table's size
-    SELECT * REPLACE (if(reason IS NULL, NULL, raw) AS raw) FROM judged
+    -- only a rejected row needs its text, which is most of the table's size (and a record
+    -- across lines, which 20_stores.sql may still reject: status_lines has only its first line)
+    SELECT * REPLACE (if(reason IS NULL AND last_line = line, NULL, raw) AS raw) FROM judged
 )
-SELECT * FROM final;
+SELECT * EXCLUDE (last_line) FROM final;

@@ -7,15 +7,21 @@
 -- Needs: 00_parse_macros.sql; variables `hours_file` (path), `hours_newline` (\n or \r\n)
 -- and `hours_columns`
 -- ({store_id, day, start_time_local, end_time_local: 1-based positions, fields: header width}).
+-- Optional: `hours_read_from`, the file the bytes are read from when it is not
+-- `hours_file` (the UTF-8 transcoding of a UTF-16 file); rows name `hours_file`.
 
 CREATE OR REPLACE TEMP TABLE hours_lines AS
-SELECT * FROM numbered_lines(getvariable('hours_file'), getvariable('hours_newline'));
+SELECT * FROM numbered_lines(
+    coalesce(getvariable('hours_read_from'), getvariable('hours_file')),
+    getvariable('hours_newline')
+);
 
 CREATE OR REPLACE TEMP TABLE hours_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records('hours_lines', getvariable('hours_columns').fields)
+    FROM csv_records('hours_lines', getvariable('hours_columns').fields,
+                     getvariable('hours_newline'))
 ),
 picked AS (
     SELECT

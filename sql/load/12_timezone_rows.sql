@@ -7,15 +7,21 @@
 -- Needs: 00_parse_macros.sql; variables `timezones_file` (path), `timezones_newline` (\n or \r\n)
 -- and `timezones_columns`
 -- ({store_id, timezone_str: 1-based positions, fields: header width}).
+-- Optional: `timezones_read_from`, the file the bytes are read from when it is not
+-- `timezones_file` (the UTF-8 transcoding of a UTF-16 file); rows name `timezones_file`.
 
 CREATE OR REPLACE TEMP TABLE timezone_lines AS
-SELECT * FROM numbered_lines(getvariable('timezones_file'), getvariable('timezones_newline'));
+SELECT * FROM numbered_lines(
+    coalesce(getvariable('timezones_read_from'), getvariable('timezones_file')),
+    getvariable('timezones_newline')
+);
 
 CREATE OR REPLACE TEMP TABLE timezone_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records('timezone_lines', getvariable('timezones_columns').fields)
+    FROM csv_records('timezone_lines', getvariable('timezones_columns').fields,
+                     getvariable('timezones_newline'))
 ),
 picked AS (
     SELECT

@@ -2,19 +2,60 @@
 -- Spec: "Inputs": store_id is opaque text (19-digit numbers, UUIDs) and is never parsed; it
 -- survives byte for byte. store_key numbers the ids in text order, so ordering by store_key is
 -- ordering by store_id, and joins inside the pipeline compare integers instead of strings.
--- Needs: poll_rows, hours_rows, timezone_rows (10-12).
+-- A store_id with control characters (NUL, \x01-\x1f, \x7f; a tab inside counts, blanks around
+-- were trimmed) is not a store: every row naming it, in all three inputs, is rejected as
+-- `store_id has control characters` (poll_rows, hours_rows and timezone_rows are updated here).
+-- The check runs once per distinct id rather than once per row: on 2 M polls a per-row
+-- regexp costs 0.12 s, a tenth of the whole load.
+-- Needs: poll_rows, hours_rows, timezone_rows (10-12), status_lines.
+
+CREATE OR REPLACE TEMP TABLE usable_ids AS
+SELECT store_id FROM poll_rows WHERE reason IS NULL
+UNION
+SELECT store_id FROM hours_rows WHERE reason IS NULL
+UNION
+SELECT store_id FROM timezone_rows WHERE reason IS NULL;
+
+CREATE OR REPLACE TEMP TABLE control_character_ids AS
+SELECT
+    store_id,
+    format('store_id "{}" has control characters (shown as \xNN); they are not part of any id',
+           array_to_string(list_transform(string_split(store_id, ''), lambda c: if(
+               ord(c) < 32 OR ord(c) = 127, printf('\x%02x', ord(c)), c)), '')) AS detail
+FROM usable_ids
+WHERE regexp_matches(store_id, '[\x00-\x1f\x7f]');
+
+-- poll_rows keeps the text of rejected rows only: a single line's comes from status_lines (only
+-- the lines needed are looked up: a join with all of status_lines would cost 0.14 s)
+UPDATE poll_rows
+SET reason = 'store_id has control characters',
+    detail = ids.detail,
+    raw = coalesce(poll_rows.raw, if(ends_with(lines.raw, E'\r'), lines.raw[:-2], lines.raw))
+FROM control_character_ids AS ids,
+     (SELECT line, raw FROM status_lines WHERE line IN (
+          SELECT line FROM poll_rows SEMI JOIN control_character_ids USING (store_id)
+          WHERE reason IS NULL)) AS lines
+WHERE poll_rows.reason IS NULL AND poll_rows.store_id = ids.store_id
+  AND lines.line = poll_rows.line;
+
+UPDATE hours_rows
+SET reason = 'store_id has control characters', detail = ids.detail
+FROM control_character_ids AS ids
+WHERE hours_rows.reason IS NULL AND hours_rows.store_id = ids.store_id;
+
+UPDATE timezone_rows
+SET reason = 'store_id has control characters', detail = ids.detail
+FROM control_character_ids AS ids
+WHERE timezone_rows.reason IS NULL AND timezone_rows.store_id = ids.store_id;
 
 CREATE OR REPLACE TABLE stores AS
 WITH
-usable_ids AS (
-    SELECT store_id FROM poll_rows WHERE reason IS NULL
-    UNION
-    SELECT store_id FROM hours_rows WHERE reason IS NULL
-    UNION
-    SELECT store_id FROM timezone_rows WHERE reason IS NULL
+ids AS (
+    SELECT store_id FROM usable_ids
+    WHERE store_id NOT IN (SELECT store_id FROM control_character_ids)
 ),
 final AS (
     SELECT (row_number() OVER (ORDER BY store_id))::INTEGER AS store_key, store_id
-    FROM usable_ids
+    FROM ids
 )
 SELECT * FROM final ORDER BY store_key;

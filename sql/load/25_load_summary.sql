@@ -1,22 +1,28 @@
 -- Makes: load_summary — what the last load read, kept and rejected, one row per input file.
 -- Spec: "Inputs": the load says how many rows were rejected and why (reasons: rejected_rows).
--- `duplicates` are usable rows identical to an earlier one: they count once.
--- Needs: poll_rows, hours_rows, timezone_rows, polls, business_hours, store_timezones.
+-- `duplicates` are usable rows identical to an earlier one: they count once. `encoding` says how
+-- the file was read: 'utf-8', or 'utf-16 (transcoded)' for a file that starts with a UTF-16 byte
+-- order mark (read from its UTF-8 transcoding; `file` is still the file named).
+-- Needs: poll_rows, hours_rows, timezone_rows, polls, business_hours, store_timezones; variables
+-- `status_file`, `hours_file`, `timezones_file`; optionally `*_encoding` (default 'utf-8').
 
 CREATE OR REPLACE TABLE load_summary AS
 WITH
 counted AS (
     SELECT 'polls' AS source, getvariable('status_file') AS file,
            count(*) AS data_rows, count(*) FILTER (reason IS NULL) AS usable_rows,
-           (SELECT count(*) FROM polls) AS kept_rows
+           (SELECT count(*) FROM polls) AS kept_rows,
+           coalesce(getvariable('status_encoding'), 'utf-8') AS encoding
     FROM poll_rows
     UNION ALL
     SELECT 'business_hours', getvariable('hours_file'),
-           count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM business_hours)
+           count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM business_hours),
+           coalesce(getvariable('hours_encoding'), 'utf-8')
     FROM hours_rows
     UNION ALL
     SELECT 'timezones', getvariable('timezones_file'),
-           count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM store_timezones)
+           count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM store_timezones),
+           coalesce(getvariable('timezones_encoding'), 'utf-8')
     FROM timezone_rows
 ),
 final AS (
@@ -27,7 +33,8 @@ final AS (
         kept_rows,
         usable_rows - kept_rows AS duplicates,
         data_rows - usable_rows AS rejected,
-        now() AS loaded_at
+        now() AS loaded_at,
+        encoding
     FROM counted
 )
 SELECT * FROM final;

@@ -48,7 +48,11 @@ from storemon.errors import StoremonError
 def ingest_files(service: Service, data: JSONBody[IngestRequest]) -> Response[IngestResult]:
     try:
         result = service.load(
-            Path(data.status), Path(data.hours), Path(data.timezones), quote_files=False
+            Path(data.status),
+            Path(data.hours),
+            Path(data.timezones),
+            quote_files=False,
+            allow_empty=data.allow_empty,
         )
     except StoremonError as bad:
         return error(400, "load failed", str(bad))

@@ -114,6 +114,9 @@ class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
     status: FilePath
     hours: FilePath
     timezones: FilePath
+    allow_empty: bool = False
+    """Load a file that has a header and no rows (refused by default: it would replace the
+    loaded data with nothing). `storemon ingest --allow-empty`."""
 
 
 class FileLoad(msgspec.Struct):
