@@ -9,17 +9,20 @@ import logging
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from storemon import __version__
-from storemon.client import ingest_via, report_via, running_service
+from storemon.append import MIN_KEEP_DAYS, append_batch, as_csv, is_parquet
+from storemon.client import append_via, ingest_via, report_via, running_service
 from storemon.database import DEFAULT_DB, connect, has_table
 from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.quality import finding_line, note_line
 from storemon.report import parse_as_of, run_report, write_report
+from storemon.snapshots import write_inputs
 
 BUNDLED = Path("data")
 
@@ -86,6 +89,62 @@ def cmd_ingest(args: argparse.Namespace) -> None:
                     folder.rmdir()
         raise
     print_load(result)
+
+
+def cmd_append(args: argparse.Namespace) -> None:
+    batches = [
+        (kind, path)
+        for kind, path in (
+            ("timezones", args.timezones),
+            ("hours", args.hours),
+            ("polls", args.polls),
+        )
+        if path is not None
+    ]
+    if not batches:
+        raise StoremonError("nothing to append: give --polls, --hours and/or --timezones")
+    try:
+        con = connect(args.db)
+    except DatabaseBusy:
+        url = running_service(args.db)
+        if url is None:
+            raise
+        say(f"{args.db} is held by the storemon service at {url}: handing the batches to it")
+        for kind, path in batches:
+            print_batch(append_via(url, args.db, kind, path))
+        return
+    with con:
+        for kind, path in batches:
+            with ExitStack() as scratch:
+                media = "parquet" if is_parquet(path) else "text/csv"
+                csv_path, offset = as_csv(path, media, kind, scratch)
+                result = append_batch(
+                    con,
+                    kind,
+                    csv_path,
+                    shown=str(path),
+                    keep_days=args.keep_days,
+                    line_offset=offset,
+                )
+            print_batch(result)
+        write_inputs(con)
+
+
+def print_batch(result) -> None:
+    if result.repeated:
+        say(
+            f"{result.kind}: {result.file} was appended before as batch {result.batch_id}: "
+            "nothing changed"
+        )
+        return
+    say(
+        f"{result.kind:<10} {result.kept_rows:>10,} rows kept   {result.rejected:>6,} rejected"
+        f"   {result.duplicates:>6,} counted once   ({result.data_rows:,} rows in {result.file},"
+        f" batch {result.batch_id})"
+    )
+    for reason, rows in result.reasons:
+        say(f"  rejected: {rows:,} x {reason}")
+    say(f"latest poll now {result.latest_poll}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -157,7 +216,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
             keep_reports=args.keep_reports or None,
             keep_report_days=args.keep_report_days,
             max_waiting=args.max_waiting,
+            keep_days=args.keep_days,
         ),
+        max_body=args.max_body * 1024 * 1024,
+        inbox=args.inbox,
     )
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
 
@@ -230,6 +292,15 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    def keep_days_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--keep-days",
+            type=at_least(MIN_KEEP_DAYS),
+            metavar="N",
+            help=f"after each batch, drop polls older than the latest poll minus N days "
+            f"(N >= {MIN_KEEP_DAYS}; default: keep everything)",
+        )
+
     def db_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--db", type=Path, default=DEFAULT_DB, help=f"database file (default: {DEFAULT_DB})"
@@ -246,6 +317,15 @@ def parser() -> argparse.ArgumentParser:
         help="load a file that has a header and no rows (refused by default: it would replace "
         "the loaded data with nothing)",
     )
+
+    sub = command(
+        "append", cmd_append, "add batches to the loaded data (polls, hours, zones; CSV or Parquet)"
+    )
+    db_option(sub)
+    sub.add_argument("--polls", type=Path, help="polls (store_id, status, timestamp_utc)")
+    sub.add_argument("--hours", type=Path, help="business hours: replace the named stores' hours")
+    sub.add_argument("--timezones", type=Path, help="time zones: replace the named stores' zone")
+    keep_days_option(sub)
 
     sub = command("report", cmd_report, "compute the report and write it as CSV")
     db_option(sub)
@@ -293,6 +373,21 @@ def parser() -> argparse.ArgumentParser:
             default=100,
             metavar="N",
             help="reports queued or computing at once; more triggers get 503 (default 100)",
+        )
+        keep_days_option(sub)
+        sub.add_argument(
+            "--max-body",
+            type=at_least(1),
+            default=256,
+            metavar="MB",
+            help="the largest batch a POST may send, in MB; larger gets 413 (default 256)",
+        )
+        sub.add_argument(
+            "--inbox",
+            type=Path,
+            metavar="DIR",
+            help="append every file that appears in DIR (written under a temporary name and "
+            "renamed in), then move it to DIR/done/ or DIR/failed/ with a .error file",
         )
 
     serve_options(command("serve", cmd_serve, "serve the report API"))

@@ -11,6 +11,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -57,12 +58,7 @@ def call(
 def ingest_via(
     url: str, db: Path, status: Path, hours: Path, timezones: Path, allow_empty: bool = False
 ) -> LoadResult:
-    token = client_token(db)
-    if token is None:
-        raise StoremonError(
-            f"the service at {url} needs its key to load data, and {token_file(db)} does not "
-            f"exist: set {TOKEN_ENV} to the token the service was started with"
-        )
+    token = _token_or_explain(url, db)
     code, _, body = call(
         "POST",
         f"{url}/ingest",
@@ -91,6 +87,57 @@ def ingest_via(
         seconds=answer["seconds"],
         quality=[tuple(row.values()) for row in answer["quality"]],
     )
+
+
+def append_via(url: str, db: Path, kind: str, path: Path):
+    """POST one batch file to the service (Parquet as CSV), streamed from disk."""
+    from storemon.append import BatchResult, as_csv, is_parquet
+
+    token = _token_or_explain(url, db)
+    with ExitStack() as scratch:
+        csv_path, _ = as_csv(path, "parquet" if is_parquet(path) else "text/csv", kind, scratch)
+        with Path(csv_path).open("rb") as body:
+            request = urllib.request.Request(
+                f"{url}/{kind}",
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "text/csv",
+                    "Content-Length": str(Path(csv_path).stat().st_size),
+                    "Authorization": f"Bearer {token}",
+                    "Accept": "application/json",
+                },
+            )
+            try:
+                with _opener.open(request, timeout=600) as answer:
+                    code, content = answer.status, answer.read()
+            except urllib.error.HTTPError as answer:
+                code, content = answer.code, answer.read()
+    answer = json.loads(content)
+    if code not in (200, 201):
+        raise StoremonError(f"{path}: {answer.get('detail') or answer.get('error')}")
+    return BatchResult(
+        answer["batch_id"],
+        kind,
+        str(path),
+        answer["rows_read"],
+        answer["kept"],
+        answer["duplicates"],
+        answer["rejected"],
+        [(row["reason"], row["rows"]) for row in answer["rejected_by_reason"]],
+        answer["latest_poll"],
+        answer["repeated"],
+    )
+
+
+def _token_or_explain(url: str, db: Path) -> str:
+    token = client_token(db)
+    if token is None:
+        raise StoremonError(
+            f"the service at {url} needs its key to change data, and {token_file(db)} does not "
+            f"exist: set {TOKEN_ENV} to the token the service was started with"
+        )
+    return token
 
 
 def report_via(url: str, out: Path, as_of: str | None, poll_seconds: float = 0.1) -> dict:

@@ -241,6 +241,16 @@ def ingest(
         return _replace_data(con, inputs, log, quote_files, started)
 
 
+def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
+    """Set the variables its source's parsing file (sql/load/1x_*_rows.sql) reads."""
+    prefix = item.source.prefix
+    con.execute(f"SET VARIABLE {prefix}_file = ?", [str(item.path)])
+    con.execute(f"SET VARIABLE {prefix}_read_from = ?", [str(item.read_from)])
+    con.execute(f"SET VARIABLE {prefix}_encoding = ?", [item.encoding])
+    con.execute(f"SET VARIABLE {prefix}_newline = ?", [item.newline])
+    con.execute(f"SET VARIABLE {prefix}_columns = ?", [item.columns])
+
+
 def _replace_data(
     con: duckdb.DuckDBPyConnection,
     inputs: list[Input],
@@ -251,12 +261,7 @@ def _replace_data(
     con.execute("BEGIN TRANSACTION")
     try:
         for item in inputs:
-            prefix = item.source.prefix
-            con.execute(f"SET VARIABLE {prefix}_file = ?", [str(item.path)])
-            con.execute(f"SET VARIABLE {prefix}_read_from = ?", [str(item.read_from)])
-            con.execute(f"SET VARIABLE {prefix}_encoding = ?", [item.encoding])
-            con.execute(f"SET VARIABLE {prefix}_newline = ?", [item.newline])
-            con.execute(f"SET VARIABLE {prefix}_columns = ?", [item.columns])
+            use_input(con, item)
         for item in inputs:
             transcoded = f", {item.encoding}" if item.read_from != item.path else ""
             log(

@@ -22,6 +22,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 import duckdb
 import msgspec
 
+from storemon.append import BatchResult, append_batch, as_csv
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
 from storemon.errors import StoremonError
 from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
@@ -38,6 +40,7 @@ from storemon.snapshots import snapshot_dir, write_inputs, write_runs
 log = logging.getLogger("storemon.service")
 
 MAX_ATTEMPTS = 3
+SNAPSHOT_DELAY = 2.0  # seconds: a burst of batches rewrites the analysts' copies once
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SUFFIXES = (".parquet", ".csv")
 KEPT_ROWS = ("report_rows", "report_notes_rows")  # a finished report's rows, by report_id
@@ -79,6 +82,10 @@ class DataInfo(msgspec.Struct, frozen=True):
     first_poll: str | None
     latest_poll: str | None
     loaded_at: str | None
+    """When the last full load was."""
+    last_batch_at: str | None
+    """When the last batch (a load or an append) came in: how fresh the data is."""
+    last_batch_id: str | None
 
 
 class Limits(msgspec.Struct, frozen=True):
@@ -90,6 +97,8 @@ class Limits(msgspec.Struct, frozen=True):
     """Finished reports older than this are removed (None: no age limit)."""
     max_waiting: int = 100
     """Computations queued or running at once; a trigger beyond it is refused (503)."""
+    keep_days: int | None = None
+    """Polls older than the latest poll minus this many days are dropped after each batch."""
 
 
 class Busy(StoremonError):
@@ -130,6 +139,7 @@ class ReportService:
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.loader = threading.Lock()  # one load at a time
         self.runs = threading.Lock()  # changes of report state that involve several rows
+        self._snapshot_timer: threading.Timer | None = None
         self.data = self._read_data_info()
         self.url = url
         if url:
@@ -142,6 +152,11 @@ class ReportService:
 
     def close(self) -> None:
         self.workers.shutdown(wait=True, cancel_futures=True)
+        with self.runs:
+            pending, self._snapshot_timer = self._snapshot_timer, None
+        if pending is not None:  # batches came in since the copies were last written
+            pending.cancel()
+            self._write_snapshots()
         if self.url:
             service_file(self.db).unlink(missing_ok=True)
         self.con.close()
@@ -254,7 +269,7 @@ class ReportService:
         if data is None or data.latest_poll is None:
             return None
         instant = iso(as_of) if as_of else data.latest_poll
-        return f"{data.loaded_at}|{instant}|{sql_version()}"
+        return f"{data.last_batch_id or data.loaded_at}|{instant}|{sql_version()}"
 
     @staticmethod
     def _shareable(cur: duckdb.DuckDBPyConnection, key: str | None) -> tuple[str, str] | None:
@@ -479,6 +494,48 @@ class ReportService:
         log.info("loaded %d stores in %.2f s", result.stores, result.seconds)
         return result
 
+    def append(
+        self, kind: str, path: Path, *, shown: str, idempotency_key: str | None, media: str
+    ) -> BatchResult:
+        """Append one batch, durably (committed before this returns); reports already running
+        keep the data they started with, reports triggered after see it."""
+        with ExitStack() as scratch:
+            csv_path, offset = as_csv(path, media, kind, scratch)
+            with self.loader, self.con.cursor() as cur:
+                result = append_batch(
+                    cur,
+                    kind,
+                    csv_path,
+                    shown=shown,
+                    idempotency_key=idempotency_key,
+                    keep_days=self.limits.keep_days,
+                    line_offset=offset,
+                    quote_files=False,
+                    log=log.info,
+                )
+        if not result.repeated:
+            self.data = self._read_data_info()
+            self._snapshots_soon()
+        return result
+
+    def _snapshots_soon(self) -> None:
+        """Rewrite the analysts' Parquet copies a little later, once for a burst of batches."""
+        with self.runs:
+            if self._snapshot_timer is not None:
+                return
+            self._snapshot_timer = threading.Timer(SNAPSHOT_DELAY, self._write_snapshots)
+            self._snapshot_timer.daemon = True
+            self._snapshot_timer.start()
+
+    def _write_snapshots(self) -> None:
+        with self.runs:
+            self._snapshot_timer = None
+        try:
+            with self.loader, self.con.cursor() as cur:
+                write_inputs(cur)
+        except Exception:  # the copies are a convenience; the next batch tries again
+            log.exception("could not rewrite the analysts' copies of the data")
+
     def _read_data_info(self) -> DataInfo | None:
         with self.con.cursor() as cur:
             if not has_table(cur, "polls"):
@@ -489,7 +546,15 @@ class ReportService:
                     f"(SELECT strftime(min(timestamp_utc), '{ISO}') FROM polls), "
                     f"(SELECT strftime(max(timestamp_utc), '{ISO}') FROM polls), "
                     f"(SELECT strftime(max(loaded_at), '{ISO}') FROM load_summary)"
-                ).fetchone()
+                ).fetchone(),
+                *(
+                    cur.execute(
+                        f"SELECT strftime(received_at, '{ISO}'), batch_id FROM batches "
+                        "ORDER BY received_at DESC, batch_id LIMIT 1"
+                    ).fetchone()
+                    if has_table(cur, "batches")
+                    else (None, None)
+                ),
             )
 
 

@@ -1,7 +1,8 @@
 """The HTTP API (Litestar): one module per resource, sharing the report service.
 
 - reports.py   trigger a report, poll it, fetch its files, list them
-- data.py      writes of data (need the key)
+- data.py      full loads (need the key)
+- batches.py   batches appended as they arrive (need the key)
 - health.py    up, data loaded, limits; what the loaded data can mean
 - guards.py    allowed hosts, no foreign web pages, the key, JSON bodies
 - errors.py    one error body for every error
@@ -25,12 +26,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from storemon import __version__
+from storemon.api.batches import append_hours, append_polls, append_timezones
 from storemon.api.data import ingest_files
 from storemon.api.errors import handle_http_error, handle_unexpected
 from storemon.api.guards import host_guard
 from storemon.api.health import data_quality, health
 from storemon.api.openapi import complete_schema
 from storemon.api.reports import Reports
+from storemon.inbox import Inbox
 from storemon.service import Limits, ReportService
 
 MAX_JSON_BODY = 64 * 1024  # the JSON bodies here are a few hundred bytes
@@ -47,6 +50,10 @@ class Settings(msgspec.Struct, frozen=True):
     public_url: str | None = None
     """Base of the links in answers; without it they are relative (/reports/ID.csv)."""
     limits: Limits = Limits()
+    max_body: int = 256 * 1024 * 1024
+    """The largest batch body accepted (413 beyond, before it is read)."""
+    inbox: Path | None = None
+    """A drop folder whose files are appended as they appear (storemon/inbox.py)."""
 
 
 def link_maker(public_url: str | None) -> Callable[[str], str]:
@@ -61,12 +68,17 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         complete_schema(app)
-        state["service"] = ReportService(
+        service = state["service"] = ReportService(
             settings.db, workers=settings.workers, url=settings.url, limits=settings.limits
         )
+        inbox = Inbox(settings.inbox, service) if settings.inbox else None
+        if inbox:
+            inbox.start()
         try:
             yield
         finally:
+            if inbox:
+                inbox.stop()
             state.pop("service").close()
 
     def provide_service() -> ReportService:
@@ -77,7 +89,17 @@ def create_app(settings: Settings) -> Litestar:
     csrf_secret = hashlib.sha256(b"storemon csrf\0" + settings.token.encode()).hexdigest()
     api = Router(
         "/",
-        route_handlers=[Reports, health, data_quality, ingest_files],
+        route_handlers=[
+            Reports,
+            health,
+            data_quality,
+            ingest_files,
+            Router(
+                "/",
+                route_handlers=[append_polls, append_hours, append_timezones],
+                request_max_body_size=settings.max_body,
+            ),
+        ],
         opt={"exclude_from_csrf": True},
     )
     return Litestar(

@@ -25,3 +25,24 @@ def complete_schema(app: Litestar) -> None:
         "text/csv": text,
         "application/vnd.apache.parquet": binary,
     }
+    # Batches are read from the stream, so Litestar sees no body to describe.
+    rows = {"type": "array", "items": {"type": "object"}}
+    for kind in ("polls", "hours", "timezones"):
+        operation = paths[f"/{kind}"]["post"]
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "text/csv": text,
+                "application/json": {"schema": rows},
+                "application/x-ndjson": text,
+            },
+        }
+        operation.setdefault("parameters", []).append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "The same key again: the batch is not appended twice",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            }
+        )

@@ -153,6 +153,26 @@ class IngestResult(msgspec.Struct):
     quality: list[Finding]
 
 
+class RejectReason(msgspec.Struct):
+    reason: str
+    rows: int
+
+
+class BatchAnswer(msgspec.Struct):
+    batch_id: str
+    kind: Literal["polls", "hours", "timezones"]
+    rows_read: int
+    kept: int
+    """Polls new to the data; hours and zones now in force for the stores the batch names."""
+    duplicates: int
+    """Usable rows already there, or repeated in the batch: counted once."""
+    rejected: int
+    rejected_by_reason: list[RejectReason]
+    latest_poll: str | None
+    repeated: bool
+    """The same batch was appended before: nothing changed."""
+
+
 class DataQuality(msgspec.Struct):
     files: list[FileLoad]
     """What the last load read, kept and rejected, per file (empty: nothing loaded)."""

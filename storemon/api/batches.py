@@ -1,0 +1,114 @@
+"""Batches of data appended as they arrive: POST /polls, /hours, /timezones (need the key).
+
+The body is streamed to a temporary file, never held in memory, and refused with 413 beyond
+--max-body; a 2xx answer means the batch is committed to the database file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import anyio
+from litestar import Request, Response, post
+from litestar.openapi import ResponseSpec
+
+from storemon.api.errors import (
+    FORBIDDEN,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    Refused,
+    documented,
+    error,
+)
+from storemon.api.guards import require_token
+from storemon.api.shapes import BatchAnswer, RejectReason, Service
+from storemon.errors import StoremonError
+
+MEDIA = ("text/csv", "application/json", "application/x-ndjson")
+IDEMPOTENCY_KEY = "idempotency-key"
+
+
+async def receive(request: Request, service: Service, kind: str) -> Response[BatchAnswer]:
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media not in MEDIA:
+        raise Refused(
+            415,
+            "unsupported media type",
+            f"send the batch as {', '.join(MEDIA)} (this one is {media or 'untyped'})",
+        )
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is not None and not 1 <= len(key) <= 200:
+        return error(400, "bad idempotency key", "an Idempotency-Key is 1 to 200 characters")
+    with tempfile.TemporaryDirectory(prefix="storemon-batch-") as folder:
+        body = Path(folder) / "body"
+        with body.open("wb") as out:
+            async for chunk in request.stream():
+                out.write(chunk)
+        try:
+            result = await anyio.to_thread.run_sync(
+                partial(
+                    service.append,
+                    kind,
+                    body,
+                    shown=f"POST /{kind}",
+                    idempotency_key=key,
+                    media=media,
+                )
+            )
+        except StoremonError as bad:
+            return error(400, "batch refused", str(bad))
+    return Response(
+        BatchAnswer(
+            batch_id=result.batch_id,
+            kind=kind,
+            rows_read=result.data_rows,
+            kept=result.kept_rows,
+            duplicates=result.duplicates,
+            rejected=result.rejected,
+            rejected_by_reason=[RejectReason(reason, rows) for reason, rows in result.reasons],
+            latest_poll=result.latest_poll,
+            repeated=result.repeated,
+        ),
+        status_code=200 if result.repeated else 201,
+    )
+
+
+def batch_route(kind: str, what: str):
+    @post(
+        f"/{kind}",
+        summary=f"Append a batch of {what}",
+        description=f"Needs the key. The body: {what} as text/csv (the columns and spellings "
+        "the loader accepts, with a header), application/json (an array of objects) or "
+        "application/x-ndjson (one object a line). The batch is all or nothing; its rejected "
+        "rows go to rejected_rows with its batch id. 201: committed; 200: the same batch was "
+        "appended before (same Idempotency-Key, or the same content), nothing changed.",
+        operation_id=f"append{kind.title()}",
+        tags=["data"],
+        guards=[require_token],
+        security=[{"bearer": []}],
+        status_code=201,
+        responses={
+            200: ResponseSpec(data_container=BatchAnswer, description="Appended before."),
+            400: documented("The batch cannot be read.", "batch refused", "..."),
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            413: TOO_LARGE,
+            415: documented(
+                "Not CSV, JSON or NDJSON.", "unsupported media type", "send the batch as ..."
+            ),
+        },
+    )
+    async def handler(request: Request, service: Service) -> Response[BatchAnswer]:
+        return await receive(request, service, kind)
+
+    handler.__name__ = f"append_{kind}"
+    return handler
+
+
+append_polls = batch_route("polls", "polls (store_id, status, timestamp_utc)")
+append_hours = batch_route(
+    "hours", "business hours (store_id, dayOfWeek, start_time_local, end_time_local)"
+)
+append_timezones = batch_route("timezones", "time zones (store_id, timezone_str)")

@@ -1,0 +1,277 @@
+"""Append a batch of polls, business hours or time zones to the loaded data (SPEC "Updates").
+
+A batch is parsed by the load's own SQL (sql/load/00 and the source's 1x file: the same
+spellings, the same rejections, the same line numbers) and then merged by sql/append/, all in
+one transaction: all or nothing. The same batch sent again (a client's retry) changes nothing
+the second time: it is recognised by its `Idempotency-Key` when the client sends one, else by
+the hash of its content (for hours and zones only when it repeats the latest batch of its kind,
+since an older one sent again is a real change back).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from storemon.database import has_table, run_sql_files, sql_dir, sql_text
+from storemon.errors import StoremonError
+from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
+
+MIN_KEEP_DAYS = 8
+
+
+@dataclass(frozen=True)
+class Kind:
+    source: Source
+    name: str  # as rejected_rows and batches say it
+    parse: str  # the load's file that parses it
+    rows: str  # the table that file makes
+    target: str  # the table the batch goes into
+
+
+KINDS = {
+    "polls": Kind(POLLS, "polls", "10_poll_rows.sql", "poll_rows", "polls"),
+    "hours": Kind(HOURS, "business_hours", "11_hours_rows.sql", "hours_rows", "business_hours"),
+    "timezones": Kind(
+        TIMEZONES, "timezones", "12_timezone_rows.sql", "timezone_rows", "store_timezones"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: str
+    kind: str  # polls, hours or timezones
+    file: str
+    data_rows: int
+    kept_rows: int
+    duplicates: int
+    rejected: int
+    reasons: list[tuple[str, int]]  # (reason, rows)
+    latest_poll: str | None  # ISO, UTC
+    repeated: bool  # this batch was appended before: nothing changed now
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def append_batch(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    path: Path,
+    *,
+    shown: str | None = None,
+    idempotency_key: str | None = None,
+    keep_days: int | None = None,
+    line_offset: int = 0,
+    quote_files: bool = True,
+    log: Callable[[str], None] = lambda _: None,
+) -> BatchResult:
+    """Append the batch in `path` (CSV with a header) of `kind`, in one transaction."""
+    if keep_days is not None and keep_days < MIN_KEEP_DAYS:
+        raise StoremonError(f"--keep-days must be at least {MIN_KEEP_DAYS} (a report reads a week)")
+    spec = KINDS[kind]
+    content_hash = file_hash(path)
+    with ExitStack() as scratch:
+        item = open_input(Path(path), spec.source, scratch, quote_files)
+        if shown is not None:
+            item = dataclasses.replace(item, path=Path(shown))
+        if not has_table(con, "polls"):
+            _create_empty_tables(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            earlier = _earlier(con, spec, content_hash, idempotency_key)
+            if earlier is not None:
+                con.execute("ROLLBACK")
+                log(f"  batch {earlier} was appended before: nothing changed")
+                return _result(con, earlier, kind, repeated=True)
+            batch_id = secrets.token_urlsafe(16)
+            variables = {
+                "batch_id": batch_id,
+                "batch_source": spec.name,
+                "batch_file": str(item.path),
+                "batch_line_offset": line_offset,
+                "content_hash": content_hash,
+                "idempotency_key": idempotency_key,
+                "keep_days": keep_days,
+            }
+            for name, value in variables.items():
+                con.execute(f"SET VARIABLE {name} = ?", [value])
+            use_input(con, item)
+            load = sql_dir() / "load"
+            run_all(con, [load / "00_parse_macros.sql", load / spec.parse])
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW batch_rows AS "
+                f"SELECT line, raw, store_id, reason, detail FROM {spec.rows}"
+            )
+            run_all(con, [_file("10_batch_stores.sql")])
+            before = _count(con, spec.target)
+            replaced = _replaced_rows(con, spec)
+            run_all(con, [_file(f"20_{kind}_{'append' if kind == 'polls' else 'replace'}.sql")])
+            kept = _count(con, spec.target) - before + replaced
+            con.execute("SET VARIABLE kept_rows = ?", [kept])
+            run_all(
+                con,
+                [
+                    _file("30_batch_rejected.sql"),
+                    _file("40_batches.sql"),
+                    _file("50_poll_retention.sql"),
+                    load / "26_data_quality.sql",
+                ],
+            )
+            result = _result(con, batch_id, kind, repeated=False)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    log(
+        f"  {kind}: {result.data_rows:,} rows read, {result.kept_rows:,} kept, "
+        f"{result.duplicates:,} counted once, {result.rejected:,} rejected (batch {batch_id})"
+    )
+    return result
+
+
+def run_all(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    for _ in run_sql_files(con, files):
+        pass
+
+
+def _file(name: str) -> Path:
+    return sql_dir() / "append" / name
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _replaced_rows(con: duckdb.DuckDBPyConnection, spec: Kind) -> int:
+    """Hours and zones: the rows the batch is about to replace (their stores' current rows)."""
+    if spec.target == "polls":
+        return 0
+    return con.execute(
+        f"SELECT count(*) FROM {spec.target} WHERE store_key IN (SELECT stores.store_key "
+        f"FROM {spec.rows} JOIN stores USING (store_id) WHERE {spec.rows}.reason IS NULL)"
+    ).fetchone()[0]
+
+
+def _earlier(
+    con: duckdb.DuckDBPyConnection, spec: Kind, content_hash: str, idempotency_key: str | None
+) -> str | None:
+    """The batch this one repeats, if any."""
+    if idempotency_key is not None:
+        found = con.execute(
+            "SELECT batch_id FROM batches WHERE idempotency_key = ? LIMIT 1", [idempotency_key]
+        ).fetchone()
+        return found[0] if found else None
+    if spec.target == "polls":  # a union: the same polls again never change anything
+        found = con.execute(
+            "SELECT batch_id FROM batches WHERE source = 'polls' AND content_hash = ? LIMIT 1",
+            [content_hash],
+        ).fetchone()
+    else:  # a replacement: only a repeat of the latest one of its kind changes nothing
+        found = con.execute(
+            "SELECT batch_id FROM (SELECT batch_id, content_hash FROM batches "
+            "WHERE source = ? ORDER BY received_at DESC LIMIT 1) WHERE content_hash = ?",
+            [spec.name, content_hash],
+        ).fetchone()
+    return found[0] if found else None
+
+
+def _result(
+    con: duckdb.DuckDBPyConnection, batch_id: str, kind: str, *, repeated: bool
+) -> BatchResult:
+    row = con.execute(
+        "SELECT file, data_rows, kept_rows, duplicates, rejected, "
+        "strftime(latest_poll, '%Y-%m-%dT%H:%M:%S.%fZ') FROM batches WHERE batch_id = ?",
+        [batch_id],
+    ).fetchone()
+    reasons = con.execute(
+        "SELECT reason, count(*) FROM rejected_rows WHERE batch_id = ? GROUP BY ALL ORDER BY ALL",
+        [batch_id],
+    ).fetchall()
+    return BatchResult(batch_id, kind, *row[:5], reasons, row[5], repeated)
+
+
+def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """A database with no data yet gets the loaded tables, empty, as a load of nothing."""
+    with tempfile.TemporaryDirectory(prefix="storemon-empty-") as folder:
+        headers = {
+            "status.csv": "store_id,status,timestamp_utc\n",
+            "hours.csv": "store_id,dayOfWeek,start_time_local,end_time_local\n",
+            "zones.csv": "store_id,timezone_str\n",
+        }
+        for name, header in headers.items():
+            (Path(folder) / name).write_text(header)
+        ingest(con, *(Path(folder) / name for name in headers), allow_empty=True)
+
+
+def is_parquet(path: Path) -> bool:
+    with Path(path).open("rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
+def as_csv(path: Path, media: str, kind: str, scratch: ExitStack) -> tuple[Path, int]:
+    """A batch as CSV with a header, and the offset that turns its CSV line numbers into the
+    caller's: CSV as it is (0); JSON (an array of objects, or one object a line) as a CSV of
+    the first object's keys, each object's line number its position (-1); Parquet as CSV (0)."""
+    if media in ("text/csv", "csv"):
+        return Path(path), 0
+    handle, name = tempfile.mkstemp(prefix="storemon-batch-", suffix=".csv")
+    os.close(handle)
+    target = Path(name)
+    scratch.callback(target.unlink, missing_ok=True)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        if media == "parquet":
+            source = f"read_parquet('{sql_text(path)}')"
+            columns = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            picked = ", ".join(_as_text(column, kind) for column, kind, *_ in columns)
+            con.execute(f"COPY (SELECT {picked} FROM {source}) TO '{sql_text(target)}' (HEADER)")
+            return target, 0
+        form = "array" if media == "application/json" else "newline_delimited"
+        source = f"read_json_objects('{sql_text(path)}', format = '{form}')"
+        try:
+            first = con.execute(f"SELECT json_keys(json) FROM {source} LIMIT 1").fetchone()
+            if first is None:  # no objects: a batch of no rows
+                names = (names[0] for names in KINDS[kind].source.columns.values())
+                target.write_text(",".join(names) + "\n")
+                return target, -1
+            keys = first[0] or []
+            if not keys:
+                raise StoremonError(
+                    "the body's first element is not an object naming the columns "
+                    '(e.g. {"store_id": "...", "status": "active", "timestamp_utc": "..."})'
+                )
+            picked = ", ".join(f"json ->> '{sql_text(key)}' AS {_quoted(key)}" for key in keys)
+            con.execute(f"COPY (SELECT {picked} FROM {source}) TO '{sql_text(target)}' (HEADER)")
+        except (duckdb.Error, UnicodeError) as error:
+            expected = "a JSON array of objects" if form == "array" else "one JSON object a line"
+            said = "it is not UTF-8" if isinstance(error, UnicodeError) else str(error)
+            said = said.splitlines()[0].replace(f'"{path}"', "the body").replace(str(path), "it")
+            raise StoremonError(f"the body is not {expected}: {said}") from None
+    return target, -1
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _as_text(column: str, kind: str) -> str:
+    quoted = _quoted(column)
+    if kind.startswith("TIMESTAMP"):  # ISO in UTC, as the polls file spells it
+        return f"strftime({quoted}::TIMESTAMPTZ, '%Y-%m-%d %H:%M:%S.%f') AS {quoted}"
+    return f"{quoted}::VARCHAR AS {quoted}"
