@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from storemon.append import BatchResult, append_batch
 from storemon.database import connect
 from storemon.ingest import LoadResult, ingest
 from storemon.report import COLUMNS, run_report
@@ -49,6 +50,11 @@ class Workspace:
     def load(self, status=(), hours=(), zones=()) -> LoadResult:
         # An input left out is a header-only file: allowed here, refused by default.
         return ingest(self.con, *self.files(status, hours, zones), allow_empty=True)
+
+    def append(self, kind: str, rows, name: str = "batch.csv", **options) -> BatchResult:
+        """Append `rows` as one batch of `kind` (polls, hours or timezones)."""
+        header = {"polls": STATUS_HEADER, "hours": HOURS_HEADER, "timezones": ZONES_HEADER}[kind]
+        return append_batch(self.con, kind, write_csv(self.root / name, header, rows), **options)
 
     def report(self, as_of: datetime | None = None) -> dict[str, dict[str, float]]:
         run_report(self.con, as_of)

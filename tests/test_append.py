@@ -1,0 +1,218 @@
+"""Updates: batches appended in any split and any order give the tables and the report of one
+full load of the same rows (SPEC "Updates"), and each batch is all or nothing."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storemon.append import append_batch
+from storemon.errors import StoremonError
+from tests import reference
+from tests.conftest import Workspace
+from tests.test_property import REACH, dataset
+
+TABLES = {
+    "polls": "SELECT store_id, epoch_us(timestamp_utc), active FROM polls",
+    "business_hours": "SELECT store_id, day_of_week, start_local, end_local FROM business_hours",
+    "store_timezones": "SELECT store_id, timezone FROM store_timezones",
+}
+
+
+def tables(workspace: Workspace) -> dict[str, list[tuple]]:
+    found = {
+        name: workspace.query(f"{query} JOIN stores USING (store_key) ORDER BY ALL")
+        for name, query in TABLES.items()
+    }
+    found["stores"] = workspace.query("SELECT store_id FROM stores ORDER BY ALL")
+    return found
+
+
+def rows_of(data):
+    """The dataset's polls, hours and zones as the files' rows, and its as-of."""
+    base = data["anchor"] + data["shift"]
+    polls, hours, zones = [], [], []
+    for number, spec in enumerate(data["stores"]):
+        store_id = f"{number + 1:019d}"
+        polls += [
+            (store_id, "active" if active else "inactive", (base + offset).isoformat())
+            for offset, active in spec["polls"]
+        ]
+        hours += [(store_id, day, start, end) for day, start, end in spec["hours"]]
+        if spec["zone"]:
+            zones.append((store_id, spec["zone"]))
+    as_of = base + data["as_of"] if data["as_of"] is not None else None
+    return polls, hours, zones, as_of
+
+
+@pytest.fixture(scope="module")
+def two_workspaces():
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as other:
+        whole, batched = Workspace(Path(one)), Workspace(Path(other))
+        yield whole, batched
+        whole.con.close()
+        batched.con.close()
+
+
+def batches_of(draw, kind: str, rows: list[tuple]) -> list[tuple[str, list[tuple]]]:
+    """Polls in any split (a poll may even come twice); hours and zones by store, since a batch
+    of them replaces what the stores it names had."""
+    if not rows:
+        return []
+    if kind == "polls":
+        cuts = sorted(draw(st.lists(st.integers(0, len(rows)), max_size=4)))
+        parts = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=True)]
+        again = draw(st.lists(st.sampled_from(rows), max_size=3))
+        return [(kind, part) for part in [*parts, again] if part]
+    by_store: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_store.setdefault(row[0], []).append(row)
+    groups = draw(st.permutations(list(by_store.values())))
+    split = draw(st.integers(0, len(groups)))
+    return [
+        (kind, [row for group in part for row in group])
+        for part in (groups[:split], groups[split:])
+        if part
+    ]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=dataset, draw=st.data())
+def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw):
+    whole, batched = two_workspaces
+    polls, hours, zones, as_of = rows_of(data)
+    whole.load(status=polls, hours=hours, zones=zones)
+    batches = (
+        batches_of(draw.draw, "polls", polls)
+        + batches_of(draw.draw, "hours", hours)
+        + batches_of(draw.draw, "timezones", zones)
+    )
+    order = draw.draw(st.permutations(batches))
+    batched.load()  # a full load of nothing: everything before it is gone
+    for number, (kind, rows) in enumerate(order):
+        batched.append(kind, rows, name=f"batch{number}.csv")
+    assert tables(batched) == tables(whole)
+
+    if not polls:
+        return
+    moments = [datetime.fromisoformat(at) for _, _, at in polls]
+    if as_of and not min(moments) <= as_of <= max(moments) + REACH:
+        return  # refused alike: the range rule is tested in test_property
+    got = batched.report(as_of)
+    assert got == whole.report(as_of)
+    expected = reference.report(
+        [
+            reference.Poll(s, at, a == "active")
+            for (s, a, _), at in zip(polls, moments, strict=True)
+        ],
+        [reference.Hours(s, d, reference.clock(b), reference.clock(e)) for s, d, b, e in hours],
+        dict(zones),
+        as_of,
+    )
+    for store_id, figures in expected.items():
+        for column, value in figures.items():
+            assert got[store_id][column] == pytest.approx(value, abs=0.00501), (store_id, column)
+
+
+def test_a_batch_of_hours_replaces_only_the_stores_it_names(workspace):
+    workspace.load(
+        status=[("a", "active", "2023-01-09 15:00:00"), ("b", "active", "2023-01-09 15:00:00")],
+        hours=[("a", 0, "09:00", "17:00"), ("a", 1, "09:00", "17:00"), ("b", 0, "10:00", "11:00")],
+    )
+    result = workspace.append("hours", [("a", 2, "08:00", "09:00"), ("a", 9, "08:00", "09:00")])
+    assert (result.data_rows, result.kept_rows, result.rejected) == (2, 1, 1)
+    assert result.reasons == [("day outside 0-6", 1)]
+    assert tables(workspace)["business_hours"] == [
+        ("a", 2, *workspace.query("SELECT TIME '08:00', TIME '09:00'")[0]),
+        ("b", 0, *workspace.query("SELECT TIME '10:00', TIME '11:00'")[0]),
+    ]
+    rejected = workspace.query(
+        "SELECT source, line, reason, batch_id FROM rejected_rows WHERE batch_id = ?",
+        [result.batch_id],
+    )
+    assert rejected == [("business_hours", 3, "day outside 0-6", result.batch_id)]
+
+
+def test_polls_at_one_instant_count_once_inactive_winning_across_batches(workspace):
+    workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
+    first = workspace.append("polls", [("a", "inactive", "2023-01-09 15:00:00")], name="1.csv")
+    second = workspace.append("polls", [("a", "active", "2023-01-09 15:00:00")], name="2.csv")
+    assert (first.kept_rows, first.duplicates) == (0, 1)
+    assert (second.kept_rows, second.duplicates) == (0, 1)
+    assert workspace.query("SELECT active FROM polls") == [(False,)]
+
+
+def test_the_same_batch_again_changes_nothing(workspace):
+    workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
+    rows = [("a", "inactive", "2023-01-09 16:00:00"), ("a", "bogus", "2023-01-09 17:00:00")]
+    first = workspace.append("polls", rows, name="1.csv")
+    again = workspace.append("polls", rows, name="2.csv")
+    assert not first.repeated and again.repeated and again.batch_id == first.batch_id
+    assert workspace.query("SELECT count(*) FROM batches WHERE kind = 'append'") == [(1,)]
+    assert workspace.query(
+        "SELECT count(*) FROM rejected_rows WHERE reason = 'unknown status'"
+    ) == [(1,)]
+    keyed = workspace.append(
+        "polls", [("a", "active", "2023-01-09 18:00:00")], name="3.csv", idempotency_key="k1"
+    )
+    other = workspace.append(
+        "polls", [("a", "active", "2023-01-09 19:00:00")], name="4.csv", idempotency_key="k1"
+    )
+    assert other.repeated and other.batch_id == keyed.batch_id
+    assert workspace.query("SELECT count(*) FROM polls") == [(3,)]
+
+
+def test_an_older_hours_batch_sent_again_is_a_change_back(workspace):
+    workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
+    old = [("a", 0, "09:00", "17:00")]
+    workspace.append("hours", old, name="1.csv")
+    workspace.append("hours", [("a", 0, "10:00", "11:00")], name="2.csv")
+    back = workspace.append("hours", old, name="3.csv")
+    assert not back.repeated
+    assert workspace.query("SELECT start_local::VARCHAR FROM business_hours") == [("09:00:00",)]
+
+
+def test_a_bad_batch_changes_nothing(workspace, tmp_path):
+    workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
+    before = tables(workspace)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("store_id,status\na,active\n")
+    with pytest.raises(StoremonError, match="has no column"):
+        append_batch(workspace.con, "polls", bad)
+    assert tables(workspace) == before
+
+
+def test_retention_drops_polls_older_than_the_window(workspace):
+    workspace.load(status=[("a", "active", "2023-01-01 12:00:00")])
+    with pytest.raises(StoremonError, match="at least 8"):
+        workspace.append("polls", [], keep_days=7)
+
+    def kept() -> list[str]:
+        rows = workspace.query("SELECT strftime(timestamp_utc, '%m-%d %H') FROM polls ORDER BY 1")
+        return [row[0] for row in rows]
+
+    workspace.append("polls", [("a", "active", "2023-01-09 11:00:00")], name="1.csv", keep_days=8)
+    assert kept() == ["01-01 12", "01-09 11"]  # 8 days before 01-09 11:00 is 01-01 11:00
+    workspace.append("polls", [("a", "active", "2023-01-10 12:00:00")], name="2.csv", keep_days=8)
+    assert kept() == ["01-09 11", "01-10 12"]
+    workspace.append("polls", [("a", "active", "2023-01-17 12:00:00")], name="3.csv", keep_days=8)
+    assert kept() == ["01-10 12", "01-17 12"]
+
+
+def test_appending_to_an_empty_database_makes_its_tables(tmp_path):
+    workspace = Workspace(tmp_path)
+    try:
+        result = workspace.append("polls", [("a", "active", "2023-01-09 15:00:00")])
+        assert result.kept_rows == 1
+        assert workspace.report()["a"]["uptime_last_hour"] == 60.0
+    finally:
+        workspace.con.close()
