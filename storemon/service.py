@@ -51,7 +51,8 @@ RUN_COLUMNS = (
     f"sql_version, strftime(created_at, '{ISO}') AS created_at, "
     f"strftime(started_at, '{ISO}') AS started_at, strftime(finished_at, '{ISO}') AS finished_at, "
     "seconds, stores, attempts, error, computed_by, "
-    f"strftime(removed_at, '{ISO}') AS removed_at"
+    f"strftime(removed_at, '{ISO}') AS removed_at, "
+    f"strftime(data_batch_at, '{ISO}') AS data_batch_at"
 )
 
 
@@ -72,6 +73,7 @@ class Run(msgspec.Struct, frozen=True):
     error: str | None
     computed_by: str | None
     removed_at: str | None
+    data_batch_at: str | None  # when the last batch in the data it read came in
 
 
 class DataInfo(msgspec.Struct, frozen=True):
@@ -312,6 +314,12 @@ class ReportService:
         run = run_report(cur, as_of)
         for suffix in SUFFIXES:
             write_report(cur, self.file(report_id, suffix))
+        # How fresh the data it read was: the last batch in its snapshot.
+        data_batch_at = (
+            cur.execute(f"SELECT strftime(max(received_at), '{ISO}') FROM batches").fetchone()[0]
+            if has_table(cur, "batches")
+            else None
+        )
         cur.execute("COMMIT")  # it only read; its TEMP tables stay with the cursor
         seconds = time.perf_counter() - clock
         with self.runs:
@@ -326,8 +334,8 @@ class ReportService:
             cur.execute(
                 "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
                 "as_of = (SELECT as_of FROM report_window), stores = ?, sql_version = ?, "
-                "seconds = ? WHERE report_id = ?",
-                [run.stores, sql_version(), seconds, report_id],
+                "seconds = ?, data_batch_at = ?::TIMESTAMPTZ WHERE report_id = ?",
+                [run.stores, sql_version(), seconds, data_batch_at, report_id],
             )
             followers = [
                 row[0]
@@ -363,7 +371,7 @@ class ReportService:
                 "UPDATE report_runs AS follower SET status = 'Complete', "
                 "started_at = coalesce(follower.started_at, now()), finished_at = now(), "
                 "as_of = leader.as_of, stores = leader.stores, sql_version = leader.sql_version, "
-                "seconds = leader.seconds, error = NULL "
+                "seconds = leader.seconds, data_batch_at = leader.data_batch_at, error = NULL "
                 "FROM report_runs AS leader "
                 "WHERE leader.report_id = ? AND follower.report_id = ?",
                 [leader, follower],

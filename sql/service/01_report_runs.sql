@@ -4,6 +4,7 @@
 -- requested_as_of is what the client asked for (NULL: the latest poll); as_of is the `now` the
 -- report used; sql_version is a hash of sql/ that produced it; seconds is the compute time;
 -- attempts counts starts (a report whose service died under it is started again, up to 3 times).
+-- data_batch_at is when the last batch in the data it read came in (how fresh it was).
 -- computed_by names the report whose computation this one shared (NULL: computed itself):
 -- reports asked for the same data, as-of and SQL (`share_key`) are computed once.
 -- Kept across restarts; created if missing, and given columns added since, each time the
@@ -27,3 +28,4 @@ CREATE TABLE IF NOT EXISTS report_runs (
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS computed_by VARCHAR;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS share_key VARCHAR;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS removed_at TIMESTAMPTZ;
+ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS data_batch_at TIMESTAMPTZ;

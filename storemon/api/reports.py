@@ -93,6 +93,7 @@ COMPLETE = ResponseSpec(
             "parquet_url": f"/reports/{EXAMPLE_ID}.parquet",
             "sql_version": "b8447c1a7754",
             "computed_by": None,
+            "data_batch_at": "2026-11-23T09:00:00.120000Z",
             "notes": [
                 {
                     "finding": "no poll inside business hours",
@@ -242,6 +243,7 @@ class Reports(Controller):
                     parquet_url=link(f"/reports/{run.report_id}.parquet"),
                     sql_version=run.sql_version or "",
                     computed_by=run.computed_by,
+                    data_batch_at=run.data_batch_at,
                     notes=[ReportNote(*note) for note in service.notes(run.report_id)],
                 )
             )

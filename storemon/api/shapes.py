@@ -80,6 +80,8 @@ class ReportComplete(msgspec.Struct):
     sql_version: str
     computed_by: str | None
     """The report whose computation this one shared (null: computed for itself)."""
+    data_batch_at: str | None
+    """When the last batch in the data it read came in: how fresh it was."""
     notes: list[ReportNote]
     """Every finding of sql/report/08_report_notes.sql, with 0 stores when there is none."""
 

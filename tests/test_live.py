@@ -1,0 +1,281 @@
+"""Live data through a real server: batches in every body format, with the key, durable,
+counted once, read by reports as one snapshot; the drop folder; retention; the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import pytest
+
+from tests.server import ROOT, serving
+from tests.test_service import AS_OF, build_db
+
+POLLS_CSV = (
+    b"store_id,status,timestamp_utc\n"
+    b"live-1,active,2023-03-14 17:10:00\n"
+    b"live-1,inactive,2023-03-14 18:10:00\n"
+    b"live-2,bogus,2023-03-14 18:00:00\n"
+)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    return build_db(tmp_path_factory.mktemp("live"), stores=100)
+
+
+@pytest.fixture
+def db(loaded, tmp_path):
+    copy = tmp_path / "storemon.duckdb"
+    shutil.copy(loaded, copy)
+    return copy
+
+
+def post(server, kind: str, body: bytes, media: str = "text/csv", **headers) -> tuple[int, dict]:
+    code, _, content = server.request(
+        "POST",
+        f"/{kind}",
+        data=body,
+        headers={"Content-Type": media, **server.authorized(), **headers},
+        accept="application/json",
+    )
+    return code, json.loads(content)
+
+
+def test_every_body_format_appends_and_says_what_it_kept(db):
+    with serving(db) as server:
+        before = server.json("GET", "/health")[1]["data"]
+        code, answer = post(server, "polls", POLLS_CSV)
+        assert code == 201
+        assert (answer["rows_read"], answer["kept"], answer["rejected"]) == (3, 2, 1)
+        assert answer["rejected_by_reason"] == [{"reason": "unknown status", "rows": 1}]
+        objects = [
+            {"store_id": "live-3", "status": "active", "timestamp_utc": "2023-03-14 18:00:00"},
+            {"store_id": "live-3", "status": "inactive", "timestamp_utc": "no time"},
+        ]
+        code, answer = post(server, "polls", json.dumps(objects).encode(), "application/json")
+        assert (code, answer["kept"], answer["rejected"]) == (201, 1, 1)
+        ndjson = "\n".join(json.dumps(o) for o in objects[:1]).replace("live-3", "live-4")
+        code, answer = post(server, "polls", ndjson.encode(), "application/x-ndjson")
+        assert (code, answer["kept"]) == (201, 1)
+        code, answer = post(
+            server,
+            "hours",
+            b"store_id,day_of_week,start_time_local,end_time_local\nlive-1,1,09:00,17:00\n",
+        )
+        assert (code, answer["kind"], answer["kept"]) == (201, "hours", 1)
+        code, answer = post(
+            server,
+            "timezones",
+            b'[{"store_id": "live-1", "timezone_str": "America/New_York"}]',
+            "application/json",
+        )
+        assert (code, answer["kept"]) == (201, 1)
+        after = server.json("GET", "/health")[1]["data"]
+        assert after["polls"] == before["polls"] + 4
+        assert after["last_batch_at"] > before["last_batch_at"]
+        # A rejected JSON object is numbered by its place in the array.
+        report_id = server.trigger(AS_OF)
+        assert server.wait(report_id)[0] == 200
+        meta = server.json("GET", f"/get_report/{report_id}")[1]
+        assert meta["data_batch_at"] == after["last_batch_at"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        lines = con.execute(
+            "SELECT file, line, reason FROM rejected_rows WHERE batch_id IS NOT NULL "
+            "AND file LIKE 'POST%' ORDER BY reason"
+        ).fetchall()
+        hours = con.execute(
+            "SELECT day_of_week FROM business_hours JOIN stores USING (store_key) "
+            "WHERE store_id = 'live-1'"
+        ).fetchall()
+    assert lines == [("POST /polls", 2, "bad timestamp"), ("POST /polls", 4, "unknown status")]
+    assert hours == [(1,)]
+
+
+def test_writes_need_the_key_and_nothing_is_read_without_it(db):
+    with serving(db) as server:
+        before = server.json("GET", "/health")[1]["data"]["polls"]
+        for headers in ({}, {"Authorization": "Bearer not-the-key-at-all-1234"}):
+            code, _, content = server.request(
+                "POST", "/polls", data=POLLS_CSV, headers={"Content-Type": "text/csv", **headers}
+            )
+            assert (code, json.loads(content)["error"]) == (401, "unauthorized")
+        assert server.json("GET", "/health")[1]["data"]["polls"] == before
+        code, _, content = server.request(
+            "POST",
+            "/polls",
+            data=POLLS_CSV,
+            headers={"Content-Type": "text/plain", **server.authorized()},
+        )
+        assert code == 415
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_read(db):
+    with serving(db, "--max-body", "1") as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(
+                b"POST /polls HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
+                + f"Authorization: Bearer {server.token}\r\n".encode()
+                + b"Content-Length: 2000000\r\n\r\n"
+                + POLLS_CSV
+            )
+            answer = b""
+            while not answer.endswith(b"}"):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_retried_batch_is_counted_once(db):
+    with serving(db) as server:
+        first = post(server, "polls", POLLS_CSV)
+        again = post(server, "polls", POLLS_CSV)
+        assert (first[0], again[0]) == (201, 200)
+        assert again[1]["repeated"] and again[1]["batch_id"] == first[1]["batch_id"]
+        keyed = post(
+            server, "polls", POLLS_CSV.replace(b"live-1", b"live-9"), **{"Idempotency-Key": "k-1"}
+        )
+        retry = post(
+            server, "polls", POLLS_CSV.replace(b"live-1", b"live-9"), **{"Idempotency-Key": "k-1"}
+        )
+        assert (keyed[0], retry[0], retry[1]["batch_id"]) == (201, 200, keyed[1]["batch_id"])
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM batches WHERE kind = 'append'").fetchone() == (2,)
+
+
+def test_a_2xx_is_durable_even_when_the_service_is_killed_right_after(db):
+    with serving(db) as server:
+        code, answer = post(server, "polls", POLLS_CSV)
+        assert code == 201
+        server.kill()  # SIGKILL: no shutdown, no checkpoint
+    with serving(db) as server:
+        again = post(server, "polls", POLLS_CSV)
+        assert again[0] == 200 and again[1]["batch_id"] == answer["batch_id"]  # it is there
+
+
+def test_a_report_reads_one_snapshot_while_batches_arrive(db, tmp_path):
+    """Each report equals the report of the data before or after some batch, never a mix."""
+    batches = [
+        b"store_id,status,timestamp_utc\n"
+        + "".join(
+            f"snap-{n},{'inactive' if n % 2 else 'active'},2023-03-14 18:{m:02d}:00\n"
+            for n in range(200)
+            for m in (0, 20)
+        )
+        .encode()
+        .replace(b"snap-", f"b{k}-".encode())
+        for k in range(4)
+    ]
+    shutil.copy(db, tmp_path / "again.duckdb")
+    with serving(db) as server:
+        expected = [server.wait(server.trigger(AS_OF))[2]]
+        for body in batches:
+            assert post(server, "polls", body)[0] == 201
+            expected.append(server.wait(server.trigger(AS_OF))[2])
+    # The same batches again, on a fresh copy, with reports triggered while they arrive.
+    with serving(tmp_path / "again.duckdb") as server:
+        ids: list[str] = []
+        stop = threading.Event()
+
+        def trigger_often() -> None:
+            while not stop.is_set():
+                ids.append(server.trigger(AS_OF))
+                time.sleep(0.01)
+
+        worker = threading.Thread(target=trigger_often)
+        worker.start()
+        for body in batches:
+            assert post(server, "polls", body)[0] == 201
+        stop.set()
+        worker.join()
+        seen = {server.wait(report_id)[2] for report_id in ids}
+    assert seen and seen <= set(expected)
+
+
+def test_the_drop_folder_appends_files_and_sets_aside_what_it_cannot(db, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with serving(db, "--inbox", str(inbox)) as server:
+        before = server.json("GET", "/health")[1]["data"]["polls"]
+        (inbox / ".002-polls.csv.tmp").write_bytes(POLLS_CSV)  # still being written
+        (inbox / "001-zones.csv").write_text("store_id,timezone_str\nlive-1,America/Denver\n")
+        (inbox / "003-notes.txt").write_text("these are not polls\n")
+        time.sleep(0.3)
+        (inbox / ".002-polls.csv.tmp").rename(inbox / "002-polls.csv")  # renamed in: whole
+        deadline = time.monotonic() + 30
+        while len(list((inbox / "done").glob("*"))) < 2 or not list((inbox / "failed").glob("*")):
+            assert time.monotonic() < deadline, list(inbox.rglob("*"))
+            time.sleep(0.1)
+        assert sorted(p.name for p in (inbox / "done").iterdir()) == [
+            "001-zones.csv",
+            "002-polls.csv",
+        ]
+        assert sorted(p.name for p in (inbox / "failed").iterdir()) == [
+            "003-notes.txt",
+            "003-notes.txt.error",
+        ]
+        assert (
+            "columns are not those of polls"
+            in (inbox / "failed" / "003-notes.txt.error").read_text()
+        )
+        assert not [p for p in inbox.iterdir() if p.is_file()]
+        assert server.json("GET", "/health")[1]["data"]["polls"] == before + 2
+
+
+def test_retention_keeps_the_service_the_size_of_its_window(db):
+    with serving(db, "--keep-days", "8") as server:
+        health = server.json("GET", "/health")[1]
+        assert health["limits"]["keep_days"] == 8
+        code, _ = post(
+            server, "polls", b"store_id,status,timestamp_utc\nlater,active,2023-03-25 12:00:00\n"
+        )
+        assert code == 201
+        data = server.json("GET", "/health")[1]["data"]
+        # Everything loaded (up to 2023-03-15) is older than 2023-03-25 12:00 - 8 days.
+        assert (data["polls"], data["first_poll"]) == (1, "2023-03-25T12:00:00.000000Z")
+
+
+def test_storemon_append_takes_csv_and_parquet_and_hands_over_to_the_service(db, tmp_path):
+    csv_file = tmp_path / "polls.csv"
+    csv_file.write_bytes(POLLS_CSV)
+    parquet_file = tmp_path / "zones.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT 'live-1' AS store_id, 'Asia/Kolkata' AS timezone_str) "
+            f"TO '{parquet_file}'"
+        )
+    command = [sys.executable, "-m", "storemon", "append", "--db", str(db)]
+    done = subprocess.run(
+        [*command, "--polls", str(csv_file), "--timezones", str(parquet_file)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 rows kept" in done.stdout and "unknown status" in done.stdout
+    with serving(db):
+        done = subprocess.run(
+            [*command, "--polls", str(csv_file)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "handing the batches to it" in done.stdout and "nothing changed" in done.stdout
+    with duckdb.connect(str(db), read_only=True) as con:
+        zone = con.execute(
+            "SELECT timezone FROM store_timezones JOIN stores USING (store_key) "
+            "WHERE store_id = 'live-1'"
+        ).fetchall()
+    assert zone == [("Asia/Kolkata",)]
