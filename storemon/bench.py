@@ -34,11 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from storemon import __version__, generate
+from storemon.auth import client_token
 from storemon.client import call
 from storemon.errors import StoremonError
 from storemon.service import service_file
@@ -215,31 +220,55 @@ def report_worker(db: str, repeat: int, furthest: bool = False) -> None:
     print(json.dumps(runs))
 
 
-def bench_api(data: Prepared, repeat: int) -> Result:
-    """Trigger -> Complete through a real server on a free loopback port."""
-    db = data.folder / "api-scratch.duckdb"
-    shutil.copyfile(data.db, db)
+@contextmanager
+def bench_server(db: Path, log_path: Path, *args: str) -> Iterator[tuple[str, list]]:
+    """`storemon serve` on a free loopback port; yields its URL and a list that holds the
+    server's rusage once it has stopped."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    log_file = (data.folder / "api-server.log").open("w")
-    server = subprocess.Popen(
-        storemon("serve", "--db", str(db), "--port", str(port)),
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                call("GET", f"{url}/health")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    message = f"bench: the server did not start; see {log_file.name}"
-                    raise StoremonError(message) from None
-                time.sleep(0.05)
+    usage: list = []
+    with log_path.open("w") as log_file:
+        server = subprocess.Popen(
+            storemon("serve", "--db", str(db), "--port", str(port), *args),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    call("GET", f"{url}/health")
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        message = f"bench: the server did not start; see {log_path}"
+                        raise StoremonError(message) from None
+                    time.sleep(0.05)
+            yield url, usage
+        finally:
+            if server.returncode is None:  # not yet reaped by poll() above
+                server.send_signal(signal.SIGINT)
+                _, status, rusage = os.wait4(server.pid, 0)
+                server.returncode = os.waitstatus_to_exitcode(status)
+                usage.append(rusage)
+
+
+def wait_for(url: str, report_id: str, log_path: Path) -> bytes:
+    while (code := call("GET", f"{url}/get_report/{report_id}")[0]) == 202:
+        time.sleep(0.01)
+    if code != 200:
+        raise StoremonError(f"bench: report {report_id} failed; see {log_path}")
+    return call("GET", f"{url}/get_report/{report_id}", accept="text/csv")[2]
+
+
+def bench_api(data: Prepared, repeat: int) -> Result:
+    """Trigger -> Complete through a real server on a free loopback port."""
+    db = data.folder / "api-scratch.duckdb"
+    shutil.copyfile(data.db, db)
+    log_path = data.folder / "api-server.log"
+    with bench_server(db, log_path) as (url, usage):
         latest = datetime.fromisoformat(
             json.loads(call("GET", f"{url}/health")[2])["data"]["latest_poll"]
         )
@@ -249,28 +278,109 @@ def bench_api(data: Prepared, repeat: int) -> Result:
             as_of = (latest - timedelta(seconds=turn)).strftime("%Y-%m-%d %H:%M:%S.%f")
             started = time.perf_counter()
             answer = call("POST", f"{url}/trigger_report", {"as_of": as_of})
-            report_id = json.loads(answer[2])["report_id"]
-            while (code := call("GET", f"{url}/get_report/{report_id}")[0]) == 202:
-                time.sleep(0.01)
-            if code != 200:
-                raise StoremonError(f"bench: report {report_id} failed; see {log_file.name}")
+            wait_for(url, json.loads(answer[2])["report_id"], log_path)
             seconds.append(time.perf_counter() - started)
-    finally:
-        log_file.close()
-        if server.returncode is None:  # not yet reaped by poll() above
-            server.send_signal(signal.SIGINT)
-            _, status, usage = os.wait4(server.pid, 0)
-            server.returncode = os.waitstatus_to_exitcode(status)
-    shutil.rmtree(db.parent / "reports", ignore_errors=True)
-    db.unlink(missing_ok=True)
-    service_file(db).unlink(missing_ok=True)
+    _remove_scratch(db)
     return Result(
         "api",
         "trigger -> Complete through the API",
         data.describe(),
         seconds[1:],
-        usage.ru_maxrss * 1024,
+        usage[0].ru_maxrss * 1024,
     )
+
+
+def hourly_batches(data: Prepared) -> list[Path]:
+    """The data set's polls cut into one CSV per UTC hour, as a poller would send them."""
+    folder = data.folder / "hourly"
+    if not (folder / "done").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        with duckdb.connect() as con:
+            con.execute(
+                f"COPY (SELECT *, strftime(date_trunc('hour', timestamp_utc::TIMESTAMP), "
+                f"'%Y%m%d%H') AS hour FROM read_csv('{data.folder / 'store_status.csv'}', "
+                f"all_varchar = true)) TO '{folder}' (FORMAT csv, HEADER, PARTITION_BY (hour))"
+            )
+        (folder / "done").write_text("")
+    return sorted(folder.glob("hour=*/*.csv"))
+
+
+def bench_live(data: Prepared, full_report: bytes, as_of: str) -> tuple[Result, Result, bool]:
+    """The live week: the polls as hourly batches through POST /polls on a real server whose
+    hours and zones were loaded first, a report after every 24th batch. Returns the batch
+    answer times, the whole week, and whether the last report equals the full load's."""
+    db = data.folder / "live-scratch.duckdb"
+    _remove_scratch(db)
+    empty = data.folder / "no-polls.csv"
+    empty.write_text("store_id,status,timestamp_utc\n")
+    run_child(
+        storemon(
+            "ingest",
+            "--db",
+            str(db),
+            "--status",
+            str(empty),
+            "--hours",
+            str(data.folder / "menu_hours.csv"),
+            "--timezones",
+            str(data.folder / "timezones.csv"),
+            "--allow-empty",
+        )
+    )
+    batches = hourly_batches(data)
+    log_path = data.folder / "live-server.log"
+    answers: list[float] = []
+    with bench_server(db, log_path) as (url, usage):
+        token = client_token(db)
+        started = time.perf_counter()
+        for number, batch in enumerate(batches, 1):
+            body = batch.read_bytes()
+            clock = time.perf_counter()
+            code, _, said = call("POST", f"{url}/polls", token=token, raw=body, media="text/csv")
+            answers.append(time.perf_counter() - clock)
+            if code != 201:
+                raise StoremonError(f"bench: batch {batch.name} answered {code}: {said[:200]!r}")
+            if number % 24 == 0:
+                wait_for(url, _trigger(url), log_path)
+        week = time.perf_counter() - started
+        last = wait_for(url, _trigger(url, as_of), log_path)
+    _remove_scratch(db)
+    rss = usage[0].ru_maxrss * 1024
+    described = f"{data.describe()} as {len(batches)} hourly batches"
+    return (
+        Result("live_batch", "one hour of polls via POST /polls, answer", described, answers, rss),
+        Result(
+            "live_week",
+            "the live week via the API, a report every 24 batches",
+            described,
+            [week],
+            rss,
+        ),
+        last == full_report,
+    )
+
+
+def full_load_report(data: Prepared) -> tuple[bytes, str]:
+    """The report of the whole data set as one full load, as of its latest poll."""
+    with duckdb.connect(str(data.db), read_only=True) as con:
+        as_of = con.execute(
+            "SELECT strftime(max(timestamp_utc), '%Y-%m-%d %H:%M:%S.%f') FROM polls"
+        ).fetchone()[0]
+    out = data.folder / "full-load-report.csv"
+    run_child(storemon("report", "--db", str(data.db), "--out", str(out), "--as-of", as_of))
+    return out.read_bytes(), as_of
+
+
+def _trigger(url: str, as_of: str | None = None) -> str:
+    answer = call("POST", f"{url}/trigger_report", {"as_of": as_of} if as_of else None)
+    return json.loads(answer[2])["report_id"]
+
+
+def _remove_scratch(db: Path) -> None:
+    shutil.rmtree(db.parent / "reports", ignore_errors=True)
+    for path in (db, Path(f"{db}.wal"), Path(f"{db}.token"), service_file(db)):
+        path.unlink(missing_ok=True)
 
 
 def _seconds_and_peak(runs: list[tuple[float, int]]) -> tuple[list[float], int]:
@@ -296,6 +406,8 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
     report_furthest = bench_report("report_plus_7d", data["1x"], repeat, furthest=True)
     furthest_ratio = report_furthest.median / report.median
     api = bench_api(data["1x"], repeat)
+    log("the live week on the 1x data: hourly batches through POST /polls ...")
+    live_batch, live_week, same_bytes = bench_live(data["1x"], *full_load_report(data["1x"]))
     log("timing the report on the 10x and 5-minute data ...")
     report_10x = bench_report("report_10x", data["10x"], few)
     report_5min = bench_report("report_5min", data["5min"], few)
@@ -324,6 +436,13 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
             furthest_ratio <= 2,
         ),
         (api, "<= 1.5 s", api.median <= 1.5),
+        (live_batch, "<= 100 ms median", live_batch.median <= 0.1),
+        (
+            live_week,
+            "<= 20 s; then the same report bytes as one full load "
+            f"({'same' if same_bytes else 'DIFFERENT'})",
+            live_week.median <= 20 and same_bytes,
+        ),
         (
             report_10x,
             f"<= 5 s and <= 11x the 1x time (is {ratio:.1f}x)",

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urljoin
 
 from storemon.auth import TOKEN_ENV, client_token, token_file
@@ -40,14 +41,17 @@ def call(
     body: dict | None = None,
     accept: str = "application/json",
     token: str | None = None,
+    raw: bytes | BinaryIO | None = None,
+    media: str = "application/json",
 ):
-    """(status, headers, body bytes); HTTP errors come back as answers, not exceptions."""
-    data = json.dumps(body).encode() if body is not None else None
+    """(status, headers, body bytes); HTTP errors come back as answers, not exceptions.
+    The body is `body` as JSON, or `raw` (bytes or an open file) typed as `media`."""
+    data = json.dumps(body).encode() if body is not None else raw
     request = urllib.request.Request(url, data=data, method=method, headers={"Accept": accept})
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", media)
     try:
         with _opener.open(request, timeout=600) as answer:
             return answer.status, answer.headers, answer.read()
@@ -97,22 +101,9 @@ def append_via(url: str, db: Path, kind: str, path: Path):
     with ExitStack() as scratch:
         csv_path, _ = as_csv(path, "parquet" if is_parquet(path) else "text/csv", kind, scratch)
         with Path(csv_path).open("rb") as body:
-            request = urllib.request.Request(
-                f"{url}/{kind}",
-                data=body,
-                method="POST",
-                headers={
-                    "Content-Type": "text/csv",
-                    "Content-Length": str(Path(csv_path).stat().st_size),
-                    "Authorization": f"Bearer {token}",
-                    "Accept": "application/json",
-                },
+            code, _, content = call(
+                "POST", f"{url}/{kind}", token=token, raw=body, media="text/csv"
             )
-            try:
-                with _opener.open(request, timeout=600) as answer:
-                    code, content = answer.status, answer.read()
-            except urllib.error.HTTPError as answer:
-                code, content = answer.code, answer.read()
     answer = json.loads(content)
     if code not in (200, 201):
         raise StoremonError(f"{path}: {answer.get('detail') or answer.get('error')}")

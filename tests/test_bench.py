@@ -19,6 +19,8 @@ WORKLOADS = {
     "ingest_10x",
     "ingest_5min",
     "report_5min",
+    "live_batch",
+    "live_week",
 }
 
 
@@ -46,6 +48,9 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     assert furthest["met"] is (furthest["median"] <= 2 * by_name["report"]["median"])
     assert list(furthest["steps"]) == [path.stem for path in sql_files("report")]
     assert by_name["report_10x"]["data"].startswith("600 stores")
+    # The live week: one answer per hourly batch, and the report after it is the full load's.
+    assert len(by_name["live_batch"]["seconds"]) >= 168
+    assert "(same)" in by_name["live_week"]["target"], by_name["live_week"]["target"]
     # The 5-minute data set has twelve polls per store for every one of the hourly set.
     polls = {r["name"]: r["data"] for r in results["results"]}
     assert polls["report_5min"] != polls["report"]

@@ -51,3 +51,22 @@ def test_the_readme_curl_with_the_key_works_as_printed(tmp_path):
         answer = json.loads(done.stdout)
         assert answer["stores"] == 300, done.stdout + done.stderr
         assert server.json("GET", "/health")[1]["data"]["stores"] == 300
+
+
+def test_the_readme_poller_lines_work_as_printed(tmp_path):
+    """The live-data section's commands, from a project folder whose data/ is served."""
+    section = (ROOT / "README.md").read_text().split("### Live data", 1)[1].split("\n### ", 1)[0]
+    command = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    data = tmp_path / "data"
+    data.mkdir()
+    with serving(data / "storemon.duckdb", cwd=tmp_path) as server:
+        done = subprocess.run(
+            ["bash", "-c", command.replace("http://127.0.0.1:8000", server.url)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        answer = json.loads(done.stdout)
+        assert (answer["kept"], answer["rejected"]) == (1, 0), done.stdout + done.stderr
+        assert server.json("GET", "/health")[1]["data"]["polls"] == 1
