@@ -79,9 +79,13 @@ def append_batch(
     keep_days: int | None = None,
     line_offset: int = 0,
     quote_files: bool = True,
+    refresh_quality: bool = True,
     log: Callable[[str], None] = lambda _: None,
 ) -> BatchResult:
-    """Append the batch in `path` (CSV with a header) of `kind`, in one transaction."""
+    """Append the batch in `path` (CSV with a header) of `kind`, in one transaction.
+
+    `data_quality` is made again after it, unless `refresh_quality` is false (the service does
+    it once for a burst of batches: refresh_quality())."""
     if keep_days is not None and keep_days < MIN_KEEP_DAYS:
         raise StoremonError(f"--keep-days must be at least {MIN_KEEP_DAYS} (a report reads a week)")
     spec = KINDS[kind]
@@ -94,6 +98,7 @@ def append_batch(
             _create_empty_tables(con)
         con.execute("BEGIN TRANSACTION")
         try:
+            run_all(con, [_file("05_batches_table.sql")])
             earlier = _earlier(con, spec, content_hash, idempotency_key)
             if earlier is not None:
                 con.execute("ROLLBACK")
@@ -124,15 +129,10 @@ def append_batch(
             run_all(con, [_file(f"20_{kind}_{'append' if kind == 'polls' else 'replace'}.sql")])
             kept = _count(con, spec.target) - before + replaced
             con.execute("SET VARIABLE kept_rows = ?", [kept])
-            run_all(
-                con,
-                [
-                    _file("30_batch_rejected.sql"),
-                    _file("40_batches.sql"),
-                    _file("50_poll_retention.sql"),
-                    load / "26_data_quality.sql",
-                ],
-            )
+            finish = ["30_batch_rejected.sql", "40_batches.sql", "50_poll_retention.sql"]
+            run_all(con, [_file(name) for name in finish])
+            if refresh_quality:
+                refresh_quality_of(con)
             result = _result(con, batch_id, kind, repeated=False)
             con.execute("COMMIT")
         except BaseException:
@@ -143,6 +143,11 @@ def append_batch(
         f"{result.duplicates:,} counted once, {result.rejected:,} rejected (batch {batch_id})"
     )
     return result
+
+
+def refresh_quality_of(con: duckdb.DuckDBPyConnection) -> None:
+    """Make data_quality again from the tables as they are (sql/load/26_data_quality.sql)."""
+    run_all(con, [sql_dir() / "load" / "26_data_quality.sql"])
 
 
 def run_all(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import msgspec
 
-from storemon.append import BatchResult, append_batch, as_csv
+from storemon.append import BatchResult, append_batch, as_csv, refresh_quality_of
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
 from storemon.errors import StoremonError
 from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
@@ -250,7 +250,15 @@ class ReportService:
             ).fetchall()
 
     def quality(self) -> tuple[list[tuple], list[tuple]]:
-        """The last load's files (load_summary) and findings (data_quality)."""
+        """The last load's files (load_summary) and findings (data_quality), the findings as
+        of the latest batch."""
+        with self.runs:
+            stale = self._snapshot_timer is not None  # batches came in since it was made
+        if stale:
+            with self.loader, self.con.cursor() as cur:
+                cur.execute("BEGIN TRANSACTION")
+                refresh_quality_of(cur)
+                cur.execute("COMMIT")
         with self.con.cursor() as cur:
             if not has_table(cur, "data_quality"):
                 return [], []
@@ -519,6 +527,7 @@ class ReportService:
                     keep_days=self.limits.keep_days,
                     line_offset=offset,
                     quote_files=False,
+                    refresh_quality=False,  # once for a burst: _write_snapshots
                     log=log.info,
                 )
         if not result.repeated:
@@ -536,10 +545,14 @@ class ReportService:
             self._snapshot_timer.start()
 
     def _write_snapshots(self) -> None:
+        """After a burst of batches: data_quality made again, and the analysts' copies."""
         with self.runs:
             self._snapshot_timer = None
         try:
             with self.loader, self.con.cursor() as cur:
+                cur.execute("BEGIN TRANSACTION")
+                refresh_quality_of(cur)
+                cur.execute("COMMIT")
                 write_inputs(cur)
         except Exception:  # the copies are a convenience; the next batch tries again
             log.exception("could not rewrite the analysts' copies of the data")
