@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import os
 import re
+import secrets
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from storemon.database import run_sql_files, sql_files
+from storemon.database import run_sql_files, sql_files, sql_text
 from storemon.errors import StoremonError
 from storemon.snapshots import write_inputs
 
@@ -54,6 +56,22 @@ TIMEZONES = Source(
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TRANSCODE_CHUNK = 1 << 20  # characters per read when transcoding a UTF-16 file
 
+# The longest line DuckDB reads (file_lines in sql/load/00_parse_macros.sql). It reads a file
+# through buffers a little larger than that and holds a buffer's worth of the file in memory: with
+# LONG_LINES, up to 1.2 GB (and twice as slow). The load reads each file with SHORT_LINES, and
+# only a file with a longer line (which it rejects as too long, like any over 1 MiB) again with
+# LONG_LINES: the same rows, the same rejections.
+SHORT_LINES = 2 << 20
+LONG_LINES = 1 << 30
+
+# While a load runs, DuckDB holds at most this much memory (bytes) and spills the rest to disk:
+# to `<database file>.tmp/` (or, for a database in memory, a folder in the system's temporary
+# folder), which DuckDB empties as the load's tables are dropped and removes when it closes. So
+# the load's memory does not grow with the files (its intermediate tables do): at 10x the bench
+# data (1.4 GB of CSV) the process peaks near 1.0 GB, in about the time it took unbounded (4.9
+# GB); the 1x load (0.4 GB) never reaches the limit.
+LOAD_MEMORY_LIMIT = 768 << 20
+
 
 @dataclass(frozen=True)
 class Input:
@@ -66,6 +84,7 @@ class Input:
     columns: dict[str, int]  # each required column's 1-based position, and `fields`
     newline: str  # \n or \r\n, spelled with backslashes as DuckDB takes it
     has_rows: bool  # a non-blank line after the header
+    max_line_size: int = LONG_LINES  # the longest line read, in bytes (SHORT_LINES, LONG_LINES)
 
 
 def open_input(path: Path, source: Source, scratch: ExitStack, quote_files: bool = True) -> Input:
@@ -238,7 +257,10 @@ def ingest(
                     f"{item.source.label}: {item.path} has a header and no rows: nothing was "
                     "loaded; pass --allow-empty to load it anyway"
                 )
-        return _replace_data(con, inputs, log, quote_files, started)
+        # each file is read with SHORT_LINES, and again with LONG_LINES if it has a longer line
+        inputs = [dataclasses.replace(item, max_line_size=SHORT_LINES) for item in inputs]
+        with load_memory(con):
+            return _replace_data(con, inputs, log, quote_files, started)
 
 
 def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
@@ -249,6 +271,71 @@ def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
     con.execute(f"SET VARIABLE {prefix}_encoding = ?", [item.encoding])
     con.execute(f"SET VARIABLE {prefix}_newline = ?", [item.newline])
     con.execute(f"SET VARIABLE {prefix}_columns = ?", [item.columns])
+    con.execute(f"SET VARIABLE {prefix}_max_line_size = ?", [item.max_line_size])
+
+
+@contextmanager
+def load_memory(con: duckdb.DuckDBPyConnection, limit: int = LOAD_MEMORY_LIMIT) -> Iterator[None]:
+    """Hold DuckDB's memory to `limit` bytes (spilling the rest to disk) for the duration, and
+    put the setting back after. The limit is the database's, not the connection's: a service's
+    reports running meanwhile share it (they spill too, as they would on a smaller machine)."""
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    _spill_to_system_temp(con)
+    if _setting_bytes(before) > limit:
+        _set_memory_limit(con, limit)
+    try:
+        yield
+    finally:
+        if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+            # It reads back rounded ('18.8 GiB'): DuckDB's default comes back exactly with
+            # RESET, a limit someone set with its rounded value.
+            con.execute("RESET memory_limit")
+            if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+                con.execute(f"SET memory_limit = '{before}'")
+
+
+def _set_memory_limit(con: duckdb.DuckDBPyConnection, limit: float) -> None:
+    con.execute(f"SET memory_limit = '{int(limit) >> 20}MiB'")
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> float:
+    """DuckDB's memory limit now, in bytes."""
+    return _setting_bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+
+def _spill_to_system_temp(con: duckdb.DuckDBPyConnection) -> None:
+    """A database in memory spills to `.tmp` in the working directory by default (a file's, to
+    `<file>.tmp` beside it): send it to the system's temporary folder instead."""
+    in_memory, folder = con.execute(
+        "SELECT path IS NULL, current_setting('temp_directory') FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchone()
+    if in_memory and folder in (".tmp", ""):
+        spill = Path(tempfile.gettempdir()) / f"storemon-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        with suppress(duckdb.Error):  # it has spilled to .tmp before: it keeps that folder
+            con.execute(f"SET temp_directory = '{sql_text(spill)}'")
+
+
+def _setting_bytes(text: str) -> float:
+    """DuckDB's spelling of an amount of memory ('18.8 GiB', '953.6 MiB', '512 bytes') in bytes."""
+    found = re.fullmatch(r"\s*([\d.]+)\s*([KMGTP]?i?B|bytes?)?\s*", text, re.IGNORECASE)
+    if not found:
+        return float("inf")
+    unit = (found.group(2) or "B").upper().rstrip("S")
+    scale = 1024 if "I" in unit else 1000
+    power = "BKMGTP".index(unit[0]) if unit[0] in "KMGTP" else 0
+    return float(found.group(1)) * scale**power
+
+
+# sql/load files from this prefix on make the stored tables, in the load's transaction; those
+# before it make only macros and this connection's TEMP tables: the parsing of each file.
+TABLES_FROM = "20"
+# The file of sql/load that parses each source (by its variable prefix).
+PARSE_FILES = {
+    "status": "10_poll_rows.sql",
+    "hours": "11_hours_rows.sql",
+    "timezones": "12_timezone_rows.sql",
+}
 
 
 def _replace_data(
@@ -258,10 +345,21 @@ def _replace_data(
     quote_files: bool,
     started: float,
 ) -> LoadResult:
-    con.execute("BEGIN TRANSACTION")
+    """Parse the files, then replace the stored tables in one transaction.
+
+    The parsing runs before the transaction: it changes nothing stored, and a TEMP table it drops
+    once used (a file's numbered lines: the whole file's text) gives its memory back at once; in
+    the transaction it would be kept to the end, for a rollback. `load_time` fixes the load's
+    instant for both ("timestamp in the future", load_summary.loaded_at)."""
+    inputs = list(inputs)  # a file read again with LONG_LINES is replaced in it
+    steps = sql_files("load")
+    parsing = [path for path in steps if path.name < TABLES_FROM]
+    making = [path for path in steps if path.name >= TABLES_FROM]
+    con.execute("SET VARIABLE load_time = now()")
     try:
         for item in inputs:
             use_input(con, item)
+        con.execute("SET VARIABLE batch_id = ?", [secrets.token_urlsafe(16)])  # the load's
         for item in inputs:
             transcoded = f", {item.encoding}" if item.read_from != item.path else ""
             log(
@@ -269,28 +367,72 @@ def _replace_data(
                 f"({item.path.stat().st_size / 1e6:,.1f} MB{transcoded})"
             )
         step_started = time.perf_counter()
+
+        def done(path: Path) -> None:
+            nonlocal step_started
+            log(f"  {path.stem:<22} done in {time.perf_counter() - step_started:6.2f} s")
+            step_started = time.perf_counter()
+
         try:
-            for done in run_sql_files(con, sql_files("load")):
-                log(f"  {done.stem:<22} done in {time.perf_counter() - step_started:6.2f} s")
-                step_started = time.perf_counter()
+            for path in parsing:
+                _parse(con, path, inputs, log)
+                done(path)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for path in run_sql_files(con, making):
+                    done(path)
+                summary = con.execute(
+                    "SELECT source, file, data_rows, kept_rows, duplicates, rejected "
+                    "FROM load_summary"
+                ).fetchall()
+                reasons = con.execute(
+                    "SELECT source, reason, count(*) FROM rejected_rows GROUP BY ALL ORDER BY ALL"
+                ).fetchall()
+                stores = con.execute("SELECT count(*) FROM stores").fetchone()[0]
+                quality = con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
         except StoremonError as error:
             if not quote_files:
                 log(f"  load failed: {error}")  # the service's log, for its owner
             raise _explain(error, inputs, quote_files) from error.__cause__
-        summary = con.execute(
-            "SELECT source, file, data_rows, kept_rows, duplicates, rejected FROM load_summary"
-        ).fetchall()
-        reasons = con.execute(
-            "SELECT source, reason, count(*) FROM rejected_rows GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        stores = con.execute("SELECT count(*) FROM stores").fetchone()[0]
-        quality = con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    finally:
+        con.execute("RESET VARIABLE load_time")
     write_inputs(con)  # for analysts, while a service holds the database
     return LoadResult(summary, reasons, stores, time.perf_counter() - started, quality)
+
+
+def _parse(
+    con: duckdb.DuckDBPyConnection, path: Path, inputs: list[Input], log: Callable[[str], None]
+) -> None:
+    """Run one parsing file. When it reads a file with SHORT_LINES and a line is longer (DuckDB
+    fails the read), read it again with LONG_LINES. Its read buffer alone may then take 1.2 GiB:
+    the memory limit is raised by that much for the rest of the load (load_memory puts it back)."""
+    while True:
+        try:
+            for _ in run_sql_files(con, [path]):
+                pass
+            return
+        except StoremonError as error:
+            item = next((i for i in inputs if PARSE_FILES.get(i.source.prefix) == path.name), None)
+            if item is None or item.max_line_size >= LONG_LINES or not _line_too_long(error):
+                raise
+            log(
+                f"  {item.source.label}: a line is longer than {SHORT_LINES >> 20} MiB: "
+                f"reading {item.path} again for lines of up to {LONG_LINES >> 30} GiB"
+            )
+            again = dataclasses.replace(item, max_line_size=LONG_LINES)
+            inputs[inputs.index(item)] = again
+            use_input(con, again)
+            _set_memory_limit(con, _memory_limit(con) + 1.5 * LONG_LINES)
+
+
+def _line_too_long(error: StoremonError) -> bool:
+    """Whether DuckDB failed a read because a line is longer than the reading allowed."""
+    text = str(error.__cause__ or error).lower()
+    return "maximum line size" in text or "does not support a full read" in text
 
 
 def _explain(error: StoremonError, inputs: list[Input], quote_files: bool = True) -> StoremonError:

@@ -6,15 +6,22 @@
 --                             digits past the 6th are dropped), else NULL
 --   parse_local_time(text)    SPEC "Inputs": `HH:MM` or `HH:MM:SS[.ffffff]` -> TIME, else NULL
 --                             (24:00 parses; the hours loader allows it only as an end time)
---   csv_records(lines, width, newline)  the data records in a table of numbered_lines (line 2
---                             on, blank lines skipped; a record whose quoted field holds line
---                             breaks is one record, numbered by its first line): line,
---                             last_line, raw text, fields, and `problem` and `problem_detail`
---                             when the record is not one of `width` fields
---   numbered_lines(path, newline)  every line of a file with its 1-based number (the header is
---                             line 1; blank lines come back NULL); newline is E'\n' or E'\r\n'
---                             spelled with backslashes, as read_csv takes it
+--   csv_records(lines, width, newline)  the data records in a table (or view) of numbered
+--                             lines (line, raw) (line 2 on, blank lines skipped; a record whose
+--                             quoted field holds line breaks is one record, numbered by its first
+--                             line): line, last_line, raw text, fields, and `problem` and
+--                             `problem_detail` when the record is not one of `width` fields
+--   load_time()               the load's instant: variable `load_time` when set (the loader
+--                             sets it: it parses before its transaction), else now()
+--   file_lines(path, newline[, longest])  every line of a file (`raw`), in the file's order
+--                             (blank lines come back NULL); newline is E'\n' or E'\r\n' spelled
+--                             with backslashes, as read_csv takes it; `longest`: the longest line
+--                             read, in bytes (default 1 GiB). Stored in a table: see below.
+--   numbered_lines(path, newline[, longest])  the same lines with their 1-based number, `line`
+--                             (the header is line 1); numbered on one thread
 -- Runs on its own in the duckdb shell; the loader runs it first.
+
+CREATE OR REPLACE TEMP MACRO load_time() AS coalesce(getvariable('load_time'), now());
 
 -- Written with if() rather than CASE: twice as fast for the common line without quotes.
 CREATE OR REPLACE TEMP MACRO csv_fields(line) AS
@@ -53,16 +60,26 @@ CREATE OR REPLACE TEMP MACRO parse_local_time(text) AS
     CASE WHEN regexp_full_match(strip_blanks(text), '\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?')
          THEN try_cast(strip_blanks(text) AS TIME) END;
 
--- One column that never splits: the delimiter is the unit separator, quoting is off. The
--- streaming row_number() keeps the file's order but runs on one thread: store its result in a
--- table before parsing, so the parsing runs on every core (twice as fast on 2 cores).
--- max_line_size: DuckDB's default (2 MB) makes a longer line fail the whole read with an engine
--- error; lines up to 1 GiB are read (no slower), and csv_records rejects those over 1 MiB.
-CREATE OR REPLACE TEMP MACRO numbered_lines(path, newline) AS TABLE
-    SELECT row_number() OVER () AS line, raw
+-- One column that never splits: the delimiter is the unit separator, quoting is off. DuckDB
+-- reads the file on every core and keeps its order (preserve_insertion_order, on by default):
+-- stored by CREATE TABLE AS, line n is the table's row n. A row's rowid is its place in the
+-- table, counted from 0 (or, in a transaction that made the table, from a large number), so
+-- line = rowid - min(rowid) + 1: the parsing files number lines so, with no row_number() (whose
+-- streaming runs on one thread) and no stored `line` column.
+-- longest: the longest line read, in bytes (max_line_size); a longer one fails the whole read
+-- with an engine error ("Maximum line size ... exceeded"). DuckDB reads the file through buffers
+-- a little larger than that, and holds a buffer's worth of the file in memory: the default,
+-- 1 GiB, reads every line csv_records can reject as too long (those over 1 MiB) but holds up to
+-- 1.2 GB of the file; the loader reads with 2 MiB first, and again with 1 GiB only when a file
+-- has a longer line (storemon/ingest.py, SHORT_LINES).
+CREATE OR REPLACE TEMP MACRO file_lines(path, newline, longest := 1073741824) AS TABLE
+    SELECT raw
     FROM read_csv(path, columns = {'raw': 'VARCHAR'}, header = false, delim = E'\x1f', quote = '',
                   escape = '', new_line = newline, auto_detect = false, strict_mode = false,
-                  max_line_size = 1073741824);
+                  max_line_size = longest);
+
+CREATE OR REPLACE TEMP MACRO numbered_lines(path, newline, longest := 1073741824) AS TABLE
+    SELECT row_number() OVER () AS line, raw FROM file_lines(path, newline, longest := longest);
 
 -- The longest record the loader parses, in bytes (1 MiB); a longer one is `line too long`.
 CREATE OR REPLACE TEMP MACRO max_record_bytes() AS 1048576;
@@ -89,8 +106,12 @@ CREATE OR REPLACE TEMP MACRO csv_records(lines_table, width, newline) AS TABLE
         FROM odd_lines
     ),
     pair_lines AS (
+        -- each line adds at least 2 bytes below (its text and a line break): a pair of more lines
+        -- than max_record_bytes() / 2 is too long whatever they hold, and is not listed line by
+        -- line (two stray quotes millions of lines apart would make a join of millions of rows)
         SELECT k, unnest(generate_series(first_line, last_line)) AS line
-        FROM pairs WHERE last_line IS NOT NULL
+        FROM pairs
+        WHERE last_line IS NOT NULL AND (last_line - first_line + 1) * 2 <= max_record_bytes()
     ),
     pair_texts AS (
         -- only pairs that could make a record short enough are joined into one text: a stray

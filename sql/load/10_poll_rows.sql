@@ -1,28 +1,38 @@
 -- Makes: poll_rows — every data line of the polls file (store_status.csv), parsed, with the
 -- reason it cannot be used (`reason` NULL when it can).
--- Also makes status_lines: the file's numbered lines, stored so the parsing runs on all cores.
+-- Uses status_lines: the file's lines in order (line n is its row n: see file_lines), stored
+-- so the parsing runs on all cores, and dropped once poll_rows is made (the whole file's text:
+-- 1.5 GB at 10x the bench data).
 -- Spec: "Inputs", polls: status `active`/`inactive` in any case, surrounding blanks ignored;
 -- timestamps in UTC with 0-9 fraction digits and suffix ` UTC`, `Z`, `+00:00` or none;
--- store_id is opaque text. A poll dated more than 5 minutes after the load time (the load
--- transaction's now()) is rejected as `timestamp in the future`. Unreadable rows are kept with
--- file, line, raw text and reason.
+-- store_id is opaque text. A poll dated more than 5 minutes after the load time (load_time():
+-- the variable `load_time`, else the transaction's now()) is rejected as `timestamp in the
+-- future`. Unreadable rows are kept with file, line, raw text and reason.
 -- Needs: 00_parse_macros.sql; variables `status_file` (path), `status_newline` (\n or \r\n)
 -- and `status_columns`
 -- ({store_id, status, timestamp_utc: 1-based field positions, fields: header width}).
 -- Optional: `status_read_from`, the file the bytes are read from when it is not
 -- `status_file` (the UTF-8 transcoding of a UTF-16 file); rows name `status_file`.
+-- Optional: `status_max_line_size`, the longest line read in bytes (default 1 GiB; see
+-- file_lines).
 
 CREATE OR REPLACE TEMP TABLE status_lines AS
-SELECT * FROM numbered_lines(
+SELECT raw FROM file_lines(
     coalesce(getvariable('status_read_from'), getvariable('status_file')),
-    getvariable('status_newline')
+    getvariable('status_newline'),
+    longest := coalesce(getvariable('status_max_line_size'), 1073741824)
 );
+
+-- line numbers (see file_lines), the first rowid held as a constant
+SET VARIABLE status_first_rowid = (SELECT min(rowid) FROM status_lines);
+CREATE OR REPLACE TEMP VIEW status_numbered AS
+SELECT rowid - getvariable('status_first_rowid') + 1 AS line, raw FROM status_lines;
 
 CREATE OR REPLACE TEMP TABLE poll_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records('status_lines', getvariable('status_columns').fields,
+    FROM csv_records('status_numbered', getvariable('status_columns').fields,
                      getvariable('status_newline'))
 ),
 picked AS (
@@ -60,7 +70,7 @@ judged AS (
             WHEN store_id = '' THEN 'missing store_id'
             WHEN active IS NULL THEN 'unknown status'
             WHEN timestamp_utc IS NULL THEN 'bad timestamp'
-            WHEN epoch_us(timestamp_utc) > epoch_us(now()) + 5 * 60000000
+            WHEN epoch_us(timestamp_utc) > epoch_us(load_time()) + 5 * 60000000
                 THEN 'timestamp in the future'
         END AS reason,
         coalesce(problem_detail, CASE reason
@@ -72,13 +82,17 @@ judged AS (
             WHEN 'timestamp in the future'
                 THEN format('timestamp_utc "{}" is more than 5 minutes after the load time ({})',
                             strip_blanks(timestamp_text),
-                            strftime(make_timestamp(epoch_us(now())), '%Y-%m-%d %H:%M:%S UTC'))
+                            strftime(make_timestamp(epoch_us(load_time())),
+                                     '%Y-%m-%d %H:%M:%S UTC'))
         END) AS detail
     FROM parsed
 ),
 final AS (
     -- only a rejected row needs its text, which is most of the table's size (and a record
-    -- across lines, which 20_stores.sql may still reject: status_lines has only its first line)
+    -- across lines, which 20_stores.sql may still reject: it reads single lines again)
     SELECT * REPLACE (if(reason IS NULL AND last_line = line, NULL, raw) AS raw) FROM judged
 )
 SELECT * EXCLUDE (last_line) FROM final;
+
+DROP VIEW status_numbered;
+DROP TABLE status_lines;

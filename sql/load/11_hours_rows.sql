@@ -1,6 +1,8 @@
 -- Makes: hours_rows — every data line of the business-hours file (menu_hours.csv), parsed,
 -- with the reason it cannot be used (`reason` NULL when it can).
--- Also makes hours_lines: the file's numbered lines, stored so the parsing runs on all cores.
+-- Uses hours_lines: the file's lines in order (line n is its row n: see file_lines), stored
+-- so the parsing runs on all cores, and dropped once hours_rows is made (the whole
+-- file's text).
 -- Spec: "Inputs", business hours: dayOfWeek (or day) 0 = Monday ... 6 = Sunday; times `HH:MM`
 -- or `HH:MM:SS[.ffffff]`, local to the store. storemon also reads an end time of 24:00 as the
 -- end of the day. Unreadable rows are kept with file, line, raw text and reason.
@@ -9,18 +11,26 @@
 -- ({store_id, day, start_time_local, end_time_local: 1-based positions, fields: header width}).
 -- Optional: `hours_read_from`, the file the bytes are read from when it is not
 -- `hours_file` (the UTF-8 transcoding of a UTF-16 file); rows name `hours_file`.
+-- Optional: `hours_max_line_size`, the longest line read in bytes (default 1 GiB; see
+-- file_lines).
 
 CREATE OR REPLACE TEMP TABLE hours_lines AS
-SELECT * FROM numbered_lines(
+SELECT raw FROM file_lines(
     coalesce(getvariable('hours_read_from'), getvariable('hours_file')),
-    getvariable('hours_newline')
+    getvariable('hours_newline'),
+    longest := coalesce(getvariable('hours_max_line_size'), 1073741824)
 );
+
+-- line numbers (see file_lines), the first rowid held as a constant
+SET VARIABLE hours_first_rowid = (SELECT min(rowid) FROM hours_lines);
+CREATE OR REPLACE TEMP VIEW hours_numbered AS
+SELECT rowid - getvariable('hours_first_rowid') + 1 AS line, raw FROM hours_lines;
 
 CREATE OR REPLACE TEMP TABLE hours_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records('hours_lines', getvariable('hours_columns').fields,
+    FROM csv_records('hours_numbered', getvariable('hours_columns').fields,
                      getvariable('hours_newline'))
 ),
 picked AS (
@@ -70,3 +80,6 @@ final AS (
     FROM parsed
 )
 SELECT * FROM final;
+
+DROP VIEW hours_numbered;
+DROP TABLE hours_lines;

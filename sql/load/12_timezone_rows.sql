@@ -1,6 +1,8 @@
 -- Makes: timezone_rows — every data line of the time-zone file (timezones.csv), parsed, with the
 -- reason it cannot be used (`reason` NULL when it can).
--- Also makes timezone_lines: the file's numbered lines, stored so the parsing runs on all cores.
+-- Uses timezone_lines: the file's lines in order (line n is its row n: see file_lines), stored
+-- so the parsing runs on all cores, and dropped once timezone_rows is made (the whole
+-- file's text).
 -- Spec: "Inputs", time zones: an IANA zone name (matched without regard to case, stored in its
 -- canonical spelling). A store given two different valid zones is ambiguous: all its rows are
 -- rejected as `conflicting time zones`, and the store falls back to the default zone.
@@ -9,18 +11,26 @@
 -- ({store_id, timezone_str: 1-based positions, fields: header width}).
 -- Optional: `timezones_read_from`, the file the bytes are read from when it is not
 -- `timezones_file` (the UTF-8 transcoding of a UTF-16 file); rows name `timezones_file`.
+-- Optional: `timezones_max_line_size`, the longest line read in bytes (default 1 GiB; see
+-- file_lines).
 
 CREATE OR REPLACE TEMP TABLE timezone_lines AS
-SELECT * FROM numbered_lines(
+SELECT raw FROM file_lines(
     coalesce(getvariable('timezones_read_from'), getvariable('timezones_file')),
-    getvariable('timezones_newline')
+    getvariable('timezones_newline'),
+    longest := coalesce(getvariable('timezones_max_line_size'), 1073741824)
 );
+
+-- line numbers (see file_lines), the first rowid held as a constant
+SET VARIABLE timezones_first_rowid = (SELECT min(rowid) FROM timezone_lines);
+CREATE OR REPLACE TEMP VIEW timezone_numbered AS
+SELECT rowid - getvariable('timezones_first_rowid') + 1 AS line, raw FROM timezone_lines;
 
 CREATE OR REPLACE TEMP TABLE timezone_rows AS
 WITH
 records AS (
     SELECT *
-    FROM csv_records('timezone_lines', getvariable('timezones_columns').fields,
+    FROM csv_records('timezone_numbered', getvariable('timezones_columns').fields,
                      getvariable('timezones_newline'))
 ),
 picked AS (
@@ -70,3 +80,6 @@ final AS (
     LEFT JOIN zones_per_store USING (store_id)
 )
 SELECT * FROM final;
+
+DROP VIEW timezone_numbered;
+DROP TABLE timezone_lines;

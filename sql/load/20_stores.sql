@@ -7,7 +7,8 @@
 -- `store_id has control characters` (poll_rows, hours_rows and timezone_rows are updated here).
 -- The check runs once per distinct id rather than once per row: on 2 M polls a per-row
 -- regexp costs 0.12 s, a tenth of the whole load.
--- Needs: poll_rows, hours_rows, timezone_rows (10-12), status_lines.
+-- Needs: poll_rows, hours_rows, timezone_rows (10-12); the variables of 10_poll_rows.sql (it may
+-- read the polls file again).
 
 CREATE OR REPLACE TEMP TABLE usable_ids AS
 SELECT store_id FROM poll_rows WHERE reason IS NULL
@@ -25,18 +26,44 @@ SELECT
 FROM usable_ids
 WHERE regexp_matches(store_id, '[\x00-\x1f\x7f]');
 
--- poll_rows keeps the text of rejected rows only: a single line's comes from status_lines (only
--- the lines needed are looked up: a join with all of status_lines would cost 0.14 s)
+-- poll_rows keeps the text of rejected rows (and of records across lines) only, and the file's
+-- lines are not kept (10_poll_rows.sql): the text of a usable single line rejected here is read
+-- from the file again, on every core, numbered as 10_poll_rows.sql numbers lines (see
+-- file_lines), keeping only lines with a control character. The file is read only when there is
+-- such a line: with the variable false, the scan is planned away.
+SET VARIABLE status_reread = (
+    SELECT count(*) > 0
+    FROM poll_rows SEMI JOIN control_character_ids USING (store_id)
+    WHERE reason IS NULL AND raw IS NULL
+);
+
+CREATE OR REPLACE TEMP TABLE status_control_lines AS
+SELECT if(regexp_matches(raw, '[\x00-\x1f\x7f]'), raw, NULL) AS raw
+FROM file_lines(
+    coalesce(getvariable('status_read_from'), getvariable('status_file')),
+    getvariable('status_newline'),
+    longest := coalesce(getvariable('status_max_line_size'), 1073741824)
+)
+WHERE getvariable('status_reread');
+
+SET VARIABLE status_control_first_rowid = (SELECT min(rowid) FROM status_control_lines);
+
 UPDATE poll_rows
-SET reason = 'store_id has control characters',
-    detail = ids.detail,
-    raw = coalesce(poll_rows.raw, if(ends_with(lines.raw, E'\r'), lines.raw[:-2], lines.raw))
-FROM control_character_ids AS ids,
-     (SELECT line, raw FROM status_lines WHERE line IN (
-          SELECT line FROM poll_rows SEMI JOIN control_character_ids USING (store_id)
-          WHERE reason IS NULL)) AS lines
-WHERE poll_rows.reason IS NULL AND poll_rows.store_id = ids.store_id
-  AND lines.line = poll_rows.line;
+SET raw = if(ends_with(lines.raw, E'\r'), lines.raw[:-2], lines.raw)
+FROM (
+    SELECT rowid - getvariable('status_control_first_rowid') + 1 AS line, raw
+    FROM status_control_lines
+    WHERE raw IS NOT NULL
+) AS lines
+WHERE poll_rows.line = lines.line AND poll_rows.reason IS NULL AND poll_rows.raw IS NULL
+  AND poll_rows.store_id IN (SELECT store_id FROM control_character_ids);
+
+DROP TABLE status_control_lines;
+
+UPDATE poll_rows
+SET reason = 'store_id has control characters', detail = ids.detail
+FROM control_character_ids AS ids
+WHERE poll_rows.reason IS NULL AND poll_rows.store_id = ids.store_id;
 
 UPDATE hours_rows
 SET reason = 'store_id has control characters', detail = ids.detail

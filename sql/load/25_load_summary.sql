@@ -4,7 +4,8 @@
 -- the file was read: 'utf-8', or 'utf-16 (transcoded)' for a file that starts with a UTF-16 byte
 -- order mark (read from its UTF-8 transcoding; `file` is still the file named).
 -- Needs: poll_rows, hours_rows, timezone_rows, polls, business_hours, store_timezones; variables
--- `status_file`, `hours_file`, `timezones_file`; optionally `*_encoding` (default 'utf-8').
+-- `status_file`, `hours_file`, `timezones_file`; optionally `*_encoding` (default 'utf-8') and
+-- `load_time` (loaded_at; default now()).
 
 CREATE OR REPLACE TABLE load_summary AS
 WITH
@@ -33,7 +34,7 @@ final AS (
         kept_rows,
         usable_rows - kept_rows AS duplicates,
         data_rows - usable_rows AS rejected,
-        now() AS loaded_at,
+        coalesce(getvariable('load_time'), now()) AS loaded_at,
         encoding
     FROM counted
 )
