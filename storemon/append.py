@@ -119,6 +119,7 @@ def append_batch(
             use_input(con, item)
             load = sql_dir() / "load"
             run_all(con, [load / "00_parse_macros.sql", load / spec.parse])
+            _reject_control_characters(con, spec, item.read_from)
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW batch_rows AS "
                 f"SELECT line, raw, store_id, reason, detail FROM {spec.rows}"
@@ -157,6 +158,40 @@ def run_all(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
 
 def _file(name: str) -> Path:
     return sql_dir() / "append" / name
+
+
+CONTROL = "[\\x00-\\x1f\\x7f]"
+
+
+def _reject_control_characters(con: duckdb.DuckDBPyConnection, spec: Kind, path: Path) -> None:
+    """As a full load does (sql/load/20_stores.sql): a store_id with control characters is no
+    store, and its rows are rejected, with their text read again from the batch's file (the
+    parsing keeps the text of rejected rows only). Batches are small; this is rare."""
+    lines = con.execute(
+        f"SELECT line FROM {spec.rows} WHERE reason IS NULL AND regexp_matches(store_id, ?)",
+        [CONTROL],
+    ).fetchall()
+    if not lines:
+        return
+    wanted = {line for (line,) in lines}
+    texts = {}
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if number in wanted:
+                texts[number] = raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
+    for line, text in texts.items():
+        con.execute(
+            f"UPDATE {spec.rows} SET reason = 'store_id has control characters', raw = ?, "
+            "detail = format(?, array_to_string(list_transform(string_split(store_id, ''), "
+            "lambda c: if(ord(c) < 32 OR ord(c) = 127, printf('\\x%02x', ord(c)), c)), '')) "
+            "WHERE line = ?",
+            [
+                text,
+                'store_id "{}" has control characters (shown as \\xNN); they are not part of '
+                "any id",
+                line,
+            ],
+        )
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -216,3 +216,22 @@ def test_appending_to_an_empty_database_makes_its_tables(tmp_path):
         assert workspace.report()["a"]["uptime_last_hour"] == 60.0
     finally:
         workspace.con.close()
+
+
+def test_a_store_id_with_control_characters_is_rejected_as_a_full_load_does(workspace):
+    workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
+    result = workspace.append(
+        "polls",
+        [("b\x00c", "active", "2023-01-09 16:00:00"), ("a", "active", "2023-01-09 16:00:00")],
+    )
+    assert (result.kept_rows, result.rejected) == (1, 1)
+    assert result.reasons == [("store_id has control characters", 1)]
+    raw, detail = workspace.query(
+        "SELECT raw, detail FROM rejected_rows WHERE batch_id = ?", [result.batch_id]
+    )[0]
+    assert raw == "b\x00c,active,2023-01-09 16:00:00"
+    assert (
+        detail
+        == 'store_id "b\\x00c" has control characters (shown as \\xNN); they are not part of any id'
+    )
+    assert workspace.query("SELECT store_id FROM stores ORDER BY 1") == [("a",)]
