@@ -31,23 +31,33 @@ def test_every_sql_file_has_a_header_naming_what_it_makes():
         assert path.name in (ROOT / "sql" / "README.md").read_text(), path
 
 
+def readme_command(heading: str) -> str:
+    """The first sh block of the README's section `### {heading}`."""
+    section = (ROOT / "README.md").read_text().split(f"### {heading}", 1)[1].split("\n### ", 1)[0]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def run_as_printed(command: str, server, folder) -> subprocess.CompletedProcess:
+    """The command as printed, from `folder`, on the test server's port instead of 8000."""
+    return subprocess.run(
+        ["bash", "-c", command.replace("http://127.0.0.1:8000", server.url)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_readme_curl_with_the_key_works_as_printed(tmp_path):
     """From a project folder whose data/ is served: the printed command, on the test's port."""
-    section = (ROOT / "README.md").read_text().split("### The key", 1)[1].split("\n### ", 1)[0]
-    command = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    command = readme_command("The key")
     assert "Authorization: Bearer $(cat data/storemon.duckdb.token)" in command
     data = tmp_path / "data"
     data.mkdir()
     for name in ("store_status.csv", "menu_hours.csv", "timezones.csv"):
         shutil.copy(ROOT / "data" / name, data / name)
     with serving(data / "storemon.duckdb", cwd=tmp_path) as server:
-        done = subprocess.run(
-            ["bash", "-c", command.replace("http://127.0.0.1:8000", server.url)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_as_printed(command, server, tmp_path)
         answer = json.loads(done.stdout)
         assert answer["stores"] == 300, done.stdout + done.stderr
         assert server.json("GET", "/health")[1]["data"]["stores"] == 300
@@ -55,18 +65,11 @@ def test_the_readme_curl_with_the_key_works_as_printed(tmp_path):
 
 def test_the_readme_poller_lines_work_as_printed(tmp_path):
     """The live-data section's commands, from a project folder whose data/ is served."""
-    section = (ROOT / "README.md").read_text().split("### Live data", 1)[1].split("\n### ", 1)[0]
-    command = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    command = readme_command("Live data")
     data = tmp_path / "data"
     data.mkdir()
     with serving(data / "storemon.duckdb", cwd=tmp_path) as server:
-        done = subprocess.run(
-            ["bash", "-c", command.replace("http://127.0.0.1:8000", server.url)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_as_printed(command, server, tmp_path)
         answer = json.loads(done.stdout)
         assert (answer["kept"], answer["rejected"]) == (1, 0), done.stdout + done.stderr
         assert server.json("GET", "/health")[1]["data"]["polls"] == 1
