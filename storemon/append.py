@@ -99,6 +99,9 @@ def append_batch(
         con.execute("BEGIN TRANSACTION")
         try:
             run_all(con, [_file("05_batches_table.sql")])
+            if not has_table(con, "batches"):  # loaded before storemon kept batches
+                con.execute("SET VARIABLE batch_id = NULL")
+                run_all(con, [sql_dir() / "load" / "27_batches.sql"])
             earlier = _earlier(con, spec, content_hash, idempotency_key)
             if earlier is not None:
                 con.execute("ROLLBACK")

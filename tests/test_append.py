@@ -235,3 +235,19 @@ def test_a_store_id_with_control_characters_is_rejected_as_a_full_load_does(work
         == 'store_id "b\\x00c" has control characters (shown as \\xNN); they are not part of any id'
     )
     assert workspace.query("SELECT store_id FROM stores ORDER BY 1") == [("a",)]
+
+
+def test_a_database_loaded_before_batches_existed_takes_appends(workspace):
+    workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
+    workspace.con.execute("DROP TABLE batches")  # as a load made before storemon kept them
+    workspace.con.execute("ALTER TABLE rejected_rows DROP COLUMN batch_id")
+    result = workspace.append(
+        "polls", [("a", "active", "2023-01-09 16:00:00"), ("a", "bogus", "2023-01-09 17:00:00")]
+    )
+    assert (result.kept_rows, result.rejected) == (1, 1)
+    assert workspace.query("SELECT kind, source, batch_id IS NULL FROM batches ORDER BY ALL") == [
+        ("append", "polls", False),
+        ("load", "business_hours", True),
+        ("load", "polls", True),
+        ("load", "timezones", True),
+    ]
