@@ -5,9 +5,11 @@
 --     .venv/bin/duckdb -readonly data/storemon.duckdb \
 --         -c "SET VARIABLE as_of = TIMESTAMPTZ '2023-03-14 12:00:00+00'" -c ".read sql/report.sql"
 -- Add -csv for CSV. The steps leave their relations (report_window, business_intervals,
--- evidence_polls, poll_spans, status_spans, store_report, report_notes) as TEMP tables and
--- views, to query in the same session. DuckDB lets one process open the database file: while the service runs,
--- use sql/analyst_views.sql instead (finished reports and the loaded data, as Parquet).
+-- evidence_polls, poll_spans, status_spans, store_report, report_notes, store_outages,
+-- store_outage_summary) as TEMP tables and views, to query in the same session, e.g.
+--     SELECT * FROM store_outages WHERE store_id = '...';
+-- DuckDB lets one process open the database file: while the service runs, use
+-- sql/analyst_views.sql instead (finished reports and the loaded data, as Parquet).
 -- Needs: the loaded data (`storemon ingest`).
 
 .read sql/report/01_report_window.sql
@@ -18,5 +20,7 @@
 .read sql/report/06_status_spans.sql
 .read sql/report/07_store_report.sql
 .read sql/report/08_report_notes.sql
+.read sql/report/09_store_outages.sql
+.read sql/report/10_store_outage_summary.sql
 
 SELECT * FROM store_report;

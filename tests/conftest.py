@@ -14,6 +14,21 @@ from storemon.database import connect
 from storemon.ingest import LoadResult, ingest
 from storemon.report import COLUMNS, run_report
 
+OUTAGE_NAMES = (
+    "started_at",
+    "ended_at",
+    "started_at_local",
+    "ended_at_local",
+    "down_us",
+    "down_us_last_day",
+    "down_us_last_hour",
+    "polls",
+    "ongoing",
+    "began_before_week",
+)
+OUTAGE_FIELDS = ", ".join(
+    f"epoch_us({name})" if name in ("started_at", "ended_at") else name for name in OUTAGE_NAMES
+)
 STATUS_HEADER = ("store_id", "status", "timestamp_utc")
 HOURS_HEADER = ("store_id", "dayOfWeek", "start_time_local", "end_time_local")
 ZONES_HEADER = ("store_id", "timezone_str")
@@ -60,6 +75,25 @@ class Workspace:
         run_report(self.con, as_of)
         rows = self.con.execute("SELECT * FROM store_report").fetchall()
         return {row[0]: dict(zip(COLUMNS[1:], map(float, row[1:]), strict=True)) for row in rows}
+
+    def outages(self) -> dict[str, list[dict]]:
+        """store_outages after report(): store_id -> its outages, instants as epoch us."""
+        rows = self.con.execute(
+            f"SELECT store_id, {OUTAGE_FIELDS} FROM store_outages ORDER BY store_id, started_at"
+        ).fetchall()
+        found: dict[str, list[dict]] = {}
+        for store_id, *values in rows:
+            found.setdefault(store_id, []).append(dict(zip(OUTAGE_NAMES, values, strict=True)))
+        return found
+
+    def outage_summary(self) -> dict[str, dict]:
+        """store_outage_summary after report(): store_id -> its row (hours as floats)."""
+        names = [d[0] for d in self.con.execute("SELECT * FROM store_outage_summary").description]
+        rows = self.con.execute(
+            "SELECT * REPLACE (epoch_us(last_outage_started_at) AS last_outage_started_at) "
+            "FROM store_outage_summary"
+        ).fetchall()
+        return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in rows}
 
     def query(self, sql: str, params=None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()

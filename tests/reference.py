@@ -87,30 +87,57 @@ def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def store_report(
+LOOK_BACK = 14 * 24 * HOUR  # SPEC "Outages": how far back `began_before_week` looks
+
+
+@dataclass(frozen=True)
+class Store:
+    """One store's material for a report: its merged intervals and its evidence polls."""
+
+    intervals: list[list[int]]
+    evidence: list[tuple[int, bool]]  # (instant, active), sorted, one per instant
+    now: int
+
+    def span(self, i: int) -> tuple[int | None, int | None]:
+        """SPEC rule 2: the stretch poll i stands for (None: unbounded)."""
+        t = self.evidence[i][0]
+        lo = (self.evidence[i - 1][0] + t) // 2 if i > 0 else None
+        hi = (t + self.evidence[i + 1][0]) // 2 if i + 1 < len(self.evidence) else None
+        return lo, hi
+
+    def business(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The business time inside [lo, hi), as pieces."""
+        return [(max(lo, o), min(hi, c)) for o, c in self.intervals if max(lo, o) < min(hi, c)]
+
+
+def store_material(
     polls: list[tuple[int, bool]], rows: list[Hours], zone_name: str, now: int
-) -> dict[str, float]:
+) -> Store:
     zone = ZoneInfo(zone_name)
     week_start = now - 168 * HOUR
-    first_day = datetime.fromtimestamp(min(min(t for t, _ in polls), week_start) / US, UTC).date()
+    first = min(min(t for t, _ in polls), week_start - LOOK_BACK)
+    first_day = datetime.fromtimestamp(first / US, UTC).date()
     last_day = datetime.fromtimestamp(now / US, UTC).date()
     intervals = business_intervals(
         rows, zone, first_day - timedelta(days=2), last_day + timedelta(days=1)
     )
-
     by_instant: dict[int, bool] = {}
     for t, active in polls:
         if any(o <= t < c for o, c in intervals):
             by_instant[t] = by_instant.get(t, True) and active  # inactive wins
-    evidence = sorted(by_instant.items())
+    return Store(intervals, sorted(by_instant.items()), now)
 
+
+def store_report(store: Store) -> dict[str, float]:
+    now = store.now
     result = {}
-    for name, start in (("hour", now - HOUR), ("day", now - 24 * HOUR), ("week", week_start)):
+    for name, start in (("hour", now - HOUR), ("day", now - 24 * HOUR), ("week", now - 168 * HOUR)):
         up = down = 0
-        for i, (t, active) in enumerate(evidence):
-            lo = (evidence[i - 1][0] + t) // 2 if i > 0 else start
-            hi = (t + evidence[i + 1][0]) // 2 if i + 1 < len(evidence) else now
-            covered = sum(overlap(max(lo, start), min(hi, now), o, c) for o, c in intervals)
+        for i, (_, active) in enumerate(store.evidence):
+            lo, hi = store.span(i)
+            lo = start if lo is None else max(lo, start)
+            hi = now if hi is None else min(hi, now)
+            covered = sum(b - a for a, b in store.business(lo, hi)) if lo < hi else 0
             if active:
                 up += covered
             else:
@@ -121,13 +148,85 @@ def store_report(
     return result
 
 
-def report(
+def local_text(at: int, zone_name: str) -> str:
+    """An instant as wall-clock text in a zone, to the second, with the offset: '... -06:00'."""
+    moment = datetime.fromtimestamp(at // US, ZoneInfo(zone_name))
+    offset = int(moment.utcoffset().total_seconds()) // 60
+    sign = "-" if offset < 0 else "+"
+    return f"{moment:%Y-%m-%d %H:%M:%S}{sign}{abs(offset) // 60:02}:{abs(offset) % 60:02}"
+
+
+def after(pieces: list[tuple[int, int]], start: int) -> int:
+    """How much of the pieces lies after `start`."""
+    return sum(max(0, b - max(a, start)) for a, b in pieces)
+
+
+def store_outages(store: Store, zone_name: str) -> list[dict]:
+    """SPEC "Outages": runs of consecutive inactive evidence polls, seen through the week."""
+    now = store.now
+    week_start = now - 168 * HOUR
+    runs: list[list[int]] = []  # indexes into store.evidence
+    for i, (_, active) in enumerate(store.evidence):
+        if active:
+            continue
+        if i > 0 and not store.evidence[i - 1][1] and runs:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    outages = []
+    for run in runs:
+        down: list[tuple[int, int]] = []
+        before = 0  # business time the run covers before the week (looking back 14 days)
+        for i in run:
+            lo, hi = store.span(i)
+            lo_in = week_start if lo is None else max(lo, week_start)
+            hi_in = now if hi is None else min(hi, now)
+            if lo_in < hi_in:
+                down += store.business(lo_in, hi_in)
+            lo_back = week_start - LOOK_BACK if lo is None else max(lo, week_start - LOOK_BACK)
+            hi_back = week_start if hi is None else min(hi, week_start)
+            if lo_back < hi_back:
+                before += sum(b - a for a, b in store.business(lo_back, hi_back))
+        if not down:
+            continue
+        started, ended = min(a for a, _ in down), max(b for _, b in down)
+        outages.append(
+            {
+                "started_at": started,
+                "ended_at": ended,
+                "started_at_local": local_text(started, zone_name),
+                "ended_at_local": local_text(ended, zone_name),
+                "down_us": after(down, week_start),
+                "down_us_last_day": after(down, now - 24 * HOUR),
+                "down_us_last_hour": after(down, now - HOUR),
+                "polls": len(run),
+                "ongoing": run[-1] == len(store.evidence) - 1,
+                "began_before_week": before > 0,
+            }
+        )
+    return outages
+
+
+def outage_summary(outages: list[dict]) -> dict:
+    """SPEC "Outages": per window, how many outages and the longest (microseconds)."""
+    return {
+        "outages_last_hour": sum(o["down_us_last_hour"] > 0 for o in outages),
+        "outages_last_day": sum(o["down_us_last_day"] > 0 for o in outages),
+        "outages_last_week": len(outages),
+        "longest_outage_last_day_us": max((o["down_us_last_day"] for o in outages), default=0),
+        "longest_outage_last_week_us": max((o["down_us"] for o in outages), default=0),
+        "down_now": any(o["ongoing"] for o in outages),
+        "last_outage_started_at": max((o["started_at"] for o in outages), default=None),
+    }
+
+
+def stores(
     polls: list[Poll],
     hours: list[Hours],
     zones: dict[str, str],
     as_of: datetime | None = None,
-) -> dict[str, dict[str, float]]:
-    """store_id -> unrounded figures, for every store with a poll up to now."""
+) -> dict[str, tuple[Store, str]]:
+    """store_id -> (its material, its zone), for every store with a poll up to now."""
     if not polls:
         return {}
     now = micros(as_of) if as_of else max(micros(p.at) for p in polls)
@@ -135,12 +234,35 @@ def report(
     for p in polls:
         if micros(p.at) <= now:
             per_store.setdefault(p.store_id, []).append((micros(p.at), p.active))
+    found = {}
+    for store_id, store_polls in sorted(per_store.items()):
+        zone = zones.get(store_id, DEFAULT_ZONE)
+        rows = [h for h in hours if h.store_id == store_id]
+        found[store_id] = (store_material(store_polls, rows, zone, now), zone)
+    return found
+
+
+def outages(
+    polls: list[Poll],
+    hours: list[Hours],
+    zones: dict[str, str],
+    as_of: datetime | None = None,
+) -> dict[str, list[dict]]:
+    """store_id -> its outages with down time in the week, in time order."""
     return {
-        store_id: store_report(
-            store_polls,
-            [h for h in hours if h.store_id == store_id],
-            zones.get(store_id, DEFAULT_ZONE),
-            now,
-        )
-        for store_id, store_polls in sorted(per_store.items())
+        store_id: store_outages(store, zone)
+        for store_id, (store, zone) in stores(polls, hours, zones, as_of).items()
+    }
+
+
+def report(
+    polls: list[Poll],
+    hours: list[Hours],
+    zones: dict[str, str],
+    as_of: datetime | None = None,
+) -> dict[str, dict[str, float]]:
+    """store_id -> unrounded figures, for every store with a poll up to now."""
+    return {
+        store_id: store_report(store)
+        for store_id, (store, _) in stores(polls, hours, zones, as_of).items()
     }

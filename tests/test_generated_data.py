@@ -85,3 +85,13 @@ def test_generated_week_matches_the_reference_and_invariants_hold(workspace, gen
             assert row[f"uptime_last_{name}"] + row[f"downtime_last_{name}"] == pytest.approx(
                 business, abs=0.0101
             )
+
+
+def test_generated_week_outages_match_the_reference(workspace, generated):
+    ingest(workspace.con, generated.status, generated.hours, generated.timezones)
+    workspace.report()
+    polls, hours, zones = read_inputs(generated)
+    expected = reference.outages(polls, hours, zones)
+    got = workspace.outages()
+    assert got == {store: listed for store, listed in expected.items() if listed}
+    assert sum(map(len, got.values())) > 50  # generated data has many outages

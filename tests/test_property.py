@@ -1,5 +1,6 @@
 """Property tests: for random stores, hours, zones, polls and as-of instants, the SQL report
-equals the plain-Python reference of SPEC.md for every store (to the rounding, 0.005)."""
+equals the plain-Python reference of SPEC.md for every store (to the rounding, 0.005), and so do
+its outages (every field, exactly) and their summary."""
 
 from __future__ import annotations
 
@@ -145,7 +146,10 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
             shared_workspace.report(as_of)
         return
     expected = reference.report(polls, hours, zones, as_of)
-    got = shared_workspace.report(as_of) if polls else {}
+    if not polls:
+        assert expected == {}
+        return
+    got = shared_workspace.report(as_of)
 
     assert list(got) == list(expected)
     event("stores with evidence", str(sum(any(f.values()) for f in expected.values())))
@@ -156,3 +160,36 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
         assert row["uptime_last_hour"] + row["downtime_last_hour"] <= 60.0 + 0.01
         assert row["uptime_last_day"] + row["downtime_last_day"] <= 24.0 + 0.01
         assert row["uptime_last_week"] + row["downtime_last_week"] <= 168.0 + 0.01
+
+    # SPEC "Outages": every outage and summary field, exactly; outage down time adds up to the
+    # downtime of each window.
+    expected_outages = reference.outages(polls, hours, zones, as_of)
+    got_outages = shared_workspace.outages()
+    summary = shared_workspace.outage_summary()
+    assert list(summary) == list(expected)
+    event("outages", str(min(3, sum(map(len, expected_outages.values())))))
+    listed_all = [o for listed in expected_outages.values() for o in listed]
+    for flag in ("ongoing", "began_before_week"):
+        if any(o[flag] for o in listed_all):
+            event(f"an outage {flag}")
+    for store_id, listed in expected_outages.items():
+        assert got_outages.get(store_id, []) == listed, store_id
+        want = reference.outage_summary(listed)
+        row = summary[store_id]
+        for column in ("outages_last_hour", "outages_last_day", "outages_last_week", "down_now"):
+            assert row[column] == want[column], (store_id, column)
+        assert row["last_outage_started_at"] == want["last_outage_started_at"], store_id
+        for window in ("day", "week"):
+            assert float(row[f"longest_outage_last_{window}"]) == pytest.approx(
+                want[f"longest_outage_last_{window}_us"] / 3600e6, abs=0.00501
+            ), (store_id, window)
+        downtime = expected[store_id]
+        assert sum(o["down_us_last_hour"] for o in listed) / 60e6 == pytest.approx(
+            downtime["downtime_last_hour"], abs=1e-9
+        )
+        assert sum(o["down_us_last_day"] for o in listed) / 3600e6 == pytest.approx(
+            downtime["downtime_last_day"], abs=1e-9
+        )
+        assert sum(o["down_us"] for o in listed) / 3600e6 == pytest.approx(
+            downtime["downtime_last_week"], abs=1e-9
+        )

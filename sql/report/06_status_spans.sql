@@ -6,6 +6,9 @@
 -- How: poll spans tile all time and merged business intervals are disjoint, so each overlap of
 -- one with the other is a distinct piece of business time with one status. Both are clipped to
 -- the week [week_start, now); store_report clips the pieces further to the day and the hour.
+-- Each piece keeps its poll (at_us), whether the poll opens an outage, where its span began
+-- (poll_from_us, NULL: all time before it) and whether it is the store's last evidence poll up to
+-- now (last_poll): store_outages reads them.
 -- Needs: report_window, business_intervals, poll_spans.
 
 CREATE OR REPLACE TEMP TABLE status_spans AS
@@ -24,18 +27,25 @@ spans_in_week AS (
         store_key,
         greatest(coalesce(from_us, week_start_us), week_start_us) AS from_us,
         least(coalesce(to_us, now_us), now_us) AS to_us,
-        active
+        active,
+        at_us,
+        opens_outage,
+        from_us AS poll_from_us,
+        to_us IS NULL AS last_poll
     FROM poll_spans, report_window
     WHERE coalesce(to_us, now_us) > week_start_us AND coalesce(from_us, week_start_us) < now_us
 ),
 -- Both listed under every UTC day they touch, so that overlapping pairs meet in an equality
--- join on (store, day): no range join, no sort.
+-- join on (store, day): no range join, no sort. (Most lie inside one day: a one-item list is
+-- cheaper to unnest than a range, 20 ms less on 14,000 stores.)
 open_days AS (
-    SELECT *, unnest(range(open_us // 86400000000, (close_us - 1) // 86400000000 + 1)) AS day
+    SELECT *, unnest(if(open_us // 86400000000 = (close_us - 1) // 86400000000, [open_us // 86400000000],
+                        range(open_us // 86400000000, (close_us - 1) // 86400000000 + 1))) AS day
     FROM open_in_week
 ),
 span_days AS (
-    SELECT *, unnest(range(from_us // 86400000000, (to_us - 1) // 86400000000 + 1)) AS day
+    SELECT *, unnest(if(from_us // 86400000000 = (to_us - 1) // 86400000000, [from_us // 86400000000],
+                        range(from_us // 86400000000, (to_us - 1) // 86400000000 + 1))) AS day
     FROM spans_in_week
 ),
 pairs AS (
@@ -44,13 +54,17 @@ pairs AS (
         greatest(span_days.from_us, open_days.open_us) AS start_us,
         least(span_days.to_us, open_days.close_us) AS end_us,
         span_days.active,
+        span_days.at_us,
+        span_days.opens_outage,
+        span_days.poll_from_us,
+        span_days.last_poll,
         span_days.day
     FROM span_days
     JOIN open_days USING (store_key, day)
 ),
 -- A pair that shares several days meets once per day: keep it on the day its overlap begins.
 final AS (
-    SELECT store_key, start_us, end_us, active
+    SELECT store_key, start_us, end_us, active, at_us, opens_outage, poll_from_us, last_poll
     FROM pairs
     WHERE start_us < end_us AND day = start_us // 86400000000
 )
