@@ -1,6 +1,7 @@
 -- Makes: views for analysts over storemon's Parquet files, which need no lock on the database:
--- report_runs, report_rows, latest_report, stores, polls, business_hours, store_timezones,
--- rejected_rows, load_summary, data_quality. They work while the service runs (it holds the
+-- report_runs, report_rows, latest_report, report_outages, latest_outages, report_summary,
+-- latest_summary, stores, polls, business_hours, store_timezones, rejected_rows, load_summary,
+-- data_quality. They work while the service runs (it holds the
 -- database file, and DuckDB then lets no other process open it).
 --   report_runs     every report asked of the service: report_id, status, requested_as_of,
 --                   as_of, sql_version, created_at, started_at, finished_at, seconds, stores,
@@ -8,6 +9,10 @@
 --                   rewritten at every change of status; status Removed: retention removed it)
 --   report_rows     every finished report's rows, with its report_id, as_of and finished_at
 --   latest_report   the rows of the most recently finished report
+--   report_outages  every finished report's outages (sql/report/09_store_outages.sql), with its
+--                   report_id, as_of and finished_at; latest_outages: the newest report's
+--   report_summary  every finished report's outage summary per store
+--                   (sql/report/10_store_outage_summary.sql); latest_summary: the newest's
 --   the rest        the loaded data as of the last `storemon ingest`, store ids as text
 -- Run from the project's folder, in any duckdb shell (no database file needed):
 --     .venv/bin/duckdb -c ".read sql/analyst_views.sql" -c "SELECT * FROM report_runs"
@@ -48,23 +53,47 @@ SELECT * FROM read_parquet(storemon_file('snapshots/load_summary.parquet'));
 CREATE OR REPLACE TEMP VIEW data_quality AS
 SELECT * FROM read_parquet(storemon_file('snapshots/data_quality.parquet'));
 
--- A report's file is named by its id: reports/<report_id>.parquet.
-CREATE OR REPLACE TEMP VIEW report_rows AS
+-- A report's files are named by its id (22 characters): reports/<report_id>.parquet, and beside
+-- it <report_id>.outages.parquet and <report_id>.summary.parquet; 22 `?` match only the first.
+CREATE OR REPLACE TEMP MACRO report_files(part) AS
+    storemon_file('reports/' || repeat('?', 22) || part || '.parquet');
+
+CREATE OR REPLACE TEMP MACRO finished_rows(part) AS TABLE
 SELECT
-    regexp_extract(rows.filename, '([^/\\]+)\.parquet$', 1) AS report_id,
+    regexp_extract(rows.filename, '([^/\\.]+)[^/\\]*\.parquet$', 1) AS report_id,
     report_runs.as_of,
     report_runs.finished_at,
     rows.* EXCLUDE (filename)
-FROM read_parquet(storemon_file('reports/*.parquet'), filename = true) AS rows
+FROM read_parquet(report_files(part), filename = true) AS rows
 JOIN report_runs
-  ON report_runs.report_id = regexp_extract(rows.filename, '([^/\\]+)\.parquet$', 1)
+  ON report_runs.report_id = regexp_extract(rows.filename, '([^/\\.]+)[^/\\]*\.parquet$', 1)
 WHERE report_runs.status = 'Complete';
+
+CREATE OR REPLACE TEMP MACRO latest_report_id() AS (
+    SELECT report_id FROM report_runs WHERE status = 'Complete'
+    ORDER BY finished_at DESC, report_id LIMIT 1
+);
+
+CREATE OR REPLACE TEMP VIEW report_rows AS FROM finished_rows('');
 
 CREATE OR REPLACE TEMP VIEW latest_report AS
 SELECT * EXCLUDE (report_id, as_of, finished_at)
 FROM report_rows
-WHERE report_id = (
-    SELECT report_id FROM report_runs WHERE status = 'Complete'
-    ORDER BY finished_at DESC, report_id LIMIT 1
-)
+WHERE report_id = latest_report_id()
+ORDER BY store_id;
+
+CREATE OR REPLACE TEMP VIEW report_outages AS FROM finished_rows('.outages');
+
+CREATE OR REPLACE TEMP VIEW latest_outages AS
+SELECT * EXCLUDE (report_id, as_of, finished_at)
+FROM report_outages
+WHERE report_id = latest_report_id()
+ORDER BY store_id, started_at;
+
+CREATE OR REPLACE TEMP VIEW report_summary AS FROM finished_rows('.summary');
+
+CREATE OR REPLACE TEMP VIEW latest_summary AS
+SELECT * EXCLUDE (report_id, as_of, finished_at)
+FROM report_summary
+WHERE report_id = latest_report_id()
 ORDER BY store_id;

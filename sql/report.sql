@@ -12,6 +12,7 @@
 -- sql/analyst_views.sql instead (finished reports and the loaded data, as Parquet).
 -- Needs: the loaded data (`storemon ingest`).
 
+.read sql/report/00_report_macros.sql
 .read sql/report/01_report_window.sql
 .read sql/report/02_report_stores.sql
 .read sql/report/03_business_intervals.sql

@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 
@@ -264,8 +265,12 @@ def wait_for(url: str, report_id: str, log_path: Path) -> bytes:
     return call("GET", f"{url}/get_report/{report_id}", accept="text/csv")[2]
 
 
-def bench_api(data: Prepared, repeat: int) -> Result:
-    """Trigger -> Complete through a real server on a free loopback port."""
+STORE_WEEKS = 25  # stores whose week the bench asks for, each once
+
+
+def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result]:
+    """Trigger -> Complete through a real server on a free loopback port; then one store's week
+    (GET /reports/ID/stores/STORE) for stores spread over the report, each asked once."""
     db = data.folder / "api-scratch.duckdb"
     shutil.copyfile(data.db, db)
     log_path = data.folder / "api-server.log"
@@ -279,15 +284,30 @@ def bench_api(data: Prepared, repeat: int) -> Result:
             as_of = (latest - timedelta(seconds=turn)).strftime("%Y-%m-%d %H:%M:%S.%f")
             started = time.perf_counter()
             answer = call("POST", f"{url}/trigger_report", {"as_of": as_of})
-            wait_for(url, json.loads(answer[2])["report_id"], log_path)
+            report_id = json.loads(answer[2])["report_id"]
+            report_csv = wait_for(url, report_id, log_path)
             seconds.append(time.perf_counter() - started)
+        stores = [line.split(",", 1)[0] for line in report_csv.decode().splitlines()[1:]]
+        step = max(1, len(stores) // STORE_WEEKS)
+        week_seconds = []
+        for turn, store_id in enumerate([stores[0], *stores[::step][:STORE_WEEKS]]):
+            started = time.perf_counter()
+            code, _, _ = call("GET", f"{url}/reports/{report_id}/stores/{quote(store_id, safe='')}")
+            if code != 200:
+                raise StoremonError(f"bench: a store's week answered {code}; see {log_path}")
+            if turn:  # the first warms the store-week cursor and is not counted
+                week_seconds.append(time.perf_counter() - started)
     _remove_scratch(db)
-    return Result(
-        "api",
-        "trigger -> Complete through the API",
-        data.describe(),
-        seconds[1:],
-        usage[0].ru_maxrss * 1024,
+    peak = usage[0].ru_maxrss * 1024
+    return (
+        Result("api", "trigger -> Complete through the API", data.describe(), seconds[1:], peak),
+        Result(
+            "store_week",
+            f"one store's week via GET /reports/ID/stores/STORE ({STORE_WEEKS} stores)",
+            data.describe(),
+            week_seconds,
+            peak,
+        ),
     )
 
 
@@ -406,7 +426,15 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
     report = bench_report("report", data["1x"], repeat)
     report_furthest = bench_report("report_plus_7d", data["1x"], repeat, furthest=True)
     furthest_ratio = report_furthest.median / report.median
-    api = bench_api(data["1x"], repeat)
+    api, store_week = bench_api(data["1x"], repeat)
+    outage_files = ("09_store_outages", "10_store_outage_summary")
+    outages = Result(
+        "outages",
+        "the report's outages and summary (sql/report/09, 10; part of the report above)",
+        data["1x"].describe(),
+        [sum(report.steps.get(name, 0) for name in outage_files)],
+        report.peak_rss_bytes,
+    )
     log("the live week on the 1x data: hourly batches through POST /polls ...")
     live_batch, live_week, same_bytes = bench_live(data["1x"], *full_load_report(data["1x"]))
     log("timing the report on the 10x and 5-minute data ...")
@@ -440,7 +468,9 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
             f"<= 2x the normal report (is {furthest_ratio:.1f}x)",
             furthest_ratio <= 2,
         ),
+        (outages, "<= 0.1 s", outages.median <= 0.1),
         (api, "<= 1.5 s", api.median <= 1.5),
+        (store_week, "<= 50 ms median", store_week.median <= 0.05),
         (live_batch, "<= 100 ms median", live_batch.median <= 0.1),
         (
             live_week,

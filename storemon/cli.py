@@ -21,7 +21,7 @@ from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.quality import finding_line, note_line
-from storemon.report import parse_as_of, run_report, write_report
+from storemon.report import FORMATS, OUTPUTS, parse_as_of, run_report, write_report
 from storemon.snapshots import write_inputs
 
 BUNDLED = Path("data")
@@ -149,6 +149,10 @@ def print_batch(result) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     as_of = parse_as_of(args.as_of, "--as-of") if args.as_of else None
+    beside = {name: path for name in ("outages", "summary") if (path := getattr(args, name))}
+    for path in (args.out, *beside.values()):
+        if path.suffix not in FORMATS:
+            raise StoremonError(f"{path}: reports are written as .csv or .parquet")
     try:
         con = connect(args.db, read_only=True)
     except DatabaseBusy:
@@ -156,18 +160,24 @@ def cmd_report(args: argparse.Namespace) -> None:
         if url is None:
             raise
         answer = report_via(
-            url, args.out, as_of.strftime("%Y-%m-%d %H:%M:%S.%f") if as_of else None
+            url, args.out, as_of.strftime("%Y-%m-%d %H:%M:%S.%f") if as_of else None, beside
         )
         say(
             f"wrote {answer['stores']:,} stores to {args.out} (as of {answer['as_of']}), "
             f"computed by the storemon service at {url} as report {answer['report_id']}"
         )
+        for path in beside.values():
+            say(f"wrote {path}")
         notes = [tuple(note.values()) for note in answer.get("notes", [])]
     else:
         run = run_report(con, as_of, log=say if args.verbose else _quiet)
         write_report(con, args.out)
         when = f"as of {run.as_of}" if run.as_of else "no polls loaded"
         say(f"wrote {run.stores:,} stores to {args.out} ({when}) in {run.seconds:.2f} s")
+        for name, path in beside.items():
+            write_report(con, path, OUTPUTS[name])
+            rows = con.execute(f"SELECT count(*) FROM {OUTPUTS[name]}").fetchone()[0]
+            say(f"wrote {rows:,} {'outages' if name == 'outages' else 'stores'} to {path}")
         notes = run.notes
     for note in notes:
         if note[1] > 0:
@@ -329,7 +339,15 @@ def parser() -> argparse.ArgumentParser:
 
     sub = command("report", cmd_report, "compute the report and write it as CSV")
     db_option(sub)
-    sub.add_argument("--out", type=Path, required=True, help="where to write the CSV")
+    sub.add_argument(
+        "--out", type=Path, required=True, help="where to write the report (.csv or .parquet)"
+    )
+    sub.add_argument(
+        "--outages", type=Path, help="also write its outages, one row each (.csv or .parquet)"
+    )
+    sub.add_argument(
+        "--summary", type=Path, help="also write how often each store went down (.csv or .parquet)"
+    )
     sub.add_argument("-v", "--verbose", action="store_true", help="time every SQL step")
     sub.add_argument(
         "--as-of", help='report as of this UTC instant, "YYYY-MM-DD HH:MM:SS" (default: last poll)'

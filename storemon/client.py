@@ -131,8 +131,15 @@ def _token_or_explain(url: str, db: Path) -> str:
     return token
 
 
-def report_via(url: str, out: Path, as_of: str | None, poll_seconds: float = 0.1) -> dict:
-    """Trigger a report on the service, wait for it, and save its CSV to `out` atomically."""
+def report_via(
+    url: str,
+    out: Path,
+    as_of: str | None,
+    beside: dict[str, Path] | None = None,
+    poll_seconds: float = 0.1,
+) -> dict:
+    """Trigger a report on the service, wait for it, and save its file to `out` atomically (and
+    its outages or summary to the paths in `beside`, by name); CSV or Parquet by the suffix."""
     code, _, body = call("POST", f"{url}/trigger_report", {"as_of": as_of} if as_of else None)
     answer = json.loads(body)
     if code != 202:
@@ -146,10 +153,15 @@ def report_via(url: str, out: Path, as_of: str | None, poll_seconds: float = 0.1
     answer = json.loads(body)
     if code != 200:
         raise StoremonError(f"report {report_id}: {answer.get('detail') or answer.get('error')}")
-    _, _, csv_bytes = call("GET", urljoin(url, answer["csv_url"]), accept="text/csv")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_bytes(csv_bytes)
-    os.replace(partial, out)
+    wanted = {"": Path(out)} | {name: Path(path) for name, path in (beside or {}).items()}
+    for name, path in wanted.items():
+        key = f"{name}_" if name else ""
+        link = answer[f"{key}parquet_url" if path.suffix == ".parquet" else f"{key}csv_url"]
+        code, _, data = call("GET", urljoin(url, link), accept="*/*")
+        if code != 200:
+            raise StoremonError(f"report {report_id}: {link} answered HTTP {code}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
     return answer

@@ -104,12 +104,20 @@ def run_report(
     return ReportRun(as_of_text, stores, steps, time.perf_counter() - started, notes)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Write `store_report` as CSV or Parquet (by the file's suffix), atomically: a reader sees
-    the old file or the whole new one, never a part."""
+# What a finished report is made of, by the name its files take after the report's own
+# (`ID.csv`, `ID.outages.csv`, ...): the report (SPEC "Output", exactly its seven columns), and
+# beside it, never inside it, its outages and their summary per store (SPEC "Outages").
+OUTPUTS = {"": "store_report", "outages": "store_outages", "summary": "store_outage_summary"}
+FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet"}
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection, path: Path, relation: str = "store_report"
+) -> None:
+    """Write `relation` (the report, by default) as CSV or Parquet (by the file's suffix),
+    atomically: a reader sees the old file or the whole new one, never a part."""
     path = Path(path)
-    formats = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet"}
-    if path.suffix not in formats:
+    if path.suffix not in FORMATS:
         raise StoremonError(f"{path}: the report is written as .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
-    copy_atomically(con, "store_report", path, formats[path.suffix])
+    copy_atomically(con, relation, path, FORMATS[path.suffix])

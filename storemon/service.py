@@ -34,16 +34,36 @@ from storemon.append import BatchResult, append_batch, as_csv, refresh_quality_o
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
 from storemon.errors import StoremonError
 from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
-from storemon.report import AS_OF_REACH, NOTE_COLUMNS, run_report, write_report
+from storemon.report import (
+    AS_OF_REACH,
+    FORMATS,
+    NOTE_COLUMNS,
+    OUTPUTS,
+    run_report,
+    write_report,
+)
 from storemon.snapshots import snapshot_dir, write_inputs, write_runs
+from storemon.store_week import StoreWeek, StoreWeeks
 
 log = logging.getLogger("storemon.service")
 
 MAX_ATTEMPTS = 3
 SNAPSHOT_DELAY = 2.0  # seconds: a burst of batches rewrites the analysts' copies once
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SUFFIXES = (".parquet", ".csv")
-KEPT_ROWS = ("report_rows", "report_notes_rows")  # a finished report's rows, by report_id
+# A finished report's files, by suffix after its id, and the relation each is written from.
+FILES = {
+    f"{'.' + name if name else ''}{form}": relation
+    for name, relation in OUTPUTS.items()
+    for form in FORMATS
+}
+SUFFIXES = tuple(FILES)
+# A finished report's rows, by report_id, and the relation each table takes them from.
+KEPT_ROWS = {
+    "report_rows": "store_report",
+    "report_notes_rows": "report_notes",
+    "report_outages_rows": "store_outages",
+    "report_summary_rows": "store_outage_summary",
+}
 ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 RUN_COLUMNS = (
     "report_id, status, "
@@ -141,6 +161,7 @@ class ReportService:
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.loader = threading.Lock()  # one load at a time
         self.runs = threading.Lock()  # changes of report state that involve several rows
+        self.store_weeks = StoreWeeks(self.con)
         self._snapshot_timer: threading.Timer | None = None
         self.data = self._read_data_info()
         self.url = url
@@ -161,6 +182,7 @@ class ReportService:
             self._write_snapshots()
         if self.url:
             service_file(self.db).unlink(missing_ok=True)
+        self.store_weeks.close()
         self.con.close()
 
     # --- reports -------------------------------------------------------------------------
@@ -270,6 +292,10 @@ class ReportService:
                 cur.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall(),
             )
 
+    def store_week(self, report_id: str, store_id: str) -> StoreWeek | None:
+        """One store's week in a finished report (None: the report has no row for it)."""
+        return self.store_weeks.get(report_id, store_id)
+
     def file(self, report_id: str, suffix: str) -> Path:
         return self.reports_dir / f"{report_id}{suffix}"
 
@@ -320,30 +346,32 @@ class ReportService:
         clock = time.perf_counter()
         cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for the whole report
         run = run_report(cur, as_of)
-        for suffix in SUFFIXES:
-            write_report(cur, self.file(report_id, suffix))
+        for suffix, relation in FILES.items():
+            write_report(cur, self.file(report_id, suffix), relation)
         # How fresh the data it read was: the last batch in its snapshot.
-        data_batch_at = (
-            cur.execute(f"SELECT strftime(max(received_at), '{ISO}') FROM batches").fetchone()[0]
+        data_batch_at, data_batch_id = (
+            cur.execute(
+                f"SELECT strftime(received_at, '{ISO}'), batch_id FROM batches "
+                "ORDER BY received_at DESC LIMIT 1"
+            ).fetchone()
             if has_table(cur, "batches")
             else None
-        )
+        ) or (None, None)
         cur.execute("COMMIT")  # it only read; its TEMP tables stay with the cursor
         seconds = time.perf_counter() - clock
         with self.runs:
             cur.execute("BEGIN TRANSACTION")
             for table in KEPT_ROWS:
                 cur.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
-            cur.execute("INSERT INTO report_rows SELECT ?, * FROM store_report", [report_id])
-            cur.execute(
-                f"INSERT INTO report_notes_rows SELECT ?, {NOTE_COLUMNS} FROM report_notes",
-                [report_id],
-            )
+            for table, relation in KEPT_ROWS.items():
+                columns = NOTE_COLUMNS if relation == "report_notes" else "*"
+                cur.execute(f"INSERT INTO {table} SELECT ?, {columns} FROM {relation}", [report_id])
             cur.execute(
                 "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
                 "as_of = (SELECT as_of FROM report_window), stores = ?, sql_version = ?, "
-                "seconds = ?, data_batch_at = ?::TIMESTAMPTZ WHERE report_id = ?",
-                [run.stores, sql_version(), seconds, data_batch_at, report_id],
+                "seconds = ?, data_batch_at = ?::TIMESTAMPTZ, data_batch_id = ? "
+                "WHERE report_id = ?",
+                [run.stores, sql_version(), seconds, data_batch_at, data_batch_id, report_id],
             )
             followers = [
                 row[0]
@@ -379,7 +407,8 @@ class ReportService:
                 "UPDATE report_runs AS follower SET status = 'Complete', "
                 "started_at = coalesce(follower.started_at, now()), finished_at = now(), "
                 "as_of = leader.as_of, stores = leader.stores, sql_version = leader.sql_version, "
-                "seconds = leader.seconds, data_batch_at = leader.data_batch_at, error = NULL "
+                "seconds = leader.seconds, data_batch_at = leader.data_batch_at, "
+                "data_batch_id = leader.data_batch_id, error = NULL "
                 "FROM report_runs AS leader "
                 "WHERE leader.report_id = ? AND follower.report_id = ?",
                 [leader, follower],

@@ -14,6 +14,8 @@ WORKLOADS = {
     "report",
     "report_plus_7d",
     "api",
+    "outages",
+    "store_week",
     "report_10x",
     "memory_10x",
     "ingest_10x",
@@ -56,6 +58,10 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     assert polls["report_5min"] != polls["report"]
     steps = by_name["report"]["steps"]
     assert list(steps) == [path.stem for path in sql_files("report")]
+    # The outages row is the report's own steps 09 and 10; a store's week was asked of 25 stores.
+    outages = by_name["outages"]["seconds"][0]
+    assert outages == steps["09_store_outages"] + steps["10_store_outage_summary"]
+    assert len(by_name["store_week"]["seconds"]) == 25
     # The printed table has a row per workload and one per SQL step.
     for row in ("trigger -> Complete through the API", "03_business_intervals"):
         assert row in done.stdout

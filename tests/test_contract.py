@@ -61,6 +61,8 @@ def test_the_document_lists_every_route(operations):
         "GET /get_report",
         "GET /get_report/{report_id}",
         "GET /reports/{file_name}",
+        "GET /reports/{report_id}/{part}",
+        "GET /reports/{report_id}/stores/{store_id}",
         "GET /reports",
         "GET /health",
         "GET /data_quality",

@@ -20,6 +20,7 @@ from litestar.testing import TestClient
 
 from storemon.api import Settings, create_app
 from storemon.generate import generate
+from storemon.service import KEPT_ROWS
 from tests.conftest import write_csv
 from tests.server import ROOT, ingest_command, serving
 from tests.test_service import AS_OF, build_db
@@ -338,11 +339,15 @@ def test_retention_keeps_the_newest_reports_and_says_410_for_the_rest(db):
         limits = server.json("GET", "/health")[1]["limits"]
         assert limits["keep_reports"] == 2
     assert sorted(path.name for path in (db.parent / "reports").iterdir()) == sorted(
-        f"{i}{suffix}" for i in ids[1:] for suffix in (".csv", ".parquet")
+        f"{i}{part}{suffix}"
+        for i in ids[1:]
+        for part in ("", ".outages", ".summary")
+        for suffix in (".csv", ".parquet")
     )
     with duckdb.connect(str(db), read_only=True) as con:
-        kept = con.execute("SELECT DISTINCT report_id FROM report_rows ORDER BY 1").fetchall()
-    assert kept == sorted((i,) for i in ids[1:])
+        for table in KEPT_ROWS:
+            kept = con.execute(f"SELECT DISTINCT report_id FROM {table} ORDER BY 1").fetchall()
+            assert kept == sorted((i,) for i in ids[1:]), table
 
 
 def test_retention_by_age_applies_at_start(db):

@@ -2,7 +2,16 @@
 -- Spec: "Output": one row per store with at least one poll up to now. "Defaults": a store with
 -- no usable time-zone row is in America/Chicago; `has_hours` is false for a store with no usable
 -- business-hours row (it is open 24x7).
+-- Optional: variable `report_store`, a store_id: the report (and what follows it) is about that
+-- store alone (the service's page for one store's week). This file then sets the variable
+-- `report_store_key` to its key (-1 for an unknown id; NULL: every store), which later files
+-- compare polls with: a constant, so a scan of polls skips the other stores' row groups.
 -- Needs: report_window, polls, stores, store_timezones, business_hours.
+
+SET VARIABLE report_store_key = (
+    SELECT if(getvariable('report_store') IS NULL, NULL, coalesce(
+        (SELECT store_key FROM stores WHERE store_id = getvariable('report_store')), -1))
+);
 
 CREATE OR REPLACE TEMP TABLE report_stores AS
 WITH
@@ -10,6 +19,8 @@ polled AS (
     SELECT DISTINCT store_key
     FROM polls, report_window
     WHERE polls.timestamp_utc <= report_window.as_of
+      AND (getvariable('report_store_key') IS NULL
+           OR store_key = getvariable('report_store_key'))
 ),
 with_hours AS (
     SELECT DISTINCT store_key FROM business_hours

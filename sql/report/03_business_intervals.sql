@@ -10,11 +10,10 @@
 -- An interval that ends up empty (e.g. 02:30-03:00 on a spring-forward night) is dropped.
 -- Overlapping or touching intervals are merged, so no time counts twice.
 -- "Defaults": a store with no hours is open 00:00 to 00:00 every day, which merges to 24x7.
--- Also makes, for store_outages to look further back for a few stores: `weekly_hours` (view:
--- each report store's weekly rows, the 24x7 default included) and the macros `opens_us(zone,
--- local_date, start_local)` and `closes_us(zone, local_date, start_local, end_local)`: the UTC
--- bounds of the interval a weekly row gives on one local date.
--- Needs: report_window, report_stores, polls, business_hours.
+-- Also makes, for store_outages to look further back for a few stores, `weekly_hours` (a view:
+-- each report store's weekly rows, the 24x7 default included).
+-- Needs: report_window, report_stores (and its variable report_store_key), polls,
+-- business_hours, the macros of 00_report_macros.sql.
 
 CREATE OR REPLACE TEMP VIEW weekly_hours AS
 SELECT business_hours.store_key, day_of_week, start_local, end_local
@@ -24,13 +23,6 @@ UNION ALL
 SELECT store_key, unnest(range(7))::TINYINT, TIME '00:00', TIME '00:00'
 FROM report_stores
 WHERE NOT has_hours;
-
-CREATE OR REPLACE TEMP MACRO opens_us(zone, local_date, start_local) AS
-    epoch_us(timezone(zone, local_date + start_local));
-
-CREATE OR REPLACE TEMP MACRO closes_us(zone, local_date, start_local, end_local) AS
-    epoch_us(timezone(zone, CASE WHEN end_local > start_local THEN local_date + end_local
-                                 ELSE local_date + 1 + end_local END));
 
 CREATE OR REPLACE TEMP TABLE business_intervals AS
 WITH
@@ -49,6 +41,7 @@ earlier_poll_dates AS (
     SELECT DISTINCT store_key, make_timestamp(epoch_us(timestamp_utc))::DATE AS poll_date
     FROM polls, report_window
     WHERE epoch_us(timestamp_utc) < week_start_us
+      AND (getvariable('report_store_key') IS NULL OR store_key = getvariable('report_store_key'))
 ),
 earlier_dates AS (
     SELECT DISTINCT

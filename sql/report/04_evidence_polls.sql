@@ -4,7 +4,7 @@
 -- `polls` has one row per store and instant.)
 -- A view, like poll_spans: status_spans computes both as part of its own query, which is faster
 -- and holds a tenth of the memory compared with storing them (they have a row per poll).
--- Needs: report_window, polls, business_intervals.
+-- Needs: report_window, polls, business_intervals (and report_stores' variable report_store_key).
 
 CREATE OR REPLACE TEMP VIEW evidence_polls AS
 WITH
@@ -22,7 +22,9 @@ open_days AS (
     FROM open_until_now
 ),
 polls_us AS (
-    SELECT store_key, epoch_us(timestamp_utc) AS at_us, active FROM polls
+    SELECT store_key, epoch_us(timestamp_utc) AS at_us, active
+    FROM polls
+    WHERE getvariable('report_store_key') IS NULL OR store_key = getvariable('report_store_key')
 ),
 final AS (
     SELECT polls_us.*

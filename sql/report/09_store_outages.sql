@@ -21,16 +21,8 @@
 -- '2023-01-22 09:15:00-06:00'), down_hours (in the week, 2 decimals), polls, ongoing,
 -- began_before_week, and the exact down time in microseconds: down_us (week), down_us_last_day,
 -- down_us_last_hour (0 when the outage has none in that window).
--- Needs: report_window, report_stores, polls, business_intervals, status_spans, weekly_hours (and the
--- macros opens_us and closes_us, both from 03_business_intervals.sql).
-
--- An instant (epoch us) as text: `wall`, the same instant as a zone's wall clock (a TIMESTAMP, from
--- timezone(zone, instant)), with the zone's offset then, e.g. '2023-01-22 09:15:00-06:00'.
-CREATE OR REPLACE TEMP MACRO wall_text(wall, at_us) AS
-    format('{}{}{:02d}:{:02d}', strftime(wall, '%Y-%m-%d %H:%M:%S'),
-           if(epoch_us(wall) < at_us, '-', '+'),
-           abs(epoch_us(wall) - at_us) // 3600000000,
-           abs(epoch_us(wall) - at_us) // 60000000 % 60);
+-- Needs: report_window, report_stores, polls, business_intervals, status_spans, weekly_hours, the
+-- macros of 00_report_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE store_outages AS
 WITH
@@ -190,8 +182,10 @@ final AS (
         store_id,
         make_timestamptz(start_us) AS started_at,
         make_timestamptz(end_us) AS ended_at,
-        wall_text(start_wall, start_us) AS started_at_local,
-        wall_text(end_wall, end_us) AS ended_at_local,
+        strftime(start_wall, '%Y-%m-%d %H:%M:%S') || offset_text(epoch_us(start_wall) - start_us)
+            AS started_at_local,
+        strftime(end_wall, '%Y-%m-%d %H:%M:%S') || offset_text(epoch_us(end_wall) - end_us)
+            AS ended_at_local,
         round(down_us / 3600e6, 2)::DECIMAL(10, 2) AS down_hours,
         polls_in_week + earlier_polls AS polls,
         ongoing,

@@ -4,7 +4,8 @@
 -- requested_as_of is what the client asked for (NULL: the latest poll); as_of is the `now` the
 -- report used; sql_version is a hash of sql/ that produced it; seconds is the compute time;
 -- attempts counts starts (a report whose service died under it is started again, up to 3 times).
--- data_batch_at is when the last batch in the data it read came in (how fresh it was).
+-- data_batch_at is when the last batch in the data it read came in (how fresh it was), and
+-- data_batch_id which batch that was (a store's week, asked later, says if the data changed since).
 -- computed_by names the report whose computation this one shared (NULL: computed itself):
 -- reports asked for the same data, as-of and SQL (`share_key`) are computed once.
 -- Kept across restarts; created if missing, and given columns added since, each time the
@@ -29,3 +30,4 @@ ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS computed_by VARCHAR;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS share_key VARCHAR;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS removed_at TIMESTAMPTZ;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS data_batch_at TIMESTAMPTZ;
+ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS data_batch_id VARCHAR;

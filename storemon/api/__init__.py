@@ -33,6 +33,7 @@ from storemon.api.guards import host_guard
 from storemon.api.health import data_quality, health
 from storemon.api.openapi import complete_schema
 from storemon.api.reports import Reports
+from storemon.api.stores import get_report_store
 from storemon.inbox import Inbox
 from storemon.service import Limits, ReportService
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> Litestar:
         "/",
         route_handlers=[
             Reports,
+            get_report_store,
             health,
             data_quality,
             ingest_files,

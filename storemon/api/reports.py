@@ -25,6 +25,7 @@ from storemon.api.guards import require_json
 from storemon.api.shapes import (
     EXAMPLE_ID,
     FILE_NAME_PATTERN,
+    PART_PATTERN,
     REPORT_ID_PATTERN,
     ReportComplete,
     ReportFailed,
@@ -91,6 +92,11 @@ COMPLETE = ResponseSpec(
             "finished_at": "2026-11-23T10:00:00.712000Z",
             "csv_url": f"/reports/{EXAMPLE_ID}.csv",
             "parquet_url": f"/reports/{EXAMPLE_ID}.parquet",
+            "outages_csv_url": f"/reports/{EXAMPLE_ID}/outages.csv",
+            "outages_parquet_url": f"/reports/{EXAMPLE_ID}/outages.parquet",
+            "summary_csv_url": f"/reports/{EXAMPLE_ID}/summary.csv",
+            "summary_parquet_url": f"/reports/{EXAMPLE_ID}/summary.parquet",
+            "store_url": f"/reports/{EXAMPLE_ID}/stores/{{store_id}}",
             "sql_version": "b8447c1a7754",
             "computed_by": None,
             "data_batch_at": "2026-11-23T09:00:00.120000Z",
@@ -241,6 +247,11 @@ class Reports(Controller):
                     finished_at=run.finished_at or "",
                     csv_url=link(f"/reports/{run.report_id}.csv"),
                     parquet_url=link(f"/reports/{run.report_id}.parquet"),
+                    outages_csv_url=link(f"/reports/{run.report_id}/outages.csv"),
+                    outages_parquet_url=link(f"/reports/{run.report_id}/outages.parquet"),
+                    summary_csv_url=link(f"/reports/{run.report_id}/summary.csv"),
+                    summary_parquet_url=link(f"/reports/{run.report_id}/summary.parquet"),
+                    store_url=link(f"/reports/{run.report_id}/stores/") + "{store_id}",
                     sql_version=run.sql_version or "",
                     computed_by=run.computed_by,
                     data_batch_at=run.data_batch_at,
@@ -280,6 +291,41 @@ class Reports(Controller):
         return answer if answer is not None else report_file(service, report_id, suffix)
 
     @get(
+        "/reports/{report_id:str}/{part:str}",
+        summary="Download a finished report's outages or outage summary as .csv or .parquet",
+        description="`outages`: one row per outage with down time in the report's week (when it "
+        "started and ended, in UTC and local time, its down time, polls, whether it is ongoing "
+        "or began before the week). `summary`: per store, how many outages in the last hour, "
+        "day and week, the longest, whether it is down now. Beside the report, never in it.",
+        operation_id="getReportPart",
+        responses={
+            200: ResponseSpec(data_container=None, description="The file.", media_type="text/csv"),
+            202: PENDING,
+            400: INVALID,
+            404: NOT_FOUND,
+            410: GONE,
+            500: FAILED,
+        },
+        sync_to_thread=True,
+    )
+    def get_report_part(
+        self,
+        service: Service,
+        report_id: Annotated[str, ReportIdParameter],
+        part: Annotated[
+            str,
+            Parameter(
+                description="outages.csv, outages.parquet, summary.csv or summary.parquet",
+                pattern=PART_PATTERN,
+                max_length=15,
+            ),
+        ],
+    ) -> Response:
+        answer = unfinished(service.get(report_id), report_id)
+        name, _, suffix = part.partition(".")
+        return answer if answer is not None else report_file(service, report_id, suffix, name)
+
+    @get(
         "/reports",
         summary="Recent reports, newest first (removed ones are left out)",
         operation_id="listReports",
@@ -299,13 +345,15 @@ class Reports(Controller):
         ]
 
 
-def report_file(service: Service, report_id: str, suffix: str) -> Response:
-    path = service.file(report_id, f".{suffix}")
+def report_file(service: Service, report_id: str, suffix: str, part: str = "") -> Response:
+    """A finished report's file: the report itself, or (`part`) its outages or summary."""
+    dotted = f".{part}" if part else ""
+    path = service.file(report_id, f"{dotted}.{suffix}")
     if not path.exists():
         raise HTTPException(status_code=500, detail=f"{path} is missing")
     return File(
         path,
-        filename=f"storemon-report-{report_id}.{suffix}",
+        filename=f"storemon-report-{report_id}{dotted}.{suffix}",
         media_type=MEDIA[suffix],
         headers={"X-Report-Status": "Complete"},
     )

@@ -16,6 +16,8 @@ Service = NamedDependency[ReportService]
 
 REPORT_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 FILE_NAME_PATTERN = r"^[A-Za-z0-9_-]{22}\.(csv|parquet)$"
+PART_PATTERN = r"^(outages|summary)\.(csv|parquet)$"
+STORE_ID_MAX = 256
 EXAMPLE_ID = "pR3x9qJd0kV2mW7tYb4s1Q"
 MAX_PATH = 4096
 
@@ -77,6 +79,14 @@ class ReportComplete(msgspec.Struct):
     finished_at: str
     csv_url: str
     parquet_url: str
+    outages_csv_url: str
+    """Its outages, one row each (sql/report/09_store_outages.sql), beside the report."""
+    outages_parquet_url: str
+    summary_csv_url: str
+    """How often each store went down (sql/report/10_store_outage_summary.sql)."""
+    summary_parquet_url: str
+    store_url: str
+    """One store's week, explained: replace {store_id}."""
     sql_version: str
     computed_by: str | None
     """The report whose computation this one shared (null: computed for itself)."""

@@ -1,0 +1,26 @@
+-- Makes: macros — the report's helpers for local time (no table):
+--   opens_us(zone, local_date, start_local)            the UTC instant (epoch us) a weekly row's
+--   closes_us(zone, local_date, start_local, end_local) interval opens / closes on a local date
+--                             (SPEC "Business intervals": end <= start closes the next day; a
+--                             repeated local time is the later instant, a skipped one is read with
+--                             the offset before the jump: DuckDB's ICU `timezone()` does both)
+--   offset_text(offset_us)    a zone's offset as text: '+05:30', '-06:00'
+--   local_text(at_us, zone)   an instant as the zone's wall clock, to the second, with its offset
+--                             then: '2023-01-22 09:15:00-06:00' (ICU conversions per call: for a
+--                             few rows; store_outages converts many a faster way)
+-- Runs on its own in the duckdb shell; the report runs it first.
+
+CREATE OR REPLACE TEMP MACRO opens_us(zone, local_date, start_local) AS
+    epoch_us(timezone(zone, local_date + start_local));
+
+CREATE OR REPLACE TEMP MACRO closes_us(zone, local_date, start_local, end_local) AS
+    epoch_us(timezone(zone, CASE WHEN end_local > start_local THEN local_date + end_local
+                                 ELSE local_date + 1 + end_local END));
+
+CREATE OR REPLACE TEMP MACRO offset_text(offset_us) AS
+    format('{}{:02d}:{:02d}', if(offset_us < 0, '-', '+'),
+           abs(offset_us) // 3600000000, abs(offset_us) // 60000000 % 60);
+
+CREATE OR REPLACE TEMP MACRO local_text(at_us, zone) AS
+    strftime(timezone(zone, make_timestamptz(at_us)), '%Y-%m-%d %H:%M:%S')
+    || offset_text(epoch_us(timezone(zone, make_timestamptz(at_us))) - at_us);

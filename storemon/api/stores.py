@@ -1,0 +1,131 @@
+"""One store's week in a finished report: its row, how often it went down, and the material
+behind them (intervals and polls), for a person checking a number or a page drawing it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Response, get
+from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
+
+from storemon.api.errors import INVALID, documented, error, example
+from storemon.api.reports import FAILED, GONE, PENDING, ReportIdParameter, unfinished
+from storemon.api.shapes import EXAMPLE_ID, STORE_ID_MAX, Service
+from storemon.store_week import StoreWeek
+
+EXAMPLE_STORE = "8419537941919820732"
+EXAMPLE = {
+    "report_id": EXAMPLE_ID,
+    "store_id": EXAMPLE_STORE,
+    "as_of": "2023-01-25T18:13:22.479220Z",
+    "week_start": "2023-01-18T18:13:22.479220Z",
+    "timezone": "America/New_York",
+    "timezone_is_default": False,
+    "open_all_week": False,
+    "report": {
+        "uptime_last_hour": 60.0,
+        "uptime_last_day": 11.25,
+        "uptime_last_week": 80.4,
+        "downtime_last_hour": 0.0,
+        "downtime_last_day": 0.75,
+        "downtime_last_week": 3.6,
+    },
+    "summary": {
+        "outages_last_hour": 0,
+        "outages_last_day": 1,
+        "outages_last_week": 3,
+        "longest_outage_last_day": 0.75,
+        "longest_outage_last_week": 2.1,
+        "down_now": False,
+        "last_outage_started_at": "2023-01-25T14:30:11.000000Z",
+    },
+    "outages": [
+        {
+            "started_at": "2023-01-25T14:30:11.000000Z",
+            "ended_at": "2023-01-25T15:15:11.000000Z",
+            "started_at_local": "2023-01-25 09:30:11-05:00",
+            "ended_at_local": "2023-01-25 10:15:11-05:00",
+            "down_hours": 0.75,
+            "polls": 1,
+            "ongoing": False,
+            "began_before_week": False,
+            "down_us": 2700000000,
+            "down_us_last_day": 2700000000,
+            "down_us_last_hour": 0,
+        }
+    ],
+    "business_intervals": [
+        {
+            "opens_at": "2023-01-25T14:00:00.000000Z",
+            "closes_at": "2023-01-26T03:00:00.000000Z",
+            "opens_at_local": "2023-01-25 09:00:00-05:00",
+            "closes_at_local": "2023-01-25 22:00:00-05:00",
+        }
+    ],
+    "polls": [
+        {
+            "taken_at": "2023-01-25T14:45:02.000000Z",
+            "taken_at_local": "2023-01-25 09:45:02-05:00",
+            "active": False,
+            "evidence": True,
+            "stands_from": "2023-01-25T14:30:11.000000Z",
+            "stands_to": "2023-01-25T15:15:11.000000Z",
+        }
+    ],
+    "data_changed": False,
+}
+
+
+@get(
+    "/reports/{report_id:str}/stores/{store_id:str}",
+    summary="One store's week in a finished report, explained",
+    description="The store's report row, its outage summary and outages, and the material "
+    "behind them for the report's week: its zone, its business intervals (UTC and local) and "
+    "its polls with their status, whether each is evidence, and the stretch each stands for. "
+    "The material is computed for this store alone, as of the report's instant; "
+    "`data_changed` says whether data came in since the report.",
+    operation_id="getReportStore",
+    tags=["reports"],
+    responses={
+        200: ResponseSpec(
+            data_container=StoreWeek,
+            description="The store's week.",
+            examples=example("a store", EXAMPLE),
+        ),
+        202: PENDING,
+        400: INVALID,
+        404: documented(
+            "No such report, or the report has no row for this store.",
+            "unknown store",
+            f"report {EXAMPLE_ID} has no store 123: stores with a poll up to its instant have one",
+        ),
+        410: GONE,
+        500: FAILED,
+    },
+    sync_to_thread=True,
+)
+def get_report_store(
+    service: Service,
+    report_id: Annotated[str, ReportIdParameter],
+    store_id: Annotated[
+        str,
+        Parameter(
+            description="a store_id of the report (URL-encoded)",
+            min_length=1,
+            max_length=STORE_ID_MAX,
+        ),
+    ],
+) -> Response[StoreWeek]:
+    answer = unfinished(service.get(report_id), report_id)
+    if answer is not None:
+        return answer
+    week = service.store_week(report_id, store_id)
+    if week is None:
+        return error(
+            404,
+            "unknown store",
+            f"report {report_id} has no store {store_id[:64]}: stores with a poll up to its "
+            "instant have one",
+        )
+    return Response(week)

@@ -1,0 +1,183 @@
+"""Outages delivered beside the report, and one store's week, against a real server (and the
+CLI): the files, the links, the store endpoint and what it is made of."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import STATUS_HEADER, write_csv
+from tests.server import ROOT, serving
+from tests.test_service import AS_OF, build_db
+
+PARTS = ("outages", "summary")
+
+
+def storemon(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def table(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode())))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return build_db(tmp_path_factory.mktemp("week"), stores=200)
+
+
+@pytest.fixture
+def db(built, tmp_path) -> Path:
+    copy = tmp_path / "storemon.duckdb"
+    shutil.copy(built, copy)
+    return copy
+
+
+@pytest.fixture
+def finished(db):
+    """A server on `db` with one finished report as of AS_OF: (server, report JSON)."""
+    with serving(db) as server:
+        report_id = server.trigger(AS_OF)
+        assert server.wait(report_id)[0] == 200
+        code, answer = server.json("GET", f"/get_report/{report_id}")
+        assert code == 200
+        yield server, answer
+
+
+def test_outages_and_summary_come_beside_the_report_not_in_it(finished, db, tmp_path):
+    server, answer = finished
+    report_id = answer["report_id"]
+    code, _, report_csv = server.request("GET", f"/reports/{report_id}.csv")
+    assert report_csv.decode().splitlines()[0] == (
+        "store_id,uptime_last_hour,uptime_last_day,uptime_last_week,"
+        "downtime_last_hour,downtime_last_day,downtime_last_week"
+    )
+    # The JSON answer links every file; each is there in both formats, the same rows.
+    for part in PARTS:
+        code, headers, content = server.request("GET", answer[f"{part}_csv_url"])
+        assert (code, headers["content-type"].split(";")[0]) == (200, "text/csv")
+        code, _, parquet = server.request("GET", answer[f"{part}_parquet_url"])
+        assert code == 200
+        (tmp_path / f"{part}.parquet").write_bytes(parquet)
+        with duckdb.connect() as con:
+            from_parquet = con.execute(
+                f"SELECT count(*) FROM '{tmp_path / part}.parquet'"
+            ).fetchone()[0]
+        assert from_parquet == len(table(content))
+    outages = table(server.request("GET", answer["outages_csv_url"])[2])
+    summary = table(server.request("GET", answer["summary_csv_url"])[2])
+    report = {row["store_id"]: row for row in table(report_csv)}
+    assert [row["store_id"] for row in summary] == list(report)  # one row per report store
+    assert len(outages) > 20
+    # The outages' exact down time adds up to each store's downtime in the week.
+    by_store: dict[str, int] = {}
+    for row in outages:
+        by_store[row["store_id"]] = by_store.get(row["store_id"], 0) + int(row["down_us"])
+    for store_id, row in report.items():
+        assert round(by_store.get(store_id, 0) / 3600e6, 2) == float(row["downtime_last_week"])
+    # The CLI writes the same files, byte for byte (the service is stopped: it computes itself).
+    server.process.terminate()
+    server.process.wait(timeout=30)
+    out = {name: tmp_path / f"cli.{name}.csv" for name in ("report", *PARTS)}
+    storemon(
+        "report", "--db", str(db), "--as-of", AS_OF, "--out", str(out["report"]),
+        "--outages", str(out["outages"]), "--summary", str(out["summary"]),
+    )  # fmt: skip
+    assert out["report"].read_bytes() == report_csv
+    for part in PARTS:
+        assert (
+            out[part].read_bytes()
+            == (db.parent / "reports" / f"{report_id}.{part}.csv").read_bytes()
+        )
+
+
+def test_unknown_reports_and_parts_are_refused(finished):
+    server, answer = finished
+    assert server.json("GET", "/reports/AAAAAAAAAAAAAAAAAAAAAA/outages.csv")[0] == 404
+    code, body = server.json("GET", f"/reports/{answer['report_id']}/outages.xlsx")
+    assert (code, body["error"]) == (400, "invalid request")
+
+
+def test_one_stores_week_explains_its_numbers(finished):
+    server, answer = finished
+    report_id = answer["report_id"]
+    report = {row["store_id"]: row for row in table(server.request("GET", answer["csv_url"])[2])}
+    outages = table(server.request("GET", answer["outages_csv_url"])[2])
+    # the store with the most outages
+    counts: dict[str, int] = {}
+    for row in outages:
+        counts[row["store_id"]] = counts.get(row["store_id"], 0) + 1
+    store_id = max(sorted(counts), key=counts.get)
+    url = answer["store_url"].replace("{store_id}", store_id)
+    code, week = server.json("GET", url)
+    assert code == 200, week
+    assert (week["report_id"], week["store_id"], week["data_changed"]) == (
+        report_id,
+        store_id,
+        False,
+    )
+    assert week["as_of"] == answer["as_of"]
+    assert {k: f"{v:.2f}" for k, v in week["report"].items()} == {
+        k: v for k, v in report[store_id].items() if k != "store_id"
+    }
+    assert week["summary"]["outages_last_week"] == counts[store_id] == len(week["outages"])
+    mine = [row for row in outages if row["store_id"] == store_id]
+    assert [o["started_at_local"] for o in week["outages"]] == [o["started_at_local"] for o in mine]
+    assert [o["down_us"] for o in week["outages"]] == [int(o["down_us"]) for o in mine]
+    # The material adds up to the numbers: the business time that inactive evidence polls
+    # stand for is the downtime of the week, and every outage lies inside business time.
+    intervals = [
+        (instant(i["opens_at"]), instant(i["closes_at"])) for i in week["business_intervals"]
+    ]
+    down = 0.0
+    for poll in week["polls"]:
+        if poll["evidence"] and not poll["active"]:
+            start, end = instant(poll["stands_from"]), instant(poll["stands_to"])
+            for opens, closes in intervals:
+                down += max(0.0, (min(end, closes) - max(start, opens)).total_seconds())
+    assert round(down / 3600, 2) == float(report[store_id]["downtime_last_week"])
+    for outage in week["outages"]:
+        started = instant(outage["started_at"])
+        assert any(opens <= started < closes for opens, closes in intervals)
+    assert all(p["stands_from"] is None for p in week["polls"] if not p["evidence"])
+
+
+def test_a_store_not_in_the_report_is_404_and_new_data_is_flagged(finished, tmp_path):
+    server, answer = finished
+    report_id = answer["report_id"]
+    code, body = server.json("GET", f"/reports/{report_id}/stores/no-such-store")
+    assert (code, body["error"]) == (404, "unknown store")
+    assert server.json("GET", "/reports/AAAAAAAAAAAAAAAAAAAAAA/stores/x")[0] == 404
+    store_id = table(server.request("GET", answer["csv_url"])[2])[0]["store_id"]
+    batch = write_csv(
+        tmp_path / "batch.csv", STATUS_HEADER, [(store_id, "active", "2023-03-14 18:00:00 UTC")]
+    )
+    code, _, _ = server.request(
+        "POST",
+        "/polls",
+        data=batch.read_bytes(),
+        headers={"Content-Type": "text/csv", **server.authorized()},
+    )
+    assert code in (200, 201)
+    code, week = server.json("GET", f"/reports/{report_id}/stores/{store_id}")
+    assert (code, week["data_changed"]) == (200, True)
