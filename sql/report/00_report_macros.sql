@@ -5,6 +5,8 @@
 --                             repeated local time is the later instant, a skipped one is read with
 --                             the offset before the jump: DuckDB's ICU `timezone()` does both)
 --   offset_text(offset_us)    a zone's offset as text: '+05:30', '-06:00'
+--   wall_text(wall_us)        a wall-clock instant (epoch us of the local TIMESTAMP) as text, to
+--                             the second: '2023-01-22 09:15:00'
 --   local_text(at_us, zone)   an instant as the zone's wall clock, to the second, with its offset
 --                             then: '2023-01-22 09:15:00-06:00' (ICU conversions per call: for a
 --                             few rows; store_outages converts many a faster way)
@@ -17,10 +19,14 @@ CREATE OR REPLACE TEMP MACRO closes_us(zone, local_date, start_local, end_local)
     epoch_us(timezone(zone, CASE WHEN end_local > start_local THEN local_date + end_local
                                  ELSE local_date + 1 + end_local END));
 
+-- (Casts and concatenation: twice as fast as strftime() and format() on many rows.)
 CREATE OR REPLACE TEMP MACRO offset_text(offset_us) AS
-    format('{}{:02d}:{:02d}', if(offset_us < 0, '-', '+'),
-           abs(offset_us) // 3600000000, abs(offset_us) // 60000000 % 60);
+    if(offset_us < 0, '-', '+') || lpad((abs(offset_us) // 3600000000)::VARCHAR, 2, '0') || ':'
+    || lpad((abs(offset_us) // 60000000 % 60)::VARCHAR, 2, '0');
+
+CREATE OR REPLACE TEMP MACRO wall_text(wall_us) AS
+    date_trunc('second', make_timestamp(wall_us))::VARCHAR;
 
 CREATE OR REPLACE TEMP MACRO local_text(at_us, zone) AS
-    strftime(timezone(zone, make_timestamptz(at_us)), '%Y-%m-%d %H:%M:%S')
+    wall_text(epoch_us(timezone(zone, make_timestamptz(at_us))))
     || offset_text(epoch_us(timezone(zone, make_timestamptz(at_us))) - at_us);

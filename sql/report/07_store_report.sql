@@ -2,17 +2,18 @@
 -- day and week (hours), rounded to 2 decimals.
 -- Spec: "From polls to minutes", rules 3-4, and "Output": one row per store with at least one
 -- poll up to now, ordered by store_id; a store without evidence gets zeros.
--- Needs: report_window, report_stores, status_spans.
+-- Uptime is the store's business time in the window minus its downtime: for a store with
+-- evidence, its poll spans cover all of its business time (status_spans).
+-- Needs: report_window, report_stores, business_intervals, status_spans.
 
 CREATE OR REPLACE TEMP TABLE store_report AS
 WITH
--- Each span lies in the week; the day and the hour take the part of it after their start.
-totals AS (
+-- Each piece lies in the week; the day and the hour take the part of it after their start.
+-- A store with a piece has evidence (and a store with evidence and business time in the week
+-- has a piece).
+down AS (
     SELECT
         store_key,
-        sum(greatest(end_us - greatest(start_us, hour_start_us), 0)) FILTER (active) AS up_hour_us,
-        sum(greatest(end_us - greatest(start_us, day_start_us), 0)) FILTER (active) AS up_day_us,
-        sum(end_us - start_us) FILTER (active) AS up_week_us,
         sum(greatest(end_us - greatest(start_us, hour_start_us), 0)) FILTER (NOT active)
             AS down_hour_us,
         sum(greatest(end_us - greatest(start_us, day_start_us), 0)) FILTER (NOT active)
@@ -20,6 +21,29 @@ totals AS (
         sum(end_us - start_us) FILTER (NOT active) AS down_week_us
     FROM status_spans, report_window
     GROUP BY store_key
+),
+business AS (
+    SELECT
+        store_key,
+        sum(greatest(least(close_us, now_us) - greatest(open_us, hour_start_us), 0)) AS hour_us,
+        sum(greatest(least(close_us, now_us) - greatest(open_us, day_start_us), 0)) AS day_us,
+        sum(least(close_us, now_us) - greatest(open_us, week_start_us)) AS week_us
+    FROM business_intervals, report_window
+    WHERE close_us > week_start_us AND open_us < now_us
+      AND store_key IN (SELECT store_key FROM down)
+    GROUP BY store_key
+),
+totals AS (
+    SELECT
+        store_key,
+        hour_us - coalesce(down_hour_us, 0) AS up_hour_us,
+        day_us - coalesce(down_day_us, 0) AS up_day_us,
+        week_us - coalesce(down_week_us, 0) AS up_week_us,
+        down_hour_us,
+        down_day_us,
+        down_week_us
+    FROM down
+    JOIN business USING (store_key)
 ),
 final AS (
     SELECT

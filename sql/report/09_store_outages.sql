@@ -164,13 +164,15 @@ day_offsets AS (
             - (day + 1) * 86400000000 = offset_us AS all_day
     FROM zone_days
 ),
-shown AS (
+offsets AS (
     SELECT
         with_zone.*,
-        CASE WHEN starts.all_day THEN make_timestamp(start_us + starts.offset_us)
-             ELSE timezone(with_zone.timezone, make_timestamptz(start_us)) END AS start_wall,
-        CASE WHEN ends.all_day THEN make_timestamp(end_us + ends.offset_us)
-             ELSE timezone(with_zone.timezone, make_timestamptz(end_us)) END AS end_wall
+        if(starts.all_day, starts.offset_us,
+           epoch_us(timezone(with_zone.timezone, make_timestamptz(start_us))) - start_us)
+            AS start_offset_us,
+        if(ends.all_day, ends.offset_us,
+           epoch_us(timezone(with_zone.timezone, make_timestamptz(end_us))) - end_us)
+            AS end_offset_us
     FROM with_zone
     JOIN day_offsets AS starts
       ON starts.timezone = with_zone.timezone AND starts.day = start_us // 86400000000
@@ -182,10 +184,8 @@ final AS (
         store_id,
         make_timestamptz(start_us) AS started_at,
         make_timestamptz(end_us) AS ended_at,
-        strftime(start_wall, '%Y-%m-%d %H:%M:%S') || offset_text(epoch_us(start_wall) - start_us)
-            AS started_at_local,
-        strftime(end_wall, '%Y-%m-%d %H:%M:%S') || offset_text(epoch_us(end_wall) - end_us)
-            AS ended_at_local,
+        wall_text(start_us + start_offset_us) || offset_text(start_offset_us) AS started_at_local,
+        wall_text(end_us + end_offset_us) || offset_text(end_offset_us) AS ended_at_local,
         round(down_us / 3600e6, 2)::DECIMAL(10, 2) AS down_hours,
         polls_in_week + earlier_polls AS polls,
         ongoing,
@@ -193,6 +193,6 @@ final AS (
         down_us::BIGINT AS down_us,
         down_us_last_day::BIGINT AS down_us_last_day,
         down_us_last_hour::BIGINT AS down_us_last_hour
-    FROM shown
+    FROM offsets
 )
 SELECT * FROM final ORDER BY store_id, started_at;
