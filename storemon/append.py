@@ -289,7 +289,8 @@ def as_csv(path: Path, media: str, kind: str, scratch: ExitStack) -> tuple[Path,
         source = f"read_json_objects('{sql_text(path)}', format = '{form}')"
         try:
             first = con.execute(f"SELECT json_keys(json) FROM {source} LIMIT 1").fetchone()
-            if first is None:  # no objects: a batch of no rows
+            if first is None:  # no objects: a batch of no rows, if the body says so
+                _no_objects_at_all(path, form)
                 names = (names[0] for names in KINDS[kind].source.columns.values())
                 target.write_text(",".join(names) + "\n")
                 return target, -1
@@ -307,6 +308,22 @@ def as_csv(path: Path, media: str, kind: str, scratch: ExitStack) -> tuple[Path,
             said = said.splitlines()[0].replace(f'"{path}"', "the body").replace(str(path), "it")
             raise StoremonError(f"the body is not {expected}: {said}") from None
     return target, -1
+
+
+JSON_BLANKS = b" \t\r\n"  # the only characters JSON allows between tokens
+
+
+def _no_objects_at_all(path: Path, form: str) -> None:
+    """A body DuckDB read no object from is a batch of no rows only when it is `[]` (an array)
+    or blank (one object a line), in JSON's own blanks; anything else is not JSON."""
+    with Path(path).open("rb") as body:
+        text = body.read(1 << 16).strip(JSON_BLANKS)
+    if form == "array":
+        empty = text.startswith(b"[") and text.endswith(b"]") and not text[1:-1].strip(JSON_BLANKS)
+        if not empty:
+            raise StoremonError("the body is not a JSON array of objects")
+    elif text:
+        raise StoremonError("the body is not one JSON object a line")
 
 
 def _quoted(name: str) -> str:

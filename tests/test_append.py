@@ -4,6 +4,7 @@ full load of the same rows (SPEC "Updates"), and each batch is all or nothing.""
 from __future__ import annotations
 
 import tempfile
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storemon.append import append_batch
+from storemon.append import append_batch, as_csv
 from storemon.errors import StoremonError
 from tests import reference
 from tests.conftest import Workspace
@@ -189,6 +190,30 @@ def test_a_bad_batch_changes_nothing(workspace, tmp_path):
     with pytest.raises(StoremonError, match="has no column"):
         append_batch(workspace.con, "polls", bad)
     assert tables(workspace) == before
+
+
+@pytest.mark.parametrize(
+    ("media", "body", "ok"),
+    [
+        ("application/json", b"\x0c", False),  # a form feed: not JSON's blank
+        ("application/json", b"", False),
+        ("application/json", b" [ ] ", True),
+        ("application/x-ndjson", b"\x0c", False),
+        ("application/x-ndjson", b"\n", True),
+    ],
+)
+def test_a_json_body_without_objects_is_an_empty_batch_only_if_it_says_so(
+    media, body, ok, tmp_path
+):
+    path = tmp_path / "body"
+    path.write_bytes(body)
+    with ExitStack() as scratch:
+        if ok:
+            csv_path, _ = as_csv(path, media, "polls", scratch)
+            assert csv_path.read_text() == "store_id,status,timestamp_utc\n"
+        else:
+            with pytest.raises(StoremonError, match="the body is not"):
+                as_csv(path, media, "polls", scratch)
 
 
 def test_retention_drops_polls_older_than_the_window(workspace):

@@ -23,7 +23,9 @@ polled AS (
            OR store_key = getvariable('report_store_key'))
 ),
 with_hours AS (
-    SELECT DISTINCT store_key FROM business_hours
+    SELECT DISTINCT store_key
+    FROM business_hours
+    WHERE getvariable('report_store_key') IS NULL OR store_key = getvariable('report_store_key')
 ),
 final AS (
     SELECT

@@ -19,6 +19,7 @@ CREATE OR REPLACE TEMP VIEW weekly_hours AS
 SELECT business_hours.store_key, day_of_week, start_local, end_local
 FROM business_hours
 SEMI JOIN report_stores USING (store_key)
+WHERE getvariable('report_store_key') IS NULL OR store_key = getvariable('report_store_key')
 UNION ALL
 SELECT store_key, unnest(range(7))::TINYINT, TIME '00:00', TIME '00:00'
 FROM report_stores

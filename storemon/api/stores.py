@@ -117,15 +117,15 @@ def get_report_store(
         ),
     ],
 ) -> Response[StoreWeek]:
+    week = service.store_week(report_id, store_id)  # a row only a Complete report has
+    if week is not None:
+        return Response(week)
     answer = unfinished(service.get(report_id), report_id)
     if answer is not None:
         return answer
-    week = service.store_week(report_id, store_id)
-    if week is None:
-        return error(
+    return error(
             404,
             "unknown store",
             f"report {report_id} has no store {store_id[:64]}: stores with a poll up to its "
             "instant have one",
         )
-    return Response(week)
