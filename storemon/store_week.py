@@ -9,6 +9,7 @@ answer says so: the material is then the data's as it is now.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import duckdb
@@ -115,6 +116,7 @@ class StoreWeeks:
         self._con = con
         self._cur: duckdb.DuckDBPyConnection | None = None
         self._window: tuple[str, str | None] | None = None  # (report_id, batch) it was made for
+        self._views_made = False  # the views of sql/report and sql/store, once made, stay
         self._lock = threading.Lock()
 
     def get(self, report_id: str, store_id: str) -> StoreWeek | None:
@@ -150,7 +152,7 @@ class StoreWeeks:
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
-                self._window = None
+                self._window, self._views_made = None, False
                 raise
         row = found[0]
         return StoreWeek(
@@ -174,6 +176,8 @@ class StoreWeeks:
         latest_batch = latest[0] if latest else None
         cur.execute("SET VARIABLE report_store = ?", [store_id])
         files = _report_files("02", "06") + sql_files("store")
+        if self._views_made:  # views read the tables under them anew at each use
+            files = [path for path in files if not _makes_only_views(path)]
         if self._window != (report_id, latest_batch):
             cur.execute(
                 "SET VARIABLE as_of = (SELECT as_of FROM report_runs WHERE report_id = ?)",
@@ -184,6 +188,7 @@ class StoreWeeks:
         for _ in run_sql_files(cur, files):
             pass
         self._window = (report_id, latest_batch)
+        self._views_made = True
         window = cur.execute(
             f"SELECT strftime(as_of, '{ISO}'), strftime(make_timestamptz(week_start_us), '{ISO}'), "
             "timezone, store_key NOT IN (SELECT store_key FROM store_timezones), NOT has_hours "
@@ -215,6 +220,15 @@ class StoreWeeks:
             if self._cur is not None:
                 self._cur.close()
                 self._cur = None
+
+
+STATEMENT = re.compile(r"^(CREATE|SET|DROP|INSERT|UPDATE|DELETE|ALTER|COPY)\b.*", re.MULTILINE)
+
+
+def _makes_only_views(path) -> bool:
+    """A SQL file whose statements (each starts a line) all make views: no table, no variable."""
+    found = [m.group(0) for m in STATEMENT.finditer(path.read_text())]
+    return bool(found) and all(s.startswith("CREATE OR REPLACE TEMP VIEW") for s in found)
 
 
 def _report_files(first: str, last: str) -> list:
