@@ -266,9 +266,17 @@ def wait_for(url: str, report_id: str, log_path: Path) -> bytes:
 
 
 STORE_WEEKS = 25  # stores whose week the bench asks for, each once
+REPORT_PAGES = [  # the report pages the bench asks for
+    "",
+    "?sort=outages_last_week&order=desc",
+    "?sort=store_id&order=asc&page=100",
+    "?sort=longest_outage_last_week&order=desc&q=a",
+    "?sort=uptime_last_day&order=asc&q=1&page=3",
+    "?sort=down_now&order=desc",
+]
 
 
-def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result]:
+def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result]:
     """Trigger -> Complete through a real server on a free loopback port; then one store's week
     (GET /reports/ID/stores/STORE) for stores spread over the report, each asked once."""
     db = data.folder / "api-scratch.duckdb"
@@ -297,10 +305,25 @@ def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result]:
                 raise StoremonError(f"bench: a store's week answered {code}; see {log_path}")
             if turn:  # the first warms the store-week cursor and is not counted
                 week_seconds.append(time.perf_counter() - started)
+        page_seconds = []
+        for turn, query in enumerate(["", *REPORT_PAGES]):
+            started = time.perf_counter()
+            code, _, _ = call("GET", f"{url}/ui/reports/{report_id}{query}", accept="text/html")
+            if code != 200:
+                raise StoremonError(f"bench: a report page answered {code}; see {log_path}")
+            if turn:  # the first warms the templates and is not counted
+                page_seconds.append(time.perf_counter() - started)
     _remove_scratch(db)
     peak = usage[0].ru_maxrss * 1024
     return (
         Result("api", "trigger -> Complete through the API", data.describe(), seconds[1:], peak),
+        Result(
+            "report_page",
+            f"a report's page, /ui/reports/ID ({len(REPORT_PAGES)} sorts, searches and pages)",
+            data.describe(),
+            page_seconds,
+            peak,
+        ),
         Result(
             "store_week",
             f"one store's week via GET /reports/ID/stores/STORE ({STORE_WEEKS} stores)",
@@ -426,7 +449,7 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
     report = bench_report("report", data["1x"], repeat)
     report_furthest = bench_report("report_plus_7d", data["1x"], repeat, furthest=True)
     furthest_ratio = report_furthest.median / report.median
-    api, store_week = bench_api(data["1x"], repeat)
+    api, report_page, store_week = bench_api(data["1x"], repeat)
     outage_files = ("09_store_outages", "10_store_outage_summary")
     outages = Result(
         "outages",
@@ -470,6 +493,7 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
         ),
         (outages, "<= 0.1 s", outages.median <= 0.1),
         (api, "<= 1.5 s", api.median <= 1.5),
+        (report_page, "<= 150 ms median", report_page.median <= 0.15),
         (store_week, "<= 50 ms median", store_week.median <= 0.05),
         (live_batch, "<= 100 ms median", live_batch.median <= 0.1),
         (

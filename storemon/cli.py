@@ -236,6 +236,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     """Load the bundled sample if the database has no data yet, then serve it."""
+    url = f"http://{args.host}:{args.port}"
+    say(f"storemon: open {url}/ui/ in a browser (the pages), or use the API below")
     with connect(args.db) as con:
         empty = not has_table(con, "polls")
     if empty:
@@ -245,10 +247,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
         cmd_ingest(args)
     else:
         say(f"{args.db} already holds data: serving it (`storemon ingest` loads other files)")
-    url = f"http://{args.host}:{args.port}"
     say(
         f"""
-storemon is starting on {url} (Ctrl-C stops it). In another terminal:
+storemon is starting on {url} (Ctrl-C stops it). The pages: {url}/ui/
+From another terminal:
 
   curl -s -X POST {url}/trigger_report
   curl -s "{url}/get_report?report_id=REPORT_ID"      # "Running" until done, then the CSV

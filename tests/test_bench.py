@@ -16,6 +16,7 @@ WORKLOADS = {
     "api",
     "outages",
     "store_week",
+    "report_page",
     "report_10x",
     "memory_10x",
     "ingest_10x",

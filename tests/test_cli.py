@@ -141,6 +141,11 @@ def test_demo_loads_the_bundled_data_and_serves_it(tmp_path):
     )
     with serving(Path("data/storemon.duckdb"), command="demo", cwd=work) as server:
         printed = server.log.read_text()
+        # The pages' address comes first, and it answers with the overview.
+        assert printed.splitlines()[0] == (
+            f"storemon: open {server.url}/ui/ in a browser (the pages), or use the API below"
+        )
+        assert b"<h1>Store uptime</h1>" in server.request("GET", "/ui/", accept="text/html")[2]
         assert "rejected polls" in printed  # the sample carries a few unreadable rows on purpose
         assert f"curl -s -X POST {server.url}/trigger_report" in printed
         code, _, content = server.wait(server.trigger())

@@ -1,4 +1,5 @@
-"""The HTTP API (Litestar): one module per resource, sharing the report service.
+"""The HTTP API (Litestar): one module per resource, sharing the report service; and the app
+that serves it beside the pages (storemon/web/, under /ui/).
 
 - reports.py   trigger a report, poll it, fetch its files, list them
 - data.py      full loads (need the key)
@@ -17,7 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import msgspec
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -25,7 +26,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from storemon import __version__
+from storemon import __version__, web
 from storemon.api.batches import append_hours, append_polls, append_timezones
 from storemon.api.data import ingest_files
 from storemon.api.errors import handle_http_error, handle_unexpected
@@ -104,13 +105,25 @@ def create_app(settings: Settings) -> Litestar:
         ],
         opt={"exclude_from_csrf": True},
     )
+    pages = Router(
+        "/", route_handlers=[*web.route_handlers, web.static_files()], include_in_schema=False
+    )
+
+    def handle_error(request: Request, exc: HTTPException):
+        return (
+            web.error_page(request, exc)
+            if web.is_page(request)
+            else handle_http_error(request, exc)
+        )
+
     return Litestar(
-        route_handlers=[api],
+        route_handlers=[api, pages],
+        template_config=web.template_config(),
         lifespan=[lifespan],
         dependencies={"service": Provide(provide_service, sync_to_thread=False)},
         middleware=[host_guard(frozenset(h.lower() for h in settings.allowed_hosts))],
         csrf_config=CSRFConfig(secret=csrf_secret),
-        exception_handlers={HTTPException: handle_http_error, Exception: handle_unexpected},
+        exception_handlers={HTTPException: handle_error, Exception: handle_unexpected},
         request_max_body_size=MAX_JSON_BODY,
         state=State({"token": settings.token, "link": link_maker(settings.public_url)}),
         openapi_config=OpenAPIConfig(

@@ -124,8 +124,8 @@ def get_report_store(
     if answer is not None:
         return answer
     return error(
-            404,
-            "unknown store",
-            f"report {report_id} has no store {store_id[:64]}: stores with a poll up to its "
-            "instant have one",
-        )
+        404,
+        "unknown store",
+        f"report {report_id} has no store {store_id[:64]}: stores with a poll up to its "
+        "instant have one",
+    )

@@ -1,0 +1,51 @@
+"""The pages people look at (/ui/): server-rendered HTML over the same service as the API.
+
+- pages.py   the pages: overview, a report, one store's week, data quality
+- svg.py     the pictures, drawn by the server as inline SVG
+
+Templates are in storemon/templates/, the stylesheet and the one small script in
+storemon/static/ (served at /ui/static/): nothing is fetched from elsewhere at run time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from storemon.web.pages import Pages, home, problem
+
+PACKAGE = Path(__file__).resolve().parent.parent
+PREFIX = "/ui"
+
+TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Not allowed"}
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(directory=PACKAGE / "templates", engine=JinjaTemplateEngine)
+
+
+def static_files():
+    return create_static_files_router(
+        path=f"{PREFIX}/static", directories=[PACKAGE / "static"], include_in_schema=False
+    )
+
+
+route_handlers = [Pages, home]
+
+
+def is_page(request: Request) -> bool:
+    return request.url.path == PREFIX or request.url.path.startswith(f"{PREFIX}/")
+
+
+def error_page(request: Request, exc: HTTPException) -> Response | Template:
+    """An error under /ui/ as a page (the API's errors stay JSON)."""
+    status = exc.status_code
+    if status >= 500:
+        return problem(status, "Something went wrong", "The service's log says more.")
+    return problem(status, TITLES.get(status, "Cannot do that"), str(exc.detail))

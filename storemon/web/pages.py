@@ -1,0 +1,159 @@
+"""The pages under /ui/: what is loaded and the recent reports, a report's stores, one store's
+week, and the data's quality. Server-rendered (Jinja2 templates in storemon/templates/); they
+work without JavaScript, and storemon/static/storemon.js only refreshes what is still running.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Redirect, Template
+
+from storemon import browse
+from storemon.api.shapes import AS_OF_PATTERN, REPORT_ID_PATTERN, STORE_ID_MAX, Service
+from storemon.errors import StoremonError
+from storemon.report import parse_as_of
+from storemon.service import Busy, Run, iso
+from storemon.web.svg import histogram, timeline
+
+COLUMNS = [  # (name, heading, unit) of the report table, in order
+    ("store_id", "store", ""),
+    ("uptime_last_hour", "up, hour", "min"),
+    ("uptime_last_day", "up, day", "h"),
+    ("uptime_last_week", "up, week", "h"),
+    ("downtime_last_hour", "down, hour", "min"),
+    ("downtime_last_day", "down, day", "h"),
+    ("downtime_last_week", "down, week", "h"),
+    ("outages_last_week", "outages, week", ""),
+    ("longest_outage_last_week", "longest, week", "h"),
+    ("down_now", "down now", ""),
+]
+
+
+def render(name: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name=name, context=context, status_code=status_code)
+
+
+def problem(status_code: int, title: str, detail: str) -> Template:
+    """An error, as a page."""
+    return render("error.html", status_code, title=title, detail=detail)
+
+
+def unfinished(run: Run | None, report_id: str) -> Template | None:
+    """The page for a report that is not there to show, or None when it is Complete."""
+    if run is None:
+        return problem(404, "No such report", f"No report {report_id} was triggered here.")
+    if run.status == "Removed":
+        return problem(410, "Report removed", f"Report {report_id} was removed: {run.error}.")
+    if run.status == "Failed":
+        return problem(500, "Report failed", f"Report {report_id} failed: {run.error}")
+    if run.status != "Complete":
+        return render("running.html", 202, run=run)
+    return None
+
+
+class Pages(Controller):
+    path = "/ui"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def overview(self, service: Service, request: Request) -> Template:
+        allowed = service.as_of_range()
+        with service.con.cursor() as cur:
+            rejected = browse.rejected_by_reason(cur, samples=0)
+        return render(
+            "overview.html",
+            data=service.data,
+            runs=service.recent(20),
+            rejected=sum(r["rows"] for r in rejected),
+            as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
+            as_of_pattern=AS_OF_PATTERN,
+            message=request.query_params.get("message"),
+        )
+
+    @post("/reports", sync_to_thread=True, status_code=303)
+    def run_report(
+        self,
+        service: Service,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect | Template:
+        text = (data.get("as_of") or "").strip()
+        try:
+            as_of = parse_as_of(text) if text else None
+            report_id = service.trigger(as_of)
+        except Busy as busy:
+            return problem(503, "Busy", str(busy))
+        except StoremonError as bad:
+            return problem(400, "Bad as-of instant", str(bad))
+        return Redirect(path=f"/ui/#report-{report_id}", status_code=303)
+
+    @get("/reports/{report_id:str}", sync_to_thread=True)
+    def report(
+        self,
+        service: Service,
+        report_id: Annotated[str, Parameter(pattern=REPORT_ID_PATTERN)],
+        sort: Annotated[str, Parameter(max_length=40)] = browse.DEFAULT_SORT,
+        order: Annotated[str, Parameter(pattern="^(asc|desc)$")] = "desc",
+        q: Annotated[str, Parameter(max_length=256)] = "",
+        page: Annotated[int, Parameter(ge=1, le=1_000_000)] = 1,
+    ) -> Template:
+        run = service.get(report_id)
+        waiting = unfinished(run, report_id)
+        if waiting is not None:
+            return waiting
+        sort = sort if sort in browse.SORTS else browse.DEFAULT_SORT
+        with service.con.cursor() as cur:
+            table = browse.report_page(cur, report_id, sort, order == "desc", q, page)
+            totals = browse.totals(cur, report_id)
+        return render(
+            "report.html",
+            run=run,
+            table=table,
+            totals=totals,
+            columns=COLUMNS,
+            sort=sort,
+            order=order,
+            q=q,
+            histogram=histogram(totals.histogram),
+            notes=[n for n in service.notes(report_id) if n[1] > 0],
+        )
+
+    @get("/reports/{report_id:str}/stores/{store_id:str}", sync_to_thread=True)
+    def store(
+        self,
+        service: Service,
+        report_id: Annotated[str, Parameter(pattern=REPORT_ID_PATTERN)],
+        store_id: Annotated[str, Parameter(min_length=1, max_length=STORE_ID_MAX)],
+    ) -> Template:
+        week = service.store_week(report_id, store_id)  # a row only a Complete report has
+        run = service.get(report_id)
+        waiting = unfinished(run, report_id)
+        if waiting is not None:
+            return waiting
+        if week is None:
+            return problem(
+                404,
+                "No such store in this report",
+                f"Report {report_id} has no store {store_id[:64]}: a report has a row for "
+                "each store with a poll up to its instant.",
+            )
+        return render("store.html", run=run, week=week, timeline=timeline(week))
+
+    @get("/data-quality", sync_to_thread=True)
+    def quality(self, service: Service) -> Template:
+        files, findings = service.quality()
+        with service.con.cursor() as cur:
+            rejected = browse.rejected_by_reason(cur)
+            batches = browse.recent_batches(cur)
+        return render(
+            "quality.html", files=files, findings=findings, rejected=rejected, batches=batches
+        )
+
+
+@get("/", include_in_schema=False, sync_to_thread=False)
+def home() -> Redirect:
+    """A browser that opens the service's address lands on the pages."""
+    return Redirect(path="/ui/", status_code=302)

@@ -1,0 +1,208 @@
+"""The pages (/ui/) in a real browser: headless Chromium from Debian's packages, driven by
+Playwright, against a real server on a free loopback port. Each test saves a screenshot of every
+page it sees in its temporary folder (pytest keeps the last runs' folders, failed or not)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from storemon.database import connect
+from storemon.generate import generate
+from storemon.ingest import ingest
+from tests.server import serving
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOW = "install it with `apt-get install chromium` (Debian's package; Playwright cannot fetch one)"
+PAGE_WEIGHT = 150 * 1024
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches the system's Chromium. Without one the browser tests skip on
+    a developer's machine, and fail in CI (CI=true), which installs it first (.ci/run)."""
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no chromium on PATH in CI: {HOW}")
+        pytest.skip(f"the browser tests need Chromium: {HOW}")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """4,000 stores (a report takes a few tenths of a second: long enough to see it running),
+    with unreadable rows on purpose."""
+    folder = tmp_path_factory.mktemp("pages")
+    files = generate(folder / "csv", stores=4000, days=7, seed=7, bad_rows=True)
+    db = folder / "storemon.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones)
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory):
+    db = tmp_path_factory.mktemp("served") / "storemon.duckdb"
+    shutil.copy(built, db)
+    with serving(db) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def finished(server) -> str:
+    """A finished report's id."""
+    report_id = server.trigger("2023-03-14 12:00:00")
+    assert server.wait(report_id)[0] == 200
+    return report_id
+
+
+def shoot(page, tmp_path: Path, name: str) -> None:
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+
+
+def weight(page, url: str) -> int:
+    """Bytes transferred to show `url`: the page and everything it loads."""
+    sizes: list[int] = []
+    page.on("response", lambda response: sizes.append(len(response.body())))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return sum(sizes)
+
+
+def test_overview_runs_a_report_and_watches_it_finish_without_reloading(server, page, tmp_path):
+    assert server.request("GET", "/", accept="text/html")[0] == 200  # redirected to /ui/
+    page.goto(server.url + "/")
+    assert page.url.endswith("/ui/") or page.url.endswith("/ui")
+    shoot(page, tmp_path, "overview")
+    cards = page.locator("section.cards").inner_text()
+    assert "4,000 stores" in cards and "rejected rows" in cards
+    page.fill("input[name=as_of]", "2023-03-14 09:00:00")
+    page.click("button:text('Run report')")
+    page.wait_for_load_state("domcontentloaded")
+    report_id = page.url.rsplit("#report-", 1)[1]
+    row = page.locator(f"#report-{report_id}")
+    assert row.locator("td.status").inner_text() == "Running"
+    page.evaluate("window.notReloaded = true")
+    row.locator("td.status:text('Complete')").wait_for(timeout=30_000)
+    assert page.evaluate("window.notReloaded") is True  # the row changed in place
+    shoot(page, tmp_path, "overview-complete")
+    assert page.locator(f"#report-{report_id} a.csv").count() == 1
+
+
+def test_the_report_table_sorts_and_searches_on_the_server(server, finished, page, tmp_path):
+    page.goto(f"{server.url}/ui/reports/{finished}")
+    shoot(page, tmp_path, "report")
+    assert page.locator("svg.histogram g.bin").count() == 10
+
+    def column(index: int) -> list[str]:
+        return page.locator(f"table.stores tbody tr td:nth-child({index})").all_inner_texts()
+
+    # Worst downtime first, 50 stores a page, 4,000 stores in all.
+    down_week = [float(v) for v in column(7)]
+    assert len(down_week) == 50 and down_week == sorted(down_week, reverse=True)
+    assert "page 1 of 80" in page.locator("nav.pages").inner_text()
+    # Sorted by store id, then the other way.
+    page.click("table.stores th a:text('store')")
+    ids = column(1)
+    assert ids == sorted(ids)
+    page.click("table.stores th a:text('store')")
+    assert column(1) == sorted(column(1), reverse=True)
+    # Most outages first.
+    page.click("table.stores th a:text('outages')")
+    outages = [int(v) for v in column(8)]
+    assert outages == sorted(outages, reverse=True) and outages[0] > 0
+    # Search by store id: only the matching stores, in the chosen order.
+    fragment = ids[0][3:9]
+    page.fill("input[name=q]", fragment)
+    page.click("button:text('Search')")
+    shoot(page, tmp_path, "report-search")
+    found = column(1)
+    assert found and all(fragment in store for store in found)
+    assert f"q={fragment}" in page.url and "sort=outages_last_week" in page.url
+
+
+def test_a_store_page_draws_its_week_with_one_mark_per_outage(server, finished, page, tmp_path):
+    _, _, content = server.request("GET", f"/reports/{finished}/outages.csv")
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["store_id"]] = counts.get(row["store_id"], 0) + 1
+    store_id = max(sorted(counts), key=counts.get)
+    page.goto(f"{server.url}/ui/reports/{finished}")
+    page.fill("input[name=q]", store_id)
+    page.click("button:text('Search')")
+    page.get_by_role("link", name=store_id, exact=True).click()
+    shoot(page, tmp_path, "store")
+    assert page.locator("h1").inner_text() == f"Store {store_id}"
+    timeline = page.locator("svg.timeline")
+    assert timeline.locator("g.outage").count() == counts[store_id] > 1
+    assert timeline.locator("line.now").count() == 1
+    assert timeline.locator("rect.open").count() > 0
+    _, week = server.json("GET", f"/reports/{finished}/stores/{store_id}")
+    assert timeline.locator("circle.poll").count() == len(week["polls"])
+    assert page.locator("table.outages tbody tr").count() == counts[store_id]
+    local = page.locator("table.outages tbody tr").first.inner_text()
+    assert week["outages"][0]["started_at_local"] in local
+
+
+def test_the_csv_link_downloads_the_apis_bytes(server, finished, page, tmp_path):
+    page.goto(f"{server.url}/ui/reports/{finished}")
+    with page.expect_download() as download:
+        page.click("a.csv")
+    saved = tmp_path / "report.csv"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == server.request("GET", f"/reports/{finished}.csv")[2]
+
+
+def rejected_reasons(server) -> list[tuple[str, str]]:
+    """The (source, reason) pairs of rejected rows, from the Parquet copy the service keeps
+    (the service holds the database file)."""
+    path = Path(server.db).parent / "snapshots" / "rejected_rows.parquet"
+    with duckdb.connect() as con:
+        return con.execute(f"SELECT DISTINCT source, reason FROM '{path}' ORDER BY ALL").fetchall()
+
+
+def test_the_data_quality_page_shows_rejected_rows_with_samples(server, page, tmp_path):
+    page.goto(f"{server.url}/ui/data-quality")
+    shoot(page, tmp_path, "data-quality")
+    reasons = rejected_reasons(server)
+    assert page.locator("section.rejected").count() == len(reasons) > 0
+    for source, reason in reasons:
+        section = page.locator("section.rejected", has_text=f"{source}: {reason}")
+        assert section.count() == 1
+        assert section.locator("tbody tr").count() >= 1  # samples: file, line, raw text
+
+
+def test_errors_are_pages(server, finished, page, tmp_path):
+    answer = page.goto(f"{server.url}/ui/reports/AAAAAAAAAAAAAAAAAAAAAA")
+    assert answer.status == 404 and page.locator("h1").inner_text() == "No such report"
+    answer = page.goto(f"{server.url}/ui/reports/{finished}/stores/no-such-store")
+    assert answer.status == 404 and "no store no-such-store" in page.inner_text("main")
+    answer = page.goto(f"{server.url}/ui/nowhere")
+    assert answer.status == 404 and page.locator("h1").inner_text() == "Not found"
+    shoot(page, tmp_path, "not-found")
+    # The API's own errors stay JSON.
+    code, body = server.json("GET", "/reports/AAAAAAAAAAAAAAAAAAAAAA.csv")
+    assert (code, body["error"]) == (404, "unknown report id")
+
+
+def test_pages_are_light(server, finished, page):
+    assert weight(page, f"{server.url}/ui/") < PAGE_WEIGHT
+    assert weight(page, f"{server.url}/ui/reports/{finished}") < PAGE_WEIGHT
+
+
+def test_the_run_form_needs_its_csrf_token(server):
+    code, _, content = server.request(
+        "POST",
+        "/ui/reports",
+        data=b"as_of=",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert code == 403 and re.search(rb"<h1>", content)
