@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from storemon import __version__
 from storemon.append import MIN_KEEP_DAYS, append_batch, as_csv, is_parquet
 from storemon.client import append_via, ingest_via, report_via, running_service
+from storemon.cluster import DEFAULT_BUCKETS
 from storemon.database import DEFAULT_DB, connect, has_table
 from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
@@ -263,6 +264,37 @@ From another terminal:
     cmd_serve(args)
 
 
+def cmd_cluster_ingest(args: argparse.Namespace) -> None:
+    from storemon import cluster
+
+    started = time.perf_counter()
+    with cluster.connect_cluster(args.scheduler) as client:
+        done = cluster.ingest(client, args.data, args.files, args.buckets)
+    for batch in sorted(done, key=lambda b: b["seq"]):
+        say(
+            f"{batch['kind']:<10} {batch['kept']:>12,} rows kept {batch['rejected']:>7,} rejected"
+            f"   ({batch['rows']:,} rows in {batch['file']})"
+        )
+        for reason, rows in batch["reasons"].items():
+            say(f"  rejected: {rows:,} x {reason}")
+    say(f"ingested {len(done)} file(s) into {args.data} in {time.perf_counter() - started:.2f} s")
+
+
+def cmd_cluster_report(args: argparse.Namespace) -> None:
+    from storemon import cluster
+
+    as_of = parse_as_of(args.as_of, "--as-of") if args.as_of else None
+    beside = {name: path for name in ("outages", "summary") if (path := getattr(args, name))}
+    with cluster.connect_cluster(args.scheduler) as client:
+        done = cluster.report(client, args.data, args.out, as_of, beside)
+    slowest = max(done["buckets"], key=lambda b: b["seconds"])
+    say(
+        f"wrote {done['stores']:,} stores to {args.out} in {done['seconds']:.2f} s: "
+        f"{len(done['buckets'])} buckets, the slowest {slowest['seconds']:.2f} s "
+        f"(bucket {slowest['bucket']}, {slowest['polls']:,} polls)"
+    )
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     from storemon.bench import render, run_bench
 
@@ -422,6 +454,46 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--poll-minutes", type=int, default=60, help="one poll per store this often")
     sub.add_argument("--seed", type=int, default=42)
     sub.add_argument("--bad-rows", action="store_true", help="append a few unreadable rows")
+
+    sub = command(
+        "cluster",
+        lambda _: None,
+        "the same SQL on a Dask cluster (pip install 'storemon[cluster]')",
+    )
+    cluster_commands = sub.add_subparsers(dest="cluster_command", required=True, metavar="STEP")
+
+    def cluster_command(name: str, handler, help: str) -> argparse.ArgumentParser:
+        step = cluster_commands.add_parser(name, help=help, description=help)
+        step.set_defaults(handler=handler)
+        step.add_argument(
+            "--scheduler",
+            required=True,
+            help="a Dask scheduler's address (tcp://host:8786), or local:N for N worker "
+            "processes on this machine",
+        )
+        step.add_argument(
+            "--data", type=Path, required=True, help="the data folder every worker can read"
+        )
+        return step
+
+    step = cluster_command(
+        "ingest", cmd_cluster_ingest, "add input files to a data folder, one task per file"
+    )
+    step.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE",
+        help="polls, hours or time-zone files (recognised by their columns), CSV or Parquet",
+    )  # fmt: skip
+    step.add_argument(
+        "--buckets", type=at_least(1), metavar="K",
+        help=f"store buckets of a new data folder (default {DEFAULT_BUCKETS}; fixed once made)",
+    )  # fmt: skip
+    step = cluster_command(
+        "report", cmd_cluster_report, "compute the report over a data folder, one task a bucket"
+    )
+    step.add_argument("--out", type=Path, required=True, help="the report (.csv or .parquet)")
+    step.add_argument("--outages", type=Path, help="also its outages (.csv or .parquet)")
+    step.add_argument("--summary", type=Path, help="also its outage summary (.csv or .parquet)")
+    step.add_argument("--as-of", help="as of this UTC instant (default: the latest poll)")
 
     sub = command("bench", cmd_bench, "measure load, report and API against the speed targets")
     sub.add_argument("--stores", type=int, default=14_000, help="stores in the 1x data set")

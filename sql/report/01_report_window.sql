@@ -6,6 +6,9 @@
 -- any other (or any, when no poll is loaded) stops the report with an error naming that range.
 -- Set `as_of` first for a report as of another instant (the offset matters):
 --     SET VARIABLE as_of = TIMESTAMPTZ '2023-01-25 12:00:00+00';
+-- Optional: variable `as_of_checked` true: the caller checked the range over all of the data,
+-- of which `polls` holds a part (a cluster's bucket, storemon/cluster.py), so it is not checked
+-- again here.
 -- Needs: polls.
 
 CREATE OR REPLACE TEMP TABLE report_window AS
@@ -25,6 +28,7 @@ report_now AS (
     SELECT CASE
         WHEN as_of IS NULL THEN latest_poll
         WHEN epoch_us(as_of) BETWEEN first_us AND reach_us THEN as_of
+        WHEN coalesce(getvariable('as_of_checked'), false) THEN as_of
         WHEN first_us IS NULL THEN error(format(
             'as_of {}+00 cannot be used: no polls are loaded', make_timestamp(epoch_us(as_of))))
         ELSE error(format(

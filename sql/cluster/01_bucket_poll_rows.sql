@@ -1,0 +1,18 @@
+-- Makes: poll_rows — the usable polls of one bucket of a cluster's data folder, in the shape the
+-- load's parsing gives them (sql/load/10_poll_rows.sql), so that the load's own files make the
+-- tables from them (sql/load/20_stores.sql to 23_store_timezones.sql).
+-- Spec: "Updates": the stored polls are the union of every batch (21_polls.sql then counts a
+-- store's polls at one instant once, inactive winning).
+-- Needs: variable `poll_files`, the bucket's Parquet files of polls (store_id, timestamp_utc,
+-- active, seq), written by `storemon cluster ingest` (storemon/cluster.py).
+
+CREATE OR REPLACE TEMP TABLE poll_rows AS
+SELECT
+    NULL::BIGINT AS line,
+    NULL::VARCHAR AS raw,
+    store_id,
+    active,
+    timestamp_utc,
+    NULL::VARCHAR AS reason,
+    NULL::VARCHAR AS detail
+FROM read_parquet(getvariable('poll_files'));

@@ -1,0 +1,370 @@
+"""Beyond one machine: the same SQL files on a Dask cluster, partitioned by store.
+
+The data lives in a folder every worker can read (a network file system in production, a local
+folder in tests), as Parquet partitioned by store bucket:
+
+    DATA/manifest.json                        K, how a store finds its bucket, every batch
+    DATA/polls/bucket=B/<seq>-<batch>_0.parquet       usable polls   (one file per input file
+    DATA/hours/bucket=B/<seq>-<batch>_0.parquet       usable hours    and bucket it has rows in)
+    DATA/timezones/bucket=B/<seq>-<batch>_0.parquet   usable zones
+    DATA/rejected/<seq>-<batch>.parquet               rejected rows, with file and line
+    DATA/reports/<report_id>/{report,outages,summary}/bucket=B.parquet
+
+`ingest` runs one task per input file: the load's own parsing (sql/load/00, 10-12, and its
+control-character rule), then the usable rows go to their buckets. `report` runs one task per
+bucket: sql/cluster/ turns the bucket's files into the rows the load's parsing makes,
+sql/load/20-23 make the tables, sql/report/ computes the report, as of the `now` of all the data
+(the largest poll, from the manifest). A store's rows all live in its bucket and a report is
+independent per store, so the buckets' rows, put in store_id order, are the single-node report,
+byte for byte. Dask schedules the tasks, and recomputes a task whose worker died.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from storemon.append import KINDS, _reject_control_characters, as_csv, is_parquet
+from storemon.database import copy_atomically, run_sql_files, sql_dir, sql_files, sql_text
+from storemon.errors import StoremonError
+from storemon.ingest import open_input, read_header, use_input
+from storemon.report import AS_OF_REACH, FORMATS, OUTPUTS, run_report
+
+DEFAULT_BUCKETS = 64
+BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
+MANIFEST = "manifest.json"
+# what each kind keeps of its parsed rows (sql/load/10-12), beside `seq`
+KEPT = {
+    "polls": "store_id, timestamp_utc, active",
+    "hours": "store_id, day_of_week, start_local, end_local",
+    "timezones": "store_id, timezone",
+}
+EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads this
+    "polls": "NULL::VARCHAR AS store_id, NULL::TIMESTAMPTZ AS timestamp_utc, "
+    "NULL::BOOLEAN AS active",
+    "hours": "NULL::VARCHAR AS store_id, NULL::TINYINT AS day_of_week, NULL::TIME AS start_local, "
+    "NULL::TIME AS end_local",
+    "timezones": "NULL::VARCHAR AS store_id, NULL::VARCHAR AS timezone",
+}
+VARIABLES = {"polls": "poll_files", "hours": "hours_files", "timezones": "timezone_files"}
+
+
+# --- the manifest ---------------------------------------------------------------------------
+
+
+def read_manifest(data: Path) -> dict | None:
+    path = Path(data) / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_manifest(data: Path, manifest: dict) -> None:
+    path = Path(data) / MANIFEST
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(partial, path)
+
+
+def kind_of(path: Path) -> str:
+    """polls, hours or timezones, recognised by the file's columns (CSV header or Parquet)."""
+    if is_parquet(path):
+        with duckdb.connect() as con:
+            names = {
+                row[0]
+                for row in con.execute(
+                    f"DESCRIBE SELECT * FROM read_parquet('{sql_text(path)}')"
+                ).fetchall()
+            }
+    else:
+        names = None
+    for kind, spec in KINDS.items():
+        if names is not None:
+            wanted = spec.source.columns.values()
+            if all(any(name in names for name in spellings) for spellings in wanted):
+                return kind
+            continue
+        try:
+            read_header(path, spec.source)
+            return kind
+        except StoremonError:
+            continue
+    raise StoremonError(
+        f"{path}: its columns are those of no input (polls: store_id, status, timestamp_utc; "
+        "hours: store_id, dayOfWeek, start_time_local, end_time_local; time zones: store_id, "
+        "timezone_str)"
+    )
+
+
+# --- tasks (they run on the workers) ---------------------------------------------------------
+
+
+def ingest_file(
+    path: str, data: str, kind: str, buckets: int, seq: int, batch_id: str, load_time: str
+) -> dict:
+    """Parse one input file with the load's SQL and write its usable rows into their buckets,
+    its rejected rows beside them. Returns what it read."""
+    spec = KINDS[kind]
+    data_dir = Path(data)
+    name = f"{seq:06d}-{batch_id}"
+    with ExitStack() as scratch, duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        read = Path(path)
+        if is_parquet(read):
+            read, _ = as_csv(read, "parquet", kind, scratch)
+        item = dataclasses.replace(open_input(read, spec.source, scratch), path=Path(path))
+        con.execute("SET VARIABLE load_time = ?::TIMESTAMPTZ", [load_time])
+        use_input(con, item)
+        load = sql_dir() / "load"
+        for _ in run_sql_files(con, [load / "00_parse_macros.sql", load / spec.parse]):
+            pass
+        _reject_control_characters(con, spec, item.read_from)
+        bucket = BUCKET_OF.format(buckets=buckets)
+        target = data_dir / kind
+        target.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT {KEPT[kind]}, {seq}::INTEGER AS seq, {bucket} AS bucket "
+            f"FROM {spec.rows} WHERE reason IS NULL) TO '{sql_text(target)}' "
+            f"(FORMAT parquet, PARTITION_BY (bucket), FILENAME_PATTERN '{name}_{{i}}', "
+            "OVERWRITE_OR_IGNORE)"
+        )
+        rejected = data_dir / "rejected"
+        rejected.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT '{spec.name}' AS source, ?::VARCHAR AS file, line, raw, reason, "
+            f"detail, ?::VARCHAR AS batch_id FROM {spec.rows} WHERE reason IS NOT NULL "
+            f"ORDER BY line) TO '{sql_text(rejected / (name + '.parquet'))}' (FORMAT parquet)",
+            [path, batch_id],
+        )
+        rows, kept, first_us, latest_us = con.execute(
+            "SELECT count(*), count(*) FILTER (reason IS NULL), "
+            + (
+                "epoch_us(min(timestamp_utc) FILTER (reason IS NULL)), "
+                "epoch_us(max(timestamp_utc) FILTER (reason IS NULL)) "
+                if kind == "polls"
+                else "NULL, NULL "
+            )
+            + f"FROM {spec.rows}"
+        ).fetchone()
+        reasons = con.execute(
+            f"SELECT reason, count(*) FROM {spec.rows} WHERE reason IS NOT NULL "
+            "GROUP BY reason ORDER BY reason"
+        ).fetchall()
+    return {
+        "seq": seq,
+        "batch_id": batch_id,
+        "kind": kind,
+        "file": path,
+        "loaded_at": load_time,
+        "rows": rows,
+        "kept": kept,
+        "rejected": rows - kept,
+        "reasons": dict(reasons),
+        "first_poll_us": first_us,
+        "latest_poll_us": latest_us,
+    }
+
+
+def bucket_files(data: Path, kind: str, bucket: int) -> list[str]:
+    return sorted(str(p) for p in (Path(data) / kind / f"bucket={bucket}").glob("*.parquet"))
+
+
+def report_bucket(data: str, bucket: int, as_of_us: int, report_id: str) -> dict:
+    """The report of one bucket's stores, as of `as_of_us` (the `now` of all the data), by the
+    load's and the report's own SQL files; its rows, outages and summary go to Parquet."""
+    started = time.perf_counter()
+    data_dir = Path(data)
+    out = data_dir / "reports" / report_id
+    with ExitStack() as scratch, duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for kind, variable in VARIABLES.items():
+            files = bucket_files(data_dir, kind, bucket)
+            if not files:
+                empty = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "e.parquet"
+                con.execute(
+                    f"COPY (SELECT {EMPTY[kind]}, NULL::INTEGER AS seq LIMIT 0) "
+                    f"TO '{sql_text(empty)}' (FORMAT parquet)"
+                )
+                files = [str(empty)]
+            con.execute(f"SET VARIABLE {variable} = ?", [files])
+        # 20_stores.sql reads the polls file again for the text of rows whose store_id has
+        # control characters; those were rejected at ingest, so it has nothing to read here.
+        nothing = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "none.csv"
+        nothing.write_text("store_id,status,timestamp_utc\n")
+        con.execute("SET VARIABLE status_file = ?", [str(nothing)])
+        con.execute("SET VARIABLE status_newline = '\\n'")
+        load = sql_dir() / "load"
+        tables = [load / name for name in ("21_polls.sql", "22_business_hours.sql")]
+        steps = [
+            *sql_files("cluster"),
+            load / "00_parse_macros.sql",
+            load / "20_stores.sql",
+            *tables,
+            load / "23_store_timezones.sql",
+        ]
+        for _ in run_sql_files(con, steps):
+            pass
+        polls = con.execute("SELECT count(*) FROM polls").fetchone()[0]
+        con.execute("SET VARIABLE as_of_checked = true")
+        as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=as_of_us)
+        run = run_report(con, as_of)
+        for name, relation in OUTPUTS.items():
+            folder = out / (name or "report")
+            folder.mkdir(parents=True, exist_ok=True)
+            copy_atomically(con, relation, folder / f"bucket={bucket}.parquet", FORMATS[".parquet"])
+    return {
+        "bucket": bucket,
+        "stores": run.stores,
+        "polls": polls,
+        "seconds": time.perf_counter() - started,
+        "notes": run.notes,
+    }
+
+
+# --- the client's side -------------------------------------------------------------------------
+
+
+@contextmanager
+def connect_cluster(scheduler: str) -> Iterator[object]:
+    """A Dask client: `local:N` starts a LocalCluster of N worker processes (one thread each);
+    anything else is a scheduler's address (tcp://host:8786)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler.startswith("local:"):
+        workers = int(scheduler.removeprefix("local:") or 2)
+        with (
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                scheduler_port=0,
+                dashboard_address=":0",
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    else:
+        with Client(scheduler) as client:
+            yield client
+
+
+def ingest(client, data: Path, files: list[Path], buckets: int | None = None) -> list[dict]:
+    """Ingest input files into the data folder, one task per file; returns each file's counts.
+    A folder keeps the K it was made with."""
+    data = Path(data)
+    data.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(data) or {
+        "buckets": buckets or DEFAULT_BUCKETS,
+        "bucket_of": BUCKET_OF.format(buckets="buckets"),
+        "batches": [],
+    }
+    if buckets is not None and buckets != manifest["buckets"]:
+        raise StoremonError(
+            f"{data} holds {manifest['buckets']} buckets; it cannot take --buckets {buckets}"
+        )
+    kinds = [kind_of(Path(f)) for f in files]  # every file's kind, before any work is done
+    first = len(manifest["batches"]) + 1
+    load_time = datetime.now(UTC).isoformat()
+    futures = [
+        client.submit(
+            ingest_file,
+            str(Path(f).resolve()),
+            str(data.resolve()),
+            kind,
+            manifest["buckets"],
+            first + i,
+            secrets.token_urlsafe(9),
+            load_time,
+            pure=False,
+        )
+        for i, (f, kind) in enumerate(zip(files, kinds, strict=True))
+    ]
+    done = _gather(client, futures, [f"file {f}" for f in files])
+    manifest["batches"].extend(sorted(done, key=lambda d: d["seq"]))
+    write_manifest(data, manifest)
+    return done
+
+
+def report(
+    client,
+    data: Path,
+    out: Path,
+    as_of: datetime | None = None,
+    beside: dict[str, Path] | None = None,
+) -> dict:
+    """Compute the report over the whole data folder, one task per bucket, and write it (and
+    its outages and summary, if asked) in store_id order: the single-node report's bytes."""
+    data = Path(data)
+    manifest = read_manifest(data)
+    if manifest is None:
+        raise StoremonError(f"{data} holds no data: run `storemon cluster ingest` first")
+    polls = [b for b in manifest["batches"] if b["kind"] == "polls" and b["kept"]]
+    if not polls:
+        raise StoremonError(f"{data} holds no usable polls")
+    first_us = min(b["first_poll_us"] for b in polls)
+    latest_us = max(b["latest_poll_us"] for b in polls)
+    now_us = latest_us
+    if as_of is not None:
+        now_us = int((as_of - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+        reach_us = latest_us + int(AS_OF_REACH / timedelta(microseconds=1))
+        if not first_us <= now_us <= reach_us:
+
+            def shown(us: int) -> str:
+                moment = datetime(1970, 1, 1) + timedelta(microseconds=us)
+                return f"{moment:%Y-%m-%d %H:%M:%S.%f}+00"
+
+            raise StoremonError(
+                f"as_of {shown(now_us)} is outside the loaded polls: choose an instant from "
+                f"{shown(first_us)} to {shown(reach_us)} (UTC)"
+            )
+    report_id = secrets.token_urlsafe(16)
+    started = time.perf_counter()
+    buckets = range(manifest["buckets"])
+    futures = [
+        client.submit(report_bucket, str(data.resolve()), b, now_us, report_id, pure=False)
+        for b in buckets
+    ]
+    done = _gather(client, futures, [f"bucket {b}" for b in buckets])
+    folder = data / "reports" / report_id
+    wanted = {"": Path(out)} | {name: Path(path) for name, path in (beside or {}).items()}
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for name, path in wanted.items():
+            if path.suffix not in FORMATS:
+                raise StoremonError(f"{path}: reports are written as .csv or .parquet")
+            order = "store_id, started_at" if name == "outages" else "store_id"
+            rows = f"read_parquet('{sql_text(folder / (name or 'report'))}/*.parquet')"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            copy_atomically(
+                con, f"(SELECT * FROM {rows} ORDER BY {order})", path, FORMATS[path.suffix]
+            )
+    return {
+        "report_id": report_id,
+        "as_of_us": now_us,
+        "stores": sum(d["stores"] for d in done),
+        "seconds": time.perf_counter() - started,
+        "buckets": sorted(done, key=lambda d: d["bucket"]),
+    }
+
+
+def _gather(client, futures: list, names: list[str]) -> list:
+    """Every future's result; the first that failed for good fails it all, naming which and why
+    (a task whose worker died is recomputed by Dask first)."""
+    from distributed import wait
+
+    wait(futures)
+    failed = [(name, f) for name, f in zip(names, futures, strict=True) if f.status == "error"]
+    if failed:
+        name, future = failed[0]
+        error = future.exception()
+        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise StoremonError(f"{name} failed: {message}")
+    return client.gather(futures)

@@ -1,0 +1,203 @@
+"""The same SQL on a real Dask LocalCluster (worker processes): the cluster's report is the
+single-node report, byte for byte, whatever the buckets and workers; a worker killed mid-report
+changes nothing; a bucket that fails for good fails the report, naming it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from storemon import cluster
+from storemon.append import append_batch
+from storemon.database import connect
+from storemon.errors import StoremonError
+from storemon.generate import generate
+from storemon.ingest import ingest
+from storemon.report import run_report, write_report
+from tests.conftest import HOURS_HEADER, write_csv
+from tests.server import ROOT
+
+AS_OF = datetime(2023, 3, 13, 9, 30, tzinfo=UTC)  # the week holds the US spring-forward night
+PARTS = ("report", "outages", "summary")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster.connect_cluster("local:2") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """Generated data (US and other zones, DST, split and overnight hours, unreadable rows), and
+    a later batch of business hours for a few of its stores."""
+    folder = tmp_path_factory.mktemp("inputs")
+    files = generate(folder, stores=240, days=9, seed=13, bad_rows=True)
+    with files.hours.open() as handle:
+        stores = [line.split(",", 1)[0] for line in handle.read().splitlines()[1:6]]
+    later = write_csv(
+        folder / "later_hours.csv",
+        HOURS_HEADER,
+        [(store, day, "10:00", "14:00") for store in stores for day in range(5)],
+    )
+    return files, later
+
+
+def single_node(folder: Path, files, later: Path | None, as_of: datetime | None) -> dict:
+    """The single-node files (and rejected rows) for the same inputs."""
+    with connect(folder / "single.duckdb") as con:
+        ingest(con, files.status, files.hours, files.timezones)
+        if later is not None:
+            append_batch(con, "hours", later)
+        run_report(con, as_of)
+        out = {}
+        for part, relation in zip(
+            PARTS, ("store_report", "store_outages", "store_outage_summary"), strict=True
+        ):
+            out[part] = folder / f"single.{part}.csv"
+            write_report(con, out[part], relation)
+        rejected = con.execute(
+            "SELECT source, file, line, reason FROM rejected_rows ORDER BY ALL"
+        ).fetchall()
+    return {part: path.read_bytes() for part, path in out.items()} | {"rejected": rejected}
+
+
+def on_cluster(client, folder: Path, files: list[Path], buckets: int, as_of) -> dict:
+    data = folder / "data"
+    cluster.ingest(client, data, files, buckets)
+    out = {part: folder / f"cluster.{part}.csv" for part in PARTS}
+    cluster.report(client, data, out["report"], as_of, {p: out[p] for p in PARTS[1:]})
+    with duckdb.connect() as con:
+        rejected = con.execute(
+            "SELECT source, file, line, reason "
+            f"FROM read_parquet('{data}/rejected/*.parquet') ORDER BY ALL"
+        ).fetchall()
+    return {part: path.read_bytes() for part, path in out.items()} | {"rejected": rejected}
+
+
+@pytest.mark.parametrize(("buckets", "as_of"), [(1, None), (7, AS_OF), (64, None)])
+def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
+    client, inputs, tmp_path, buckets, as_of
+):
+    files, _ = inputs
+    expected = single_node(tmp_path, files, None, as_of)
+    got = on_cluster(client, tmp_path, [files.status, files.hours, files.timezones], buckets, as_of)
+    for part in PARTS:
+        assert got[part] == expected[part], part
+    assert expected["report"].count(b"\n") == 241
+    assert got["rejected"] == expected["rejected"] and len(got["rejected"]) >= 8
+
+
+def test_a_later_hours_file_replaces_the_hours_of_the_stores_it_names(client, inputs, tmp_path):
+    files, later = inputs
+    expected = single_node(tmp_path, files, later, None)
+    got = on_cluster(client, tmp_path, [files.status, files.hours, files.timezones, later], 5, None)
+    assert got["report"] == expected["report"]
+    (tmp_path / "without").mkdir()
+    without = single_node(tmp_path / "without", files, None, None)
+    assert got["report"] != without["report"]  # the later hours changed those stores' numbers
+
+
+def test_polls_in_several_files_and_parquet_are_the_union(client, inputs, tmp_path):
+    files, _ = inputs
+    lines = files.status.read_text().splitlines()
+    half = len(lines) // 2
+    first = tmp_path / "polls_a.csv"
+    first.write_text("\n".join(lines[:half]) + "\n")
+    second = tmp_path / "polls_b.parquet"
+    rest = tmp_path / "polls_b.csv"
+    rest.write_text("\n".join([lines[0], *lines[half - 50 :]]) + "\n")  # 50 polls sent twice
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{rest}', all_varchar = true, ignore_errors = true)) "
+            f"TO '{second}' "
+            "(FORMAT parquet)"
+        )
+    expected = single_node(tmp_path, files, None, None)
+    got = on_cluster(client, tmp_path, [first, second, files.hours, files.timezones], 9, None)
+    assert got["report"] == expected["report"]
+    assert got["outages"] == expected["outages"]
+
+
+def test_a_worker_killed_mid_report_changes_nothing(inputs, tmp_path):
+    files, _ = inputs
+    expected = single_node(tmp_path, files, None, None)
+    with cluster.connect_cluster("local:2") as client:
+        data = tmp_path / "data"
+        cluster.ingest(client, data, [files.status, files.hours, files.timezones], 64)
+        pids = sorted(client.run(os.getpid).values())
+        out = tmp_path / "cluster.report.csv"
+        finished: list = []
+        report = threading.Thread(
+            target=lambda: finished.append(cluster.report(client, data, out)), daemon=True
+        )
+        report.start()
+        # once a bucket is done, the report is under way: kill a worker (its process, by pid)
+        reports = data / "reports"
+        while not list(reports.glob("*/report/*.parquet")) and report.is_alive():
+            threading.Event().wait(0.005)
+        os.kill(pids[0], signal.SIGKILL)
+        report.join(timeout=120)
+        assert finished, "the report did not finish"
+        assert pids[0] not in client.run(os.getpid).values()  # the nanny started a new one
+    assert out.read_bytes() == expected["report"]
+
+
+def test_a_bucket_that_fails_for_good_fails_the_report_naming_it(client, inputs, tmp_path):
+    files, _ = inputs
+    data = tmp_path / "data"
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones], 4)
+    broken = sorted((data / "polls" / "bucket=2").glob("*.parquet"))[0]
+    broken.write_bytes(b"not parquet at all")
+    with pytest.raises(StoremonError, match=r"bucket 2 failed: .*parquet"):
+        cluster.report(client, data, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_as_of_outside_the_data_is_refused_before_any_task(client, inputs, tmp_path):
+    files, _ = inputs
+    data = tmp_path / "data"
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones], 2)
+    with pytest.raises(StoremonError, match="is outside the loaded polls: choose an instant"):
+        cluster.report(client, data, tmp_path / "out.csv", datetime(2030, 1, 1, tzinfo=UTC))
+    assert not (data / "reports").exists()
+    with pytest.raises(StoremonError, match="holds 2 buckets"):
+        cluster.ingest(client, data, [files.hours], 8)
+
+
+def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
+    files, _ = inputs
+    expected = single_node(tmp_path, files, None, AS_OF)
+
+    def storemon(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "storemon", "cluster", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    data = tmp_path / "data"
+    printed = storemon(
+        "ingest", "--scheduler", "local:2", "--data", str(data), "--buckets", "6",
+        str(files.status), str(files.hours), str(files.timezones),
+    )  # fmt: skip
+    assert "rejected: 1 x unknown time zone" in printed
+    out = tmp_path / "cli.csv"
+    printed = storemon(
+        "report", "--scheduler", "local:2", "--data", str(data), "--out", str(out),
+        "--as-of", "2023-03-13 09:30:00",
+    )  # fmt: skip
+    assert "wrote 240 stores" in printed and "6 buckets" in printed
+    assert out.read_bytes() == expected["report"]
