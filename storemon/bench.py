@@ -334,6 +334,41 @@ def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result]:
     )
 
 
+def _worker_peak() -> int:
+    """A worker process's own peak resident memory (run on each worker by Client.run)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def bench_cluster(data: Prepared, workers: int = 2) -> tuple[Result, Result, dict]:
+    """`storemon cluster` on a LocalCluster of `workers` processes: ingest the data set's three
+    files into a fresh data folder, then one report. Peak RSS is the largest worker's. Also
+    returns each bucket's (polls, seconds) and whether the CSV is the full load's."""
+    from storemon import cluster
+
+    folder = data.folder / "cluster-scratch"
+    shutil.rmtree(folder, ignore_errors=True)
+    files = [data.folder / name for name in ("store_status.csv", "menu_hours.csv", "timezones.csv")]
+    out = data.folder / "cluster-report.csv"
+    with cluster.connect_cluster(f"local:{workers}") as client:
+        started = time.perf_counter()
+        cluster.ingest(client, folder, files)
+        ingest_seconds = time.perf_counter() - started
+        ingest_peak = max(client.run(_worker_peak).values())
+        done = cluster.report(client, folder, out)
+        report_peak = max(client.run(_worker_peak).values())
+    same = out.read_bytes() == (data.folder / "full-load-report.csv").read_bytes()
+    shutil.rmtree(folder, ignore_errors=True)
+    out.unlink(missing_ok=True)
+    described = f"{data.describe()}, local:{workers}, {len(done['buckets'])} buckets"
+    return (
+        Result("cluster_ingest", "cluster ingest (one task per file)", described,
+               [ingest_seconds], ingest_peak),
+        Result("cluster_report", "cluster report (one task per bucket)", described,
+               [done["seconds"]], report_peak),
+        {"buckets": [(b["polls"], b["seconds"]) for b in done["buckets"]], "same": same},
+    )  # fmt: skip
+
+
 def hourly_batches(data: Prepared) -> list[Path]:
     """The data set's polls cut into one CSV per UTC hour, as a poller would send them."""
     folder = data.folder / "hourly"

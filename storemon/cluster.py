@@ -10,9 +10,10 @@ folder in tests), as Parquet partitioned by store bucket:
     DATA/rejected/<seq>-<batch>.parquet               rejected rows, with file and line
     DATA/reports/<report_id>/{report,outages,summary}/bucket=B.parquet
 
-`ingest` runs one task per input file: the load's own parsing (sql/load/00, 10-12, and its
-control-character rule), then the usable rows go to their buckets. `report` runs one task per
-bucket: sql/cluster/ turns the bucket's files into the rows the load's parsing makes,
+`ingest` runs one task per input file (a big polls file: one per piece of about 64 MB, cut at
+line breaks outside quotes, its line numbers kept): the load's own parsing (sql/load/00, 10-12,
+and its control-character rule), then the usable rows go to their buckets. `report` runs one
+task per bucket: sql/cluster/ turns the bucket's files into the rows the load's parsing makes,
 sql/load/20-23 make the tables, sql/report/ computes the report, as of the `now` of all the data
 (the largest poll, from the manifest). A store's rows all live in its bucket and a report is
 independent per store, so the buckets' rows, put in store_id order, are the single-node report,
@@ -37,7 +38,14 @@ import duckdb
 from storemon.append import KINDS, _reject_control_characters, as_csv, is_parquet
 from storemon.database import copy_atomically, run_sql_files, sql_dir, sql_files, sql_text
 from storemon.errors import StoremonError
-from storemon.ingest import open_input, read_header, use_input
+from storemon.ingest import (
+    SHORT_LINES,
+    load_memory,
+    open_input,
+    parse_file,
+    read_header,
+    use_input,
+)
 from storemon.report import AS_OF_REACH, FORMATS, OUTPUTS, run_report
 
 DEFAULT_BUCKETS = 64
@@ -108,56 +116,74 @@ def kind_of(path: Path) -> str:
 
 
 def ingest_file(
-    path: str, data: str, kind: str, buckets: int, seq: int, batch_id: str, load_time: str
+    path: str,
+    data: str,
+    kind: str,
+    buckets: int,
+    seq: int,
+    batch_id: str,
+    load_time: str,
+    piece: tuple[int, int, int, int] | None = None,
 ) -> dict:
-    """Parse one input file with the load's SQL and write its usable rows into their buckets,
-    its rejected rows beside them. Returns what it read."""
+    """Parse one input file (or one `piece` of it: number, start and end byte, the number of its
+    first line) with the load's SQL and write its usable rows into their buckets, its rejected
+    rows beside them, with the file's own line numbers. Returns what it read."""
     spec = KINDS[kind]
     data_dir = Path(data)
-    name = f"{seq:06d}-{batch_id}"
+    name = f"{seq:06d}-{batch_id}" + (f"-{piece[0]:04d}" if piece else "")
     with ExitStack() as scratch, duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         read = Path(path)
         if is_parquet(read):
             read, _ = as_csv(read, "parquet", kind, scratch)
-        item = dataclasses.replace(open_input(read, spec.source, scratch), path=Path(path))
+        elif piece is not None:  # the header, then the piece's lines, in a file of its own
+            read = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / read.name
+            _write_piece(Path(path), piece[1], piece[2], read)
+        item = dataclasses.replace(
+            open_input(read, spec.source, scratch), path=Path(path), max_line_size=SHORT_LINES
+        )
         con.execute("SET VARIABLE load_time = ?::TIMESTAMPTZ", [load_time])
         use_input(con, item)
         load = sql_dir() / "load"
-        for _ in run_sql_files(con, [load / "00_parse_macros.sql", load / spec.parse]):
-            pass
-        _reject_control_characters(con, spec, item.read_from)
-        bucket = BUCKET_OF.format(buckets=buckets)
-        target = data_dir / kind
-        target.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"COPY (SELECT {KEPT[kind]}, {seq}::INTEGER AS seq, {bucket} AS bucket "
-            f"FROM {spec.rows} WHERE reason IS NULL) TO '{sql_text(target)}' "
-            f"(FORMAT parquet, PARTITION_BY (bucket), FILENAME_PATTERN '{name}_{{i}}', "
-            "OVERWRITE_OR_IGNORE)"
-        )
-        rejected = data_dir / "rejected"
-        rejected.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"COPY (SELECT '{spec.name}' AS source, ?::VARCHAR AS file, line, raw, reason, "
-            f"detail, ?::VARCHAR AS batch_id FROM {spec.rows} WHERE reason IS NOT NULL "
-            f"ORDER BY line) TO '{sql_text(rejected / (name + '.parquet'))}' (FORMAT parquet)",
-            [path, batch_id],
-        )
-        rows, kept, first_us, latest_us = con.execute(
-            "SELECT count(*), count(*) FILTER (reason IS NULL), "
-            + (
-                "epoch_us(min(timestamp_utc) FILTER (reason IS NULL)), "
-                "epoch_us(max(timestamp_utc) FILTER (reason IS NULL)) "
-                if kind == "polls"
-                else "NULL, NULL "
+        with load_memory(con):  # as a full load reads: its memory cap, short lines first
+            for _ in run_sql_files(con, [load / "00_parse_macros.sql"]):
+                pass
+            parse_file(con, load / spec.parse, [item], lambda _: None)
+            _reject_control_characters(con, spec, item.read_from)
+            if piece is not None:  # the piece's line 2 is the file's line piece[3]
+                con.execute(f"UPDATE {spec.rows} SET line = line + ?", [piece[3] - 2])
+            bucket = BUCKET_OF.format(buckets=buckets)
+            target = data_dir / kind
+            target.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"COPY (SELECT {KEPT[kind]}, {seq}::INTEGER AS seq, {bucket} AS bucket "
+                f"FROM {spec.rows} WHERE reason IS NULL) TO '{sql_text(target)}' "
+                f"(FORMAT parquet, PARTITION_BY (bucket), FILENAME_PATTERN '{name}_{{i}}', "
+                "OVERWRITE_OR_IGNORE)"
             )
-            + f"FROM {spec.rows}"
-        ).fetchone()
-        reasons = con.execute(
-            f"SELECT reason, count(*) FROM {spec.rows} WHERE reason IS NOT NULL "
-            "GROUP BY reason ORDER BY reason"
-        ).fetchall()
+            rejected = data_dir / "rejected"
+            rejected.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"COPY (SELECT '{spec.name}' AS source, ?::VARCHAR AS file, line, raw, reason, "
+                f"detail, ?::VARCHAR AS batch_id FROM {spec.rows} WHERE reason IS NOT NULL "
+                f"ORDER BY line) TO '{sql_text(rejected / (name + '.parquet'))}' (FORMAT parquet)",
+                [path, batch_id],
+            )
+            rows, kept, first_us, latest_us = con.execute(
+                "SELECT count(*), count(*) FILTER (reason IS NULL), "
+                + (
+                    "epoch_us(min(timestamp_utc) FILTER (reason IS NULL)), "
+                    "epoch_us(max(timestamp_utc) FILTER (reason IS NULL)) "
+                    if kind == "polls"
+                    else "NULL, NULL "
+                )
+                + f"FROM {spec.rows}"
+            ).fetchone()
+            reasons = con.execute(
+                f"SELECT reason, count(*) FROM {spec.rows} WHERE reason IS NOT NULL "
+                "GROUP BY reason ORDER BY reason"
+            ).fetchall()
     return {
         "seq": seq,
         "batch_id": batch_id,
@@ -171,6 +197,58 @@ def ingest_file(
         "first_poll_us": first_us,
         "latest_poll_us": latest_us,
     }
+
+
+PIECE_BYTES = 64 << 20  # a polls file larger than this is parsed in pieces of about this size
+
+
+def _write_piece(path: Path, start: int, end: int, target: Path) -> None:
+    """The file's header line, then its bytes [start, end), into `target`."""
+    with path.open("rb") as source, target.open("wb") as out:
+        out.write(source.readline())
+        source.seek(start)
+        left = end - start
+        while left > 0:
+            chunk = source.read(min(left, 8 << 20))
+            if not chunk:
+                break
+            out.write(chunk)
+            left -= len(chunk)
+
+
+def pieces(path: Path, size: int = PIECE_BYTES) -> list[tuple[int, int, int, int]]:
+    """Cut a CSV file into pieces of about `size` bytes, each ending at a line break outside
+    quotes (an even number of `"` before it: RFC 4180 doubles a quote inside a field), as
+    (number, start, end, number of its first line). One piece for a small file."""
+    total = path.stat().st_size
+    with path.open("rb") as handle:
+        header = handle.readline()
+        if total <= size or header.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: whole
+            return []
+        cuts = [(len(header), 2)]  # (offset, line number there)
+        offset, quotes, lines = len(header), 0, 2
+        target = len(header) + size
+        while chunk := handle.read(8 << 20):
+            at = max(0, target - offset)
+            while at < len(chunk):
+                newline = chunk.find(b"\n", at)
+                if newline < 0:
+                    break
+                if (quotes + chunk.count(b'"', 0, newline)) % 2 == 0:
+                    cut = offset + newline + 1
+                    cuts.append((cut, lines + chunk.count(b"\n", 0, newline) + 1))
+                    target = cut + size
+                    at = max(newline + 1, target - offset)
+                else:
+                    at = newline + 1
+            quotes += chunk.count(b'"')
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+    cuts = [c for c in cuts if c[0] < total]
+    ends = [c[0] for c in cuts[1:]] + [total]
+    return [
+        (n, start, end, line) for n, ((start, line), end) in enumerate(zip(cuts, ends, strict=True))
+    ]
 
 
 def bucket_files(data: Path, kind: str, bucket: int) -> list[str]:
@@ -256,9 +334,15 @@ def connect_cluster(scheduler: str) -> Iterator[object]:
             yield client
 
 
-def ingest(client, data: Path, files: list[Path], buckets: int | None = None) -> list[dict]:
-    """Ingest input files into the data folder, one task per file; returns each file's counts.
-    A folder keeps the K it was made with."""
+def ingest(
+    client,
+    data: Path,
+    files: list[Path],
+    buckets: int | None = None,
+    piece_bytes: int = PIECE_BYTES,
+) -> list[dict]:
+    """Ingest input files into the data folder, one task per file or piece of `piece_bytes`;
+    returns each file's counts. A folder keeps the K it was made with."""
     data = Path(data)
     data.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(data) or {
@@ -273,24 +357,53 @@ def ingest(client, data: Path, files: list[Path], buckets: int | None = None) ->
     kinds = [kind_of(Path(f)) for f in files]  # every file's kind, before any work is done
     first = len(manifest["batches"]) + 1
     load_time = datetime.now(UTC).isoformat()
-    futures = [
-        client.submit(
-            ingest_file,
-            str(Path(f).resolve()),
-            str(data.resolve()),
-            kind,
-            manifest["buckets"],
-            first + i,
-            secrets.token_urlsafe(9),
-            load_time,
-            pure=False,
-        )
-        for i, (f, kind) in enumerate(zip(files, kinds, strict=True))
-    ]
-    done = _gather(client, futures, [f"file {f}" for f in files])
-    manifest["batches"].extend(sorted(done, key=lambda d: d["seq"]))
+    tasks = []  # (file's index, future)
+    for i, (f, kind) in enumerate(zip(files, kinds, strict=True)):
+        path = Path(f).resolve()
+        # Polls files may be big: cut in pieces, parsed side by side. Hours and zones are
+        # small, and a zone file's check for conflicting zones needs it whole.
+        cut = pieces(path, piece_bytes) if kind == "polls" and not is_parquet(path) else []
+        batch_id = secrets.token_urlsafe(9)
+        for piece in cut or [None]:
+            future = client.submit(
+                ingest_file,
+                str(path),
+                str(data.resolve()),
+                kind,
+                manifest["buckets"],
+                first + i,
+                batch_id,
+                load_time,
+                piece,
+                pure=False,
+            )
+            tasks.append((i, future))
+    results = _gather(client, [f for _, f in tasks], [f"file {files[i]}" for i, _ in tasks])
+    done = []
+    for i in range(len(files)):
+        parts = [r for (j, _), r in zip(tasks, results, strict=True) if j == i]
+        done.append(_combined(parts))
+    manifest["batches"].extend(done)
     write_manifest(data, manifest)
     return done
+
+
+def _combined(parts: list[dict]) -> dict:
+    """One file's counts, from those of its pieces."""
+    whole = dict(parts[0])
+    for key in ("rows", "kept", "rejected"):
+        whole[key] = sum(p[key] for p in parts)
+    reasons: dict[str, int] = {}
+    for part in parts:
+        for reason, rows in part["reasons"].items():
+            reasons[reason] = reasons.get(reason, 0) + rows
+    whole["reasons"] = dict(sorted(reasons.items()))
+    firsts = [p["first_poll_us"] for p in parts if p["first_poll_us"] is not None]
+    latests = [p["latest_poll_us"] for p in parts if p["latest_poll_us"] is not None]
+    whole["first_poll_us"] = min(firsts, default=None)
+    whole["latest_poll_us"] = max(latests, default=None)
+    whole["pieces"] = len(parts)
+    return whole
 
 
 def report(

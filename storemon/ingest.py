@@ -375,7 +375,7 @@ def _replace_data(
 
         try:
             for path in parsing:
-                _parse(con, path, inputs, log)
+                parse_file(con, path, inputs, log)
                 done(path)
             con.execute("BEGIN TRANSACTION")
             try:
@@ -404,7 +404,7 @@ def _replace_data(
     return LoadResult(summary, reasons, stores, time.perf_counter() - started, quality)
 
 
-def _parse(
+def parse_file(
     con: duckdb.DuckDBPyConnection, path: Path, inputs: list[Input], log: Callable[[str], None]
 ) -> None:
     """Run one parsing file. When it reads a file with SHORT_LINES and a line is longer (DuckDB

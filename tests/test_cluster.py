@@ -4,6 +4,7 @@ changes nothing; a bucket that fails for good fails the report, naming it."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -125,6 +126,31 @@ def test_polls_in_several_files_and_parquet_are_the_union(client, inputs, tmp_pa
     got = on_cluster(client, tmp_path, [first, second, files.hours, files.timezones], 9, None)
     assert got["report"] == expected["report"]
     assert got["outages"] == expected["outages"]
+
+
+def test_a_big_polls_file_is_parsed_in_pieces_keeping_its_line_numbers(client, inputs, tmp_path):
+    files, _ = inputs
+    # a record across lines (quoted), which no piece may cut, and unreadable rows at the end
+    lines = files.status.read_text().splitlines()
+    lines.insert(900, '"store\nwith a break",active,2023-03-10 10:00:00 UTC')
+    polls = tmp_path / "polls.csv"
+    polls.write_text("\n".join(lines) + "\n")
+    expected = single_node(tmp_path, dataclasses.replace(files, status=polls), None, None)
+    data = tmp_path / "data"
+    done = cluster.ingest(
+        client, data, [polls, files.hours, files.timezones], 8, piece_bytes=64 << 10
+    )
+    assert done[0]["pieces"] > 10
+    out = tmp_path / "cluster.csv"
+    cluster.report(client, data, out)
+    assert out.read_bytes() == expected["report"]
+    with duckdb.connect() as con:
+        rejected = con.execute(
+            "SELECT source, file, line, reason "
+            f"FROM read_parquet('{data}/rejected/*.parquet') ORDER BY ALL"
+        ).fetchall()
+    assert rejected == expected["rejected"]
+    assert ("polls", str(polls), 901, "missing store_id") not in rejected  # a store, kept whole
 
 
 def test_a_worker_killed_mid_report_changes_nothing(inputs, tmp_path):
