@@ -340,33 +340,61 @@ def _worker_peak() -> int:
 
 
 def bench_cluster(data: Prepared, workers: int = 2) -> tuple[Result, Result, dict]:
-    """`storemon cluster` on a LocalCluster of `workers` processes: ingest the data set's three
+    """`storemon cluster` on a LocalCluster of `workers` processes, from a child process (the
+    bench's own stays lean: its children inherit its peak memory): ingest the data set's three
     files into a fresh data folder, then one report. Peak RSS is the largest worker's. Also
-    returns each bucket's (polls, seconds) and whether the CSV is the full load's."""
+    returns each bucket's (polls, seconds), the Parquet's size, and whether the CSV is the full
+    load's."""
+    child = [
+        sys.executable,
+        "-m",
+        "storemon.bench",
+        "cluster-worker",
+        str(data.folder),
+        str(workers),
+    ]
+    _, _, out = run_child(child)
+    facts = json.loads(out)
+    described = f"{data.describe()}, local:{workers}, {len(facts['buckets'])} buckets"
+    return (
+        Result("cluster_ingest", "cluster ingest (one task per file or 64 MB piece)", described,
+               [facts["ingest_seconds"]], facts["ingest_peak"]),
+        Result("cluster_report", "cluster report (one task per bucket)", described,
+               [facts["report_seconds"]], facts["report_peak"]),
+        facts,
+    )  # fmt: skip
+
+
+def cluster_worker(folder: Path, workers: int) -> None:
+    """Child side of bench_cluster: prints its facts as JSON."""
     from storemon import cluster
 
-    folder = data.folder / "cluster-scratch"
-    shutil.rmtree(folder, ignore_errors=True)
-    files = [data.folder / name for name in ("store_status.csv", "menu_hours.csv", "timezones.csv")]
-    out = data.folder / "cluster-report.csv"
+    data = folder / "cluster-scratch"
+    shutil.rmtree(data, ignore_errors=True)
+    files = [folder / name for name in ("store_status.csv", "menu_hours.csv", "timezones.csv")]
+    out = folder / "cluster-report.csv"
     with cluster.connect_cluster(f"local:{workers}") as client:
         started = time.perf_counter()
-        cluster.ingest(client, folder, files)
+        cluster.ingest(client, data, files)
         ingest_seconds = time.perf_counter() - started
         ingest_peak = max(client.run(_worker_peak).values())
-        done = cluster.report(client, folder, out)
+        done = cluster.report(client, data, out)
         report_peak = max(client.run(_worker_peak).values())
-    same = out.read_bytes() == (data.folder / "full-load-report.csv").read_bytes()
-    shutil.rmtree(folder, ignore_errors=True)
+    same = out.read_bytes() == (folder / "full-load-report.csv").read_bytes()
+    disk = sum(f.stat().st_size for kind in ("polls", "hours", "timezones", "rejected")
+               for f in (data / kind).rglob("*.parquet"))  # fmt: skip
+    shutil.rmtree(data, ignore_errors=True)
     out.unlink(missing_ok=True)
-    described = f"{data.describe()}, local:{workers}, {len(done['buckets'])} buckets"
-    return (
-        Result("cluster_ingest", "cluster ingest (one task per file)", described,
-               [ingest_seconds], ingest_peak),
-        Result("cluster_report", "cluster report (one task per bucket)", described,
-               [done["seconds"]], report_peak),
-        {"buckets": [(b["polls"], b["seconds"]) for b in done["buckets"]], "same": same},
-    )  # fmt: skip
+    facts = {
+        "ingest_seconds": ingest_seconds,
+        "ingest_peak": ingest_peak,
+        "report_seconds": done["seconds"],
+        "report_peak": report_peak,
+        "buckets": [(b["polls"], b["seconds"]) for b in done["buckets"]],
+        "same": same,
+        "disk_bytes": disk,
+    }
+    print(json.dumps(facts))
 
 
 def hourly_batches(data: Prepared) -> list[Path]:
@@ -503,6 +531,15 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
     def once(name: str, workload: str, key: str) -> Result:
         return Result(name, workload, data[key].describe(), [loads[key][0]], loads[key][1])
 
+    log("the cluster (local:2) on the 1x and 10x data ...")
+    full_load_report(data["10x"])  # the single-node CSV the cluster's must equal
+    clusters = {key: bench_cluster(data[key]) for key in ("1x", "10x")}
+    cluster_rows = []
+    for key, (ingested, reported, facts) in clusters.items():
+        ingested.name, reported.name = f"cluster_ingest_{key}", f"cluster_report_{key}"
+        cluster_rows += [(ingested, reported, facts)]
+    fit = _linear_fit([point for _, _, facts in cluster_rows for point in facts["buckets"]])
+    quarter = 4.9 * GB / 4  # a quarter of the single-process full load's peak at 10x before
     ingest_10x = once("ingest_10x", "load CSVs at 10x (once)", "10x")
     ingest_5min = once("ingest_5min", "load CSVs, polls every 5 min (once)", "5min")
     report_10x.workload += " at 10x"
@@ -544,6 +581,27 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
         ),
         (memory_10x, "<= 2 GB", memory_10x.peak_rss_bytes <= 2 * GB),
         (ingest_10x, "peak memory <= 1.5 GB", ingest_10x.peak_rss_bytes <= 1.5 * GB),
+        *[
+            check
+            for (ingested, reported, facts), key in zip(cluster_rows, ("1x", "10x"), strict=True)
+            for check in (
+                (
+                    ingested,
+                    f"peak per worker <= {quarter / GB:.2f} GB at 10x; "
+                    f"{facts['disk_bytes'] / 1e6:,.0f} MB of Parquet",
+                    key == "1x" or ingested.peak_rss_bytes <= quarter,
+                ),
+                (
+                    reported,
+                    "the single-node report's bytes "
+                    f"({'same' if facts['same'] else 'DIFFERENT'}); per bucket "
+                    f"t = {fit['a']:.3f} s + {fit['b']:.3f} s per M polls (R2 {fit['r2']:.2f})",
+                    facts["same"]
+                    and fit["r2"] >= 0.9
+                    and (key == "1x" or reported.peak_rss_bytes <= quarter),
+                ),
+            )
+        ],
         (ingest_5min, "finishes (reported)", True),
         (report_5min, "finishes (reported)", True),
     ]
@@ -563,6 +621,20 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
         "bench_process_peak_rss_bytes": _own_peak_rss(),
         "results": [asdict(r) | {"median": r.median} for r in results],
     }
+
+
+def _linear_fit(points: list[tuple[int, float]]) -> dict:
+    """Least squares t = a + b * (polls / 1e6) over the buckets, and its R2."""
+    xs = [polls / 1e6 for polls, _ in points]
+    ys = [seconds for _, seconds in points]
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs) or 1e-12
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    a = my - b * mx
+    residual = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    total = sum((y - my) ** 2 for y in ys) or 1e-12
+    return {"a": a, "b": b, "r2": 1 - residual / total}
 
 
 def _own_peak_rss() -> int:
@@ -624,9 +696,11 @@ def render(report: dict, earlier: dict | None = None) -> str:
 
 def main(argv: list[str]) -> None:
     """`python -m storemon.bench report-worker DB REPEAT [furthest]` (the child of
-    bench_report)."""
+    bench_report), `... cluster-worker FOLDER WORKERS` (the child of bench_cluster)."""
     if len(argv) in (3, 4) and argv[0] == "report-worker" and argv[3:] in ([], ["furthest"]):
         report_worker(argv[1], int(argv[2]), furthest=len(argv) == 4)
+    elif len(argv) == 3 and argv[0] == "cluster-worker":
+        cluster_worker(Path(argv[1]), int(argv[2]))
     else:
         raise SystemExit("usage: python -m storemon.bench report-worker DB REPEAT [furthest]")
 

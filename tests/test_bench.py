@@ -24,6 +24,10 @@ WORKLOADS = {
     "report_5min",
     "live_batch",
     "live_week",
+    "cluster_ingest_1x",
+    "cluster_report_1x",
+    "cluster_ingest_10x",
+    "cluster_report_10x",
 }
 
 
@@ -63,6 +67,9 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     outages = by_name["outages"]["seconds"][0]
     assert outages == steps["09_store_outages"] + steps["10_store_outage_summary"]
     assert len(by_name["store_week"]["seconds"]) == 25
+    # The cluster's report is the single-node report, at both sizes.
+    for key in ("1x", "10x"):
+        assert "(same)" in by_name[f"cluster_report_{key}"]["target"], key
     # The printed table has a row per workload and one per SQL step.
     for row in ("trigger -> Complete through the API", "03_business_intervals"):
         assert row in done.stdout
