@@ -1,3 +1,4 @@
 from storemon.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not again in a worker process started by spawn (Dask, multiprocessing)
+    raise SystemExit(main())

@@ -231,7 +231,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         ),
         max_body=args.max_body * 1024 * 1024,
         inbox=args.inbox,
+        scheduler=args.scheduler,
+        data=args.data,
     )
+    if (args.scheduler is None) != (args.data is None):
+        raise StoremonError("--scheduler and --data go together: reports on a cluster's data")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
 
 
@@ -440,6 +444,13 @@ def parser() -> argparse.ArgumentParser:
             metavar="DIR",
             help="append every file that appears in DIR (written under a temporary name and "
             "renamed in), then move it to DIR/done/ or DIR/failed/ with a .error file",
+        )
+        sub.add_argument(
+            "--scheduler",
+            help="compute reports on a Dask cluster (tcp://host:8786, or local:N) from --data",
+        )
+        sub.add_argument(
+            "--data", type=Path, help="the cluster's data folder (storemon cluster ingest)"
         )
 
     serve_options(command("serve", cmd_serve, "serve the report API"))

@@ -255,45 +255,48 @@ def bucket_files(data: Path, kind: str, bucket: int) -> list[str]:
     return sorted(str(p) for p in (Path(data) / kind / f"bucket={bucket}").glob("*.parquet"))
 
 
+def bucket_tables(con: duckdb.DuckDBPyConnection, data: Path, bucket: int, scratch) -> int:
+    """Make one bucket's tables in `con` (stores, polls, business_hours, store_timezones), as a
+    load would, from its files (sql/cluster/, then sql/load/20-23). Returns its polls."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    for kind, variable in VARIABLES.items():
+        files = bucket_files(data, kind, bucket)
+        if not files:
+            empty = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "e.parquet"
+            con.execute(
+                f"COPY (SELECT {EMPTY[kind]}, NULL::INTEGER AS seq LIMIT 0) "
+                f"TO '{sql_text(empty)}' (FORMAT parquet)"
+            )
+            files = [str(empty)]
+        con.execute(f"SET VARIABLE {variable} = ?", [files])
+    # 20_stores.sql reads the polls file again for the text of rows whose store_id has control
+    # characters; those were rejected at ingest, so it has nothing to read here.
+    nothing = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "none.csv"
+    nothing.write_text("store_id,status,timestamp_utc\n")
+    con.execute("SET VARIABLE status_file = ?", [str(nothing)])
+    con.execute("SET VARIABLE status_newline = '\\n'")
+    load = sql_dir() / "load"
+    steps = [
+        *sql_files("cluster"),
+        load / "00_parse_macros.sql",
+        *(load / name for name in ("20_stores.sql", "21_polls.sql", "22_business_hours.sql")),
+        load / "23_store_timezones.sql",
+    ]
+    for _ in run_sql_files(con, steps):
+        pass
+    return con.execute("SELECT count(*) FROM polls").fetchone()[0]
+
+
 def report_bucket(data: str, bucket: int, as_of_us: int, report_id: str) -> dict:
     """The report of one bucket's stores, as of `as_of_us` (the `now` of all the data), by the
     load's and the report's own SQL files; its rows, outages and summary go to Parquet."""
     started = time.perf_counter()
-    data_dir = Path(data)
-    out = data_dir / "reports" / report_id
+    out = Path(data) / "reports" / report_id
     with ExitStack() as scratch, duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        for kind, variable in VARIABLES.items():
-            files = bucket_files(data_dir, kind, bucket)
-            if not files:
-                empty = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "e.parquet"
-                con.execute(
-                    f"COPY (SELECT {EMPTY[kind]}, NULL::INTEGER AS seq LIMIT 0) "
-                    f"TO '{sql_text(empty)}' (FORMAT parquet)"
-                )
-                files = [str(empty)]
-            con.execute(f"SET VARIABLE {variable} = ?", [files])
-        # 20_stores.sql reads the polls file again for the text of rows whose store_id has
-        # control characters; those were rejected at ingest, so it has nothing to read here.
-        nothing = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "none.csv"
-        nothing.write_text("store_id,status,timestamp_utc\n")
-        con.execute("SET VARIABLE status_file = ?", [str(nothing)])
-        con.execute("SET VARIABLE status_newline = '\\n'")
-        load = sql_dir() / "load"
-        tables = [load / name for name in ("21_polls.sql", "22_business_hours.sql")]
-        steps = [
-            *sql_files("cluster"),
-            load / "00_parse_macros.sql",
-            load / "20_stores.sql",
-            *tables,
-            load / "23_store_timezones.sql",
-        ]
-        for _ in run_sql_files(con, steps):
-            pass
-        polls = con.execute("SELECT count(*) FROM polls").fetchone()[0]
+        polls = bucket_tables(con, Path(data), bucket, scratch)
         con.execute("SET VARIABLE as_of_checked = true")
-        as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=as_of_us)
-        run = run_report(con, as_of)
+        run = run_report(con, instant(as_of_us))
         for name, relation in OUTPUTS.items():
             folder = out / (name or "report")
             folder.mkdir(parents=True, exist_ok=True)
@@ -305,6 +308,45 @@ def report_bucket(data: str, bucket: int, as_of_us: int, report_id: str) -> dict
         "seconds": time.perf_counter() - started,
         "notes": run.notes,
     }
+
+
+def instant(us: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+
+
+def micros(moment: datetime) -> int:
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+
+
+def bucket_of(store_id: str, buckets: int) -> int:
+    with duckdb.connect() as con:
+        rule = BUCKET_OF.format(buckets="?").replace("store_id", "?::VARCHAR")
+        return con.execute(f"SELECT {rule}", [store_id, buckets]).fetchone()[0]
+
+
+def poll_range(data: Path) -> tuple[int, int] | None:
+    """(first, latest) poll of all the data, in epoch microseconds, from the manifest."""
+    manifest = read_manifest(data)
+    polls = [b for b in (manifest or {}).get("batches", []) if b["kind"] == "polls" and b["kept"]]
+    if not polls:
+        return None
+    return min(b["first_poll_us"] for b in polls), max(b["latest_poll_us"] for b in polls)
+
+
+def last_batch(data: Path) -> dict | None:
+    manifest = read_manifest(data)
+    return manifest["batches"][-1] if manifest and manifest["batches"] else None
+
+
+def combined_notes(done: list[dict]) -> list[tuple]:
+    """The buckets' report notes as one report's: stores added up, the first 5 examples."""
+    found: dict[str, list] = {}
+    for bucket in done:
+        for finding, stores, examples, meaning in bucket["notes"]:
+            entry = found.setdefault(finding, [finding, 0, [], meaning])
+            entry[1] += stores
+            entry[2] = sorted([*entry[2], *examples])[:5]
+    return [tuple(entry) for _, entry in sorted(found.items())]
 
 
 # --- the client's side -------------------------------------------------------------------------
@@ -406,33 +448,24 @@ def _combined(parts: list[dict]) -> dict:
     return whole
 
 
-def report(
-    client,
-    data: Path,
-    out: Path,
-    as_of: datetime | None = None,
-    beside: dict[str, Path] | None = None,
-) -> dict:
-    """Compute the report over the whole data folder, one task per bucket, and write it (and
-    its outages and summary, if asked) in store_id order: the single-node report's bytes."""
+def compute(client, data: Path, as_of: datetime | None = None) -> dict:
+    """Compute the report over the whole data folder, one task per bucket, into
+    DATA/reports/<report_id>/; returns its id, `now`, stores and each bucket's facts."""
     data = Path(data)
-    manifest = read_manifest(data)
-    if manifest is None:
+    if read_manifest(data) is None:
         raise StoremonError(f"{data} holds no data: run `storemon cluster ingest` first")
-    polls = [b for b in manifest["batches"] if b["kind"] == "polls" and b["kept"]]
-    if not polls:
+    polls = poll_range(data)
+    if polls is None:
         raise StoremonError(f"{data} holds no usable polls")
-    first_us = min(b["first_poll_us"] for b in polls)
-    latest_us = max(b["latest_poll_us"] for b in polls)
+    first_us, latest_us = polls
     now_us = latest_us
     if as_of is not None:
-        now_us = int((as_of - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
-        reach_us = latest_us + int(AS_OF_REACH / timedelta(microseconds=1))
+        now_us = micros(as_of)
+        reach_us = latest_us + micros(instant(0) + AS_OF_REACH)
         if not first_us <= now_us <= reach_us:
 
             def shown(us: int) -> str:
-                moment = datetime(1970, 1, 1) + timedelta(microseconds=us)
-                return f"{moment:%Y-%m-%d %H:%M:%S.%f}+00"
+                return f"{instant(us):%Y-%m-%d %H:%M:%S.%f}+00"
 
             raise StoremonError(
                 f"as_of {shown(now_us)} is outside the loaded polls: choose an instant from "
@@ -440,32 +473,60 @@ def report(
             )
     report_id = secrets.token_urlsafe(16)
     started = time.perf_counter()
-    buckets = range(manifest["buckets"])
+    buckets = range(read_manifest(data)["buckets"])
     futures = [
         client.submit(report_bucket, str(data.resolve()), b, now_us, report_id, pure=False)
         for b in buckets
     ]
     done = _gather(client, futures, [f"bucket {b}" for b in buckets])
-    folder = data / "reports" / report_id
-    wanted = {"": Path(out)} | {name: Path(path) for name, path in (beside or {}).items()}
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        for name, path in wanted.items():
-            if path.suffix not in FORMATS:
-                raise StoremonError(f"{path}: reports are written as .csv or .parquet")
-            order = "store_id, started_at" if name == "outages" else "store_id"
-            rows = f"read_parquet('{sql_text(folder / (name or 'report'))}/*.parquet')"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            copy_atomically(
-                con, f"(SELECT * FROM {rows} ORDER BY {order})", path, FORMATS[path.suffix]
-            )
     return {
         "report_id": report_id,
+        "folder": data / "reports" / report_id,
         "as_of_us": now_us,
         "stores": sum(d["stores"] for d in done),
         "seconds": time.perf_counter() - started,
         "buckets": sorted(done, key=lambda d: d["bucket"]),
+        "notes": combined_notes(done),
     }
+
+
+def rows_of(folder: Path, part: str) -> str:
+    """A computed report's rows of `part` (report, outages or summary), in store_id order, as
+    a relation."""
+    order = "store_id, started_at" if part == "outages" else "store_id"
+    files = f"{sql_text(Path(folder) / part)}/*.parquet"
+    return f"(SELECT * FROM read_parquet('{files}') ORDER BY {order})"
+
+
+def write_part(folder: Path, part: str, path: Path) -> None:
+    """Write a computed report's `part` as CSV or Parquet (by the suffix), atomically: the
+    single-node file's bytes."""
+    path = Path(path)
+    if path.suffix not in FORMATS:
+        raise StoremonError(f"{path}: reports are written as .csv or .parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        copy_atomically(con, rows_of(folder, part), path, FORMATS[path.suffix])
+
+
+def report(
+    client,
+    data: Path,
+    out: Path,
+    as_of: datetime | None = None,
+    beside: dict[str, Path] | None = None,
+) -> dict:
+    """compute(), then write the report to `out` (and its outages and summary, by name, to the
+    paths in `beside`)."""
+    for path in (out, *(beside or {}).values()):
+        if Path(path).suffix not in FORMATS:
+            raise StoremonError(f"{path}: reports are written as .csv or .parquet")
+    done = compute(client, data, as_of)
+    write_part(done["folder"], "report", out)
+    for name, path in (beside or {}).items():
+        write_part(done["folder"], name, path)
+    return done
 
 
 def _gather(client, futures: list, names: list[str]) -> list:

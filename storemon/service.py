@@ -149,9 +149,23 @@ class AsOfRange:
 
 class ReportService:
     def __init__(
-        self, db: Path, workers: int = 2, url: str | None = None, limits: Limits | None = None
+        self,
+        db: Path,
+        workers: int = 2,
+        url: str | None = None,
+        limits: Limits | None = None,
+        cluster: tuple[str, Path] | None = None,
     ) -> None:
+        """`cluster`: (scheduler, data folder): reports are computed there (storemon/cluster.py)
+        from its data; the database keeps the reports' state and rows."""
         self.db = Path(db)
+        self._cluster = ExitStack()
+        self.client = None
+        self.cluster_data = Path(cluster[1]) if cluster else None
+        if cluster:
+            from storemon import cluster as on_cluster
+
+            self.client = self._cluster.enter_context(on_cluster.connect_cluster(cluster[0]))
         self.limits = limits or Limits()
         self.reports_dir = self.db.parent / "reports"
         self.reports_dir.mkdir(parents=True, exist_ok=True)
@@ -161,7 +175,7 @@ class ReportService:
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.loader = threading.Lock()  # one load at a time
         self.runs = threading.Lock()  # changes of report state that involve several rows
-        self.store_weeks = StoreWeeks(self.con)
+        self.store_weeks = StoreWeeks(self.con, self.cluster_data)
         self._snapshot_timer: threading.Timer | None = None
         self.data = self._read_data_info()
         self.url = url
@@ -183,12 +197,20 @@ class ReportService:
         if self.url:
             service_file(self.db).unlink(missing_ok=True)
         self.store_weeks.close()
+        self._cluster.close()
         self.con.close()
 
     # --- reports -------------------------------------------------------------------------
 
     def as_of_range(self) -> AsOfRange | None:
         """The instants a report may be asked for: from the first poll to the latest + 7 days."""
+        if self.cluster_data is not None:
+            from storemon.cluster import instant, poll_range
+
+            polls = poll_range(self.cluster_data)
+            if polls is None:
+                return None
+            return AsOfRange(instant(polls[0]), instant(polls[1]) + AS_OF_REACH)
         data = self.data
         if data is None or data.first_poll is None or data.latest_poll is None:
             return None
@@ -301,6 +323,14 @@ class ReportService:
 
     def _share_key(self, as_of: datetime | None) -> str | None:
         """What makes two reports the same: the data loaded, the instant, the SQL."""
+        if self.cluster_data is not None:
+            from storemon.cluster import last_batch
+
+            batch, allowed = last_batch(self.cluster_data), self.as_of_range()
+            if batch is None or allowed is None:
+                return None
+            instant = iso(as_of) if as_of else iso(allowed.latest - AS_OF_REACH)
+            return f"{batch['batch_id']}|{instant}|{sql_version()}"
         data = self.data
         if data is None or data.latest_poll is None:
             return None
@@ -343,6 +373,9 @@ class ReportService:
             write_runs(cur)
         log.info("report %s started", report_id)
         as_of = datetime.fromtimestamp(started[0] / 1e6, UTC) if started[0] is not None else None
+        if self.client is not None:
+            self._compute_on_cluster(cur, report_id, as_of)
+            return
         clock = time.perf_counter()
         cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for the whole report
         run = run_report(cur, as_of)
@@ -389,6 +422,71 @@ class ReportService:
         log.info("report %s finished: %d stores in %.2f s", report_id, run.stores, seconds)
         if followers:
             log.info("... and %d report(s) that shared it", len(followers))
+
+    def _compute_on_cluster(
+        self, cur: duckdb.DuckDBPyConnection, report_id: str, as_of: datetime | None
+    ) -> None:
+        """The report computed on the cluster from its data folder; its files and rows kept here
+        as a report computed here is."""
+        from storemon import cluster
+
+        done = cluster.compute(self.client, self.cluster_data, as_of)
+        for suffix, relation in FILES.items():
+            part = {"store_report": "report", "store_outages": "outages"}.get(relation, "summary")
+            cluster.write_part(done["folder"], part, self.file(report_id, suffix))
+        batch = cluster.last_batch(self.cluster_data) or {}
+        with self.runs:
+            cur.execute("BEGIN TRANSACTION")
+            for table in KEPT_ROWS:
+                cur.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
+            for table, part in (
+                ("report_rows", "report"),
+                ("report_outages_rows", "outages"),
+                ("report_summary_rows", "summary"),
+            ):
+                rows = cluster.rows_of(done["folder"], part)
+                cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {rows}", [report_id])
+            for note in done["notes"]:
+                cur.execute(
+                    f"INSERT INTO report_notes_rows (report_id, {NOTE_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [report_id, *note],
+                )
+            cur.execute(
+                "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
+                "as_of = make_timestamptz(?), stores = ?, sql_version = ?, seconds = ?, "
+                "data_batch_at = ?::TIMESTAMPTZ, data_batch_id = ? WHERE report_id = ?",
+                [
+                    done["as_of_us"],
+                    done["stores"],
+                    sql_version(),
+                    done["seconds"],
+                    batch.get("loaded_at"),
+                    batch.get("batch_id"),
+                    report_id,
+                ],
+            )
+            followers = [
+                row[0]
+                for row in cur.execute(
+                    "SELECT report_id FROM report_runs "
+                    "WHERE computed_by = ? AND status IN ('Queued', 'Running')",
+                    [report_id],
+                ).fetchall()
+            ]
+            self._finish_followers(cur, report_id, followers)
+            retired = self._retire(cur)
+            cur.execute("COMMIT")
+            write_runs(cur)
+        self._remove_files(retired)
+        shutil.rmtree(done["folder"], ignore_errors=True)  # its rows are here now
+        log.info(
+            "report %s finished on the cluster: %d stores, %d buckets in %.2f s",
+            report_id,
+            done["stores"],
+            len(done["buckets"]),
+            done["seconds"],
+        )
 
     def _finish_followers(
         self, cur: duckdb.DuckDBPyConnection, leader: str, followers: list[str]
@@ -515,6 +613,14 @@ class ReportService:
 
     # --- data --------------------------------------------------------------------------
 
+    def _not_on_cluster(self) -> None:
+        """Data for reports computed on a cluster goes into its data folder, not here."""
+        if self.cluster_data is not None:
+            raise StoremonError(
+                f"this service computes its reports from the cluster's data in "
+                f"{self.cluster_data}: add data there with `storemon cluster ingest`"
+            )
+
     def load(
         self,
         status: Path,
@@ -525,6 +631,7 @@ class ReportService:
         allow_empty: bool = False,
     ) -> LoadResult:
         """Replace the loaded data; running reports keep reading the data they started with."""
+        self._not_on_cluster()
         with self.loader, self.con.cursor() as cur:
             result = ingest(
                 cur,
@@ -544,6 +651,7 @@ class ReportService:
     ) -> BatchResult:
         """Append one batch, durably (committed before this returns); reports already running
         keep the data they started with, reports triggered after see it."""
+        self._not_on_cluster()
         with ExitStack() as scratch:
             csv_path, offset = as_csv(path, media, kind, scratch)
             with self.loader, self.con.cursor() as cur:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import ExitStack
+from pathlib import Path
 
 import duckdb
 import msgspec
@@ -112,8 +114,11 @@ class StoreWeeks:
     report or other data. So an answer takes a few SQL statements on one store's rows: about
     30 ms on 14,000 stores, most of it DuckDB planning them."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, cluster_data: Path | None = None) -> None:
+        """`cluster_data`: the reports were computed on a cluster from this data folder (see
+        storemon/cluster.py): the material is computed from the store's bucket there."""
         self._con = con
+        self._cluster_data = cluster_data
         self._cur: duckdb.DuckDBPyConnection | None = None
         self._window: tuple[str, str | None] | None = None  # (report_id, batch) it was made for
         self._views_made = False  # the views of sql/report and sql/store, once made, stay
@@ -146,14 +151,17 @@ class StoreWeeks:
                 "WHERE report_id = ? AND store_id = ? ORDER BY started_at",
                 [report_id, store_id],
             )
-            cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for all that follows
-            try:
-                week = self._material(cur, report_id, store_id)
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                self._window, self._views_made = None, False
-                raise
+            if self._cluster_data is not None:
+                week = self._material_on_cluster(cur, report_id, store_id)
+            else:
+                cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for what follows
+                try:
+                    week = self._material(cur, report_id, store_id)
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    self._window, self._views_made = None, False
+                    raise
         row = found[0]
         return StoreWeek(
             report_id=report_id,
@@ -165,15 +173,45 @@ class StoreWeeks:
             **week,
         )
 
-    def _material(self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str) -> dict:
-        """Inside the caller's transaction: the store's zone, intervals and polls in the week."""
+    def _material_on_cluster(
+        self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str
+    ) -> dict:
+        """The material from the store's bucket of the cluster's data folder: its tables made
+        in a database of their own, then the same SQL, as of the report's now."""
+        from storemon import cluster
+
+        as_of_us = cur.execute(
+            "SELECT epoch_us(as_of) FROM report_runs WHERE report_id = ?", [report_id]
+        ).fetchone()[0]
+        manifest = cluster.read_manifest(self._cluster_data) or {"buckets": 1}
+        bucket = cluster.bucket_of(store_id, manifest["buckets"])
+        with ExitStack() as scratch, duckdb.connect() as con:
+            cluster.bucket_tables(con, self._cluster_data, bucket, scratch)
+            for _ in run_sql_files(con, _report_files("00", "01")):
+                pass
+            con.execute("SET VARIABLE as_of_checked = true")
+            con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])
+            week = self._material(con, report_id, store_id, fresh=True)
+        week["latest_batch"] = (cluster.last_batch(self._cluster_data) or {}).get("batch_id")
+        return week
+
+    def _material(
+        self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str, fresh: bool = False
+    ) -> dict:
+        """Inside the caller's transaction: the store's zone, intervals and polls in the week.
+        `fresh`: a connection of its own, whose variable `as_of` is set (nothing kept)."""
         try:
             latest = cur.execute(
                 "SELECT batch_id FROM batches ORDER BY received_at DESC LIMIT 1"
             ).fetchone()
-        except duckdb.CatalogException:  # a database loaded before storemon kept batches
+        except duckdb.CatalogException:  # none kept: a cluster's bucket, or an old database
             latest = None
         latest_batch = latest[0] if latest else None
+        if fresh:
+            cur.execute("SET VARIABLE report_store = ?", [store_id])
+            for _ in run_sql_files(cur, _report_files("01", "06") + sql_files("store")):
+                pass
+            return self._shown(cur, latest_batch)
         cur.execute("SET VARIABLE report_store = ?", [store_id])
         files = _report_files("02", "06") + sql_files("store")
         if self._views_made:  # views read the tables under them anew at each use
@@ -189,6 +227,11 @@ class StoreWeeks:
             pass
         self._window = (report_id, latest_batch)
         self._views_made = True
+        return self._shown(cur, latest_batch)
+
+    @staticmethod
+    def _shown(cur: duckdb.DuckDBPyConnection, latest_batch: str | None) -> dict:
+        """The material the store files made, as the answer shows it."""
         window = cur.execute(
             f"SELECT strftime(as_of, '{ISO}'), strftime(make_timestamptz(week_start_us), '{ISO}'), "
             "timezone, store_key NOT IN (SELECT store_key FROM store_timezones), NOT has_hours "

@@ -24,7 +24,7 @@ from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.report import run_report, write_report
 from tests.conftest import HOURS_HEADER, write_csv
-from tests.server import ROOT
+from tests.server import ROOT, serving
 
 AS_OF = datetime(2023, 3, 13, 9, 30, tzinfo=UTC)  # the week holds the US spring-forward night
 PARTS = ("report", "outages", "summary")
@@ -215,15 +215,54 @@ def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
         return done.stdout
 
     data = tmp_path / "data"
+    # any number of workers: one to ingest, three to report
     printed = storemon(
-        "ingest", "--scheduler", "local:2", "--data", str(data), "--buckets", "6",
+        "ingest", "--scheduler", "local:1", "--data", str(data), "--buckets", "6",
         str(files.status), str(files.hours), str(files.timezones),
     )  # fmt: skip
     assert "rejected: 1 x unknown time zone" in printed
     out = tmp_path / "cli.csv"
     printed = storemon(
-        "report", "--scheduler", "local:2", "--data", str(data), "--out", str(out),
+        "report", "--scheduler", "local:3", "--data", str(data), "--out", str(out),
         "--as-of", "2023-03-13 09:30:00",
     )  # fmt: skip
     assert "wrote 240 stores" in printed and "6 buckets" in printed
     assert out.read_bytes() == expected["report"]
+
+
+def test_the_service_computes_its_reports_on_the_cluster(inputs, tmp_path):
+    files, _ = inputs
+    expected = single_node(tmp_path, files, None, AS_OF)
+    data = tmp_path / "data"
+    with cluster.connect_cluster("local:2") as client:
+        cluster.ingest(client, data, [files.status, files.hours, files.timezones], 8)
+    db = tmp_path / "service" / "storemon.duckdb"
+    db.parent.mkdir()
+    with serving(db, "--scheduler", "local:2", "--data", str(data)) as server:
+        _, health = server.json("GET", "/health")
+        assert health["as_of_range"] and health["as_of_range"][0].startswith("2023-03-0")
+        report_id = server.trigger("2023-03-13 09:30:00")
+        code, _, content = server.wait(report_id, timeout=180)
+        assert (code, content) == (200, expected["report"])
+        code, answer = server.json("GET", f"/get_report/{report_id}")
+        assert answer["stores"] == 240 and answer["as_of"].startswith("2023-03-13T09:30:00")
+        for part in ("outages", "summary"):
+            got = server.request("GET", f"/reports/{report_id}/{part}.csv")[2]
+            assert got == expected[part], part
+        # one store's week: its material from the store's bucket on the cluster's data
+        store_id = expected["outages"].decode().splitlines()[1].split(",", 1)[0]
+        code, week = server.json("GET", f"/reports/{report_id}/stores/{store_id}")
+        assert code == 200, week
+        assert week["outages"] and week["polls"] and week["business_intervals"]
+        assert week["data_changed"] is False
+        # data goes into the cluster's folder, not through the service's write routes
+        code, _, content = server.request(
+            "POST",
+            "/polls",
+            data=b"store_id,status,timestamp_utc\nx,active,2023-03-13 09:00:00\n",
+            headers={"Content-Type": "text/csv", **server.authorized()},
+        )
+        assert code == 400 and b"storemon cluster ingest" in content
+        # an instant outside the cluster's data is refused at once
+        code, body = server.json("POST", "/trigger_report", {"as_of": "2030-01-01 00:00:00"})
+        assert (code, body["error"]) == (400, "bad as_of")

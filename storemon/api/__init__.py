@@ -56,6 +56,10 @@ class Settings(msgspec.Struct, frozen=True):
     """The largest batch body accepted (413 beyond, before it is read)."""
     inbox: Path | None = None
     """A drop folder whose files are appended as they appear (storemon/inbox.py)."""
+    scheduler: str | None = None
+    """A Dask scheduler (or local:N): reports are computed there, from `data` (cluster.py)."""
+    data: Path | None = None
+    """The cluster's data folder (with `scheduler`)."""
 
 
 def link_maker(public_url: str | None) -> Callable[[str], str]:
@@ -71,7 +75,11 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         complete_schema(app)
         service = state["service"] = ReportService(
-            settings.db, workers=settings.workers, url=settings.url, limits=settings.limits
+            settings.db,
+            workers=settings.workers,
+            url=settings.url,
+            limits=settings.limits,
+            cluster=(settings.scheduler, settings.data) if settings.scheduler else None,
         )
         inbox = Inbox(settings.inbox, service) if settings.inbox else None
         if inbox:
