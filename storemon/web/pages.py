@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
 from storemon import browse
-from storemon.api.shapes import AS_OF_PATTERN, REPORT_ID_PATTERN, STORE_ID_MAX, Service
+from storemon.api.shapes import REPORT_ID_PATTERN, STORE_ID_MAX, Service
 from storemon.errors import StoremonError
 from storemon.report import parse_as_of
 from storemon.service import Busy, Run, iso
@@ -60,7 +60,7 @@ class Pages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
-    def overview(self, service: Service, request: Request) -> Template:
+    def overview(self, service: Service) -> Template:
         allowed = service.as_of_range()
         with service.con.cursor() as cur:
             rejected = browse.rejected_by_reason(cur, samples=0)
@@ -70,8 +70,6 @@ class Pages(Controller):
             runs=service.recent(20),
             rejected=sum(r["rows"] for r in rejected),
             as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
-            as_of_pattern=AS_OF_PATTERN,
-            message=request.query_params.get("message"),
         )
 
     @post("/reports", sync_to_thread=True, status_code=303)
