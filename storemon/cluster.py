@@ -84,6 +84,8 @@ def write_manifest(data: Path, manifest: dict) -> None:
 
 def kind_of(path: Path) -> str:
     """polls, hours or timezones, recognised by the file's columns (CSV header or Parquet)."""
+    if not Path(path).is_file():
+        raise StoremonError(f"{path}: no such file")
     if is_parquet(path):
         with duckdb.connect() as con:
             names = {

@@ -197,6 +197,13 @@ def test_an_as_of_outside_the_data_is_refused_before_any_task(client, inputs, tm
     assert not (data / "reports").exists()
     with pytest.raises(StoremonError, match="holds 2 buckets"):
         cluster.ingest(client, data, [files.hours], 8)
+    # every file is checked before any task runs: nothing of the good one is ingested
+    batches = len(cluster.read_manifest(data)["batches"])
+    with pytest.raises(StoremonError, match=r"nowhere\.csv: no such file"):
+        cluster.ingest(client, data, [files.hours, tmp_path / "nowhere.csv"])
+    with pytest.raises(StoremonError, match="its columns are those of no input"):
+        cluster.ingest(client, data, [write_csv(tmp_path / "odd.csv", ("a", "b"), [(1, 2)])])
+    assert len(cluster.read_manifest(data)["batches"]) == batches
 
 
 def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
