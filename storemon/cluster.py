@@ -326,9 +326,8 @@ def bucket_of(store_id: str, buckets: int) -> int:
         return con.execute(f"SELECT {rule}", [store_id, buckets]).fetchone()[0]
 
 
-def poll_range(data: Path) -> tuple[int, int] | None:
-    """(first, latest) poll of all the data, in epoch microseconds, from the manifest."""
-    manifest = read_manifest(data)
+def poll_range(manifest: dict | None) -> tuple[int, int] | None:
+    """(first, latest) poll of all the data, in epoch microseconds, from its manifest."""
     polls = [b for b in (manifest or {}).get("batches", []) if b["kind"] == "polls" and b["kept"]]
     if not polls:
         return None
@@ -454,9 +453,10 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
     """Compute the report over the whole data folder, one task per bucket, into
     DATA/reports/<report_id>/; returns its id, `now`, stores and each bucket's facts."""
     data = Path(data)
-    if read_manifest(data) is None:
+    manifest = read_manifest(data)
+    if manifest is None:
         raise StoremonError(f"{data} holds no data: run `storemon cluster ingest` first")
-    polls = poll_range(data)
+    polls = poll_range(manifest)
     if polls is None:
         raise StoremonError(f"{data} holds no usable polls")
     first_us, latest_us = polls
@@ -475,7 +475,7 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
             )
     report_id = secrets.token_urlsafe(16)
     started = time.perf_counter()
-    buckets = range(read_manifest(data)["buckets"])
+    buckets = range(manifest["buckets"])
     futures = [
         client.submit(report_bucket, str(data.resolve()), b, now_us, report_id, pure=False)
         for b in buckets

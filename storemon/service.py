@@ -21,6 +21,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -50,19 +51,15 @@ log = logging.getLogger("storemon.service")
 MAX_ATTEMPTS = 3
 SNAPSHOT_DELAY = 2.0  # seconds: a burst of batches rewrites the analysts' copies once
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A finished report's files, by suffix after its id, and the relation each is written from.
-FILES = {
-    f"{'.' + name if name else ''}{form}": relation
-    for name, relation in OUTPUTS.items()
-    for form in FORMATS
-}
+# A finished report's files, by suffix after its id, and the output (report.OUTPUTS) in each.
+FILES = {f"{'.' + name if name else ''}{form}": name for name in OUTPUTS for form in FORMATS}
 SUFFIXES = tuple(FILES)
-# A finished report's rows, by report_id, and the relation each table takes them from.
+# A finished report's rows, by report_id: the output each table keeps (None: its notes).
 KEPT_ROWS = {
-    "report_rows": "store_report",
-    "report_notes_rows": "report_notes",
-    "report_outages_rows": "store_outages",
-    "report_summary_rows": "store_outage_summary",
+    "report_rows": "",
+    "report_notes_rows": None,
+    "report_outages_rows": "outages",
+    "report_summary_rows": "summary",
 }
 ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 RUN_COLUMNS = (
@@ -205,9 +202,9 @@ class ReportService:
     def as_of_range(self) -> AsOfRange | None:
         """The instants a report may be asked for: from the first poll to the latest + 7 days."""
         if self.cluster_data is not None:
-            from storemon.cluster import instant, poll_range
+            from storemon.cluster import instant, poll_range, read_manifest
 
-            polls = poll_range(self.cluster_data)
+            polls = poll_range(read_manifest(self.cluster_data))
             if polls is None:
                 return None
             return AsOfRange(instant(polls[0]), instant(polls[1]) + AS_OF_REACH)
@@ -379,8 +376,8 @@ class ReportService:
         clock = time.perf_counter()
         cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for the whole report
         run = run_report(cur, as_of)
-        for suffix, relation in FILES.items():
-            write_report(cur, self.file(report_id, suffix), relation)
+        for suffix, name in FILES.items():
+            write_report(cur, self.file(report_id, suffix), OUTPUTS[name])
         # How fresh the data it read was: the last batch in its snapshot.
         data_batch_at, data_batch_id = (
             cur.execute(
@@ -392,36 +389,26 @@ class ReportService:
         ) or (None, None)
         cur.execute("COMMIT")  # it only read; its TEMP tables stay with the cursor
         seconds = time.perf_counter() - clock
-        with self.runs:
-            cur.execute("BEGIN TRANSACTION")
-            for table in KEPT_ROWS:
-                cur.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
-            for table, relation in KEPT_ROWS.items():
-                columns = NOTE_COLUMNS if relation == "report_notes" else "*"
-                cur.execute(f"INSERT INTO {table} SELECT ?, {columns} FROM {relation}", [report_id])
-            cur.execute(
-                "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
-                "as_of = (SELECT as_of FROM report_window), stores = ?, sql_version = ?, "
-                "seconds = ?, data_batch_at = ?::TIMESTAMPTZ, data_batch_id = ? "
-                "WHERE report_id = ?",
-                [run.stores, sql_version(), seconds, data_batch_at, data_batch_id, report_id],
-            )
-            followers = [
-                row[0]
-                for row in cur.execute(
-                    "SELECT report_id FROM report_runs "
-                    "WHERE computed_by = ? AND status IN ('Queued', 'Running')",
-                    [report_id],
-                ).fetchall()
-            ]
-            self._finish_followers(cur, report_id, followers)
-            retired = self._retire(cur)  # in the same commit: the client never sees N + 1
-            cur.execute("COMMIT")
-            write_runs(cur)
-        self._remove_files(retired)
+
+        def keep(cur: duckdb.DuckDBPyConnection) -> None:
+            for table, name in KEPT_ROWS.items():
+                rows = (
+                    f"{NOTE_COLUMNS} FROM report_notes"
+                    if name is None
+                    else f"* FROM {OUTPUTS[name]}"
+                )
+                cur.execute(f"INSERT INTO {table} SELECT ?, {rows}", [report_id])
+
+        shared = self._complete(
+            cur,
+            report_id,
+            keep,
+            ("(SELECT as_of FROM report_window)", []),
+            [run.stores, sql_version(), seconds, data_batch_at, data_batch_id],
+        )
         log.info("report %s finished: %d stores in %.2f s", report_id, run.stores, seconds)
-        if followers:
-            log.info("... and %d report(s) that shared it", len(followers))
+        if shared:
+            log.info("... and %d report(s) that shared it", shared)
 
     def _compute_on_cluster(
         self, cur: duckdb.DuckDBPyConnection, report_id: str, as_of: datetime | None
@@ -431,40 +418,66 @@ class ReportService:
         from storemon import cluster
 
         done = cluster.compute(self.client, self.cluster_data, as_of)
-        for suffix, relation in FILES.items():
-            part = {"store_report": "report", "store_outages": "outages"}.get(relation, "summary")
-            cluster.write_part(done["folder"], part, self.file(report_id, suffix))
+        for suffix, name in FILES.items():
+            cluster.write_part(done["folder"], name or "report", self.file(report_id, suffix))
         batch = cluster.last_batch(self.cluster_data) or {}
+
+        def keep(cur: duckdb.DuckDBPyConnection) -> None:
+            for table, name in KEPT_ROWS.items():
+                if name is None and done["notes"]:
+                    cur.executemany(
+                        f"INSERT INTO {table} (report_id, {NOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                        [[report_id, *note] for note in done["notes"]],
+                    )
+                elif name is not None:
+                    rows = cluster.rows_of(done["folder"], name or "report")
+                    cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {rows}", [report_id])
+
+        shared = self._complete(
+            cur,
+            report_id,
+            keep,
+            ("make_timestamptz(?)", [done["as_of_us"]]),
+            [
+                done["stores"],
+                sql_version(),
+                done["seconds"],
+                batch.get("loaded_at"),
+                batch.get("batch_id"),
+            ],
+        )
+        shutil.rmtree(done["folder"], ignore_errors=True)  # its rows are here now
+        log.info(
+            "report %s finished on the cluster: %d stores, %d buckets in %.2f s%s",
+            report_id,
+            done["stores"],
+            len(done["buckets"]),
+            done["seconds"],
+            f" (and {shared} report(s) that shared it)" if shared else "",
+        )
+
+    def _complete(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        report_id: str,
+        keep: Callable[[duckdb.DuckDBPyConnection], None],
+        as_of: tuple[str, list],
+        facts: list,
+    ) -> int:
+        """In one commit: the finished report's rows (`keep` inserts them), its run Complete
+        (`as_of`: an SQL expression and its parameters; `facts`: stores, sql_version, seconds,
+        data_batch_at, data_batch_id), the reports that shared it, and retention (the client
+        never sees N + 1). Returns how many reports shared it."""
         with self.runs:
             cur.execute("BEGIN TRANSACTION")
             for table in KEPT_ROWS:
                 cur.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
-            for table, part in (
-                ("report_rows", "report"),
-                ("report_outages_rows", "outages"),
-                ("report_summary_rows", "summary"),
-            ):
-                rows = cluster.rows_of(done["folder"], part)
-                cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {rows}", [report_id])
-            for note in done["notes"]:
-                cur.execute(
-                    f"INSERT INTO report_notes_rows (report_id, {NOTE_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [report_id, *note],
-                )
+            keep(cur)
             cur.execute(
                 "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
-                "as_of = make_timestamptz(?), stores = ?, sql_version = ?, seconds = ?, "
+                f"as_of = {as_of[0]}, stores = ?, sql_version = ?, seconds = ?, "
                 "data_batch_at = ?::TIMESTAMPTZ, data_batch_id = ? WHERE report_id = ?",
-                [
-                    done["as_of_us"],
-                    done["stores"],
-                    sql_version(),
-                    done["seconds"],
-                    batch.get("loaded_at"),
-                    batch.get("batch_id"),
-                    report_id,
-                ],
+                [*as_of[1], *facts, report_id],
             )
             followers = [
                 row[0]
@@ -479,14 +492,7 @@ class ReportService:
             cur.execute("COMMIT")
             write_runs(cur)
         self._remove_files(retired)
-        shutil.rmtree(done["folder"], ignore_errors=True)  # its rows are here now
-        log.info(
-            "report %s finished on the cluster: %d stores, %d buckets in %.2f s",
-            report_id,
-            done["stores"],
-            len(done["buckets"]),
-            done["seconds"],
-        )
+        return len(followers)
 
     def _finish_followers(
         self, cur: duckdb.DuckDBPyConnection, leader: str, followers: list[str]
