@@ -114,6 +114,9 @@ COMPLETE = ResponseSpec(
     ),
 )
 ANSWERS = {200: COMPLETE, 202: PENDING, 400: INVALID, 404: NOT_FOUND, 410: GONE, 500: FAILED}
+FILE_ANSWERS = ANSWERS | {
+    200: ResponseSpec(data_container=None, description="The file.", media_type="text/csv")
+}
 
 
 def pending(run: Run) -> Response[ReportPending]:
@@ -264,14 +267,7 @@ class Reports(Controller):
         "/reports/{file_name:str}",
         summary="Download a finished report as .csv or .parquet",
         operation_id="getReportFile",
-        responses={
-            200: ResponseSpec(data_container=None, description="The file.", media_type="text/csv"),
-            202: PENDING,
-            400: INVALID,
-            404: NOT_FOUND,
-            410: GONE,
-            500: FAILED,
-        },
+        responses=FILE_ANSWERS,
         sync_to_thread=True,
     )
     def get_report_file(
@@ -298,14 +294,7 @@ class Reports(Controller):
         "or began before the week). `summary`: per store, how many outages in the last hour, "
         "day and week, the longest, whether it is down now. Beside the report, never in it.",
         operation_id="getReportPart",
-        responses={
-            200: ResponseSpec(data_container=None, description="The file.", media_type="text/csv"),
-            202: PENDING,
-            400: INVALID,
-            404: NOT_FOUND,
-            410: GONE,
-            500: FAILED,
-        },
+        responses=FILE_ANSWERS,
         sync_to_thread=True,
     )
     def get_report_part(
