@@ -9,6 +9,7 @@ answer says so: the material is then the data's as it is now.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from contextlib import ExitStack
@@ -268,6 +269,7 @@ class StoreWeeks:
 STATEMENT = re.compile(r"^(CREATE|SET|DROP|INSERT|UPDATE|DELETE|ALTER|COPY)\b.*", re.MULTILINE)
 
 
+@functools.cache  # read once a process: asked on every store's week
 def _makes_only_views(path) -> bool:
     """A SQL file whose statements (each starts a line) all make views: no table, no variable."""
     found = [m.group(0) for m in STATEMENT.finditer(path.read_text())]
