@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from storemon.append import BatchResult, append_batch
 from storemon.database import connect
+from storemon.generate import generate
 from storemon.ingest import LoadResult, ingest
 from storemon.report import COLUMNS, run_report
 
@@ -97,6 +99,29 @@ class Workspace:
 
     def query(self, sql: str, params=None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
+
+
+def build_db(folder: Path, stores: int) -> Path:
+    """A database file loaded with a generated week of `stores` stores."""
+    files = generate(folder, stores=stores, days=7, seed=5)
+    db = folder / "storemon.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones)
+    return db
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory) -> Path:
+    """200 stores, built once per module that asks for them."""
+    return build_db(tmp_path_factory.mktemp("small"), stores=200)
+
+
+@pytest.fixture
+def db(small_db, tmp_path) -> Path:
+    """A copy of small_db of the test's own, to change."""
+    copy = tmp_path / "storemon.duckdb"
+    shutil.copy(small_db, copy)
+    return copy
 
 
 @pytest.fixture

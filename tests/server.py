@@ -19,6 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
 
 
+def storemon(*args: str, timeout: float = 300) -> str:
+    """`storemon ARGS...` from the project's folder; it must succeed. Returns what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def ingest_command(db: Path, files) -> list[str]:
     """`storemon ingest` of generated `files` into `db`, as a command line."""
     return [

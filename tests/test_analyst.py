@@ -18,7 +18,7 @@ from storemon.database import connect, sql_files, sql_version, storage_version
 from storemon.generate import generate
 from storemon.ingest import HOURS, POLLS, TIMEZONES, read_header
 from storemon.report import run_report
-from tests.server import ROOT, serving
+from tests.server import ROOT, serving, storemon
 
 SHELL = Path(sys.executable).with_name("duckdb")
 AS_OF = "2023-03-14 18:30:00"
@@ -39,18 +39,6 @@ def shell(*commands: str, db: Path | None = None) -> str:
 
 def rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
-
-
-def storemon(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "storemon", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 @pytest.fixture(scope="module")

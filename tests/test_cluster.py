@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +22,7 @@ from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.report import run_report, write_report
 from tests.conftest import HOURS_HEADER, write_csv
-from tests.server import ROOT, serving
+from tests.server import serving, storemon
 
 AS_OF = datetime(2023, 3, 13, 9, 30, tzinfo=UTC)  # the week holds the US spring-forward night
 PARTS = ("report", "outages", "summary")
@@ -210,27 +208,16 @@ def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
     files, _ = inputs
     expected = single_node(tmp_path, files, None, AS_OF)
 
-    def storemon(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "storemon", "cluster", *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
     data = tmp_path / "data"
     # any number of workers: one to ingest, three to report
     printed = storemon(
-        "ingest", "--scheduler", "local:1", "--data", str(data), "--buckets", "6",
+        "cluster", "ingest", "--scheduler", "local:1", "--data", str(data), "--buckets", "6",
         str(files.status), str(files.hours), str(files.timezones),
     )  # fmt: skip
     assert "rejected: 1 x unknown time zone" in printed
     out = tmp_path / "cli.csv"
     printed = storemon(
-        "report", "--scheduler", "local:3", "--data", str(data), "--out", str(out),
+        "cluster", "report", "--scheduler", "local:3", "--data", str(data), "--out", str(out),
         "--as-of", "2023-03-13 09:30:00",
     )  # fmt: skip
     assert "wrote 240 stores" in printed and "6 buckets" in printed

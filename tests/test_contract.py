@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
+from tests.conftest import build_db
 from tests.server import serving
-from tests.test_service import build_db
 
 EXAMPLES = int(os.environ.get("STOREMON_FUZZ_EXAMPLES", "30"))
 

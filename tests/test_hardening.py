@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import stat
 import subprocess
@@ -14,30 +13,17 @@ import threading
 import time
 
 import duckdb
-import pytest
 from litestar import get, post
 from litestar.testing import TestClient
 
 from storemon.api import Settings, create_app
 from storemon.generate import generate
 from storemon.service import KEPT_ROWS
-from tests.conftest import write_csv
+from tests.conftest import build_db, write_csv
 from tests.server import ROOT, ingest_command, serving
-from tests.test_service import AS_OF, build_db
+from tests.test_service import AS_OF
 
 SECRET = "root:x:0:0:the-secret-line-of-a-file-the-caller-cannot-read"
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    return build_db(tmp_path_factory.mktemp("hardening"), stores=200)
-
-
-@pytest.fixture
-def db(loaded, tmp_path):
-    copy = tmp_path / "storemon.duckdb"
-    shutil.copy(loaded, copy)
-    return copy
 
 
 def ingest_body(folder) -> dict:

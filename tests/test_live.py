@@ -14,8 +14,9 @@ import time
 import duckdb
 import pytest
 
+from tests.conftest import build_db
 from tests.server import ROOT, serving
-from tests.test_service import AS_OF, build_db
+from tests.test_service import AS_OF
 
 POLLS_CSV = (
     b"store_id,status,timestamp_utc\n"

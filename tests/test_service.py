@@ -15,38 +15,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from storemon.database import connect
 from storemon.generate import generate
-from storemon.ingest import ingest
+from tests.conftest import build_db
 from tests.server import ROOT, ingest_command, serving
 
 AS_OF = "2023-03-14 18:30:00"
-
-
-def build_db(folder: Path, stores: int) -> Path:
-    files = generate(folder, stores=stores, days=7, seed=5)
-    db = folder / "storemon.duckdb"
-    with connect(db) as con:
-        ingest(con, files.status, files.hours, files.timezones)
-    return db
-
-
-@pytest.fixture(scope="module")
-def small_db(tmp_path_factory) -> Path:
-    return build_db(tmp_path_factory.mktemp("small"), stores=200)
 
 
 @pytest.fixture(scope="module")
 def large_db(tmp_path_factory) -> Path:
     """Large enough that a report takes a noticeable fraction of a second."""
     return build_db(tmp_path_factory.mktemp("large"), stores=6000)
-
-
-@pytest.fixture
-def db(small_db, tmp_path) -> Path:
-    copy = tmp_path / "storemon.duckdb"
-    shutil.copy(small_db, copy)
-    return copy
 
 
 def cli_report(db: Path, out: Path, as_of: str | None = None) -> bytes:

@@ -5,32 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import subprocess
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.conftest import STATUS_HEADER, write_csv
-from tests.server import ROOT, serving
-from tests.test_service import AS_OF, build_db
+from tests.server import serving, storemon
+from tests.test_service import AS_OF
 
 PARTS = ("outages", "summary")
-
-
-def storemon(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "storemon", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def instant(text: str) -> datetime:
@@ -39,18 +23,6 @@ def instant(text: str) -> datetime:
 
 def table(content: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(content.decode())))
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_db(tmp_path_factory.mktemp("week"), stores=200)
-
-
-@pytest.fixture
-def db(built, tmp_path) -> Path:
-    copy = tmp_path / "storemon.duckdb"
-    shutil.copy(built, copy)
-    return copy
 
 
 @pytest.fixture
