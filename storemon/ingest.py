@@ -1,4 +1,4 @@
-"""Load the three CSV files into the database, all or nothing (SPEC.md "Inputs")."""
+"""Load the three CSV files into the database, all or nothing (sql/README.md, "Inputs")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run the report pipeline (sql/report/*.sql) and write its result (SPEC.md "Output")."""
+"""Run the report pipeline (sql/report/*.sql) and write its result (sql/README.md, rule 7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An independent, deliberately plain implementation of ../shared/SPEC.md, to check the SQL.
+"""An independent, deliberately plain implementation of sql/README.md's rules, to check the SQL.
 
 No SQL, no cleverness: lists, loops and `zoneinfo`. Instants are integer microseconds since the
 epoch (UTC). Slow on purpose-built inputs only, which is all it is used on.

@@ -185,6 +185,45 @@ def test_an_ongoing_outage_after_closing_ends_at_the_last_business_instant(works
     assert summary["s1"]["outages_last_hour"] == 0  # closed 11:00-12:00
 
 
+def test_an_outage_whose_last_poll_is_now_on_an_opening_instant_is_ongoing(workspace):
+    # UTC, open 09:00-19:00 every day. Up Monday 10:00, down 18:00 and Tuesday 09:00 (the latest
+    # poll: now, the opening instant). The outage is down from the midpoint 14:00 to closing at
+    # 19:00 (5 h); the Tuesday poll stands for no open time before now, but it is one of the
+    # outage's polls and the store's last: the outage is ongoing, with 2 polls.
+    status = [
+        ("s1", "active", "2023-01-09 10:00:00.000000 UTC"),
+        ("s1", "inactive", "2023-01-09 18:00:00.000000 UTC"),
+        ("s1", "inactive", "2023-01-10 09:00:00.000000 UTC"),
+    ]
+    hours = [("s1", day, "09:00", "19:00") for day in range(7)]
+    report, outages, summary = report_and_outages(workspace, status, hours, [("s1", "UTC")])
+    [outage] = outages["s1"]
+    assert (outage["started_at"], outage["ended_at"]) == (
+        at("2023-01-09 14:00"),
+        at("2023-01-09 19:00"),
+    )
+    assert (outage["ongoing"], outage["polls"], outage["down_us"]) == (True, 2, 5 * HOUR_US)
+    assert summary["s1"]["down_now"] is True
+    # The week [Tuesday 01-03 09:00, now): six whole days up to Monday 09:00 (60 h), then up
+    # 09:00-14:00 and down 14:00-19:00.
+    assert (report["s1"]["uptime_last_week"], report["s1"]["downtime_last_week"]) == (65.0, 5.0)
+
+
+def test_a_down_poll_at_now_on_an_opening_instant_alone_is_no_outage(workspace):
+    # The same hours; up Monday 18:00, down Tuesday 09:00 (now, opening). The down poll stands
+    # for [Monday 01:30 + ..., now) = [Monday 21:30... closed, so no down time: no outage, not
+    # down now; the store is up for all its business time.
+    status = [
+        ("s1", "active", "2023-01-09 18:00:00.000000 UTC"),
+        ("s1", "inactive", "2023-01-10 09:00:00.000000 UTC"),
+    ]
+    hours = [("s1", day, "09:00", "19:00") for day in range(7)]
+    report, outages, summary = report_and_outages(workspace, status, hours, [("s1", "UTC")])
+    assert outages == {}
+    assert (summary["s1"]["outages_last_week"], summary["s1"]["down_now"]) == (0, False)
+    assert (report["s1"]["uptime_last_week"], report["s1"]["downtime_last_week"]) == (70.0, 0.0)
+
+
 def test_blips_are_separate_outages(workspace):
     # 24x7: up, down, up, down, up, an hour apart from 00:00; as of 04:30. Each down poll is its
     # own outage of one hour (00:30-01:30 and 02:30-03:30); none in the last hour.

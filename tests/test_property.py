@@ -1,6 +1,6 @@
 """Property tests: for random stores, hours, zones, polls and as-of instants, the SQL report
-equals the plain-Python reference of SPEC.md for every store (to the rounding, 0.005), and so do
-its outages (every field, exactly) and their summary."""
+equals the plain-Python reference of sql/README.md's rules for every store (to the rounding,
+0.005), and so do its outages (every field, exactly) and their summary."""
 
 from __future__ import annotations
 
@@ -95,29 +95,23 @@ def shared_workspace():
         ws.con.close()
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(data=dataset)
-def test_sql_report_equals_the_reference(shared_workspace, data):
-    base = data["anchor"] + data["shift"]
+def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None) -> None:
+    """Load the stores (zone, hours, polls as (instant, active)) and compare the report, its
+    outages and their summary with the reference."""
     polls, hours, zones = [], [], {}
-    for number, spec in enumerate(data["stores"]):
+    hours_text = []
+    for number, spec in enumerate(stores):
         store_id = f"{number + 1:019d}"
-        polls += [
-            reference.Poll(store_id, base + offset, active) for offset, active in spec["polls"]
-        ]
+        polls += [reference.Poll(store_id, at, active) for at, active in spec["polls"]]
         hours += [
             reference.Hours(store_id, day, reference.clock(start), reference.clock(end))
             for day, start, end in spec["hours"]
         ]
+        hours_text += [(store_id, day, start, end) for day, start, end in spec["hours"]]
         if spec["zone"]:
             zones[store_id] = spec["zone"]
-    as_of = base + data["as_of"] if data["as_of"] is not None else None
 
-    shared_workspace.load(
+    workspace.load(
         status=[
             (
                 p.store_id,
@@ -126,12 +120,7 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
             )
             for p in polls
         ],
-        hours=[
-            (h.store_id, h.day, start, end)
-            for h, (_, start, end) in zip(
-                hours, [row for spec in data["stores"] for row in spec["hours"]], strict=True
-            )
-        ],
+        hours=hours_text,
         zones=list(zones.items()),
     )
     # SPEC "Report time and windows": an as-of outside [first poll, latest poll + 7 days] is
@@ -143,13 +132,13 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
     ):
         event("as_of refused")
         with pytest.raises(StoremonError, match="is outside the loaded polls: choose an instant"):
-            shared_workspace.report(as_of)
+            workspace.report(as_of)
         return
     expected = reference.report(polls, hours, zones, as_of)
     if not polls:
         assert expected == {}
         return
-    got = shared_workspace.report(as_of)
+    got = workspace.report(as_of)
 
     assert list(got) == list(expected)
     event("stores with evidence", str(sum(any(f.values()) for f in expected.values())))
@@ -164,8 +153,8 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
     # SPEC "Outages": every outage and summary field, exactly; outage down time adds up to the
     # downtime of each window.
     expected_outages = reference.outages(polls, hours, zones, as_of)
-    got_outages = shared_workspace.outages()
-    summary = shared_workspace.outage_summary()
+    got_outages = workspace.outages()
+    summary = workspace.outage_summary()
     assert list(summary) == list(expected)
     event("outages", str(min(3, sum(map(len, expected_outages.values())))))
     listed_all = [o for listed in expected_outages.values() for o in listed]
@@ -193,3 +182,82 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
         assert sum(o["down_us"] for o in listed) / 3600e6 == pytest.approx(
             downtime["downtime_last_week"], abs=1e-9
         )
+
+
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@SETTINGS
+@given(data=dataset)
+def test_sql_report_equals_the_reference(shared_workspace, data):
+    base = data["anchor"] + data["shift"]
+    stores = [
+        {**spec, "polls": [(base + offset, active) for offset, active in spec["polls"]]}
+        for spec in data["stores"]
+    ]
+    as_of = base + data["as_of"] if data["as_of"] is not None else None
+    check(shared_workspace, stores, base, as_of)
+
+
+def intervals_near(spec: dict, base: datetime) -> list[list[int]]:
+    """The store's merged business intervals from ten days before `base` to one day after."""
+    rows = [
+        reference.Hours("", day, reference.clock(start), reference.clock(end))
+        for day, start, end in spec["hours"]
+    ]
+    zone = reference.ZoneInfo(spec["zone"] or reference.DEFAULT_ZONE)
+    day = base.date()
+    return reference.business_intervals(
+        rows, zone, day - timedelta(days=10), day + timedelta(days=1)
+    )
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def instant(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_polls_on_opening_and_closing_instants_and_reports_as_of_them(shared_workspace, data):
+    # Hand-typed files with round hours put polls on the very instants a store opens and closes,
+    # and the default `now` (the latest poll) on one of them. Each store's latest poll is on an
+    # edge of one of its intervals (its opening instant, the microsecond before it, its last
+    # microsecond or its closing instant), the poll before it on the previous interval's edges or
+    # inside it, and a few more on edges before them; the report is as of the latest poll of
+    # all, or of one store's latest. So a last poll at now that stands for no open time, and
+    # evidence decided by one microsecond, are generated, with all-active stores among them.
+    base = data.draw(st.sampled_from(ANCHORS)) + data.draw(
+        st.integers(-3 * 24, 8 * 24).map(lambda h: timedelta(hours=h))
+    )
+    stores, ends = [], []
+    for spec in data.draw(st.lists(store, min_size=1, max_size=3)):
+        intervals = intervals_near(spec, base)
+        if len(intervals) < 2:
+            stores.append(spec | {"polls": []})
+            continue
+        k = data.draw(st.integers(1, len(intervals) - 1))
+        (o0, c0), (o1, c1) = intervals[k - 1], intervals[k]
+        end = data.draw(st.sampled_from([o1, o1, o1 - 1, c1 - 1, c1]))
+        before = data.draw(
+            st.sampled_from([c0 - 1, c0, o0, (o0 + c0) // 2, data.draw(st.integers(o0, c0 - 1))])
+        )
+        edges = sorted({e for o, c in intervals[:k] for e in (o, o - 1, c - 1, c)} - {before})
+        earlier = data.draw(st.lists(st.sampled_from(edges), max_size=4)) if edges else []
+        instants = sorted({*earlier, before, end})
+        all_active = data.draw(st.booleans())
+        if all_active:
+            event("a store with only active polls")
+        if end == o1:
+            event("a store's latest poll on an opening instant")
+        polls = [(instant(us), all_active or data.draw(st.booleans())) for us in instants]
+        stores.append(spec | {"polls": polls})
+        ends.append(instant(end))
+    as_of = data.draw(st.one_of(st.none(), st.sampled_from(ends))) if ends else None
+    check(shared_workspace, stores, base, as_of)

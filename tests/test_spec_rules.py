@@ -1,4 +1,4 @@
-"""One or more hand-written cases for every rule of ../shared/SPEC.md (and docs/semantics.md).
+"""One or more hand-written cases for every rule of sql/README.md.
 
 Each expected number is worked out by hand in the comment beside it.
 """
@@ -185,6 +185,58 @@ def test_a_poll_at_the_opening_instant_is_evidence(workspace):
         zones=[("s1", NY)],
     )
     assert week(workspace.report(as_of=utc("2023-01-10 00:00"))["s1"]) == (0.0, 3.0)
+
+
+def test_a_poll_at_now_on_an_opening_instant_is_evidence_though_its_span_holds_no_open_time(
+    workspace,
+):
+    # UTC; open Saturday 09-22 and Sunday 09-19. Up Saturday 12:00, down Sunday 09:00 (the latest
+    # poll: now, the opening instant). The down poll stands for [Saturday 22:30, now): closed
+    # throughout, so no downtime; the up poll stands for all before 22:30: Saturday's 13 h (the
+    # day) and the Sunday a week before, 10 h (the week: from Sunday 04-20 09:00).
+    workspace.load(
+        status=[
+            ("C", "active", "2025-04-26 12:00:00"),
+            ("C", "inactive", "2025-04-27 09:00:00"),
+        ],
+        hours=[("C", 5, "09:00:00", "22:00:00"), ("C", 6, "09:00:00", "19:00:00")],
+        zones=[("C", "UTC")],
+    )
+    row = workspace.report()["C"]
+    assert row == {
+        "uptime_last_hour": 0.0,
+        "uptime_last_day": 13.0,
+        "uptime_last_week": 23.0,
+        "downtime_last_hour": 0.0,
+        "downtime_last_day": 0.0,
+        "downtime_last_week": 0.0,
+    }
+    # Nothing to note: the store has evidence and business time in the week.
+    notes = dict(workspace.query("SELECT finding, stores FROM report_notes"))
+    assert notes == {"no business time in the week": 0, "no poll inside business hours": 0}
+
+
+def test_a_store_with_evidence_never_open_in_the_week_is_noted_as_such(workspace):
+    # Open Sundays 02:00-03:00 New York only. On the spring-forward Sunday 2023-03-12 both ends
+    # are 07:00 UTC (02:00 does not exist: read with the offset before the jump), so the week
+    # [03-05 09:00, 03-12 09:00) UTC holds no business time. s1's poll on Sunday 03-05 02:30 EST
+    # is evidence (its span covers the week); s2's, at 04:00, is not.
+    workspace.load(
+        status=[("s1", "active", "2023-03-05 07:30:00"), ("s2", "active", "2023-03-05 09:00:00")],
+        hours=[("s1", 6, "02:00", "03:00"), ("s2", 6, "02:00", "03:00")],
+        zones=[("s1", NY), ("s2", NY)],
+    )
+    assert workspace.report(as_of=utc("2023-03-12 09:00")) == {"s1": ZERO, "s2": ZERO}
+    notes = {
+        finding: (stores, examples)
+        for finding, stores, examples in workspace.query(
+            "SELECT finding, stores, examples FROM report_notes"
+        )
+    }
+    assert notes == {
+        "no business time in the week": (1, ["s1"]),
+        "no poll inside business hours": (1, ["s2"]),
+    }
 
 
 def test_only_in_hours_polls_are_evidence_even_when_nearer(workspace):

@@ -9,16 +9,13 @@
 CREATE OR REPLACE TEMP TABLE store_report AS
 WITH
 -- Each piece lies in the week; the day and the hour take the part of it after their start.
--- A store with a piece has evidence (and a store with evidence and business time in the week
--- has a piece).
+-- A store has pieces exactly when it has evidence (its last evidence poll's piece of no length).
 down AS (
     SELECT
         store_key,
-        sum(greatest(end_us - greatest(start_us, hour_start_us), 0)) FILTER (NOT active)
-            AS down_hour_us,
-        sum(greatest(end_us - greatest(start_us, day_start_us), 0)) FILTER (NOT active)
-            AS down_day_us,
-        sum(end_us - start_us) FILTER (NOT active) AS down_week_us
+        sum(greatest(end_us - greatest(start_us, hour_start_us), 0)) AS down_hour_us,
+        sum(greatest(end_us - greatest(start_us, day_start_us), 0)) AS down_day_us,
+        sum(end_us - start_us) AS down_week_us
     FROM status_spans, report_window
     GROUP BY store_key
 ),

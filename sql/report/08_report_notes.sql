@@ -4,18 +4,25 @@
 -- Spec: "From polls to minutes", rule 4: a store with no evidence poll (no poll inside its
 -- business hours up to now) gets zeros; rule 3: a store with evidence but no business time in
 -- the week gets zeros too.
--- Needs: report_stores, evidence_polls, status_spans.
+-- A store has evidence exactly when it has a piece in status_spans (there, the piece of no length
+-- of its last evidence poll).
+-- Needs: report_window, report_stores, business_intervals, status_spans.
 
 CREATE OR REPLACE TEMP TABLE report_notes AS
 WITH
-zero_stores AS (
+without_evidence AS (
     SELECT store_key, store_id FROM report_stores ANTI JOIN status_spans USING (store_key)
 ),
--- Only the stores with zeros are looked up: a filter the evidence view's scan of polls takes.
-with_evidence AS (
+open_in_week AS (
     SELECT DISTINCT store_key
-    FROM evidence_polls
-    WHERE store_key IN (SELECT store_key FROM zero_stores)
+    FROM business_intervals, report_window
+    WHERE close_us > week_start_us AND open_us < now_us
+),
+never_open AS (
+    SELECT store_key, store_id
+    FROM report_stores
+    SEMI JOIN status_spans USING (store_key)
+    ANTI JOIN open_in_week USING (store_key)
 ),
 found AS (
     SELECT
@@ -23,14 +30,12 @@ found AS (
         list(store_id ORDER BY store_id)[:5] AS examples,
         'zeros in every column: none of these stores'' polls up to now fell inside their '
         'business hours, so nothing says whether they were up or down' AS meaning
-    FROM zero_stores
-    ANTI JOIN with_evidence USING (store_key)
+    FROM without_evidence
     UNION ALL
     SELECT
         'no business time in the week', count(*), list(store_id ORDER BY store_id)[:5],
         'zeros in every column: these stores were never open in the week before now'
-    FROM zero_stores
-    SEMI JOIN with_evidence USING (store_key)
+    FROM never_open
 ),
 final AS (
     SELECT finding, stores, coalesce(examples, []) AS examples, meaning FROM found

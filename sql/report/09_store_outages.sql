@@ -39,13 +39,15 @@ labelled AS (
         ) AS opened_us
     FROM down_pieces
 ),
--- MATERIALIZED: read three times below.
+-- MATERIALIZED: read three times below. The last evidence poll's piece of no length (at now)
+-- counts its poll and makes its outage ongoing, but has no time: an outage starts and ends with
+-- its down time, and one without down time in the week is not listed.
 outages AS MATERIALIZED (
     SELECT
         store_key,
         opened_us,
-        min(start_us) AS start_us,
-        max(end_us) AS end_us,
+        min(start_us) FILTER (WHERE end_us > start_us) AS start_us,
+        max(end_us) FILTER (WHERE end_us > start_us) AS end_us,
         sum(end_us - start_us) AS down_us,
         sum(greatest(end_us - greatest(start_us, day_start_us), 0)) AS down_us_last_day,
         sum(greatest(end_us - greatest(start_us, hour_start_us), 0)) AS down_us_last_hour,
@@ -57,6 +59,7 @@ outages AS MATERIALIZED (
         if(bool_or(poll_from_us IS NULL), NULL, min(poll_from_us)) AS first_from_us
     FROM labelled, report_window
     GROUP BY store_key, opened_us
+    HAVING sum(end_us - start_us) > 0
 ),
 -- An outage opened by a poll with a piece in the week began before the week when that poll's
 -- span covers business time before the week starts (not looking back further than 14 days).

@@ -1,5 +1,5 @@
 -- Makes: report_rows — the rows of every finished report, for analysts to query and compare.
--- One row per (report_id, store), the columns of SPEC.md "Output".
+-- One row per (report_id, store), the columns of the report (sql/README.md, rule 7).
 -- Created if missing each time the service starts.
 
 CREATE TABLE IF NOT EXISTS report_rows (
