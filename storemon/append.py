@@ -25,6 +25,7 @@ import duckdb
 from storemon.database import has_table, run_sql_files, sql_dir, sql_text
 from storemon.errors import StoremonError
 from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
+from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 
 MIN_KEEP_DAYS = 8
 
@@ -56,7 +57,7 @@ class BatchResult:
     kept_rows: int
     duplicates: int
     rejected: int
-    reasons: list[tuple[str, int]]  # (reason, rows)
+    reasons: list[Rejected]  # per reason, with an example
     latest_poll: str | None  # ISO, UTC
     repeated: bool  # this batch was appended before: nothing changed now
 
@@ -80,9 +81,13 @@ def append_batch(
     line_offset: int = 0,
     quote_files: bool = True,
     refresh_quality: bool = True,
+    allow_empty: bool = False,
     log: Callable[[str], None] = lambda _: None,
 ) -> BatchResult:
     """Append the batch in `path` (CSV with a header) of `kind`, in one transaction.
+
+    A batch with rows none of which is usable is refused unless `allow_empty` (one with no rows
+    at all adds nothing, and is taken: a poller may have nothing new).
 
     `data_quality` is made again after it, unless `refresh_quality` is false (the service does
     it once for a burst of batches: refresh_quality())."""
@@ -138,6 +143,14 @@ def append_batch(
             if refresh_quality:
                 refresh_quality_of(con)
             result = _result(con, batch_id, kind, repeated=False)
+            if not allow_empty:
+                refuse_if_nothing_usable(
+                    spec.source.label,
+                    item.path,
+                    result.data_rows,
+                    [r if quote_files else r.unquoted() for r in result.reasons],
+                    what="nothing was appended",
+                )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -242,11 +255,7 @@ def _result(
         "strftime(latest_poll, '%Y-%m-%dT%H:%M:%S.%fZ') FROM batches WHERE batch_id = ?",
         [batch_id],
     ).fetchone()
-    reasons = con.execute(
-        "SELECT reason, count(*) FROM rejected_rows WHERE batch_id = ? GROUP BY ALL ORDER BY ALL",
-        [batch_id],
-    ).fetchall()
-    return BatchResult(batch_id, kind, *row[:5], reasons, row[5], repeated)
+    return BatchResult(batch_id, kind, *row[:5], rejected(con, batch_id), row[5], repeated)
 
 
 def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -22,6 +22,7 @@ from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.quality import finding_line, note_line
+from storemon.rejections import Rejected
 from storemon.report import FORMATS, OUTPUTS, parse_as_of, run_report, write_report
 from storemon.snapshots import write_inputs
 
@@ -38,8 +39,8 @@ def print_load(result) -> None:
             f"{source:<15} {kept:>10,} rows kept   {rejected:>6,} rejected"
             f"   {duplicates:>6,} duplicates counted once   ({data_rows:,} rows in {file})"
         )
-    for source, reason, rows in result.reasons:
-        say(f"  rejected {source}: {rows:,} x {reason}")
+    for why in result.reasons:
+        say(f"  rejected {why.source}: {why.rows:,} x {why.reason} (e.g. {why.example()})")
     if result.reasons:
         say("  (every rejected row, with file, line and raw text: SELECT * FROM rejected_rows)")
     say(f"{result.stores:,} stores loaded in {result.seconds:.2f} s")
@@ -112,7 +113,7 @@ def cmd_append(args: argparse.Namespace) -> None:
             raise
         say(f"{args.db} is held by the storemon service at {url}: handing the batches to it")
         for kind, path in batches:
-            print_batch(append_via(url, args.db, kind, path))
+            print_batch(append_via(url, args.db, kind, path, args.allow_empty))
         return
     with con:
         for kind, path in batches:
@@ -126,6 +127,7 @@ def cmd_append(args: argparse.Namespace) -> None:
                     shown=str(path),
                     keep_days=args.keep_days,
                     line_offset=offset,
+                    allow_empty=args.allow_empty,
                 )
             print_batch(result)
         write_inputs(con)
@@ -143,8 +145,8 @@ def print_batch(result) -> None:
         f"   {result.duplicates:>6,} counted once   ({result.data_rows:,} rows in {result.file},"
         f" batch {result.batch_id})"
     )
-    for reason, rows in result.reasons:
-        say(f"  rejected: {rows:,} x {reason}")
+    for why in result.reasons:
+        say(f"  rejected: {why.rows:,} x {why.reason} (e.g. {why.example()})")
     say(f"latest poll now {result.latest_poll}")
 
 
@@ -279,8 +281,8 @@ def cmd_cluster_ingest(args: argparse.Namespace) -> None:
             f"{batch['kind']:<10} {batch['kept']:>12,} rows kept {batch['rejected']:>7,} rejected"
             f"   ({batch['rows']:,} rows in {batch['file']})"
         )
-        for reason, rows in batch["reasons"].items():
-            say(f"  rejected: {rows:,} x {reason}")
+        for why in (Rejected(**found) for found in batch["reasons"]):
+            say(f"  rejected: {why.rows:,} x {why.reason} (e.g. {why.example()})")
     say(f"ingested {len(done)} file(s) into {args.data} in {time.perf_counter() - started:.2f} s")
 
 
@@ -362,8 +364,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--allow-empty",
         action="store_true",
-        help="load a file that has a header and no rows (refused by default: it would replace "
-        "the loaded data with nothing)",
+        help="load a file that has a header and no rows, or rows none of which is usable "
+        "(refused by default: it would replace the loaded data with nothing)",
     )
 
     sub = command(
@@ -374,6 +376,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--hours", type=Path, help="business hours: replace the named stores' hours")
     sub.add_argument("--timezones", type=Path, help="time zones: replace the named stores' zone")
     keep_days_option(sub)
+    sub.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="append a file that has rows none of which is usable (refused by default)",
+    )
 
     sub = command("report", cmd_report, "compute the report and write it as CSV")
     db_option(sub)

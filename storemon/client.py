@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 from storemon.auth import TOKEN_ENV, client_token, token_file
 from storemon.errors import StoremonError
 from storemon.ingest import LoadResult
+from storemon.rejections import Rejected
 from storemon.service import service_file
 
 # The service is on this machine: never ask a proxy that the environment may name.
@@ -86,23 +87,27 @@ def ingest_via(
             )
             for row in answer["files"]
         ],
-        reasons=[(row["source"], row["reason"], row["rows"]) for row in answer["rejected"]],
+        reasons=[Rejected(**row) for row in answer["rejected"]],
         stores=answer["stores"],
         seconds=answer["seconds"],
         quality=[tuple(row.values()) for row in answer["quality"]],
     )
 
 
-def append_via(url: str, db: Path, kind: str, path: Path):
+def append_via(url: str, db: Path, kind: str, path: Path, allow_empty: bool = False):
     """POST one batch file to the service (Parquet as CSV), streamed from disk."""
-    from storemon.append import BatchResult, as_csv, is_parquet
+    from storemon.append import KINDS, BatchResult, as_csv, is_parquet
 
     token = _token_or_explain(url, db)
     with ExitStack() as scratch:
         csv_path, _ = as_csv(path, "parquet" if is_parquet(path) else "text/csv", kind, scratch)
         with Path(csv_path).open("rb") as body:
             code, _, content = call(
-                "POST", f"{url}/{kind}", token=token, raw=body, media="text/csv"
+                "POST",
+                f"{url}/{kind}" + ("?allow_empty=true" if allow_empty else ""),
+                token=token,
+                raw=body,
+                media="text/csv",
             )
     answer = json.loads(content)
     if code not in (200, 201):
@@ -115,7 +120,7 @@ def append_via(url: str, db: Path, kind: str, path: Path):
         answer["kept"],
         answer["duplicates"],
         answer["rejected"],
-        [(row["reason"], row["rows"]) for row in answer["rejected_by_reason"]],
+        [Rejected(KINDS[kind].name, **row) for row in answer["rejected_by_reason"]],
         answer["latest_poll"],
         answer["repeated"],
     )

@@ -46,6 +46,7 @@ from storemon.ingest import (
     read_header,
     use_input,
 )
+from storemon.rejections import Rejected
 from storemon.report import AS_OF_REACH, FORMATS, OUTPUTS, run_report
 
 DEFAULT_BUCKETS = 64
@@ -183,7 +184,8 @@ def ingest_file(
                 + f"FROM {spec.rows}"
             ).fetchone()
             reasons = con.execute(
-                f"SELECT reason, count(*) FROM {spec.rows} WHERE reason IS NOT NULL "
+                f"SELECT '{spec.name}', reason, count(*), min(line), arg_min(detail, line), "
+                f"arg_min(left(raw, 200), line) FROM {spec.rows} WHERE reason IS NOT NULL "
                 "GROUP BY reason ORDER BY reason"
             ).fetchall()
     return {
@@ -195,7 +197,7 @@ def ingest_file(
         "rows": rows,
         "kept": kept,
         "rejected": rows - kept,
-        "reasons": dict(reasons),
+        "reasons": [dataclasses.asdict(Rejected(*row)) for row in reasons],
         "first_poll_us": first_us,
         "latest_poll_us": latest_us,
     }
@@ -436,11 +438,14 @@ def _combined(parts: list[dict]) -> dict:
     whole = dict(parts[0])
     for key in ("rows", "kept", "rejected"):
         whole[key] = sum(p[key] for p in parts)
-    reasons: dict[str, int] = {}
+    reasons: dict[str, dict] = {}  # by reason: the counts added up, the first line's example
     for part in parts:
-        for reason, rows in part["reasons"].items():
-            reasons[reason] = reasons.get(reason, 0) + rows
-    whole["reasons"] = dict(sorted(reasons.items()))
+        for why in part["reasons"]:
+            seen = reasons.setdefault(why["reason"], why | {"rows": 0})
+            if why["line"] < seen["line"]:
+                seen.update(line=why["line"], detail=why["detail"], raw=why["raw"])
+            seen["rows"] += why["rows"]
+    whole["reasons"] = [reasons[reason] for reason in sorted(reasons)]
     firsts = [p["first_poll_us"] for p in parts if p["first_poll_us"] is not None]
     latests = [p["latest_poll_us"] for p in parts if p["latest_poll_us"] is not None]
     whole["first_poll_us"] = min(firsts, default=None)

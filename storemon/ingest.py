@@ -19,6 +19,7 @@ import duckdb
 
 from storemon.database import run_sql_files, sql_files, sql_text
 from storemon.errors import StoremonError
+from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 from storemon.snapshots import write_inputs
 
 
@@ -226,7 +227,7 @@ QUALITY_COLUMNS = "finding, source, unit, count, examples, meaning"
 @dataclass(frozen=True)
 class LoadResult:
     summary: list[tuple]  # (source, file, data_rows, kept_rows, duplicates, rejected)
-    reasons: list[tuple]  # (source, reason, rows)
+    reasons: list[Rejected]  # per source and reason, with an example
     stores: int
     seconds: float
     quality: list[tuple] = ()  # data_quality: (finding, source, unit, count, examples, meaning)
@@ -260,7 +261,7 @@ def ingest(
         # each file is read with SHORT_LINES, and again with LONG_LINES if it has a longer line
         inputs = [dataclasses.replace(item, max_line_size=SHORT_LINES) for item in inputs]
         with load_memory(con):
-            return _replace_data(con, inputs, log, quote_files, started)
+            return _replace_data(con, inputs, log, quote_files, started, allow_empty)
 
 
 def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
@@ -330,6 +331,8 @@ def _setting_bytes(text: str) -> float:
 # sql/load files from this prefix on make the stored tables, in the load's transaction; those
 # before it make only macros and this connection's TEMP tables: the parsing of each file.
 TABLES_FROM = "20"
+# Each source's name in load_summary and rejected_rows (by its variable prefix).
+SOURCE_NAMES = {"status": "polls", "hours": "business_hours", "timezones": "timezones"}
 # The file of sql/load that parses each source (by its variable prefix).
 PARSE_FILES = {
     "status": "10_poll_rows.sql",
@@ -344,6 +347,7 @@ def _replace_data(
     log: Callable[[str], None],
     quote_files: bool,
     started: float,
+    allow_empty: bool = False,
 ) -> LoadResult:
     """Parse the files, then replace the stored tables in one transaction.
 
@@ -385,9 +389,11 @@ def _replace_data(
                     "SELECT source, file, data_rows, kept_rows, duplicates, rejected "
                     "FROM load_summary"
                 ).fetchall()
-                reasons = con.execute(
-                    "SELECT source, reason, count(*) FROM rejected_rows GROUP BY ALL ORDER BY ALL"
-                ).fetchall()
+                reasons = rejected(con)
+                if not quote_files:
+                    reasons = [r.unquoted() for r in reasons]
+                if not allow_empty:
+                    _refuse_files_of_nothing_usable(inputs, summary, reasons)
                 stores = con.execute("SELECT count(*) FROM stores").fetchone()[0]
                 quality = con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
                 con.execute("COMMIT")
@@ -402,6 +408,22 @@ def _replace_data(
         con.execute("RESET VARIABLE load_time")
     write_inputs(con)  # for analysts, while a service holds the database
     return LoadResult(summary, reasons, stores, time.perf_counter() - started, quality)
+
+
+def _refuse_files_of_nothing_usable(
+    inputs: list[Input], summary: list[tuple], reasons: list[Rejected]
+) -> None:
+    """A file with rows none of which is usable would replace the data with nothing (or, for
+    hours, open every store 24x7): refused like one with a header and no rows."""
+    data_rows = {source: rows for source, _, rows, *_ in summary}
+    for item in inputs:
+        source = SOURCE_NAMES[item.source.prefix]
+        refuse_if_nothing_usable(
+            item.source.label,
+            item.path,
+            data_rows[source],
+            [r for r in reasons if r.source == source],
+        )
 
 
 def parse_file(

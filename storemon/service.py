@@ -653,7 +653,14 @@ class ReportService:
         return result
 
     def append(
-        self, kind: str, path: Path, *, shown: str, idempotency_key: str | None, media: str
+        self,
+        kind: str,
+        path: Path,
+        *,
+        shown: str,
+        idempotency_key: str | None,
+        media: str,
+        allow_empty: bool = False,
     ) -> BatchResult:
         """Append one batch, durably (committed before this returns); reports already running
         keep the data they started with, reports triggered after see it."""
@@ -671,6 +678,7 @@ class ReportService:
                     line_offset=offset,
                     quote_files=False,
                     refresh_quality=False,  # once for a burst: _write_snapshots
+                    allow_empty=allow_empty,
                     log=log.info,
                 )
         if not result.repeated:

@@ -34,6 +34,12 @@ OUTAGE_FIELDS = ", ".join(
 STATUS_HEADER = ("store_id", "status", "timestamp_utc")
 HOURS_HEADER = ("store_id", "dayOfWeek", "start_time_local", "end_time_local")
 ZONES_HEADER = ("store_id", "timezone_str")
+# The stored data, by store_id (keys are the load's own numbering).
+TABLES = {
+    "polls": "SELECT store_id, epoch_us(timestamp_utc), active FROM polls",
+    "business_hours": "SELECT store_id, day_of_week, start_local, end_local FROM business_hours",
+    "store_timezones": "SELECT store_id, timezone FROM store_timezones",
+}
 
 
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> Path:
@@ -96,6 +102,15 @@ class Workspace:
             "FROM store_outage_summary"
         ).fetchall()
         return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in rows}
+
+    def tables(self) -> dict[str, list[tuple]]:
+        """The stored polls, hours, zones and stores, by store_id, sorted."""
+        found = {
+            name: self.query(f"{query} JOIN stores USING (store_key) ORDER BY ALL")
+            for name, query in TABLES.items()
+        }
+        found["stores"] = self.query("SELECT store_id FROM stores ORDER BY ALL")
+        return found
 
     def query(self, sql: str, params=None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()

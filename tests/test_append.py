@@ -18,21 +18,6 @@ from tests import reference
 from tests.conftest import Workspace
 from tests.test_property import REACH, dataset
 
-TABLES = {
-    "polls": "SELECT store_id, epoch_us(timestamp_utc), active FROM polls",
-    "business_hours": "SELECT store_id, day_of_week, start_local, end_local FROM business_hours",
-    "store_timezones": "SELECT store_id, timezone FROM store_timezones",
-}
-
-
-def tables(workspace: Workspace) -> dict[str, list[tuple]]:
-    found = {
-        name: workspace.query(f"{query} JOIN stores USING (store_key) ORDER BY ALL")
-        for name, query in TABLES.items()
-    }
-    found["stores"] = workspace.query("SELECT store_id FROM stores ORDER BY ALL")
-    return found
-
 
 def rows_of(data):
     """The dataset's polls, hours and zones as the files' rows, and its as-of."""
@@ -101,7 +86,7 @@ def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw)
     batched.load()  # a full load of nothing: everything before it is gone
     for number, (kind, rows) in enumerate(order):
         batched.append(kind, rows, name=f"batch{number}.csv")
-    assert tables(batched) == tables(whole)
+    assert batched.tables() == whole.tables()
 
     if not polls:
         return
@@ -131,8 +116,11 @@ def test_a_batch_of_hours_replaces_only_the_stores_it_names(workspace):
     )
     result = workspace.append("hours", [("a", 2, "08:00", "09:00"), ("a", 9, "08:00", "09:00")])
     assert (result.data_rows, result.kept_rows, result.rejected) == (2, 1, 1)
-    assert result.reasons == [("day outside 0-6", 1)]
-    assert tables(workspace)["business_hours"] == [
+    [why] = result.reasons
+    assert (why.reason, why.rows, why.line) == ("day outside 0-6", 1, 3)
+    assert why.example() == 'line 3: day "9" is not a whole number from 0 (Monday) to 6 (Sunday)'
+
+    assert workspace.tables()["business_hours"] == [
         ("a", 2, *workspace.query("SELECT TIME '08:00', TIME '09:00'")[0]),
         ("b", 0, *workspace.query("SELECT TIME '10:00', TIME '11:00'")[0]),
     ]
@@ -184,12 +172,45 @@ def test_an_older_hours_batch_sent_again_is_a_change_back(workspace):
 
 def test_a_bad_batch_changes_nothing(workspace, tmp_path):
     workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
-    before = tables(workspace)
+    before = workspace.tables()
     bad = tmp_path / "bad.csv"
     bad.write_text("store_id,status\na,active\n")
     with pytest.raises(StoremonError, match="has no column"):
         append_batch(workspace.con, "polls", bad)
-    assert tables(workspace) == before
+    assert workspace.tables() == before
+
+
+@pytest.mark.parametrize("kind", ["polls", "hours", "timezones"])
+def test_a_batch_with_rows_none_of_them_usable_is_refused_unless_allowed(workspace, kind):
+    workspace.load(
+        status=[("a", "active", "2023-01-09 15:00:00")],
+        hours=[("a", 0, "09:00", "17:00")],
+        zones=[("a", "UTC")],
+    )
+    before = workspace.tables()
+    batches = workspace.query("SELECT count(*) FROM batches")
+    rows = {
+        "polls": [("a", "actve", "2023-01-09 16:00:00"), ("a", "active", "2023-01-09 25:00")],
+        "hours": [("a", 1, "0.00.00", "0.00.00"), ("a", 7, "09:00", "10:00")],
+        "timezones": [("a", "US/Nowhere"), ("", "UTC")],
+    }[kind]
+    with pytest.raises(StoremonError) as caught:
+        workspace.append(kind, rows)
+    message = str(caught.value)
+    assert "batch.csv has 2 rows and none of them is usable: 1 x " in message, message
+    assert "(e.g. line 2: " in message and "and 1 other rejected rows; nothing was appended" in (
+        message
+    )
+    assert workspace.tables() == before
+    assert workspace.query("SELECT count(*) FROM batches") == batches
+    assert workspace.query("SELECT count(*) FROM rejected_rows WHERE batch_id IS NOT NULL") == [
+        (0,)
+    ]
+    result = workspace.append(kind, rows, allow_empty=True)
+    assert (result.data_rows, result.kept_rows, result.rejected) == (2, 0, 2)
+    assert workspace.tables() == before
+    # A batch of no rows at all adds nothing and is taken: a poller may have nothing new.
+    assert workspace.append(kind, [], name="empty.csv").data_rows == 0
 
 
 @pytest.mark.parametrize(
@@ -250,7 +271,7 @@ def test_a_store_id_with_control_characters_is_rejected_as_a_full_load_does(work
         [("b\x00c", "active", "2023-01-09 16:00:00"), ("a", "active", "2023-01-09 16:00:00")],
     )
     assert (result.kept_rows, result.rejected) == (1, 1)
-    assert result.reasons == [("store_id has control characters", 1)]
+    assert [(r.reason, r.rows) for r in result.reasons] == [("store_id has control characters", 1)]
     raw, detail = workspace.query(
         "SELECT raw, detail FROM rejected_rows WHERE batch_id = ?", [result.batch_id]
     )[0]

@@ -53,7 +53,10 @@ def test_ingest_then_report_writes_the_spec_csv(tmp_path, inputs):
     db, out = tmp_path / "db" / "s.duckdb", tmp_path / "out" / "report.csv"
     loaded = storemon("ingest", "--db", db, *inputs)
     assert loaded.returncode == 0, loaded.stderr
-    assert "rejected polls: 1 x unknown status" in loaded.stdout
+    assert (
+        'rejected polls: 1 x unknown status (e.g. line 5: status "maybe" is neither active nor '
+        "inactive)" in loaded.stdout
+    )
     assert "2 stores loaded" in loaded.stdout
 
     made = storemon("report", "--db", db, "--out", out, "--as-of", "2023-01-09 19:00:00")
@@ -186,6 +189,30 @@ def test_a_header_only_file_is_refused_unless_allow_empty(tmp_path, inputs):
     assert loaded.returncode == 0, loaded.stderr
     assert f"(0 rows in {empty})" in loaded.stdout
     assert "wrote 0 stores" in storemon("report", "--db", db, "--out", out).stdout
+
+
+def test_a_file_with_rows_none_of_them_usable_is_refused_on_load_and_append(tmp_path, inputs):
+    db, out = tmp_path / "s.duckdb", tmp_path / "r.csv"
+    assert storemon("ingest", "--db", db, *inputs).returncode == 0
+    dummy = tmp_path / "dummy.csv"
+    dummy.write_text("store_id,status,timestamp_utc\n\n### this is dummy file\n")
+    refused = storemon("ingest", "--db", db, "--status", dummy, *inputs[2:])
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"storemon: error: polls (store_status.csv): {dummy} has 1 row and none of them is "
+        'usable: 1 x wrong number of fields (e.g. line 3: "### this is dummy file": expected 3 '
+        "fields as in the header, found 1); nothing was loaded (the previous data stays). Fix the "
+        "file, or pass --allow-empty (API: allow_empty) to use it anyway\n"
+    )
+    appended = storemon("append", "--db", db, "--polls", dummy)
+    assert appended.returncode == 2
+    assert "none of them is usable" in appended.stderr and "nothing was appended" in (
+        appended.stderr
+    )
+    assert "wrote 2 stores" in storemon("report", "--db", db, "--out", out).stdout  # unchanged
+    allowed = storemon("append", "--db", db, "--polls", dummy, "--allow-empty")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "1 rejected" in allowed.stdout and '"### this is dummy file"' in allowed.stdout
 
 
 @pytest.mark.parametrize("breakage", ["no_column", "not_utf8"])

@@ -226,7 +226,7 @@ def test_every_rejection_reason_is_kept_with_file_line_and_raw_text(workspace):
     assert len(polls(workspace)) == 1
     assert workspace.query("SELECT count(*) FROM business_hours") == [(1,)]
     assert workspace.query("SELECT count(*) FROM store_timezones") == [(0,)]
-    assert ("polls", "bad timestamp", 3) in result.reasons
+    assert ("polls", "bad timestamp", 3) in [(r.source, r.reason, r.rows) for r in result.reasons]
     # Every rejected row says what was wrong and what would be right.
     details = dict(workspace.query("SELECT line, detail FROM rejected_rows WHERE source = 'polls'"))
     assert "2023-02-30 12:00:00" in details[3] and "YYYY-MM-DD HH:MM:SS" in details[3]
@@ -248,7 +248,9 @@ def test_a_poll_dated_more_than_5_minutes_after_the_load_is_rejected(workspace):
     ]
     [(detail,)] = workspace.query("SELECT detail FROM rejected_rows")
     assert "2100-01-01 00:00:00 UTC" in detail and "more than 5 minutes after" in detail
-    assert ("polls", "timestamp in the future", 1) in result.reasons
+    [why] = result.reasons
+    assert (why.source, why.reason, why.rows) == ("polls", "timestamp in the future", 1)
+    assert why.line == 3
     assert [row[0] for row in polls(workspace)] == ["s1", "s2"]
     assert workspace.query("SELECT max(timestamp_utc) > now() FROM polls") == [(True,)]
 
@@ -428,6 +430,100 @@ def test_a_header_only_file_is_refused_unless_allowed(workspace):
     assert result.summary[0][2:] == (0, 0, 0, 0)
 
 
+# Files with rows of which none is usable, as they come from the world: a placeholder, hours a
+# spreadsheet turned into `0.00.00`, zones of another naming, ids broken by control characters.
+NOTHING_USABLE = {
+    "a placeholder": (
+        "status",
+        b"store_id,status,timestamp_utc\n\n### this is dummy file\n",
+        "polls (store_status.csv): {file} has 1 row and none of them is usable: 1 x wrong number "
+        'of fields (e.g. line 3: "### this is dummy file": expected 3 fields as in the header, '
+        "found 1)",
+    ),
+    "times damaged by a spreadsheet": (
+        "hours",
+        b"store_id,dayOfWeek,start_time_local,end_time_local\n"
+        + b"".join(b"s%d,%d,0.00.00,0.00.00\n" % (n, n % 7) for n in range(99)),
+        "business hours (menu_hours.csv): {file} has 99 rows and none of them is usable: 99 x "
+        'bad time (e.g. line 2: start "0.00.00" / end "0.00.00": times are HH:MM or '
+        "HH:MM:SS[.ffffff], start before 24:00)",
+    ),
+    "two reasons": (
+        "zones",
+        b"store_id,timezone_str\ns1,Mars/Olympus\ns2,Venus/Maxwell\n,UTC\n",
+        "time zones (timezones.csv): {file} has 3 rows and none of them is usable: 2 x unknown "
+        'time zone (e.g. line 2: "Mars/Olympus" is not an IANA time zone name (e.g. '
+        "America/New_York)), and 1 other rejected rows",
+    ),
+    "control characters in every id": (
+        "status",
+        b"store_id,status,timestamp_utc\ns\x01,active,2023-01-22 12:00:00\n",
+        "polls (store_status.csv): {file} has 1 row and none of them is usable: 1 x store_id has "
+        'control characters (e.g. line 2: store_id "s\\x01" has control characters',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOTHING_USABLE)
+def test_a_file_with_rows_none_of_them_usable_is_refused_unless_allowed(workspace, case):
+    which, content, message = NOTHING_USABLE[case]
+    workspace.load(
+        status=[("s1", "active", "2023-01-22 12:00:00")],
+        hours=[("s1", 0, "09:00", "17:00")],
+        zones=[("s1", "UTC")],
+    )
+    before = workspace.tables()
+    files = dict(
+        zip(
+            ("status", "hours", "zones"),
+            workspace.files(
+                status=[("s2", "active", "2023-01-23 12:00:00")],
+                hours=[("s2", 0, "09:00", "17:00")],
+                zones=[("s2", "UTC")],
+            ),
+            strict=True,
+        )
+    )
+    files[which].write_bytes(content)
+    with pytest.raises(StoremonError) as caught:
+        ingest(workspace.con, *files.values())
+    expected = message.format(file=files[which])
+    assert str(caught.value).startswith(expected), str(caught.value)
+    assert str(caught.value).endswith(
+        "nothing was loaded (the previous data stays). Fix the file, or pass --allow-empty "
+        "(API: allow_empty) to use it anyway"
+    )
+    assert workspace.tables() == before
+    # The service's callers may not read a file on its machine: the line, never the value.
+    with pytest.raises(StoremonError) as caught:
+        ingest(workspace.con, *files.values(), quote_files=False)
+    assert "(e.g. line " in str(caught.value) and '"' not in str(caught.value).split("e.g.")[1]
+    assert workspace.tables() == before
+    result = ingest(workspace.con, *files.values(), allow_empty=True)
+    assert sum(row[5] for row in result.summary) >= 1
+    assert workspace.tables() != before
+
+
+def test_the_load_says_one_example_per_reason_it_rejected(workspace):
+    result = workspace.load(
+        status=[
+            ("s1", "active", "2023-01-22 12:00:00"),
+            ("s1", "up", "2023-01-22 13:00:00"),
+            ("s1", "down", "2023-01-22 14:00:00"),
+            ("s1", "active", "yesterday"),
+        ],
+    )
+    assert [(r.reason, r.rows, r.example()) for r in result.reasons] == [
+        (
+            "bad timestamp",
+            1,
+            'line 5: timestamp_utc "yesterday" is not YYYY-MM-DD HH:MM:SS[.ffffff] '
+            "in UTC (suffix UTC, Z, +00:00 or none)",
+        ),
+        ("unknown status", 2, 'line 3: status "up" is neither active nor inactive'),
+    ]
+
+
 def test_a_store_id_with_control_characters_is_rejected_in_every_input(workspace):
     root = workspace.root
     (root / "s.csv").write_bytes(
@@ -463,7 +559,7 @@ def test_a_store_id_with_control_characters_is_rejected_in_every_input(workspace
     ]
     assert workspace.query("SELECT store_id FROM stores") == [("s1",), ("s3",), ("s4",)]
     assert [row[3:] for row in result.summary] == [(3, 0, 2), (1, 0, 1), (1, 0, 1)]
-    assert (("polls", reason, 2)) in result.reasons
+    assert ("polls", reason, 2) in [(r.source, r.reason, r.rows) for r in result.reasons]
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])

@@ -55,7 +55,15 @@ def test_every_body_format_appends_and_says_what_it_kept(db):
         code, answer = post(server, "polls", POLLS_CSV)
         assert code == 201
         assert (answer["rows_read"], answer["kept"], answer["rejected"]) == (3, 2, 1)
-        assert answer["rejected_by_reason"] == [{"reason": "unknown status", "rows": 1}]
+        assert answer["rejected_by_reason"] == [
+            {
+                "reason": "unknown status",
+                "rows": 1,
+                "line": 4,
+                "detail": 'status "bogus" is neither active nor inactive',
+                "raw": "live-2,bogus,2023-03-14 18:00:00",
+            }
+        ]
         objects = [
             {"store_id": "live-3", "status": "active", "timestamp_utc": "2023-03-14 18:00:00"},
             {"store_id": "live-3", "status": "inactive", "timestamp_utc": "no time"},
@@ -230,6 +238,37 @@ def test_the_drop_folder_appends_files_and_sets_aside_what_it_cannot(db, tmp_pat
         )
         assert not [p for p in inbox.iterdir() if p.is_file()]
         assert server.json("GET", "/health")[1]["data"]["polls"] == before + 2
+
+
+def test_a_batch_with_rows_none_of_them_usable_is_refused_by_the_api_and_the_drop_folder(
+    db, tmp_path
+):
+    dummy = b"store_id,status,timestamp_utc\nlive-9,actve,2023-03-14 18:00:00\n"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with serving(db, "--inbox", str(inbox)) as server:
+        before = server.json("GET", "/health")[1]["data"]["polls"]
+        code, answer = post(server, "polls", dummy)
+        assert (code, answer["error"]) == (400, "batch refused")
+        assert answer["detail"] == (
+            "polls (store_status.csv): POST /polls has 1 row and none of them is usable: 1 x "
+            "unknown status (e.g. line 2); nothing was appended. Fix the file, or pass "
+            "--allow-empty (API: allow_empty) to use it anyway"
+        )
+        (inbox / "001-polls.csv").write_bytes(dummy)
+        deadline = time.monotonic() + 30
+        while not list((inbox / "failed").glob("*.error")):
+            assert time.monotonic() < deadline, list(inbox.rglob("*"))
+            time.sleep(0.1)
+        error = (inbox / "failed" / "001-polls.csv.error").read_text()
+        assert "none of them is usable: 1 x unknown status (e.g. line 2)" in error
+        assert "actve" not in error  # the drop folder never quotes a file
+        assert server.json("GET", "/health")[1]["data"]["polls"] == before
+        code, answer = post(server, "polls?allow_empty=true", dummy)
+        assert (code, answer["kept"], answer["rejected"]) == (201, 0, 1)
+        assert answer["rejected_by_reason"][0]["detail"] == (
+            'status "actve" is neither active nor inactive'
+        )
 
 
 def test_retention_keeps_the_service_the_size_of_its_window(db):

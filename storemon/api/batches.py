@@ -30,7 +30,9 @@ MEDIA = ("text/csv", "application/json", "application/x-ndjson")
 IDEMPOTENCY_KEY = "idempotency-key"
 
 
-async def receive(request: Request, service: Service, kind: str) -> Response[BatchAnswer]:
+async def receive(
+    request: Request, service: Service, kind: str, allow_empty: bool = False
+) -> Response[BatchAnswer]:
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media not in MEDIA:
         raise Refused(
@@ -55,6 +57,7 @@ async def receive(request: Request, service: Service, kind: str) -> Response[Bat
                     shown=f"POST /{kind}",
                     idempotency_key=key,
                     media=media,
+                    allow_empty=allow_empty,
                 )
             )
         except StoremonError as bad:
@@ -67,7 +70,9 @@ async def receive(request: Request, service: Service, kind: str) -> Response[Bat
             kept=result.kept_rows,
             duplicates=result.duplicates,
             rejected=result.rejected,
-            rejected_by_reason=[RejectReason(reason, rows) for reason, rows in result.reasons],
+            rejected_by_reason=[
+                RejectReason(r.reason, r.rows, r.line, r.detail, r.raw) for r in result.reasons
+            ],
             latest_poll=result.latest_poll,
             repeated=result.repeated,
         ),
@@ -82,7 +87,8 @@ def batch_route(kind: str, what: str):
         description=f"Needs the key. The body: {what} as text/csv (the columns and spellings "
         "the loader accepts, with a header), application/json (an array of objects) or "
         "application/x-ndjson (one object a line). The batch is all or nothing; its rejected "
-        "rows go to rejected_rows with its batch id. 201: committed; 200: the same batch was "
+        "rows go to rejected_rows with its batch id. A batch with rows none of which is usable "
+        "is refused (400) unless allow_empty=true. 201: committed; 200: the same batch was "
         "appended before (same Idempotency-Key, or the same content), nothing changed.",
         operation_id=f"append{kind.title()}",
         tags=["data"],
@@ -100,8 +106,10 @@ def batch_route(kind: str, what: str):
             ),
         },
     )
-    async def handler(request: Request, service: Service) -> Response[BatchAnswer]:
-        return await receive(request, service, kind)
+    async def handler(
+        request: Request, service: Service, allow_empty: bool = False
+    ) -> Response[BatchAnswer]:
+        return await receive(request, service, kind, allow_empty)
 
     handler.__name__ = f"append_{kind}"
     return handler

@@ -3,6 +3,7 @@ the key."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from litestar import Response, post
@@ -61,7 +62,7 @@ def ingest_files(service: Service, data: JSONBody[IngestRequest]) -> Response[In
             stores=result.stores,
             seconds=result.seconds,
             files=[FileLoad(*row) for row in result.summary],
-            rejected=[RejectCount(*row) for row in result.reasons],
+            rejected=[RejectCount(**dataclasses.asdict(r)) for r in result.reasons],
             quality=[Finding(*row) for row in result.quality],
         )
     )

@@ -144,6 +144,12 @@ class RejectCount(msgspec.Struct):
     source: str
     reason: str
     rows: int
+    line: int
+    """The first such row's line."""
+    detail: str | None
+    """What was wrong with it; null: the service never quotes a file on its machine."""
+    raw: str | None
+    """Its text (cut to 200 characters); null likewise."""
 
 
 class Finding(msgspec.Struct):
@@ -168,6 +174,12 @@ class IngestResult(msgspec.Struct):
 class RejectReason(msgspec.Struct):
     reason: str
     rows: int
+    line: int
+    """The first such row of the batch."""
+    detail: str | None
+    """What was wrong with it, quoting the value: 'start "0.00.00" / end ...'."""
+    raw: str | None
+    """Its text (cut to 200 characters)."""
 
 
 class BatchAnswer(msgspec.Struct):
