@@ -93,14 +93,25 @@ def open_input(path: Path, source: Source, scratch: ExitStack, quote_files: bool
     mark (a spreadsheet's "Unicode text") is transcoded to a temporary UTF-8 file, which
     `scratch` deletes when it closes."""
     path = Path(path)
-    if not path.is_file():
-        raise StoremonError(f"{source.label}: no such file: {path}")
+    require_file(path, source)
     with path.open("rb") as handle:
         utf16 = handle.read(2) in UTF16_BOMS
     read_from = _transcode_utf16(path, source, scratch) if utf16 else path
     columns, newline, has_rows = _read_header(read_from, source, quote_files, shown=path)
     encoding = "utf-16 (transcoded)" if utf16 else "utf-8"
     return Input(source, path, read_from, encoding, columns, newline, has_rows)
+
+
+def require_file(path: Path, source: Source, shown: Path | None = None) -> None:
+    """A regular file's path, or an error naming it: also for a name the system cannot take
+    (longer than its limit, a NUL byte), which Path.is_file() raises for instead of saying no."""
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise StoremonError(f"{source.label}: {shown or path} cannot be opened: {reason}") from None
+    if not found:
+        raise StoremonError(f"{source.label}: no such file: {shown or path}")
 
 
 def _transcode_utf16(path: Path, source: Source, scratch: ExitStack) -> Path:
@@ -145,8 +156,7 @@ def _read_header(
     quotes the file's content (the service's callers may not be allowed to read the file).
     """
     shown = shown or path
-    if not path.is_file():
-        raise StoremonError(f"{source.label}: no such file: {shown}")
+    require_file(path, source, shown)
     with path.open("rb") as handle:
         # DuckDB takes the newline spelled with backslashes
         newline = r"\r\n" if handle.readline().endswith(b"\r\n") else r"\n"

@@ -411,6 +411,17 @@ def test_a_column_named_twice_is_refused_and_changes_nothing(workspace, which, h
     assert [row[0] for row in polls(workspace)] == ["s1"]
 
 
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("x" * 300 + ".csv", "cannot be opened: File name too long"), ("a\x00b.csv", "no such file")],
+)
+def test_a_file_name_the_system_cannot_take_is_named_not_a_crash(workspace, name, said):
+    # (the service's POST /ingest passes such names on from its callers)
+    _, hours, zones = workspace.files()
+    with pytest.raises(StoremonError, match=f"^polls .*{said}"):
+        ingest(workspace.con, workspace.root / name, hours, zones)
+
+
 def test_a_header_only_file_is_refused_unless_allowed(workspace):
     workspace.load(status=[("s1", "active", "2023-01-22 12:00:00")], zones=[("s1", "UTC")])
     status, hours, zones = workspace.files(

@@ -4,7 +4,11 @@ never touch)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import HOURS_HEADER, STATUS_HEADER, ZONES_HEADER, write_csv
 from tests.server import serving
@@ -32,6 +36,10 @@ def test_every_check_is_listed_even_when_it_finds_nothing(workspace):
         "ids in the polls file damaged by a spreadsheet": (0, []),
         "ids in the business hours file damaged by a spreadsheet": (0, []),
         "ids in the time zones file damaged by a spreadsheet": (0, []),
+        "ids in the polls file rounded by a spreadsheet": (0, []),
+        "ids in the business hours file rounded by a spreadsheet": (0, []),
+        "ids in the time zones file rounded by a spreadsheet": (0, []),
+        "business-hours rows of days numbered 1-7": (0, []),
         "polls before the latest week": (0, []),
     }
     assert {row[0] for row in workspace.query("SELECT meaning FROM data_quality")} != {""}
@@ -58,6 +66,88 @@ def test_ids_a_spreadsheet_damaged_are_named_and_left_as_they_are(workspace):
         "SELECT meaning FROM data_quality WHERE finding LIKE 'ids in the polls%'"
     )[0][0]
     assert "lost digits" in meaning and "export the store_id column as text" in meaning
+
+
+def spreadsheet_rounded(store_id: str) -> str:
+    """What a spreadsheet shows of a long numeric id once it took it for a number: its first 15
+    digits, the rest zeros (Excel keeps 15 significant digits and drops the others)."""
+    return store_id[:15] + "0" * (len(store_id) - 15)
+
+
+def test_one_real_id_that_ends_in_zeros_is_not_taken_for_a_rounded_one(workspace):
+    assert spreadsheet_rounded("8139926242460185114") == "8139926242460180000"
+    ids = ["8139926242460185114", "1481966498820158979", "1000000000000000000"]
+    workspace.load(status=[(i, "active", "2023-01-09 15:00:00") for i in ids])
+    assert findings(workspace)["ids in the polls file rounded by a spreadsheet"] == (0, [])
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ids=st.lists(st.integers(10**15, 10**19 - 1).map(str), min_size=1, max_size=12, unique=True),
+    damaged=st.sampled_from(["polls", "hours", "zones", None]),
+)
+def test_ids_a_spreadsheet_rounded_are_named_per_file(workspace, ids, damaged):
+    # Real ids, in every file; one file (or none) has them as a spreadsheet rounded them, padded
+    # with blanks as some exports do. A file is named when at least half of its ids of 16 digits
+    # or more end in zeros past the 15th, with those ids: so the damaged file always is, and a
+    # file of real ids only when chance made half of them look rounded.
+    spelled = {
+        name: [spreadsheet_rounded(i) + "    " if name == damaged else i for i in ids]
+        for name in ("polls", "hours", "zones")
+    }
+    workspace.load(
+        status=[(i, "active", "2023-01-09 15:00:00") for i in spelled["polls"]],
+        hours=[(i, 0, "09:00", "17:00") for i in spelled["hours"]],
+        zones=[(i, NY) for i in spelled["zones"]],
+    )
+    found = findings(workspace)
+    label = {"polls": "polls", "hours": "business hours", "zones": "time zones"}
+    for name, spelling in label.items():
+        got = found[f"ids in the {spelling} file rounded by a spreadsheet"]
+        stored = sorted({i.strip() for i in spelled[name]})
+        looking_rounded = [i for i in stored if re.fullmatch(r"[1-9][0-9]{14}0+", i)]
+        named = looking_rounded if 2 * len(looking_rounded) >= len(stored) else []
+        assert got == (len(named), named[:5]), (name, got)
+        if name == damaged:
+            assert got[0] == len(stored) > 0
+    meaning = workspace.query(
+        "SELECT meaning FROM data_quality WHERE finding = 'ids in the polls file rounded by a "
+        "spreadsheet'"
+    )[0][0]
+    assert "15th digit" in meaning and "export the store_id column as text" in meaning
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    days=st.sets(st.integers(1, 7), min_size=1).map(sorted),
+    with_day_zero=st.booleans(),
+    batch=st.booleans(),
+)
+def test_days_numbered_1_to_7_are_named_as_such(workspace, days, with_day_zero, batch):
+    # A week numbered 1 (Monday) to 7 (Sunday): day 7 is rejected as outside 0-6, and when the
+    # file has no day 0 both the rejected rows and data_quality say what the numbering means.
+    rows = [("s1", day, "09:00", "17:00") for day in days + ([0] if with_day_zero else [])]
+    if batch:
+        workspace.load(status=[("s1", "active", "2023-01-09 15:00:00")])
+        result = workspace.append("hours", rows)
+        reasons = result.reasons
+    else:
+        reasons = workspace.load(
+            status=[("s1", "active", "2023-01-09 15:00:00")], hours=rows
+        ).reasons
+    sevens = 7 in days
+    assert [(r.reason, r.rows) for r in reasons] == ([("day outside 0-6", 1)] if sevens else [])
+    count, files = findings(workspace)["business-hours rows of days numbered 1-7"]
+    if sevens and not with_day_zero:
+        assert count == 1 and len(files) == 1
+        assert "its days look numbered 1 (Monday) to 7 (Sunday)" in reasons[0].example()
+    else:
+        assert (count, files) == (0, [])
+        assert all("look numbered" not in r.example() for r in reasons)
 
 
 def test_polls_before_the_latest_week_are_counted(workspace):

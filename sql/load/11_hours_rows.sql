@@ -54,6 +54,16 @@ parsed AS (
         parse_local_time(end_text) AS end_local
     FROM picked
 ),
+-- Days numbered 1 (Monday) to 7 (Sunday), as many tools count them: a row of day 7, and no row
+-- of day 0 in the file. The day-7 rows are rejected like any day outside 0-6, and their detail
+-- says what the numbering does to the other rows (data_quality counts them).
+numbering AS (
+    SELECT
+        *,
+        strip_blanks(day_text) = '7' AND NOT coalesce(bool_or(day_of_week = 0) OVER (), false)
+            AS numbered_from_1
+    FROM parsed
+),
 final AS (
     SELECT
         line,
@@ -73,11 +83,14 @@ final AS (
             WHEN 'missing store_id' THEN 'store_id is empty'
             WHEN 'day outside 0-6'
                 THEN format('day "{}" is not a whole number from 0 (Monday) to 6 (Sunday)', day_text)
+                     || if(numbered_from_1, '; no row of this file has day 0: its days look numbered 1 (Monday) to 7 (Sunday), '
+                        'so the rows of days 1-6 are read one day late (day 1 as Tuesday); number '
+                        'the days 0 (Monday) to 6 (Sunday) and load again', '')
             WHEN 'bad time'
                 THEN format('start "{}" / end "{}": times are HH:MM or HH:MM:SS[.ffffff], '
                             'start before 24:00', start_text, end_text)
         END) AS detail
-    FROM parsed
+    FROM numbering
 )
 SELECT * FROM final;
 

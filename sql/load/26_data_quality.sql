@@ -5,7 +5,7 @@
 -- Spec: "Inputs" (store_id is opaque), "Defaults" (24x7, America/Chicago), "Report time and
 -- windows". Whether a store's polls ever fall inside its business hours is known only once its
 -- hours are laid out in time, by a report: see report_notes (sql/report/08_report_notes.sql).
--- Needs: stores, polls, business_hours, store_timezones.
+-- Needs: stores, polls, business_hours, store_timezones, rejected_rows.
 
 CREATE OR REPLACE TABLE data_quality AS
 WITH
@@ -28,6 +28,32 @@ damaged_ids AS (
     SELECT 'business_hours', store_id FROM damaged SEMI JOIN with_hours USING (store_key)
     UNION ALL
     SELECT 'timezones', store_id FROM damaged SEMI JOIN store_timezones USING (store_key)
+),
+-- A spreadsheet that showed an id in full after rounding it keeps 15 significant digits and
+-- fills the rest with zeros: 8139926242460185114 becomes 8139926242460180000. One real id ends
+-- in such zeros by chance (1 in 10,000 for four of them); a damaged column has them all. So a
+-- file's ids of 16 or more digits are said to be rounded when at least half of them end in
+-- zeros past the 15th digit.
+long_ids AS (
+    SELECT store_key, store_id, regexp_full_match(store_id, '[1-9][0-9]{14}0+') AS rounded
+    FROM stores
+    WHERE regexp_full_match(store_id, '[1-9][0-9]{15,}')
+),
+long_ids_by_source AS (
+    SELECT 'polls' AS source, * FROM long_ids SEMI JOIN polled USING (store_key)
+    UNION ALL
+    SELECT 'business_hours', * FROM long_ids SEMI JOIN with_hours USING (store_key)
+    UNION ALL
+    SELECT 'timezones', * FROM long_ids SEMI JOIN store_timezones USING (store_key)
+),
+rounded_ids AS (
+    SELECT source, store_id
+    FROM long_ids_by_source
+    WHERE rounded AND source IN (
+        SELECT source FROM long_ids_by_source
+        GROUP BY source
+        HAVING count(*) FILTER (rounded) * 2 >= count(*)
+    )
 ),
 found AS (
     SELECT
@@ -74,6 +100,30 @@ found AS (
         AS sources (source, label)
     LEFT JOIN damaged_ids USING (source)
     GROUP BY sources.source, sources.label
+    UNION ALL
+    SELECT
+        format('ids in the {} file rounded by a spreadsheet', sources.label), sources.source, 'ids',
+        count(rounded_ids.store_id),
+        list(rounded_ids.store_id ORDER BY rounded_ids.store_id)
+            FILTER (rounded_ids.store_id IS NOT NULL)[:5],
+        'these ids end in zeros past their 15th digit, as ids do that a spreadsheet rounded to 15 '
+        'digits and wrote out in full (8139926242460185114 becomes 8139926242460180000): the true '
+        'ids are lost, and they cannot match the same stores in the other files; export the '
+        'store_id column as text and load again'
+    FROM (VALUES ('polls', 'polls'), ('business_hours', 'business hours'), ('timezones', 'time zones'))
+        AS sources (source, label)
+    LEFT JOIN rounded_ids USING (source)
+    GROUP BY sources.source, sources.label
+    UNION ALL
+    SELECT
+        'business-hours rows of days numbered 1-7', 'business_hours', 'rows', count(*),
+        list(DISTINCT file ORDER BY file)[:5],
+        'rejected as day 7, in files whose days look numbered 1 (Monday) to 7 (Sunday) (a day 7, '
+        'no day 0): their rows of days 1-6 are read one day late (day 1 as Tuesday); number the '
+        'days 0 (Monday) to 6 (Sunday) and load again'
+    FROM rejected_rows
+    WHERE source = 'business_hours' AND reason = 'day outside 0-6'
+      AND contains(detail, 'look numbered 1 (Monday) to 7 (Sunday)')
     UNION ALL
     SELECT
         'polls before the latest week', 'polls', 'polls', count(*), [],
