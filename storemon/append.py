@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import has_table, run_sql_files, sql_dir, sql_text
+from storemon.database import has_table, run_sql_files, sql_dir, sql_files, sql_text
 from storemon.errors import StoremonError
 from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
@@ -138,8 +138,9 @@ def append_batch(
             run_all(con, [_file(f"20_{kind}_{'append' if kind == 'polls' else 'replace'}.sql")])
             kept = _count(con, spec.target) - before + replaced
             con.execute("SET VARIABLE kept_rows = ?", [kept])
-            finish = ["30_batch_rejected.sql", "40_batches.sql", "50_poll_retention.sql"]
-            run_all(con, [_file(name) for name in finish])
+            run_all(con, [_file("30_batch_rejected.sql"), _file("40_batches.sql")])
+            if keep_days is not None:
+                apply_poll_retention(con, keep_days)
             if refresh_quality:
                 refresh_quality_of(con)
             result = _result(con, batch_id, kind, repeated=False)
@@ -160,6 +161,27 @@ def append_batch(
         f"{result.duplicates:,} counted once, {result.rejected:,} rejected (batch {batch_id})"
     )
     return result
+
+
+def apply_poll_retention(con: duckdb.DuckDBPyConnection, keep_days: int) -> None:
+    """Drop the polls older than the latest poll - `keep_days` days that no report as of the
+    latest poll reads (sql/append/50_poll_retention.sql). Which polls are evidence is the
+    report's own rule: its files 00-04 run as of the cutoff first, and only when a poll is older
+    than the cutoff."""
+    cutoff = con.execute(
+        "SELECT epoch_us(max(timestamp_utc)) - ? * 86400000000 FROM polls "
+        "HAVING epoch_us(min(timestamp_utc)) < epoch_us(max(timestamp_utc)) - ? * 86400000000",
+        [keep_days, keep_days],
+    ).fetchone()
+    if cutoff is None:
+        return
+    con.execute("SET VARIABLE as_of = make_timestamptz(?::BIGINT)", [cutoff[0]])
+    con.execute("SET VARIABLE report_store = NULL")
+    try:
+        evidence = [p for p in sql_files("report") if p.name < "05"]
+        run_all(con, [*evidence, _file("50_poll_retention.sql")])
+    finally:
+        con.execute("RESET VARIABLE as_of")
 
 
 def refresh_quality_of(con: duckdb.DuckDBPyConnection) -> None:

@@ -31,7 +31,13 @@ from pathlib import Path
 import duckdb
 import msgspec
 
-from storemon.append import BatchResult, append_batch, as_csv, refresh_quality_of
+from storemon.append import (
+    BatchResult,
+    append_batch,
+    apply_poll_retention,
+    as_csv,
+    refresh_quality_of,
+)
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
 from storemon.errors import StoremonError
 from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
@@ -174,6 +180,7 @@ class ReportService:
         self.runs = threading.Lock()  # changes of report state that involve several rows
         self.store_weeks = StoreWeeks(self.con, self.cluster_data)
         self._snapshot_timer: threading.Timer | None = None
+        self._retained_day: int | None = None  # the UTC day of the last retention's cutoff
         self.data = self._read_data_info()
         self.url = url
         if url:
@@ -674,7 +681,6 @@ class ReportService:
                     csv_path,
                     shown=shown,
                     idempotency_key=idempotency_key,
-                    keep_days=self.limits.keep_days,
                     line_offset=offset,
                     quote_files=False,
                     refresh_quality=False,  # once for a burst: _write_snapshots
@@ -682,9 +688,32 @@ class ReportService:
                     log=log.info,
                 )
         if not result.repeated:
+            self._retain_polls()
             self.data = self._read_data_info()
             self._snapshots_soon()
         return result
+
+    def _retain_polls(self) -> None:
+        """--keep-days: drop the polls no report reads any more (sql/append/50_poll_retention.sql)
+        once a day of data, in a transaction of its own after the batch's: it changes no report,
+        and hourly batches then pay for it once in 24. So the database holds at most N + 1 days
+        of polls (and those reports still read)."""
+        keep_days = self.limits.keep_days
+        if keep_days is None:
+            return
+        with self.loader, self.con.cursor() as cur:
+            (latest_us,) = cur.execute("SELECT epoch_us(max(timestamp_utc)) FROM polls").fetchone()
+            day = None if latest_us is None else (latest_us // 86_400_000_000) - keep_days
+            if day is None or day == self._retained_day:
+                return
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                apply_poll_retention(cur, keep_days)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            self._retained_day = day
 
     def _snapshots_soon(self) -> None:
         """Rewrite the analysts' Parquet copies a little later, once for a burst of batches."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from storemon.append import append_batch, as_csv
@@ -107,6 +107,34 @@ def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw)
     for store_id, figures in expected.items():
         for column, value in figures.items():
             assert got[store_id][column] == pytest.approx(value, abs=0.00501), (store_id, column)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=dataset, keep_days=st.integers(8, 9))
+def test_a_report_as_of_the_latest_poll_is_the_same_with_and_without_retention(
+    two_workspaces, data, keep_days
+):
+    # The data's polls span ten days around its anchor: the latest poll's batch, appended with
+    # retention, drops what lies before latest - 8 or 9 days that no report reads. The report,
+    # its outages and their summary, as of the latest poll, equal those of the same rows
+    # loaded whole.
+    whole, retained = two_workspaces
+    polls, hours, zones, _ = rows_of(data)
+    if not polls:
+        return
+    latest = max(polls, key=lambda row: datetime.fromisoformat(row[2]))
+    whole.load(status=polls, hours=hours, zones=zones)
+    retained.load(status=[row for row in polls if row != latest], hours=hours, zones=zones)
+    retained.append("polls", [latest], keep_days=keep_days)
+    dropped = len(whole.tables()["polls"]) - len(retained.tables()["polls"])
+    event("polls dropped" if dropped else "nothing dropped")
+    assert retained.report() == whole.report()
+    assert retained.outages() == whole.outages()
+    assert retained.outage_summary() == whole.outage_summary()
 
 
 def test_a_batch_of_hours_replaces_only_the_stores_it_names(workspace):
@@ -238,6 +266,8 @@ def test_a_json_body_without_objects_is_an_empty_batch_only_if_it_says_so(
 
 
 def test_retention_drops_polls_older_than_the_window(workspace):
+    # Open 24x7: every poll is evidence. Retention keeps, of the polls before the cutoff, the
+    # store's latest (its span reaches into the week).
     workspace.load(status=[("a", "active", "2023-01-01 12:00:00")])
     with pytest.raises(StoremonError, match="at least 8"):
         workspace.append("polls", [], keep_days=7)
@@ -249,9 +279,53 @@ def test_retention_drops_polls_older_than_the_window(workspace):
     workspace.append("polls", [("a", "active", "2023-01-09 11:00:00")], name="1.csv", keep_days=8)
     assert kept() == ["01-01 12", "01-09 11"]  # 8 days before 01-09 11:00 is 01-01 11:00
     workspace.append("polls", [("a", "active", "2023-01-10 12:00:00")], name="2.csv", keep_days=8)
-    assert kept() == ["01-09 11", "01-10 12"]
+    assert kept() == ["01-01 12", "01-09 11", "01-10 12"]  # the latest before 01-02 12:00
     workspace.append("polls", [("a", "active", "2023-01-17 12:00:00")], name="3.csv", keep_days=8)
-    assert kept() == ["01-10 12", "01-17 12"]
+    assert kept() == ["01-09 11", "01-10 12", "01-17 12"]
+
+
+def test_retention_keeps_what_a_report_as_of_the_latest_poll_reads(workspace, tmp_path):
+    # Open Mondays 09-17 (UTC). Before the cutoff (01-23 12:00 - 8 days = 01-15 12:00): a
+    # closed-time poll, an active and two inactive evidence polls, then a poll while closed.
+    # Kept: the inactive run from the last active evidence poll on (the outage's polls), and
+    # the latest poll of all (the store has a report row); dropped: what no report reads.
+    status = [
+        ("a", "active", "2023-01-02 08:00:00"),  # closed: dropped
+        ("a", "active", "2023-01-02 10:00:00"),  # evidence before the last active: dropped
+        ("a", "active", "2023-01-09 10:00:00"),  # the last active evidence poll: kept
+        ("a", "inactive", "2023-01-09 12:00:00"),  # kept
+        ("a", "inactive", "2023-01-09 14:00:00"),  # kept
+        ("a", "active", "2023-01-09 20:00:00"),  # closed, the latest before the cutoff: kept
+        ("b", "active", "2023-01-03 08:00:00"),  # closed, b's latest: kept, for b's row
+        ("b", "active", "2023-01-02 07:00:00"),  # dropped
+    ]
+    later = [("a", "inactive", "2023-01-23 12:00:00")]
+    hours = [("a", 0, "09:00", "17:00"), ("b", 0, "09:00", "17:00")]
+    zones = [("a", "UTC"), ("b", "UTC")]
+    workspace.load(status=status, hours=hours, zones=zones)
+    workspace.append("polls", later, keep_days=8)
+    assert workspace.query(
+        "SELECT store_id, strftime(timestamp_utc, '%m-%d %H') FROM polls JOIN stores "
+        "USING (store_key) ORDER BY ALL"
+    ) == [
+        ("a", "01-09 10"),
+        ("a", "01-09 12"),
+        ("a", "01-09 14"),
+        ("a", "01-09 20"),
+        ("a", "01-23 12"),
+        ("b", "01-03 08"),
+    ]
+    (tmp_path / "whole").mkdir()
+    whole = Workspace(tmp_path / "whole")
+    try:
+        whole.load(status=status + later, hours=hours, zones=zones)
+        assert workspace.report() == whole.report()
+        assert workspace.outages() == whole.outages()
+        assert workspace.outage_summary() == whole.outage_summary()
+        [outage] = workspace.outages()["a"]
+        assert (outage["polls"], outage["began_before_week"], outage["ongoing"]) == (3, True, True)
+    finally:
+        whole.con.close()
 
 
 def test_appending_to_an_empty_database_makes_its_tables(tmp_path):

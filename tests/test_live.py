@@ -280,8 +280,11 @@ def test_retention_keeps_the_service_the_size_of_its_window(db):
         )
         assert code == 201
         data = server.json("GET", "/health")[1]["data"]
-        # Everything loaded (up to 2023-03-15) is older than 2023-03-25 12:00 - 8 days.
-        assert (data["polls"], data["first_poll"]) == (1, "2023-03-25T12:00:00.000000Z")
+        # Everything loaded (up to 2023-03-15) is older than 2023-03-25 12:00 - 8 days: of it,
+        # each of the 100 stores keeps its latest poll (and, when that is an inactive evidence
+        # poll, its outage's earlier ones), which a report as of the latest poll still reads.
+        assert (data["polls"], data["stores"]) == (180, 101)  # the new poll, and 179 kept of the 100 stores
+        assert data["first_poll"] < "2023-03-16"
 
 
 def test_storemon_append_takes_csv_and_parquet_and_hands_over_to_the_service(db, tmp_path):
