@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from storemon.database import run_sql_files, sql_files
 from storemon.errors import StoremonError
 from storemon.ingest import ingest
+from tests import reference
 from tests.conftest import write_csv
 
 
@@ -420,6 +423,47 @@ def test_a_file_name_the_system_cannot_take_is_named_not_a_crash(workspace, name
     _, hours, zones = workspace.files()
     with pytest.raises(StoremonError, match=f"^polls .*{said}"):
         ingest(workspace.con, workspace.root / name, hours, zones)
+
+
+def test_every_zone_name_duckdb_knows_is_taken_only_if_python_knows_it_too(workspace):
+    # One authority for a zone (storemon/zones.py): an IANA name both engines know. Every name
+    # DuckDB's ICU takes, as a store's zone: those of the IANA database load, and their local
+    # times in the SQL are Python's; the others (CST, PST, IST, SystemV/AST4, US/Pacific-New,
+    # ...) are rejected as unknown, saying they are abbreviations or retired names.
+    names = [row[0] for row in workspace.query("SELECT name FROM pg_timezone_names() ORDER BY 1")]
+    ids = {name: f"s{n:04d}" for n, name in enumerate(names)}
+    result = workspace.load(
+        status=[(i, "active", "2023-01-22 12:00:00") for i in ids.values()],
+        zones=[(i, name) for name, i in ids.items()],
+    )
+    iana = zoneinfo.available_timezones()
+    taken = dict(
+        workspace.query(
+            "SELECT store_id, timezone FROM store_timezones JOIN stores USING (store_key)"
+        )
+    )
+    assert {name for name in names if ids[name] in taken} == {n for n in names if n in iana}
+    assert {taken[ids[n]] for n in names if ids[n] in taken} == {n for n in names if n in iana}
+    rejected_names = sorted(set(names) - iana)
+    assert len(rejected_names) >= 40 and {"CST", "IST", "SystemV/AST4", "US/Pacific-New"} <= set(
+        rejected_names
+    )
+    details = dict(workspace.query("SELECT raw, detail FROM rejected_rows"))
+    for name in rejected_names:
+        assert "abbreviation or a retired name" in details[f"{ids[name]},{name}"], name
+    assert [(r.reason, r.rows) for r in result.reasons] == [
+        ("unknown time zone", len(rejected_names))
+    ]
+    # The SQL's local time (ICU) and Python's (zoneinfo) agree for every zone taken.
+    for _ in run_sql_files(workspace.con, sql_files("report")[:1]):  # the report's macros
+        pass
+    instants = [datetime(2023, month, 15, 12, tzinfo=UTC) for month in (1, 7)]
+    for zone in sorted(taken.values()):
+        for moment in instants:
+            [(text,)] = workspace.query(
+                "SELECT local_text(?, ?)", [int(moment.timestamp()) * 10**6, zone]
+            )
+            assert text == reference.local_text(int(moment.timestamp()) * 10**6, zone), zone
 
 
 def test_a_header_only_file_is_refused_unless_allowed(workspace):

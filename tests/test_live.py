@@ -283,7 +283,10 @@ def test_retention_keeps_the_service_the_size_of_its_window(db):
         # Everything loaded (up to 2023-03-15) is older than 2023-03-25 12:00 - 8 days: of it,
         # each of the 100 stores keeps its latest poll (and, when that is an inactive evidence
         # poll, its outage's earlier ones), which a report as of the latest poll still reads.
-        assert (data["polls"], data["stores"]) == (180, 101)  # the new poll, and 179 kept of the 100 stores
+        assert (data["polls"], data["stores"]) == (
+            180,
+            101,
+        )  # the new poll, and 179 kept of the 100 stores
         assert data["first_poll"] < "2023-03-16"
 
 

@@ -4,9 +4,10 @@
 -- so the parsing runs on all cores, and dropped once timezone_rows is made (the whole
 -- file's text).
 -- Spec: "Inputs", time zones: an IANA zone name (matched without regard to case, stored in its
--- canonical spelling). A store given two different valid zones is ambiguous: all its rows are
+-- canonical spelling), one of `zone_names` (storemon/zones.py: the IANA names that ICU knows;
+-- names ICU alone takes, such as CST or SystemV/AST4, are rejected, saying so). A store given two different valid zones is ambiguous: all its rows are
 -- rejected as `conflicting time zones`, and the store falls back to the default zone.
--- Needs: 00_parse_macros.sql; variables `timezones_file` (path), `timezones_newline` (\n or \r\n)
+-- Needs: 00_parse_macros.sql; zone_names; variables `timezones_file` (path), `timezones_newline` (\n or \r\n)
 -- and `timezones_columns`
 -- ({store_id, timezone_str: 1-based positions, fields: header width}).
 -- Optional: `timezones_read_from`, the file the bytes are read from when it is not
@@ -44,10 +45,18 @@ picked AS (
     FROM records
 ),
 known_zones AS (
-    SELECT lower(name) AS folded, min(name) AS name FROM pg_timezone_names() GROUP BY ALL
+    SELECT lower(name) AS folded, min(name) AS name FROM zone_names GROUP BY ALL
+),
+-- Names ICU takes that are no IANA zone (CST, IST, SystemV/AST4, ...): said apart.
+icu_only AS (
+    SELECT DISTINCT lower(name) AS folded FROM pg_timezone_names()
+    WHERE lower(name) NOT IN (SELECT folded FROM known_zones)
 ),
 parsed AS (
-    SELECT picked.*, known_zones.name AS timezone
+    SELECT
+        picked.*,
+        known_zones.name AS timezone,
+        lower(strip_blanks(picked.zone_text)) IN (SELECT folded FROM icu_only) AS icu_only
     FROM picked
     LEFT JOIN known_zones ON known_zones.folded = lower(strip_blanks(picked.zone_text))
 ),
@@ -71,8 +80,11 @@ final AS (
         END AS reason,
         coalesce(problem_detail, CASE reason
             WHEN 'missing store_id' THEN 'store_id is empty'
-            WHEN 'unknown time zone'
-                THEN format('"{}" is not an IANA time zone name (e.g. America/New_York)', zone_text)
+            WHEN 'unknown time zone' THEN if(icu_only,
+                format('"{}" is not an IANA time zone name but an abbreviation or a retired name, '
+                       'which tools read differently (IST: India, Ireland or Israel); give the '
+                       'IANA name (e.g. America/Chicago for CST)', strip_blanks(zone_text)),
+                format('"{}" is not an IANA time zone name (e.g. America/New_York)', zone_text))
             WHEN 'conflicting time zones'
                 THEN format('store {} is given {} different zones; using America/Chicago', parsed.store_id, zones)
         END) AS detail

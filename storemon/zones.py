@@ -1,0 +1,34 @@
+"""What a time zone is, for all of storemon: a name of the IANA time-zone database (Python's
+zoneinfo, with the tzdata package) that DuckDB's ICU knows too.
+
+The SQL converts local times with ICU; the pages draw a store's week with zoneinfo. ICU also
+takes forty names the IANA database does not have: abbreviations (`CST`, `PST`, `IST`, which
+other tools read otherwise: IST is India, Ireland or Israel) and retired names (`SystemV/AST4`,
+`US/Pacific-New`). A store with one of them would be reported in a zone no page could show, so
+the load rejects them as `unknown time zone`, saying why (sql/load/12_timezone_rows.sql reads
+the names from the table made here).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+import duckdb
+
+# zoneinfo's name for the machine's own zone, not a zone of the database
+NOT_ZONES = frozenset({"localtime"})
+
+
+@cache
+def iana_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones() - NOT_ZONES))
+
+
+def make_zone_names(con: duckdb.DuckDBPyConnection) -> None:
+    """TEMP TABLE zone_names (name): the zones storemon takes, spelled as ICU spells them."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE zone_names AS SELECT name FROM pg_timezone_names() "
+        "WHERE name IN (SELECT unnest(?::VARCHAR[]))",
+        [list(iana_names())],
+    )
