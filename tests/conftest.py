@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -15,6 +16,16 @@ from storemon.database import connect
 from storemon.generate import generate
 from storemon.ingest import LoadResult, ingest
 from storemon.report import COLUMNS, run_report
+
+# How many examples each property test draws, as a multiple of its own count: the suite keeps to
+# its time on two cores; `just properties 10` runs ten times as many.
+EXAMPLES_SCALE = float(os.environ.get("STOREMON_EXAMPLES_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """A property test's number of examples, scaled by STOREMON_EXAMPLES_SCALE."""
+    return max(1, round(count * EXAMPLES_SCALE))
+
 
 OUTAGE_NAMES = (
     "started_at",

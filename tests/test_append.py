@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from storemon.append import append_batch, as_csv
 from storemon.errors import StoremonError
 from tests import reference
-from tests.conftest import Workspace
+from tests.conftest import Workspace, examples
 from tests.test_property import REACH, dataset
 
 
@@ -68,7 +68,7 @@ def batches_of(draw, kind: str, rows: list[tuple]) -> list[tuple[str, list[tuple
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -110,7 +110,7 @@ def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw)
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -297,9 +297,15 @@ def test_a_poll_dated_2100_is_rejected_and_reports_stay_cheap(db, tmp_path):
     with serving(db) as server:
         code, answer = server.json("POST", "/ingest", body, headers=server.authorized())
         assert code == 200
-        assert {"source": "polls", "reason": "timestamp in the future", "rows": 1} in answer[
-            "rejected"
-        ]
+        # (the service names the line of a file on its machine, never its content)
+        assert {
+            "source": "polls",
+            "reason": "timestamp in the future",
+            "rows": 1,
+            "line": files.status.read_text().count("\n"),
+            "detail": None,
+            "raw": None,
+        } in answer["rejected"]
         assert server.json("GET", "/health")[1]["data"]["latest_poll"] < "2100"
         started = time.monotonic()
         assert server.wait(server.trigger())[0] == 200

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from storemon.errors import StoremonError
 from tests import reference
-from tests.conftest import Workspace
+from tests.conftest import Workspace, examples
 
 # Zones with DST of both hemispheres, a 30-minute DST, odd offsets, and none at all.
 ZONES = [
@@ -185,7 +185,7 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
 
 
 SETTINGS = settings(
-    max_examples=200,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

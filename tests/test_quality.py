@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import HOURS_HEADER, STATUS_HEADER, ZONES_HEADER, write_csv
+from tests.conftest import HOURS_HEADER, STATUS_HEADER, ZONES_HEADER, examples, write_csv
 from tests.server import serving
 from tests.test_cli import storemon
 
@@ -82,7 +82,9 @@ def test_one_real_id_that_ends_in_zeros_is_not_taken_for_a_rounded_one(workspace
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(10),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     ids=st.lists(st.integers(10**15, 10**19 - 1).map(str), min_size=1, max_size=12, unique=True),
@@ -120,7 +122,9 @@ def test_ids_a_spreadsheet_rounded_are_named_per_file(workspace, ids, damaged):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(10),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     days=st.sets(st.integers(1, 7), min_size=1).map(sorted),

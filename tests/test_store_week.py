@@ -4,13 +4,22 @@ CLI): the files, the links, the store endpoint and what it is made of."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
+import time
 from datetime import datetime
+from urllib.parse import quote
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar.testing import TestClient
 
-from tests.conftest import STATUS_HEADER, write_csv
+from storemon.api import Settings, create_app
+from storemon.ingest import STORE_ID_MAX
+from tests.conftest import STATUS_HEADER, Workspace, examples, write_csv
 from tests.server import serving, storemon
 from tests.test_service import AS_OF
 
@@ -153,3 +162,69 @@ def test_a_store_not_in_the_report_is_404_and_new_data_is_flagged(finished, tmp_
     assert code in (200, 201)
     code, week = server.json("GET", f"/reports/{report_id}/stores/{store_id}")
     assert (code, week["data_changed"]) == (200, True)
+
+
+# Store ids as the world spells them: slashes (doubled, leading, trailing), percent signs, query
+# and fragment marks, blanks inside, non-ASCII, and the longest id the loader takes. (An id that
+# is only dots, `.` or `..`, is a path segment every client resolves before sending it; no path
+# can name it.)
+awkward_id = st.one_of(
+    st.sampled_from(["a/b", "a//b/", "/x", "50%", "a?b=1#c", "x y", "é/ü", "+&=;", "a/../b"]),
+    st.text(st.sampled_from("ab/%?#& .+é"), min_size=1, max_size=12).filter(
+        lambda s: s.strip(" \t") == s and s.strip(".")
+    ),
+    st.just("s" * STORE_ID_MAX),
+)
+
+
+@settings(
+    max_examples=examples(4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(ids=st.lists(awkward_id, min_size=1, max_size=6, unique=True))
+def test_every_store_of_a_report_opens_from_its_link(tmp_path_factory, ids):
+    folder = tmp_path_factory.mktemp("ids")
+    db = folder / "storemon.duckdb"
+    ws = Workspace(folder)
+    try:
+        ws.load(status=[(i, "active", "2023-01-09 15:00:00") for i in ids])
+    finally:
+        ws.con.close()
+    app = create_app(Settings(db=db, token="k" * 22))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        report_id = client.post("/trigger_report").json()["report_id"]
+        deadline = time.monotonic() + 60
+        while (answer := client.get(f"/get_report/{report_id}")).status_code == 202:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert answer.status_code == 200
+        template = client.get(
+            f"/get_report/{report_id}", headers={"Accept": "application/json"}
+        ).json()["store_url"]
+        for store_id in ids:
+            week = client.get(template.replace("{store_id}", quote(store_id, safe="")))
+            assert (week.status_code, week.json()["store_id"]) == (200, store_id)
+        page = client.get(f"/ui/reports/{report_id}?page_size=100").text
+        links = re.findall(r'href="(/ui/reports/[^"]+/stores/[^"]+)"', page)
+        assert len(links) == len(ids)
+        for link in links:
+            opened = client.get(html.unescape(link))
+            assert opened.status_code == 200, link
+    # One character more than the loader takes: rejected, saying why (never unreachable).
+    too_long = "s" * (STORE_ID_MAX + 1)
+    ws = Workspace(folder)
+    try:
+        result = ws.load(
+            status=[
+                (too_long, "active", "2023-01-09 15:00:00"),
+                (ids[0], "active", "2023-01-09 15:00:00"),
+            ]
+        )
+        [why] = result.reasons
+        assert (why.reason, why.rows) == ("store_id too long", 1)
+        assert (
+            f"is {STORE_ID_MAX + 1} characters long; an id has at most {STORE_ID_MAX}" in why.detail
+        )
+    finally:
+        ws.con.close()

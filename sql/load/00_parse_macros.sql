@@ -84,6 +84,22 @@ CREATE OR REPLACE TEMP MACRO numbered_lines(path, newline, longest := 1073741824
 -- The longest record the loader parses, in bytes (1 MiB); a longer one is `line too long`.
 CREATE OR REPLACE TEMP MACRO max_record_bytes() AS 1048576;
 
+-- What a store_id may be: not empty, and at most store_id_max_length() characters, so that the
+-- link to its page in a report (its id URL-encoded, up to 12 bytes a character) fits any
+-- server's request line. store_id_problem gives the reason a row's id names no store (NULL: it
+-- does), store_id_detail what was wrong.
+CREATE OR REPLACE TEMP MACRO store_id_max_length() AS 512;
+CREATE OR REPLACE TEMP MACRO store_id_problem(id) AS CASE
+    WHEN id = '' THEN 'missing store_id'
+    WHEN length(id) > store_id_max_length() THEN 'store_id too long'
+END;
+CREATE OR REPLACE TEMP MACRO store_id_detail(id) AS CASE
+    WHEN id = '' THEN 'store_id is empty'
+    WHEN length(id) > store_id_max_length() THEN format(
+        'store_id is {} characters long; an id has at most {} (its report links to its page by '
+        'it): "{}..."', length(id), store_id_max_length(), left(id, 40))
+END;
+
 -- Records across lines (RFC 4180: a quoted field may hold line breaks). Only a line with an odd
 -- number of quotes can open or close such a record, so only those lines are looked at (a file
 -- without quotes pays one scan for `"`): each is paired with the next one, and the lines from

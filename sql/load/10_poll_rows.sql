@@ -67,14 +67,15 @@ judged AS (
         timestamp_utc,
         CASE
             WHEN problem IS NOT NULL THEN problem
-            WHEN store_id = '' THEN 'missing store_id'
+            WHEN store_id_problem(store_id) IS NOT NULL THEN store_id_problem(store_id)
             WHEN active IS NULL THEN 'unknown status'
             WHEN timestamp_utc IS NULL THEN 'bad timestamp'
             WHEN epoch_us(timestamp_utc) > epoch_us(load_time()) + 5 * 60000000
                 THEN 'timestamp in the future'
         END AS reason,
         coalesce(problem_detail, CASE reason
-            WHEN 'missing store_id' THEN 'store_id is empty'
+            WHEN 'missing store_id' THEN store_id_detail(store_id)
+            WHEN 'store_id too long' THEN store_id_detail(store_id)
             WHEN 'unknown status' THEN format('status "{}" is neither active nor inactive', status_text)
             WHEN 'bad timestamp'
                 THEN format('timestamp_utc "{}" is not YYYY-MM-DD HH:MM:SS[.ffffff] in UTC '

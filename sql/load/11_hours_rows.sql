@@ -74,13 +74,14 @@ final AS (
         end_local,
         CASE
             WHEN problem IS NOT NULL THEN problem
-            WHEN store_id = '' THEN 'missing store_id'
+            WHEN store_id_problem(store_id) IS NOT NULL THEN store_id_problem(store_id)
             WHEN day_of_week IS NULL THEN 'day outside 0-6'
             WHEN start_local IS NULL OR start_local = TIME '24:00:00' OR end_local IS NULL
                 THEN 'bad time'
         END AS reason,
         coalesce(problem_detail, CASE reason
-            WHEN 'missing store_id' THEN 'store_id is empty'
+            WHEN 'missing store_id' THEN store_id_detail(store_id)
+            WHEN 'store_id too long' THEN store_id_detail(store_id)
             WHEN 'day outside 0-6'
                 THEN format('day "{}" is not a whole number from 0 (Monday) to 6 (Sunday)', day_text)
                      || if(numbered_from_1, '; no row of this file has day 0: its days look numbered 1 (Monday) to 7 (Sunday), '

@@ -74,12 +74,13 @@ final AS (
         timezone,
         CASE
             WHEN problem IS NOT NULL THEN problem
-            WHEN parsed.store_id = '' THEN 'missing store_id'
+            WHEN store_id_problem(parsed.store_id) IS NOT NULL THEN store_id_problem(parsed.store_id)
             WHEN timezone IS NULL THEN 'unknown time zone'
             WHEN zones > 1 THEN 'conflicting time zones'
         END AS reason,
         coalesce(problem_detail, CASE reason
-            WHEN 'missing store_id' THEN 'store_id is empty'
+            WHEN 'missing store_id' THEN store_id_detail(parsed.store_id)
+            WHEN 'store_id too long' THEN store_id_detail(parsed.store_id)
             WHEN 'unknown time zone' THEN if(icu_only,
                 format('"{}" is not an IANA time zone name but an abbreviation or a retired name, '
                        'which tools read differently (IST: India, Ireland or Israel); give the '

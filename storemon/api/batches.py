@@ -9,10 +9,12 @@ from __future__ import annotations
 import tempfile
 from functools import partial
 from pathlib import Path
+from typing import Annotated
 
 import anyio
 from litestar import Request, Response, post
 from litestar.openapi import ResponseSpec
+from litestar.params import QueryParameter
 
 from storemon.api.errors import (
     FORBIDDEN,
@@ -107,7 +109,14 @@ def batch_route(kind: str, what: str):
         },
     )
     async def handler(
-        request: Request, service: Service, allow_empty: bool = False
+        request: Request,
+        service: Service,
+        allow_empty: Annotated[
+            bool,
+            QueryParameter(
+                description="take a batch with rows none of which is usable (refused by default)"
+            ),
+        ] = False,
     ) -> Response[BatchAnswer]:
         return await receive(request, service, kind, allow_empty)
 

@@ -17,7 +17,6 @@ Service = NamedDependency[ReportService]
 REPORT_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 FILE_NAME_PATTERN = r"^[A-Za-z0-9_-]{22}\.(csv|parquet)$"
 PART_PATTERN = r"^(outages|summary)\.(csv|parquet)$"
-STORE_ID_MAX = 256
 EXAMPLE_ID = "pR3x9qJd0kV2mW7tYb4s1Q"
 MAX_PATH = 4096
 

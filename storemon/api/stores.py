@@ -4,15 +4,42 @@ behind them (intervals and polls), for a person checking a number or a page draw
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote_to_bytes
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
-from storemon.api.errors import INVALID, documented, error, example
+from storemon.api.errors import INVALID, Refused, documented, error, example
 from storemon.api.reports import FAILED, GONE, PENDING, ReportIdParameter, unfinished
-from storemon.api.shapes import EXAMPLE_ID, STORE_ID_MAX, Service
+from storemon.api.shapes import EXAMPLE_ID, Service
+from storemon.ingest import STORE_ID_MAX
 from storemon.store_week import StoreWeek
+
+# A store's route ends in its id, URL-encoded (its slashes too, as %2F). The route takes the rest
+# of the path, so that an id with `/` is found at all; the id itself is read from the raw path
+# (store_id_in), since the decoded one has `//` collapsed and a trailing `/` dropped.
+StorePath = Parameter(
+    description=f"a store_id of the report, URL-encoded (a slash as %2F), 1 to {STORE_ID_MAX} "
+    "characters"
+)
+
+
+def store_id_in(request: Request, report_id: str) -> str:
+    """The store_id a store route names: what follows `/reports/ID/stores/` in the raw path,
+    percent-decoded, exactly as the report spells it."""
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
+    tail = raw.partition(b"?")[0].partition(f"/reports/{report_id}/stores/".encode())[2]
+    try:
+        store_id = unquote_to_bytes(tail).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "invalid request", "store_id: not UTF-8 text") from None
+    if not 1 <= len(store_id) <= STORE_ID_MAX:
+        raise Refused(
+            400, "invalid request", f"store_id: 1 to {STORE_ID_MAX} characters (URL-encoded)"
+        )
+    return store_id
+
 
 EXAMPLE_STORE = "8419537941919820732"
 EXAMPLE = {
@@ -78,7 +105,7 @@ EXAMPLE = {
 
 
 @get(
-    "/reports/{report_id:str}/stores/{store_id:str}",
+    "/reports/{report_id:str}/stores/{store_id:path}",
     summary="One store's week in a finished report, explained",
     description="The store's report row, its outage summary and outages, and the material "
     "behind them for the report's week: its zone, its business intervals (UTC and local) and "
@@ -106,17 +133,12 @@ EXAMPLE = {
     sync_to_thread=True,
 )
 def get_report_store(
+    request: Request,
     service: Service,
     report_id: Annotated[str, ReportIdParameter],
-    store_id: Annotated[
-        str,
-        Parameter(
-            description="a store_id of the report (URL-encoded)",
-            min_length=1,
-            max_length=STORE_ID_MAX,
-        ),
-    ],
+    store_id: Annotated[str, StorePath],  # decoded, `//` collapsed: read again below
 ) -> Response[StoreWeek]:
+    store_id = store_id_in(request, report_id)
     week = service.store_week(report_id, store_id)  # a row only a Complete report has
     if week is not None:
         return Response(week)

@@ -10,6 +10,7 @@ storemon/static/ (served at /ui/static/): nothing is fetched from elsewhere at r
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
@@ -27,7 +28,15 @@ TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Not allo
 
 
 def template_config() -> TemplateConfig:
-    return TemplateConfig(directory=PACKAGE / "templates", engine=JinjaTemplateEngine)
+    return TemplateConfig(
+        directory=PACKAGE / "templates", engine=JinjaTemplateEngine, engine_callback=add_filters
+    )
+
+
+def add_filters(engine: JinjaTemplateEngine) -> None:
+    # a store_id as the last segment of a link: every character but unreserved ones encoded, its
+    # slashes too (Jinja's urlencode keeps them, and a browser would then resolve `a/../b`)
+    engine.engine.filters["store_link"] = lambda store_id: quote(store_id, safe="")
 
 
 def static_files():

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
 from storemon import browse
-from storemon.api.shapes import REPORT_ID_PATTERN, STORE_ID_MAX, Service
+from storemon.api.shapes import REPORT_ID_PATTERN, Service
+from storemon.api.stores import StorePath, store_id_in
 from storemon.errors import StoremonError
 from storemon.report import parse_as_of
 from storemon.service import Busy, Run, iso
@@ -119,13 +120,15 @@ class Pages(Controller):
             notes=[n for n in service.notes(report_id) if n[1] > 0],
         )
 
-    @get("/reports/{report_id:str}/stores/{store_id:str}", sync_to_thread=True)
+    @get("/reports/{report_id:str}/stores/{store_id:path}", sync_to_thread=True)
     def store(
         self,
+        request: Request,
         service: Service,
         report_id: Annotated[str, Parameter(pattern=REPORT_ID_PATTERN)],
-        store_id: Annotated[str, Parameter(min_length=1, max_length=STORE_ID_MAX)],
+        store_id: Annotated[str, StorePath],  # decoded, `//` collapsed: read again below
     ) -> Template:
+        store_id = store_id_in(request, report_id)
         week = service.store_week(report_id, store_id)  # a row only a Complete report has
         run = service.get(report_id)
         waiting = unfinished(run, report_id)
