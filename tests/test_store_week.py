@@ -164,6 +164,57 @@ def test_a_store_not_in_the_report_is_404_and_new_data_is_flagged(finished, tmp_
     assert (code, week["data_changed"]) == (200, True)
 
 
+def finished_report(client) -> str:
+    """Trigger a report through the in-process client and wait for it: its id."""
+    report_id = client.post("/trigger_report").json()["report_id"]
+    deadline = time.monotonic() + 60
+    while (answer := client.get(f"/get_report/{report_id}")).status_code == 202:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert answer.status_code == 200
+    return report_id
+
+
+def test_a_store_whose_last_poll_is_now_on_an_opening_instant_is_explained(tmp_path):
+    # sql/README.md rule 6: up Saturday 12:00, down Sunday 09:00 (now, the opening instant), open
+    # Saturday 09-22 and Sunday 09-19 UTC: 23 h up over the week, and the week shows why.
+    ws = Workspace(tmp_path)
+    try:
+        ws.load(
+            status=[
+                ("C", "active", "2025-04-26 12:00:00"),
+                ("C", "inactive", "2025-04-27 09:00:00"),
+            ],
+            hours=[("C", 5, "09:00:00", "22:00:00"), ("C", 6, "09:00:00", "19:00:00")],
+            zones=[("C", "UTC")],
+        )
+    finally:
+        ws.con.close()
+    with TestClient(
+        create_app(Settings(db=ws.db, token="k" * 22)), base_url="http://127.0.0.1"
+    ) as client:
+        week = client.get(f"/reports/{finished_report(client)}/stores/C").json()
+        assert week["report"] == {
+            "uptime_last_hour": 0.0,
+            "uptime_last_day": 13.0,
+            "uptime_last_week": 23.0,
+            "downtime_last_hour": 0.0,
+            "downtime_last_day": 0.0,
+            "downtime_last_week": 0.0,
+        }
+        assert week["outages"] == [] and week["summary"]["down_now"] is False
+        last = week["polls"][-1]
+        assert (last["taken_at"], last["active"], last["evidence"]) == (
+            "2025-04-27T09:00:00.000000Z",
+            False,
+            True,
+        )
+        assert (last["stands_from"], last["stands_to"]) == (
+            "2025-04-26T22:30:00.000000Z",
+            "2025-04-27T09:00:00.000000Z",
+        )
+
+
 # Store ids as the world spells them: slashes (doubled, leading, trailing), percent signs, query
 # and fragment marks, blanks inside, non-ASCII, and the longest id the loader takes. (An id that
 # is only dots, `.` or `..`, is a path segment every client resolves before sending it; no path
@@ -193,12 +244,7 @@ def test_every_store_of_a_report_opens_from_its_link(tmp_path_factory, ids):
         ws.con.close()
     app = create_app(Settings(db=db, token="k" * 22))
     with TestClient(app, base_url="http://127.0.0.1") as client:
-        report_id = client.post("/trigger_report").json()["report_id"]
-        deadline = time.monotonic() + 60
-        while (answer := client.get(f"/get_report/{report_id}")).status_code == 202:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        assert answer.status_code == 200
+        report_id = finished_report(client)
         template = client.get(
             f"/get_report/{report_id}", headers={"Accept": "application/json"}
         ).json()["store_url"]
