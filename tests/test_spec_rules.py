@@ -187,30 +187,30 @@ def test_a_poll_at_the_opening_instant_is_evidence(workspace):
     assert week(workspace.report(as_of=utc("2023-01-10 00:00"))["s1"]) == (0.0, 3.0)
 
 
+# UTC; open Saturday 09-22 and Sunday 09-19. Up Saturday 12:00, down Sunday 09:00 (the latest
+# poll: now, the opening instant). The down poll stands for [Saturday 22:30, now): closed
+# throughout, so no downtime; the up poll stands for all before 22:30: Saturday's 13 h (the day)
+# and the Sunday a week before, 10 h (the week: from Sunday 04-20 09:00).
+OPENING_AT_NOW = {
+    "status": [("C", "active", "2025-04-26 12:00:00"), ("C", "inactive", "2025-04-27 09:00:00")],
+    "hours": [("C", 5, "09:00:00", "22:00:00"), ("C", 6, "09:00:00", "19:00:00")],
+    "zones": [("C", "UTC")],
+}
+OPENING_AT_NOW_ROW = {
+    "uptime_last_hour": 0.0,
+    "uptime_last_day": 13.0,
+    "uptime_last_week": 23.0,
+    "downtime_last_hour": 0.0,
+    "downtime_last_day": 0.0,
+    "downtime_last_week": 0.0,
+}
+
+
 def test_a_poll_at_now_on_an_opening_instant_is_evidence_though_its_span_holds_no_open_time(
     workspace,
 ):
-    # UTC; open Saturday 09-22 and Sunday 09-19. Up Saturday 12:00, down Sunday 09:00 (the latest
-    # poll: now, the opening instant). The down poll stands for [Saturday 22:30, now): closed
-    # throughout, so no downtime; the up poll stands for all before 22:30: Saturday's 13 h (the
-    # day) and the Sunday a week before, 10 h (the week: from Sunday 04-20 09:00).
-    workspace.load(
-        status=[
-            ("C", "active", "2025-04-26 12:00:00"),
-            ("C", "inactive", "2025-04-27 09:00:00"),
-        ],
-        hours=[("C", 5, "09:00:00", "22:00:00"), ("C", 6, "09:00:00", "19:00:00")],
-        zones=[("C", "UTC")],
-    )
-    row = workspace.report()["C"]
-    assert row == {
-        "uptime_last_hour": 0.0,
-        "uptime_last_day": 13.0,
-        "uptime_last_week": 23.0,
-        "downtime_last_hour": 0.0,
-        "downtime_last_day": 0.0,
-        "downtime_last_week": 0.0,
-    }
+    workspace.load(**OPENING_AT_NOW)
+    assert workspace.report()["C"] == OPENING_AT_NOW_ROW
     # Nothing to note: the store has evidence and business time in the week.
     notes = dict(workspace.query("SELECT finding, stores FROM report_notes"))
     assert notes == {"no business time in the week": 0, "no poll inside business hours": 0}

@@ -22,6 +22,7 @@ from storemon.ingest import STORE_ID_MAX
 from tests.conftest import STATUS_HEADER, Workspace, examples, write_csv
 from tests.server import serving, storemon
 from tests.test_service import AS_OF
+from tests.test_spec_rules import OPENING_AT_NOW, OPENING_AT_NOW_ROW
 
 PARTS = ("outages", "summary")
 
@@ -176,32 +177,17 @@ def finished_report(client) -> str:
 
 
 def test_a_store_whose_last_poll_is_now_on_an_opening_instant_is_explained(tmp_path):
-    # sql/README.md rule 6: up Saturday 12:00, down Sunday 09:00 (now, the opening instant), open
-    # Saturday 09-22 and Sunday 09-19 UTC: 23 h up over the week, and the week shows why.
+    # sql/README.md rule 6 (tests/test_spec_rules.py): 23 h up over the week, and the week
+    # shows why.
     ws = Workspace(tmp_path)
     try:
-        ws.load(
-            status=[
-                ("C", "active", "2025-04-26 12:00:00"),
-                ("C", "inactive", "2025-04-27 09:00:00"),
-            ],
-            hours=[("C", 5, "09:00:00", "22:00:00"), ("C", 6, "09:00:00", "19:00:00")],
-            zones=[("C", "UTC")],
-        )
+        ws.load(**OPENING_AT_NOW)
     finally:
         ws.con.close()
-    with TestClient(
-        create_app(Settings(db=ws.db, token="k" * 22)), base_url="http://127.0.0.1"
-    ) as client:
+    app = create_app(Settings(db=ws.db, token="k" * 22))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         week = client.get(f"/reports/{finished_report(client)}/stores/C").json()
-        assert week["report"] == {
-            "uptime_last_hour": 0.0,
-            "uptime_last_day": 13.0,
-            "uptime_last_week": 23.0,
-            "downtime_last_hour": 0.0,
-            "downtime_last_day": 0.0,
-            "downtime_last_week": 0.0,
-        }
+        assert week["report"] == OPENING_AT_NOW_ROW
         assert week["outages"] == [] and week["summary"]["down_now"] is False
         last = week["polls"][-1]
         assert (last["taken_at"], last["active"], last["evidence"]) == (

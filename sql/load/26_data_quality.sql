@@ -55,6 +55,24 @@ rounded_ids AS (
         HAVING count(*) FILTER (rounded) * 2 >= count(*)
     )
 ),
+-- Each kind of damage a spreadsheet does to ids, checked in each file.
+id_damage AS (
+    SELECT 'lost digits' AS damage, source, store_id FROM damaged_ids
+    UNION ALL
+    SELECT 'rounded', source, store_id FROM rounded_ids
+),
+damages AS (
+    SELECT * FROM (VALUES
+        ('lost digits', 'ids in the {} file damaged by a spreadsheet',
+         'these ids have lost digits (scientific notation or a trailing .0): they cannot match the '
+         'same store in the other files; export the store_id column as text and load again'),
+        ('rounded', 'ids in the {} file rounded by a spreadsheet',
+         'these ids end in zeros past their 15th digit, as ids do that a spreadsheet rounded to 15 '
+         'digits and wrote out in full (8139926242460185114 becomes 8139926242460180000): the true '
+         'ids are lost, and they cannot match the same stores in the other files; export the '
+         'store_id column as text and load again')
+    ) AS damages (damage, finding, meaning)
+),
 found AS (
     SELECT
         'business-hours rows of stores without polls' AS finding, 'business_hours' AS source, 'rows' AS unit,
@@ -91,29 +109,15 @@ found AS (
     ANTI JOIN store_timezones USING (store_key)
     UNION ALL
     SELECT
-        format('ids in the {} file damaged by a spreadsheet', sources.label), sources.source, 'ids', count(damaged_ids.store_id),
-        list(damaged_ids.store_id ORDER BY damaged_ids.store_id)
-            FILTER (damaged_ids.store_id IS NOT NULL)[:5],
-        'these ids have lost digits (scientific notation or a trailing .0): they cannot match the '
-        'same store in the other files; export the store_id column as text and load again'
-    FROM (VALUES ('polls', 'polls'), ('business_hours', 'business hours'), ('timezones', 'time zones'))
-        AS sources (source, label)
-    LEFT JOIN damaged_ids USING (source)
-    GROUP BY sources.source, sources.label
-    UNION ALL
-    SELECT
-        format('ids in the {} file rounded by a spreadsheet', sources.label), sources.source, 'ids',
-        count(rounded_ids.store_id),
-        list(rounded_ids.store_id ORDER BY rounded_ids.store_id)
-            FILTER (rounded_ids.store_id IS NOT NULL)[:5],
-        'these ids end in zeros past their 15th digit, as ids do that a spreadsheet rounded to 15 '
-        'digits and wrote out in full (8139926242460185114 becomes 8139926242460180000): the true '
-        'ids are lost, and they cannot match the same stores in the other files; export the '
-        'store_id column as text and load again'
-    FROM (VALUES ('polls', 'polls'), ('business_hours', 'business hours'), ('timezones', 'time zones'))
-        AS sources (source, label)
-    LEFT JOIN rounded_ids USING (source)
-    GROUP BY sources.source, sources.label
+        format(damages.finding, files.label), files.source, 'ids', count(id_damage.store_id),
+        list(id_damage.store_id ORDER BY id_damage.store_id)
+            FILTER (id_damage.store_id IS NOT NULL)[:5],
+        damages.meaning
+    FROM damages
+    CROSS JOIN (VALUES ('polls', 'polls'), ('business_hours', 'business hours'),
+                       ('timezones', 'time zones')) AS files (source, label)
+    LEFT JOIN id_damage USING (damage, source)
+    GROUP BY ALL
     UNION ALL
     SELECT
         'business-hours rows of days numbered 1-7', 'business_hours', 'rows', count(*),
