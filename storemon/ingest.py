@@ -21,7 +21,7 @@ from storemon.database import run_sql_files, sql_dir, sql_files, sql_text
 from storemon.errors import StoremonError
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 from storemon.snapshots import write_inputs
-from storemon.zones import make_zone_names
+from storemon.zones import set_zone_names
 
 
 @dataclass(frozen=True)
@@ -289,7 +289,7 @@ def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
     """Set the variables its source's parsing file (sql/load/1x_*_rows.sql) reads."""
     prefix = item.source.prefix
     if item.source is TIMEZONES:
-        make_zone_names(con)
+        set_zone_names(con)
     con.execute(f"SET VARIABLE {prefix}_file = ?", [str(item.path)])
     con.execute(f"SET VARIABLE {prefix}_read_from = ?", [str(item.read_from)])
     con.execute(f"SET VARIABLE {prefix}_encoding = ?", [item.encoding])

@@ -6,7 +6,7 @@ takes forty names the IANA database does not have: abbreviations (`CST`, `PST`, 
 other tools read otherwise: IST is India, Ireland or Israel) and retired names (`SystemV/AST4`,
 `US/Pacific-New`). A store with one of them would be reported in a zone no page could show, so
 the load rejects them as `unknown time zone`, saying why (sql/load/12_timezone_rows.sql reads
-the names from the table made here).
+the names from the variable set here).
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ def iana_names() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones() - NOT_ZONES))
 
 
-def make_zone_names(con: duckdb.DuckDBPyConnection) -> None:
-    """TEMP TABLE zone_names (name): the zones storemon takes, spelled as ICU spells them."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE zone_names AS SELECT name FROM pg_timezone_names() "
-        "WHERE name IN (SELECT unnest(?::VARCHAR[]))",
-        [list(iana_names())],
-    )
+def set_zone_names(con: duckdb.DuckDBPyConnection) -> None:
+    """The variable `zone_names`, which sql/load/12_timezone_rows.sql reads: the IANA names."""
+    con.execute("SET VARIABLE zone_names = ?::VARCHAR[]", [list(iana_names())])

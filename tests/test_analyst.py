@@ -18,6 +18,7 @@ from storemon.database import connect, sql_files, sql_version, storage_version
 from storemon.generate import generate
 from storemon.ingest import HOURS, POLLS, TIMEZONES, read_header
 from storemon.report import run_report
+from storemon.zones import iana_names
 from tests.server import ROOT, serving, storemon
 
 SHELL = Path(sys.executable).with_name("duckdb")
@@ -126,6 +127,8 @@ def test_the_load_files_run_in_the_shell_too(db, tmp_path):
             f"SET VARIABLE {source.prefix}_newline = '{newline}'",
             f"SET VARIABLE {source.prefix}_columns = {struct}",
         ]
+    names = ", ".join(f"'{name}'" for name in iana_names())
+    sets.append(f"SET VARIABLE zone_names = [{names}]")
     fresh = tmp_path / "shell.duckdb"
     done = subprocess.run(
         [str(SHELL), "-bail", str(fresh)]

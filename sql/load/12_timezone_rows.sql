@@ -3,12 +3,13 @@
 -- Uses timezone_lines: the file's lines in order (line n is its row n: see file_lines), stored
 -- so the parsing runs on all cores, and dropped once timezone_rows is made (the whole
 -- file's text).
--- Spec: "Inputs", time zones: an IANA zone name (matched without regard to case, stored in its
--- canonical spelling), one of `zone_names` (storemon/zones.py: the IANA names that ICU knows;
--- names ICU alone takes, such as CST or SystemV/AST4, are rejected, saying so). A store given two different valid zones is ambiguous: all its rows are
--- rejected as `conflicting time zones`, and the store falls back to the default zone.
--- Needs: 00_parse_macros.sql; zone_names; variables `timezones_file` (path), `timezones_newline` (\n or \r\n)
--- and `timezones_columns`
+-- Spec: "Inputs", time zones: an IANA zone name, matched without regard to case and stored in
+-- its canonical spelling: one of the variable `zone_names` (storemon/zones.py: the IANA
+-- database's names) that ICU knows. Names ICU alone takes (CST, SystemV/AST4, ...) are rejected,
+-- saying so. A store given two different valid zones is ambiguous: all its rows are rejected as
+-- `conflicting time zones`, and the store falls back to the default zone.
+-- Needs: 00_parse_macros.sql; variables `zone_names`, `timezones_file` (path),
+-- `timezones_newline` (\n or \r\n) and `timezones_columns`
 -- ({store_id, timezone_str: 1-based positions, fields: header width}).
 -- Optional: `timezones_read_from`, the file the bytes are read from when it is not
 -- `timezones_file` (the UTF-8 transcoding of a UTF-16 file); rows name `timezones_file`.
@@ -45,7 +46,10 @@ picked AS (
     FROM records
 ),
 known_zones AS (
-    SELECT lower(name) AS folded, min(name) AS name FROM zone_names GROUP BY ALL
+    SELECT lower(name) AS folded, min(name) AS name
+    FROM pg_timezone_names()
+    WHERE list_contains(getvariable('zone_names'), name)
+    GROUP BY ALL
 ),
 -- Names ICU takes that are no IANA zone (CST, IST, SystemV/AST4, ...): said apart.
 icu_only AS (
