@@ -11,12 +11,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from storemon.database import run_sql_files, sql_files
 from storemon.errors import StoremonError
 from storemon.ingest import ingest
 from tests import reference
-from tests.conftest import write_csv
+from tests.conftest import examples, write_csv
 
 
 def rejected(workspace) -> list[tuple]:
@@ -557,6 +559,70 @@ def test_a_file_with_rows_none_of_them_usable_is_refused_unless_allowed(workspac
     result = ingest(workspace.con, *files.values(), allow_empty=True)
     assert sum(row[5] for row in result.summary) >= 1
     assert workspace.tables() != before
+
+
+# Rows of each input as files from the world have them: usable, and unusable for every reason
+# the parsing knows.
+ROWS = {
+    "status": (
+        ["s1,active,2023-01-22 12:00:00", "s2,INACTIVE ,2023-01-22T12:00:00Z"],
+        [
+            "s1,online,2023-01-22 12:00:00",
+            "s1,active,22/01/2023",
+            ",active,2023-01-22 12:00:00",
+            "s1,active",
+            "### a note",
+            's1,"active,2023-01-22',
+            "s1,active,2100-01-01 00:00:00",
+        ],
+    ),
+    "hours": (
+        ["s1,0,09:00,17:00", "s2,6,22:00,02:00"],
+        ["s1,7,09:00,17:00", "s1,0,0.00.00,0.00.00", "s1,0,9am,5pm", ",0,09:00,17:00", "s1,0"],
+    ),
+    "zones": (
+        ["s1,America/Chicago", "s2,utc"],
+        ["s1,CST", "s1,Mars/Olympus", ",UTC", "s1"],
+    ),
+}
+HEADERS = {
+    "status": "store_id,status,timestamp_utc",
+    "hours": "store_id,dayOfWeek,start_time_local,end_time_local",
+    "zones": "store_id,timezone_str",
+}
+
+
+@settings(
+    max_examples=examples(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data(), which=st.sampled_from(list(ROWS)))
+def test_a_file_is_refused_exactly_when_it_has_rows_and_none_is_usable(workspace, data, which):
+    good, bad = ROWS[which]
+    lines = data.draw(
+        st.lists(st.sampled_from(good + bad), min_size=1, max_size=8).flatmap(
+            lambda rows: st.permutations(rows)
+        )
+    )
+    files = dict(
+        zip(
+            HEADERS,
+            workspace.files(
+                status=[("s1", "active", "2023-01-22 12:00:00")],
+                hours=[("s1", 0, "09:00", "17:00")],
+                zones=[("s1", "UTC")],
+            ),
+            strict=True,
+        )
+    )
+    files[which].write_text("\n".join([HEADERS[which], *lines]) + "\n")
+    if any(line in good for line in lines):
+        ingest(workspace.con, *files.values())
+        return
+    with pytest.raises(StoremonError, match=r"rows? and none of them is usable: "):
+        ingest(workspace.con, *files.values())
+    ingest(workspace.con, *files.values(), allow_empty=True)
 
 
 def test_the_load_says_one_example_per_reason_it_rejected(workspace):
