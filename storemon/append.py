@@ -33,18 +33,15 @@ MIN_KEEP_DAYS = 8
 @dataclass(frozen=True)
 class Kind:
     source: Source
-    name: str  # as rejected_rows and batches say it
     parse: str  # the load's file that parses it
     rows: str  # the table that file makes
     target: str  # the table the batch goes into
 
 
 KINDS = {
-    "polls": Kind(POLLS, "polls", "10_poll_rows.sql", "poll_rows", "polls"),
-    "hours": Kind(HOURS, "business_hours", "11_hours_rows.sql", "hours_rows", "business_hours"),
-    "timezones": Kind(
-        TIMEZONES, "timezones", "12_timezone_rows.sql", "timezone_rows", "store_timezones"
-    ),
+    "polls": Kind(POLLS, "10_poll_rows.sql", "poll_rows", "polls"),
+    "hours": Kind(HOURS, "11_hours_rows.sql", "hours_rows", "business_hours"),
+    "timezones": Kind(TIMEZONES, "12_timezone_rows.sql", "timezone_rows", "store_timezones"),
 }
 
 
@@ -115,7 +112,7 @@ def append_batch(
             batch_id = secrets.token_urlsafe(16)
             variables = {
                 "batch_id": batch_id,
-                "batch_source": spec.name,
+                "batch_source": spec.source.name,
                 "batch_file": str(item.path),
                 "batch_line_offset": line_offset,
                 "content_hash": content_hash,
@@ -139,10 +136,6 @@ def append_batch(
             kept = _count(con, spec.target) - before + replaced
             con.execute("SET VARIABLE kept_rows = ?", [kept])
             run_all(con, [_file("30_batch_rejected.sql"), _file("40_batches.sql")])
-            if keep_days is not None:
-                apply_poll_retention(con, keep_days)
-            if refresh_quality:
-                refresh_quality_of(con)
             result = _result(con, batch_id, kind, repeated=False)
             if not allow_empty:
                 refuse_if_nothing_usable(
@@ -152,6 +145,10 @@ def append_batch(
                     [r if quote_files else r.unquoted() for r in result.reasons],
                     what="nothing was appended",
                 )
+            if keep_days is not None:  # (the latest poll, which the result says, stays)
+                apply_poll_retention(con, keep_days)
+            if refresh_quality:
+                refresh_quality_of(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -264,7 +261,7 @@ def _earlier(
         found = con.execute(
             "SELECT batch_id FROM (SELECT batch_id, content_hash FROM batches "
             "WHERE source = ? ORDER BY received_at DESC LIMIT 1) WHERE content_hash = ?",
-            [spec.name, content_hash],
+            [spec.source.name, content_hash],
         ).fetchone()
     return found[0] if found else None
 

@@ -120,7 +120,7 @@ def append_via(url: str, db: Path, kind: str, path: Path, allow_empty: bool = Fa
         answer["kept"],
         answer["duplicates"],
         answer["rejected"],
-        [Rejected(KINDS[kind].name, **row) for row in answer["rejected_by_reason"]],
+        [Rejected(KINDS[kind].source.name, **row) for row in answer["rejected_by_reason"]],
         answer["latest_poll"],
         answer["repeated"],
     )

@@ -168,8 +168,8 @@ def ingest_file(
             rejected = data_dir / "rejected"
             rejected.mkdir(parents=True, exist_ok=True)
             con.execute(
-                f"COPY (SELECT '{spec.name}' AS source, ?::VARCHAR AS file, line, raw, reason, "
-                f"detail, ?::VARCHAR AS batch_id FROM {spec.rows} WHERE reason IS NOT NULL "
+                f"COPY (SELECT '{spec.source.name}' AS source, ?::VARCHAR AS file, line, raw, "
+                f"reason, detail, ?::VARCHAR AS batch_id FROM {spec.rows} WHERE reason IS NOT NULL "
                 f"ORDER BY line) TO '{sql_text(rejected / (name + '.parquet'))}' (FORMAT parquet)",
                 [path, batch_id],
             )
@@ -184,7 +184,7 @@ def ingest_file(
                 + f"FROM {spec.rows}"
             ).fetchone()
             reasons = con.execute(
-                f"SELECT '{spec.name}', reason, count(*), min(line), arg_min(detail, line), "
+                f"SELECT '{spec.source.name}', reason, count(*), min(line), arg_min(detail, line), "
                 f"arg_min(left(raw, 200), line) FROM {spec.rows} WHERE reason IS NOT NULL "
                 "GROUP BY reason ORDER BY reason"
             ).fetchall()

@@ -26,20 +26,24 @@ from storemon.zones import set_zone_names
 
 @dataclass(frozen=True)
 class Source:
-    """One input file: the SQL variable prefix, and each required column's accepted names."""
+    """One input file: the SQL variable prefix, its name in load_summary, rejected_rows and
+    batches, and each required column's accepted names."""
 
     prefix: str
+    name: str
     label: str
     columns: dict[str, tuple[str, ...]]
 
 
 POLLS = Source(
     "status",
+    "polls",
     "polls (store_status.csv)",
     {"store_id": ("store_id",), "status": ("status",), "timestamp_utc": ("timestamp_utc",)},
 )
 HOURS = Source(
     "hours",
+    "business_hours",
     "business hours (menu_hours.csv)",
     {
         "store_id": ("store_id",),
@@ -49,6 +53,7 @@ HOURS = Source(
     },
 )
 TIMEZONES = Source(
+    "timezones",
     "timezones",
     "time zones (timezones.csv)",
     {"store_id": ("store_id",), "timezone_str": ("timezone_str",)},
@@ -354,8 +359,6 @@ def _setting_bytes(text: str) -> float:
 # sql/load files from this prefix on make the stored tables, in the load's transaction; those
 # before it make only macros and this connection's TEMP tables: the parsing of each file.
 TABLES_FROM = "20"
-# Each source's name in load_summary and rejected_rows (by its variable prefix).
-SOURCE_NAMES = {"status": "polls", "hours": "business_hours", "timezones": "timezones"}
 # The file of sql/load that parses each source (by its variable prefix).
 PARSE_FILES = {
     "status": "10_poll_rows.sql",
@@ -440,12 +443,11 @@ def _refuse_files_of_nothing_usable(
     hours, open every store 24x7): refused like one with a header and no rows."""
     data_rows = {source: rows for source, _, rows, *_ in summary}
     for item in inputs:
-        source = SOURCE_NAMES[item.source.prefix]
         refuse_if_nothing_usable(
             item.source.label,
             item.path,
-            data_rows[source],
-            [r for r in reasons if r.source == source],
+            data_rows[item.source.name],
+            [r for r in reasons if r.source == item.source.name],
         )
 
 

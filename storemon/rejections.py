@@ -27,7 +27,6 @@ class Rejected:
     # That row's detail: what was wrong, quoting the value ('start "0.00.00" ...'). None where
     # the file may not be quoted: the service's callers may not read a file on its machine.
     detail: str | None
-
     raw: str | None = None  # the row's text (cut), shown where the detail quotes no value
 
     def example(self) -> str:
@@ -76,7 +75,6 @@ def refuse_if_nothing_usable(
     others = f", and {count - main.rows:,} other rejected rows" if count > main.rows else ""
     raise StoremonError(
         f"{label}: {shown} has {data_rows:,} row{'s' * (data_rows != 1)} and none of them is "
-        f"usable: {main.rows:,} x "
-        f"{main.reason} (e.g. {main.example()}){others}; {what}. Fix the file, or "
-        "pass --allow-empty (API: allow_empty) to use it anyway"
+        f"usable: {main.rows:,} x {main.reason} (e.g. {main.example()}){others}; {what}. Fix the "
+        "file, or pass --allow-empty (API: allow_empty) to use it anyway"
     )
