@@ -110,7 +110,7 @@ def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw)
 
 
 @settings(
-    max_examples=examples(15),
+    max_examples=examples(10),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

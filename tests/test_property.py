@@ -185,7 +185,7 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
 
 
 SETTINGS = settings(
-    max_examples=examples(40),
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
