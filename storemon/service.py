@@ -710,9 +710,10 @@ class ReportService:
             try:
                 apply_poll_retention(cur, keep_days)
                 cur.execute("COMMIT")
-            except BaseException:
+            except Exception:  # the batch is committed and answered; the next one tries again
                 cur.execute("ROLLBACK")
-                raise
+                log.exception("retention of polls failed; the next batch tries again")
+                return
             self._retained_day = day
 
     def _snapshots_soon(self) -> None:
