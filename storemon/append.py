@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from storemon.database import has_table, run_sql_files, sql_dir, sql_files, sql_text
-from storemon.errors import StoremonError
+from storemon.errors import KeyReused, StoremonError
 from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 
@@ -246,12 +246,23 @@ def _replaced_rows(con: duckdb.DuckDBPyConnection, spec: Kind) -> int:
 def _earlier(
     con: duckdb.DuckDBPyConnection, spec: Kind, content_hash: str, idempotency_key: str | None
 ) -> str | None:
-    """The batch this one repeats, if any."""
+    """The batch this one repeats, if any. An Idempotency-Key names one batch: one route (its
+    source) and one content (its hash); sent again with anything else it is refused."""
     if idempotency_key is not None:
         found = con.execute(
-            "SELECT batch_id FROM batches WHERE idempotency_key = ? LIMIT 1", [idempotency_key]
+            "SELECT batch_id, source, content_hash FROM batches WHERE idempotency_key = ? LIMIT 1",
+            [idempotency_key],
         ).fetchone()
-        return found[0] if found else None
+        if found is None:
+            return None
+        batch_id, source, earlier_hash = found
+        if (source, earlier_hash) != (spec.source.name, content_hash):
+            other = "other content" if source == spec.source.name else f"a batch of {source}"
+            raise KeyReused(
+                f"this Idempotency-Key was sent before with {other} (batch {batch_id}); a key "
+                "names one batch: send a new batch with a new key (nothing was appended)"
+            )
+        return batch_id
     if spec.target == "polls":  # a union: the same polls again never change anything
         found = con.execute(
             "SELECT batch_id FROM batches WHERE source = 'polls' AND content_hash = ? LIMIT 1",

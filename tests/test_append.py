@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from storemon.append import append_batch, as_csv
-from storemon.errors import StoremonError
+from storemon.errors import KeyReused, StoremonError
 from tests import reference
 from tests.conftest import Workspace, examples
 from tests.test_property import REACH, dataset
@@ -181,10 +181,18 @@ def test_the_same_batch_again_changes_nothing(workspace):
     keyed = workspace.append(
         "polls", [("a", "active", "2023-01-09 18:00:00")], name="3.csv", idempotency_key="k1"
     )
-    other = workspace.append(
-        "polls", [("a", "active", "2023-01-09 19:00:00")], name="4.csv", idempotency_key="k1"
+    again = workspace.append(
+        "polls", [("a", "active", "2023-01-09 18:00:00")], name="3b.csv", idempotency_key="k1"
     )
-    assert other.repeated and other.batch_id == keyed.batch_id
+    assert again.repeated and again.batch_id == keyed.batch_id
+    # A key names one batch: with other content, or for another kind, it is refused, and the
+    # new rows are not silently taken for a repeat.
+    with pytest.raises(KeyReused, match="sent before with other content"):
+        workspace.append(
+            "polls", [("a", "active", "2023-01-09 19:00:00")], name="4.csv", idempotency_key="k1"
+        )
+    with pytest.raises(KeyReused, match="sent before with a batch of polls"):
+        workspace.append("timezones", [("a", "UTC")], name="5.csv", idempotency_key="k1")
     assert workspace.query("SELECT count(*) FROM polls") == [(3,)]
 
 

@@ -157,6 +157,16 @@ def test_a_retried_batch_is_counted_once(db):
             server, "polls", POLLS_CSV.replace(b"live-1", b"live-9"), **{"Idempotency-Key": "k-1"}
         )
         assert (keyed[0], retry[0], retry[1]["batch_id"]) == (201, 200, keyed[1]["batch_id"])
+        # The same key with other rows, or on another route: 422, and nothing appended.
+        before = server.json("GET", "/health")[1]["data"]["polls"]
+        for kind, body in (
+            ("polls", POLLS_CSV.replace(b"live-1", b"live-8")),
+            ("timezones", b"store_id,timezone_str\nlive-9,UTC\n"),
+        ):
+            code, answer = post(server, kind, body, **{"Idempotency-Key": "k-1"})
+            assert (code, answer["error"]) == (422, "idempotency key reused"), answer
+            assert keyed[1]["batch_id"] in answer["detail"]
+        assert server.json("GET", "/health")[1]["data"]["polls"] == before
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM batches WHERE kind = 'append'").fetchone() == (2,)
 

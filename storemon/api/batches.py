@@ -26,7 +26,7 @@ from storemon.api.errors import (
 )
 from storemon.api.guards import require_token
 from storemon.api.shapes import BatchAnswer, RejectReason, Service
-from storemon.errors import StoremonError
+from storemon.errors import KeyReused, StoremonError
 
 MEDIA = ("text/csv", "application/json", "application/x-ndjson")
 IDEMPOTENCY_KEY = "idempotency-key"
@@ -62,6 +62,8 @@ async def receive(
                     allow_empty=allow_empty,
                 )
             )
+        except KeyReused as reused:
+            return error(422, "idempotency key reused", str(reused))
         except StoremonError as bad:
             return error(400, "batch refused", str(bad))
     return Response(
@@ -89,9 +91,12 @@ def batch_route(kind: str, what: str):
         description=f"Needs the key. The body: {what} as text/csv (the columns and spellings "
         "the loader accepts, with a header), application/json (an array of objects) or "
         "application/x-ndjson (one object a line). The batch is all or nothing; its rejected "
-        "rows go to rejected_rows with its batch id. A batch with rows none of which is usable "
+        "rows go to rejected_rows with its batch id. An Idempotency-Key names one batch: sent "
+        "again with other content, or on another route, it is refused (422). A batch with rows "
+        "none of which is usable "
         "is refused (400) unless allow_empty=true. 201: committed; 200: the same batch was "
-        "appended before (same Idempotency-Key, or the same content), nothing changed.",
+        "appended before (the same Idempotency-Key and content, or the same content), nothing "
+        "changed.",
         operation_id=f"append{kind.title()}",
         tags=["data"],
         guards=[require_token],
@@ -100,6 +105,12 @@ def batch_route(kind: str, what: str):
         responses={
             200: ResponseSpec(data_container=BatchAnswer, description="Appended before."),
             400: documented("The batch cannot be read.", "batch refused", "..."),
+            422: documented(
+                "The Idempotency-Key was sent before with other content or on another route: "
+                "nothing was appended.",
+                "idempotency key reused",
+                "this Idempotency-Key was sent before with other content (batch ...); ...",
+            ),
             401: UNAUTHORIZED,
             403: FORBIDDEN,
             413: TOO_LARGE,
