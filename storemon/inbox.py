@@ -4,12 +4,18 @@ A poller writes its file under a temporary name (a leading `.`, or `.tmp`, `.par
 at the end) and renames it in when it is whole, the usual convention. Files are taken in name
 order; each is recognised by its header (or Parquet columns) as polls, hours or zones, appended
 as one batch, then moved to DIR/done/, or to DIR/failed/ with DIR/failed/NAME.error saying why.
+Only regular files inside DIR are read, never through a link (a link is set aside unread), and
+neither NAME.error nor the log quotes what a file holds: whoever can drop a file in DIR reads
+nothing else through it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import stat
+import tempfile
 import threading
 from pathlib import Path
 
@@ -83,28 +89,45 @@ class Inbox:
 
     def take_all(self) -> int:
         taken = 0
-        for path in sorted(self.folder.iterdir()):
+        with os.scandir(self.folder) as found:
+            entries = sorted(found, key=lambda entry: entry.name)
+        for entry in entries:
             if self.stopping.is_set():
                 break
-            if not path.is_file() or path.name.startswith(".") or path.name.endswith(PARTIAL):
+            if entry.name.startswith(".") or entry.name.endswith(PARTIAL):
                 continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                self._set_aside(
+                    path,
+                    "a symbolic link: the drop folder takes only regular files "
+                    "inside it, and never follows a link",
+                )
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue  # done/, failed/ and other folders
             self.take(path)
             taken += 1
         return taken
 
     def take(self, path: Path) -> None:
         try:
-            kind = kind_of(path)
-            media = "parquet" if is_parquet(path) else "text/csv"
-            result = self.service.append(
-                kind, path, shown=str(path), idempotency_key=None, media=media
-            )
+            with tempfile.TemporaryDirectory(prefix="storemon-inbox-") as scratch:
+                copy = _copy_regular_file(path, Path(scratch))
+                kind = kind_of(copy)
+                media = "parquet" if is_parquet(copy) else "text/csv"
+                result = self.service.append(
+                    kind, copy, shown=str(path), idempotency_key=None, media=media
+                )
         except Exception as error:  # any failure is the file's, never the watcher's
-            message = str(error) if isinstance(error, StoremonError) else repr(error)
-            target = _free_name(self.failed / path.name)
-            os.replace(path, target)
-            target.with_name(target.name + ".error").write_text(message + "\n")
-            log.warning("inbox: %s failed: %s", path.name, message)
+            # The service's own messages never quote a file; another exception's text might
+            # (a decoding error carries the bytes), so only its kind is told.
+            message = (
+                str(error)
+                if isinstance(error, StoremonError)
+                else f"{type(error).__name__} while reading it (nothing was appended)"
+            )
+            self._set_aside(path, message)
             return
         os.replace(path, _free_name(self.done / path.name))
         log.info(
@@ -117,11 +140,35 @@ class Inbox:
             result.rejected,
         )
 
+    def _set_aside(self, path: Path, message: str) -> None:
+        """Move the entry itself (a link stays a link) to failed/, with NAME.error beside it."""
+        target = _free_name(self.failed / path.name)
+        os.replace(path, target)
+        target.with_name(target.name + ".error").write_text(message + "\n")
+        log.warning("inbox: %s failed: %s", path.name, message)
+
+
+def _copy_regular_file(path: Path, folder: Path) -> Path:
+    """A private copy of the regular file at `path`, opened without following a link (and
+    without waiting on a FIFO), and checked to be a regular file once open: what is read is
+    what was checked, whatever replaces the name meanwhile."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise StoremonError(f"it cannot be opened as a regular file ({error.strerror})") from None
+    with os.fdopen(handle, "rb") as source:
+        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+            raise StoremonError("it is not a regular file: the drop folder takes only those")
+        copy = folder / path.name
+        with copy.open("wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+    return copy
+
 
 def _free_name(path: Path) -> Path:
     """`path`, or `path` with .1, .2 ... before its suffix if that name is taken."""
     candidate, n = path, 0
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a link there counts, dangling or not
         n += 1
         candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
     return candidate

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -279,6 +280,43 @@ def test_a_batch_with_rows_none_of_them_usable_is_refused_by_the_api_and_the_dro
         assert answer["rejected_by_reason"][0]["detail"] == (
             'status "actve" is neither active nor inactive'
         )
+
+
+def test_the_drop_folder_never_follows_a_link_nor_quotes_a_file(db, tmp_path):
+    # An attacker who can write the inbox but not read elsewhere: links to a private CSV of
+    # polls outside, to the service's own key file, and to nothing; and a UTF-16 file whose
+    # text is broken. None is read, each is set aside as it is, and no .error, log line or page
+    # quotes what they hold.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    secret = tmp_path / "private.csv"
+    secret.write_bytes(b"store_id,status,timestamp_utc\nsecret-1,bogus,2023-03-14 18:00:00\n")
+    secret.chmod(0o600)
+    with serving(db, "--inbox", str(inbox)) as server:
+        before = server.json("GET", "/health")[1]["data"]["polls"]
+        (inbox / "001-polls.csv").symlink_to(secret)
+        (inbox / "002-key.csv").symlink_to(Path(f"{server.db}.token"))
+        (inbox / "003-gone.csv").symlink_to(tmp_path / "nothing-here.csv")
+        (inbox / "004-utf16.csv").write_bytes(
+            b"\xff\xfe" + "store_id,status".encode("utf-16-le") + b"\x00\xd8"
+        )
+        deadline = time.monotonic() + 30
+        while len(list((inbox / "failed").glob("*.error"))) < 4:
+            assert time.monotonic() < deadline, list(inbox.rglob("*"))
+            time.sleep(0.1)
+        failed = inbox / "failed"
+        for name in ("001-polls.csv", "002-key.csv", "003-gone.csv"):
+            assert (failed / name).is_symlink(), name  # moved as the link it is
+            assert "a symbolic link" in (failed / f"{name}.error").read_text()
+        said = (failed / "004-utf16.csv.error").read_text()
+        assert "nothing was appended" in said and "\\x" not in said and "store_id" not in said
+        errors = " ".join(p.read_text() for p in failed.glob("*.error"))
+        assert "secret-1" not in errors and "bogus" not in errors
+        assert server.json("GET", "/health")[1]["data"]["polls"] == before
+        page = server.request("GET", "/ui/data-quality", accept="text/html")[2].decode()
+        assert "secret-1" not in page and "private.csv" not in page
+    logged = server.log.read_text()
+    assert "secret-1" not in logged and "bogus" not in logged and server.token not in logged
 
 
 def test_retention_keeps_the_service_the_size_of_its_window(db):
