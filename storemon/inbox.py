@@ -68,8 +68,16 @@ class Inbox:
         for path in (self.folder, self.done, self.failed):
             path.mkdir(parents=True, exist_ok=True)
         self.service = service
+        # Entries that cannot be moved out of DIR (failed/ is not a folder, a name too long for
+        # it): name -> why. Each is said once, in the log, /health and the data-quality page,
+        # and skipped while it is there; the files after it go on.
+        self.stuck: dict[str, str] = {}
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="inbox", daemon=True)
+
+    def stuck_files(self) -> list[tuple[str, str]]:
+        """(name, why) of each entry that cannot be moved out of DIR, by name."""
+        return sorted(dict(self.stuck).items())
 
     def start(self) -> None:
         self.thread.start()
@@ -91,10 +99,15 @@ class Inbox:
         taken = 0
         with os.scandir(self.folder) as found:
             entries = sorted(found, key=lambda entry: entry.name)
+        present = {entry.name for entry in entries}
+        for name in [name for name in self.stuck if name not in present]:
+            del self.stuck[name]  # someone took it away: nothing to say any more
         for entry in entries:
             if self.stopping.is_set():
                 break
             if entry.name.startswith(".") or entry.name.endswith(PARTIAL):
+                continue
+            if entry.name in self.stuck:
                 continue
             path = Path(entry.path)
             if entry.is_symlink():
@@ -129,7 +142,15 @@ class Inbox:
             )
             self._set_aside(path, message)
             return
-        os.replace(path, _free_name(self.done / path.name))
+        try:
+            os.replace(path, _free_name(self.done / path.name))
+        except OSError as error:
+            self._stuck(
+                path,
+                f"appended as batch {result.batch_id}, but it cannot be moved to "
+                f"done/: {error.strerror}",
+            )
+            return
         log.info(
             "inbox: %s appended as %s batch %s (%d rows read, %d kept, %d rejected)",
             path.name,
@@ -141,11 +162,25 @@ class Inbox:
         )
 
     def _set_aside(self, path: Path, message: str) -> None:
-        """Move the entry itself (a link stays a link) to failed/, with NAME.error beside it."""
-        target = _free_name(self.failed / path.name)
-        os.replace(path, target)
-        target.with_name(target.name + ".error").write_text(message + "\n")
+        """Move the entry itself (a link stays a link) to failed/, with NAME.error beside it
+        (a shorter name when NAME.error would be longer than a name may be)."""
         log.warning("inbox: %s failed: %s", path.name, message)
+        try:
+            target = _free_name(self.failed / path.name)
+            os.replace(path, target)
+        except OSError as error:
+            self._stuck(path, f"{message}; and it cannot be moved to failed/: {error.strerror}")
+            return
+        try:
+            _error_file(target).write_text(message + "\n")
+        except OSError as error:
+            log.warning("inbox: %s: its .error cannot be written: %s", path.name, error.strerror)
+
+    def _stuck(self, path: Path, why: str) -> None:
+        self.stuck[path.name] = why
+        log.error(
+            "inbox: %s stays in %s, skipped until it is moved away: %s", path.name, self.folder, why
+        )
 
 
 def _copy_regular_file(path: Path, folder: Path) -> Path:
@@ -163,6 +198,16 @@ def _copy_regular_file(path: Path, folder: Path) -> Path:
         with copy.open("wb") as out:
             shutil.copyfileobj(source, out, 1 << 20)
     return copy
+
+
+NAME_MAX = 255  # bytes in one file name, on the file systems storemon runs on
+
+
+def _error_file(target: Path) -> Path:
+    """NAME.error beside `target`, its name cut (never mid-character) to fit NAME_MAX."""
+    room = NAME_MAX - len(b".error")
+    name = target.name.encode()[:room].decode("utf-8", errors="ignore")
+    return target.with_name(name + ".error")
 
 
 def _free_name(path: Path) -> Path:

@@ -319,6 +319,49 @@ def test_the_drop_folder_never_follows_a_link_nor_quotes_a_file(db, tmp_path):
     assert "secret-1" not in logged and "bogus" not in logged and server.token not in logged
 
 
+def test_a_file_the_drop_folder_cannot_move_is_said_once_and_the_others_go_on(db, tmp_path):
+    # An unlucky operator: failed/ replaced by a plain file, and a name so long that NAME.error
+    # would be longer than a name may be. The file that cannot be moved stays, said once (log,
+    # /health, the data-quality page); the files after it are appended.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with serving(db, "--inbox", str(inbox)) as server:
+        before = server.json("GET", "/health")[1]["data"]["polls"]
+        long_name = "0" + "x" * 250 + ".txt"  # 255 bytes
+        (inbox / long_name).write_text("not polls\n")
+        deadline = time.monotonic() + 30
+        while not (inbox / "failed" / long_name).exists():
+            assert time.monotonic() < deadline, list(inbox.rglob("*"))
+            time.sleep(0.1)
+        errors = list((inbox / "failed").glob("*.error"))
+        assert len(errors) == 1 and "columns are not those of polls" in errors[0].read_text()
+        shutil.rmtree(inbox / "failed")
+        (inbox / "failed").write_text("a file where a folder was\n")
+        (inbox / "001-notes.txt").write_text("these are not polls\n")
+        (inbox / "002-polls.csv").write_bytes(POLLS_CSV)
+        while not (inbox / "done" / "002-polls.csv").exists():
+            assert time.monotonic() < deadline, list(inbox.rglob("*"))
+            time.sleep(0.1)
+        assert (inbox / "001-notes.txt").exists()  # still there, skipped
+        assert server.json("GET", "/health")[1]["data"]["polls"] == before + 2
+        time.sleep(2.5)  # the folder is looked at every second: said once all the same
+        inbox_health = server.json("GET", "/health")[1]["inbox"]
+        assert inbox_health["folder"] == str(inbox)
+        # (the plain file named failed is an entry of the folder like any other)
+        stuck, beside = inbox_health["stuck"]
+        assert (stuck["name"], beside["name"]) == ("001-notes.txt", "failed")
+        assert "columns are not those of polls" in stuck["why"]
+        assert "cannot be moved to failed/" in stuck["why"]
+        page = server.request("GET", "/ui/data-quality", accept="text/html")[2].decode()
+        assert "files it cannot move" in page and "001-notes.txt" in page
+        (inbox / "001-notes.txt").unlink()  # taken away: nothing to say any more
+        time.sleep(1.5)
+        assert [f["name"] for f in server.json("GET", "/health")[1]["inbox"]["stuck"]] == ["failed"]
+    logged = server.log.read_text()
+    assert logged.count("001-notes.txt stays in") == 1
+    assert "Traceback" not in logged
+
+
 def test_retention_keeps_the_service_the_size_of_its_window(db):
     with serving(db, "--keep-days", "8") as server:
         health = server.json("GET", "/health")[1]

@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> Litestar:
             limits=settings.limits,
             cluster=(settings.scheduler, settings.data) if settings.scheduler else None,
         )
-        inbox = Inbox(settings.inbox, service) if settings.inbox else None
+        inbox = app.state.inbox = Inbox(settings.inbox, service) if settings.inbox else None
         if inbox:
             inbox.start()
         try:
@@ -133,7 +133,9 @@ def create_app(settings: Settings) -> Litestar:
         csrf_config=CSRFConfig(secret=csrf_secret),
         exception_handlers={HTTPException: handle_error, Exception: handle_unexpected},
         request_max_body_size=MAX_JSON_BODY,
-        state=State({"token": settings.token, "link": link_maker(settings.public_url)}),
+        state=State(
+            {"token": settings.token, "link": link_maker(settings.public_url), "inbox": None}
+        ),
         openapi_config=OpenAPIConfig(
             title="storemon",
             version=__version__,

@@ -5,7 +5,15 @@ from __future__ import annotations
 from litestar import Request, get
 
 from storemon import __version__
-from storemon.api.shapes import DataQuality, FileLoad, Finding, Health, Service
+from storemon.api.shapes import (
+    DataQuality,
+    FileLoad,
+    Finding,
+    Health,
+    InboxState,
+    Service,
+    StuckFile,
+)
 from storemon.service import iso
 
 
@@ -26,7 +34,16 @@ def health(request: Request, service: Service) -> Health:
         as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
         max_request_bytes=request.app.request_max_body_size,
         data_quality_url=request.app.state.link("/data_quality"),
+        inbox=inbox_state(request),
     )
+
+
+def inbox_state(request: Request) -> InboxState | None:
+    inbox = request.app.state.inbox
+    if inbox is None:
+        return None
+    stuck = [StuckFile(name, why) for name, why in inbox.stuck_files()]
+    return InboxState(folder=str(inbox.folder), stuck=stuck)
 
 
 @get(

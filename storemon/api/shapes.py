@@ -108,6 +108,18 @@ class ReportListItem(Run, frozen=True):
     state: Literal["queued", "computing", "done", "failed"]
 
 
+class StuckFile(msgspec.Struct):
+    name: str
+    why: str
+
+
+class InboxState(msgspec.Struct):
+    """The drop folder (serve --inbox): the files it cannot move out, skipped while there."""
+
+    folder: str
+    stuck: list[StuckFile]
+
+
 class Health(msgspec.Struct):
     status: Literal["ok"]
     version: str
@@ -119,6 +131,8 @@ class Health(msgspec.Struct):
     """The largest JSON request body accepted (413 beyond)."""
     data_quality_url: str
     """What the last load's data can and cannot mean."""
+    inbox: InboxState | None = None
+    """The drop folder, when the service watches one."""
 
 
 class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,6 +13,7 @@ from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
 from storemon import browse
+from storemon.api.health import inbox_state
 from storemon.api.shapes import REPORT_ID_PATTERN, Service
 from storemon.api.stores import StorePath, store_id_in
 from storemon.errors import StoremonError
@@ -144,13 +145,18 @@ class Pages(Controller):
         return render("store.html", run=run, week=week, timeline=timeline(week))
 
     @get("/data-quality", sync_to_thread=True)
-    def quality(self, service: Service) -> Template:
+    def quality(self, request: Request, service: Service) -> Template:
         files, findings = service.quality()
         with service.con.cursor() as cur:
             rejected = browse.rejected_by_reason(cur)
             batches = browse.recent_batches(cur)
         return render(
-            "quality.html", files=files, findings=findings, rejected=rejected, batches=batches
+            "quality.html",
+            files=files,
+            findings=findings,
+            rejected=rejected,
+            batches=batches,
+            inbox=inbox_state(request),
         )
 
 
