@@ -39,6 +39,14 @@ def db(loaded, tmp_path):
     return copy
 
 
+def settled(inbox: Path, done, timeout: float = 30) -> None:
+    """Wait until `done()` holds for the drop folder `inbox` (it is looked at every second)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, list(inbox.rglob("*"))
+        time.sleep(0.1)
+
+
 def post(server, kind: str, body: bytes, media: str = "text/csv", **headers) -> tuple[int, dict]:
     code, _, content = server.request(
         "POST",
@@ -231,10 +239,12 @@ def test_the_drop_folder_appends_files_and_sets_aside_what_it_cannot(db, tmp_pat
         (inbox / "003-notes.txt").write_text("these are not polls\n")
         time.sleep(0.3)
         (inbox / ".002-polls.csv.tmp").rename(inbox / "002-polls.csv")  # renamed in: whole
-        deadline = time.monotonic() + 30
-        while len(list((inbox / "done").glob("*"))) < 2 or not list((inbox / "failed").glob("*")):
-            assert time.monotonic() < deadline, list(inbox.rglob("*"))
-            time.sleep(0.1)
+        settled(
+            inbox,
+            lambda: (
+                len(list((inbox / "done").glob("*"))) >= 2 and any((inbox / "failed").glob("*"))
+            ),
+        )
         assert sorted(p.name for p in (inbox / "done").iterdir()) == [
             "001-zones.csv",
             "002-polls.csv",
@@ -267,10 +277,7 @@ def test_a_batch_with_rows_none_of_them_usable_is_refused_by_the_api_and_the_dro
             "--allow-empty (API: allow_empty) to use it anyway"
         )
         (inbox / "001-polls.csv").write_bytes(dummy)
-        deadline = time.monotonic() + 30
-        while not list((inbox / "failed").glob("*.error")):
-            assert time.monotonic() < deadline, list(inbox.rglob("*"))
-            time.sleep(0.1)
+        settled(inbox, lambda: any((inbox / "failed").glob("*.error")))
         error = (inbox / "failed" / "001-polls.csv.error").read_text()
         assert "none of them is usable: 1 x unknown status (e.g. line 2)" in error
         assert "actve" not in error  # the drop folder never quotes a file
@@ -300,10 +307,7 @@ def test_the_drop_folder_never_follows_a_link_nor_quotes_a_file(db, tmp_path):
         (inbox / "004-utf16.csv").write_bytes(
             b"\xff\xfe" + "store_id,status".encode("utf-16-le") + b"\x00\xd8"
         )
-        deadline = time.monotonic() + 30
-        while len(list((inbox / "failed").glob("*.error"))) < 4:
-            assert time.monotonic() < deadline, list(inbox.rglob("*"))
-            time.sleep(0.1)
+        settled(inbox, lambda: len(list((inbox / "failed").glob("*.error"))) >= 4)
         failed = inbox / "failed"
         for name in ("001-polls.csv", "002-key.csv", "003-gone.csv"):
             assert (failed / name).is_symlink(), name  # moved as the link it is
@@ -329,19 +333,14 @@ def test_a_file_the_drop_folder_cannot_move_is_said_once_and_the_others_go_on(db
         before = server.json("GET", "/health")[1]["data"]["polls"]
         long_name = "0" + "x" * 250 + ".txt"  # 255 bytes
         (inbox / long_name).write_text("not polls\n")
-        deadline = time.monotonic() + 30
-        while not (inbox / "failed" / long_name).exists():
-            assert time.monotonic() < deadline, list(inbox.rglob("*"))
-            time.sleep(0.1)
+        settled(inbox, lambda: (inbox / "failed" / long_name).exists())
         errors = list((inbox / "failed").glob("*.error"))
         assert len(errors) == 1 and "columns are not those of polls" in errors[0].read_text()
         shutil.rmtree(inbox / "failed")
         (inbox / "failed").write_text("a file where a folder was\n")
         (inbox / "001-notes.txt").write_text("these are not polls\n")
         (inbox / "002-polls.csv").write_bytes(POLLS_CSV)
-        while not (inbox / "done" / "002-polls.csv").exists():
-            assert time.monotonic() < deadline, list(inbox.rglob("*"))
-            time.sleep(0.1)
+        settled(inbox, lambda: (inbox / "done" / "002-polls.csv").exists())
         assert (inbox / "001-notes.txt").exists()  # still there, skipped
         assert server.json("GET", "/health")[1]["data"]["polls"] == before + 2
         time.sleep(2.5)  # the folder is looked at every second: said once all the same
