@@ -114,6 +114,11 @@ class Workspace:
         ).fetchall()
         return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in rows}
 
+    def notes(self) -> dict[str, tuple[int, list[str]]]:
+        """report_notes after report(): finding -> (stores, examples)."""
+        rows = self.query("SELECT finding, stores, examples FROM report_notes")
+        return {finding: (stores, examples) for finding, stores, examples in rows}
+
     def tables(self) -> dict[str, list[tuple]]:
         """The stored polls, hours, zones and stores, by store_id, sorted."""
         found = {

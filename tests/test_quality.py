@@ -179,13 +179,7 @@ def test_a_store_whose_polls_never_fall_in_its_hours_gets_zeros_and_a_note(works
     report = workspace.report(as_of=datetime(2023, 1, 11, tzinfo=UTC))
     assert set(report["s1"].values()) == {0.0}
     assert report["s2"]["uptime_last_week"] == 8.0
-    notes = {
-        finding: (stores, examples)
-        for finding, stores, examples in workspace.query(
-            "SELECT finding, stores, examples FROM report_notes"
-        )
-    }
-    assert notes == {
+    assert workspace.notes() == {
         "no poll inside business hours": (1, ["s1"]),
         "no business time in the week": (0, []),
     }

@@ -227,13 +227,7 @@ def test_a_store_with_evidence_never_open_in_the_week_is_noted_as_such(workspace
         zones=[("s1", NY), ("s2", NY)],
     )
     assert workspace.report(as_of=utc("2023-03-12 09:00")) == {"s1": ZERO, "s2": ZERO}
-    notes = {
-        finding: (stores, examples)
-        for finding, stores, examples in workspace.query(
-            "SELECT finding, stores, examples FROM report_notes"
-        )
-    }
-    assert notes == {
+    assert workspace.notes() == {
         "no business time in the week": (1, ["s1"]),
         "no poll inside business hours": (1, ["s2"]),
     }
