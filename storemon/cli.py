@@ -233,6 +233,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         ),
         max_body=args.max_body * 1024 * 1024,
         inbox=args.inbox,
+        inbox_settle=args.inbox_settle,
         scheduler=args.scheduler,
         data=args.data,
     )
@@ -327,6 +328,16 @@ def at_least(low: int):
         return value
 
     return parse
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -451,6 +462,14 @@ def parser() -> argparse.ArgumentParser:
             metavar="DIR",
             help="append every file that appears in DIR (written under a temporary name and "
             "renamed in), then move it to DIR/done/ or DIR/failed/ with a .error file",
+        )
+        sub.add_argument(
+            "--inbox-settle",
+            type=positive_seconds,
+            default=2.0,
+            metavar="SECONDS",
+            help="take a file from --inbox only once it has been left untouched this long "
+            "(default 2); one not ending in a line break waits ten times longer",
         )
         sub.add_argument(
             "--scheduler",

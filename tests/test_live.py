@@ -4,8 +4,10 @@ counted once, read by reports as one snapshot; the drop folder; retention; the C
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -232,7 +234,7 @@ def test_a_report_reads_one_snapshot_while_batches_arrive(db, tmp_path):
 def test_the_drop_folder_appends_files_and_sets_aside_what_it_cannot(db, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    with serving(db, "--inbox", str(inbox)) as server:
+    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         (inbox / ".002-polls.csv.tmp").write_bytes(POLLS_CSV)  # still being written
         (inbox / "001-zones.csv").write_text("store_id,timezone_str\nlive-1,America/Denver\n")
@@ -267,7 +269,7 @@ def test_a_batch_with_rows_none_of_them_usable_is_refused_by_the_api_and_the_dro
     dummy = b"store_id,status,timestamp_utc\nlive-9,actve,2023-03-14 18:00:00\n"
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    with serving(db, "--inbox", str(inbox)) as server:
+    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         code, answer = post(server, "polls", dummy)
         assert (code, answer["error"]) == (400, "batch refused")
@@ -299,7 +301,7 @@ def test_the_drop_folder_never_follows_a_link_nor_quotes_a_file(db, tmp_path):
     secret = tmp_path / "private.csv"
     secret.write_bytes(b"store_id,status,timestamp_utc\nsecret-1,bogus,2023-03-14 18:00:00\n")
     secret.chmod(0o600)
-    with serving(db, "--inbox", str(inbox)) as server:
+    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         (inbox / "001-polls.csv").symlink_to(secret)
         (inbox / "002-key.csv").symlink_to(Path(f"{server.db}.token"))
@@ -329,7 +331,7 @@ def test_a_file_the_drop_folder_cannot_move_is_said_once_and_the_others_go_on(db
     # /health, the data-quality page); the files after it are appended.
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    with serving(db, "--inbox", str(inbox)) as server:
+    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         long_name = "0" + "x" * 250 + ".txt"  # 255 bytes
         (inbox / long_name).write_text("not polls\n")
@@ -358,6 +360,81 @@ def test_a_file_the_drop_folder_cannot_move_is_said_once_and_the_others_go_on(db
         assert [f["name"] for f in server.json("GET", "/health")[1]["inbox"]["stuck"]] == ["failed"]
     logged = server.log.read_text()
     assert logged.count("001-notes.txt stays in") == 1
+    assert "Traceback" not in logged
+
+
+def test_the_drop_folder_waits_for_a_file_still_being_written(db, tmp_path):
+    # A poller that writes its file under the final name, slowly: 13 rows and half a line,
+    # a pause three times the settle time, then the rest in pieces. Nothing is taken till the
+    # file is whole; then all 60 rows, as one batch.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [f"slow-{n},active,2023-03-14 17:{n:02d}:00\n".encode() for n in range(60)]
+    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.3") as server:
+        before = server.json("GET", "/health")[1]["data"]["polls"]
+        with (inbox / "001-polls.csv").open("wb", buffering=0) as out:
+            out.write(b"store_id,status,timestamp_utc\n" + b"".join(rows[:13]) + rows[13][:9])
+            time.sleep(1.0)
+            waiting = server.json("GET", "/health")[1]["inbox"]["waiting"]
+            assert [w["name"] for w in waiting] == ["001-polls.csv"]
+            assert "does not end as a whole file does" in waiting[0]["why"]
+            out.write(rows[13][9:])
+            for row in rows[14:]:
+                out.write(row)
+                time.sleep(0.02)
+        settled(inbox, lambda: (inbox / "done" / "001-polls.csv").exists())
+        assert server.json("GET", "/health")[1]["data"]["polls"] == before + 60
+        assert server.json("GET", "/health")[1]["inbox"]["waiting"] == []
+        # A file that never gets its last line break is taken as it is after ten times the
+        # settle time: a writer that forgets it loses nothing.
+        (inbox / "002-zones.csv").write_bytes(b"store_id,timezone_str\nslow-1,Asia/Tokyo")
+        settled(inbox, lambda: (inbox / "done" / "002-zones.csv").exists())
+    with duckdb.connect(str(db), read_only=True) as con:
+        taken = con.execute(
+            "SELECT data_rows, kept_rows FROM batches WHERE file LIKE '%001-polls.csv'"
+        ).fetchall()
+        zone = con.execute(
+            "SELECT timezone FROM store_timezones JOIN stores USING (store_key) WHERE store_id = 'slow-1'"
+        )
+        assert (taken, zone.fetchall()) == ([(60, 60)], [("Asia/Tokyo",)])
+
+
+def test_the_drop_folder_says_once_what_it_does_not_take(db, tmp_path):
+    # Folders, FIFOs, sockets, temporary names: none is read, none passed over silently.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
+        (inbox / ".001-polls.csv").write_bytes(POLLS_CSV)
+        (inbox / "002-polls.csv.part").write_bytes(POLLS_CSV)
+        (inbox / "003-folder").mkdir()
+        os.mkfifo(inbox / "004-fifo.csv")
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(inbox / "005-socket.csv"))
+        settled(inbox, lambda: len(list((inbox / "failed").glob("*.error"))) >= 2)
+        time.sleep(1.0)  # several looks: each still said once
+        failed = inbox / "failed"
+        assert "a FIFO (named pipe)" in (failed / "004-fifo.csv.error").read_text()
+        assert "a socket" in (failed / "005-socket.csv.error").read_text()
+        assert stat.S_ISFIFO((failed / "004-fifo.csv").lstat().st_mode)
+        health = server.json("GET", "/health")[1]["inbox"]
+        assert [(w["name"], w["why"][:16]) for w in health["waiting"]] == [
+            (".001-polls.csv", "a temporary name"),
+            ("002-polls.csv.part", "a temporary name"),
+        ]
+        assert [(i["name"], i["why"][:8]) for i in health["ignored"]] == [
+            ("003-folder", "a folder")
+        ]
+        page = server.request("GET", "/ui/data-quality", accept="text/html")[2].decode()
+        assert "not taken yet" in page and "003-folder" in page and ".001-polls.csv" in page
+        (inbox / ".001-polls.csv").rename(inbox / "001-polls.csv")
+        settled(inbox, lambda: (inbox / "done" / "001-polls.csv").exists())
+        names = [w["name"] for w in server.json("GET", "/health")[1]["inbox"]["waiting"]]
+        assert names == ["002-polls.csv.part"]
+        listener.close()
+    logged = server.log.read_text()
+    assert logged.count(".001-polls.csv waits") == 1
+    assert logged.count("003-folder is left alone") == 1
+    assert logged.count("004-fifo.csv failed") == 1
     assert "Traceback" not in logged
 
 

@@ -56,6 +56,8 @@ class Settings(msgspec.Struct, frozen=True):
     """The largest batch body accepted (413 beyond, before it is read)."""
     inbox: Path | None = None
     """A drop folder whose files are appended as they appear (storemon/inbox.py)."""
+    inbox_settle: float = 2.0
+    """Seconds a file in the drop folder must be left untouched before it is taken."""
     scheduler: str | None = None
     """A Dask scheduler (or local:N): reports are computed there, from `data` (cluster.py)."""
     data: Path | None = None
@@ -81,7 +83,9 @@ def create_app(settings: Settings) -> Litestar:
             limits=settings.limits,
             cluster=(settings.scheduler, settings.data) if settings.scheduler else None,
         )
-        inbox = app.state.inbox = Inbox(settings.inbox, service) if settings.inbox else None
+        inbox = app.state.inbox = (
+            Inbox(settings.inbox, service, settle=settings.inbox_settle) if settings.inbox else None
+        )
         if inbox:
             inbox.start()
         try:

@@ -10,9 +10,9 @@ from storemon.api.shapes import (
     FileLoad,
     Finding,
     Health,
+    InboxEntry,
     InboxState,
     Service,
-    StuckFile,
 )
 from storemon.service import iso
 
@@ -42,8 +42,12 @@ def inbox_state(request: Request) -> InboxState | None:
     inbox = request.app.state.inbox
     if inbox is None:
         return None
-    stuck = [StuckFile(name, why) for name, why in inbox.stuck_files()]
-    return InboxState(folder=str(inbox.folder), stuck=stuck)
+    return InboxState(
+        folder=str(inbox.folder),
+        stuck=[InboxEntry(name, why) for name, why in inbox.stuck_files()],
+        waiting=[InboxEntry(name, why) for name, why in inbox.waiting_files()],
+        ignored=[InboxEntry(name, why) for name, why in inbox.ignored_entries()],
+    )
 
 
 @get(

@@ -108,16 +108,21 @@ class ReportListItem(Run, frozen=True):
     state: Literal["queued", "computing", "done", "failed"]
 
 
-class StuckFile(msgspec.Struct):
+class InboxEntry(msgspec.Struct):
     name: str
     why: str
 
 
 class InboxState(msgspec.Struct):
-    """The drop folder (serve --inbox): the files it cannot move out, skipped while there."""
+    """The drop folder (serve --inbox): what it has not taken, and why."""
 
     folder: str
-    stuck: list[StuckFile]
+    stuck: list[InboxEntry]
+    """Entries it cannot move out (failed/ not a folder, a name too long), skipped while there."""
+    waiting: list[InboxEntry]
+    """Entries left for a later look: a temporary name, a file still being written."""
+    ignored: list[InboxEntry]
+    """Folders other than done/ and failed/: never taken."""
 
 
 class Health(msgspec.Struct):
