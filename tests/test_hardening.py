@@ -262,6 +262,40 @@ def test_page_forms_need_a_csrf_token_and_the_api_does_not(db):
         assert "csrftoken" not in client.get("/health").headers.get("set-cookie", "")
 
 
+def test_every_answer_carries_the_security_headers_and_head_answers_every_get(db):
+    # Pages, JSON, files, refusals and errors alike; HEAD is the GET's status and headers
+    # without the body (it used to be 405).
+    with serving(db) as server:
+        report_id = server.trigger(AS_OF)
+        assert server.wait(report_id)[0] == 200
+        answers = {
+            "page": server.request("GET", "/ui/", accept="text/html"),
+            "json": server.request("GET", "/health"),
+            "csv": server.request("GET", f"/reports/{report_id}.csv"),
+            "docs": server.request("GET", "/schema"),
+            "not found": server.request("GET", "/nowhere"),
+            "no key": server.request(
+                "POST", "/polls", data=b"", headers={"Content-Type": "text/csv"}
+            ),
+            "foreign host": server.request("GET", "/health", headers={"Host": "attacker.example"}),
+        }
+        assert [code for code, _, _ in answers.values()] == [200, 200, 200, 200, 404, 401, 400]
+        for what, (_, headers, _) in answers.items():
+            headers = {name.lower(): value for name, value in headers.items()}
+            policy = headers.get("content-security-policy", "")
+            assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, what
+            assert "unsafe-inline" not in policy and "http" not in policy, what
+            assert headers["x-frame-options"] == "DENY", what
+            assert headers["x-content-type-options"] == "nosniff", what
+            assert headers["referrer-policy"] == "same-origin", what
+        for path in ["/health", f"/reports/{report_id}.csv", "/ui/", "/ui/static/storemon.css"]:
+            code, headers, content = server.request("GET", path)
+            head_code, head_headers, head_content = server.request("HEAD", path)
+            assert (head_code, head_content) == (code, b""), path
+            assert head_headers["content-length"] == str(len(content)), path
+        assert server.request("HEAD", "/reports/AAAAAAAAAAAAAAAAAAAAAA.csv")[0] == 404
+
+
 # --- 3. cost bounded by the data --------------------------------------------------------
 
 

@@ -394,7 +394,8 @@ def test_the_drop_folder_waits_for_a_file_still_being_written(db, tmp_path):
             "SELECT data_rows, kept_rows FROM batches WHERE file LIKE '%001-polls.csv'"
         ).fetchall()
         zone = con.execute(
-            "SELECT timezone FROM store_timezones JOIN stores USING (store_key) WHERE store_id = 'slow-1'"
+            "SELECT timezone FROM store_timezones JOIN stores USING (store_key) "
+            "WHERE store_id = 'slow-1'"
         )
         assert (taken, zone.fetchall()) == ([(60, 60)], [("Asia/Tokyo",)])
 

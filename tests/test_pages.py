@@ -9,6 +9,9 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -17,7 +20,7 @@ import pytest
 from storemon.database import connect
 from storemon.generate import generate
 from storemon.ingest import ingest
-from tests.server import serving
+from tests.server import free_port, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOW = "install it with `apt-get install chromium` (Debian's package; Playwright cannot fetch one)"
@@ -206,3 +209,62 @@ def test_the_run_form_needs_its_csrf_token(server):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert code == 403 and re.search(rb"<h1>", content)
+
+
+def test_no_page_breaks_its_content_security_policy_or_fetches_from_elsewhere(
+    server, finished, page, tmp_path
+):
+    # Every page, the API's documentation too, under the headers every answer carries: nothing
+    # the policy blocks (Chromium says so on the console), nothing from another origin.
+    _, _, content = server.request("GET", f"/reports/{finished}/outages.csv")
+    store_id = next(csv.DictReader(io.StringIO(content.decode())))["store_id"]
+    complaints: list[str] = []
+    page.on("console", lambda message: complaints.append(message.text))
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    for path in [
+        "/ui/",
+        f"/ui/reports/{finished}",
+        f"/ui/reports/{finished}/stores/{store_id}",
+        "/ui/data-quality",
+        "/schema",
+    ]:
+        answer = page.goto(server.url + path)
+        assert answer.status == 200
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+    page.locator(".opblock").first.wait_for()  # the documentation drew the API's routes
+    assert page.locator(".opblock").count() >= 10
+    shoot(page, tmp_path, "schema")
+    assert [c for c in complaints if "Content Security Policy" in c or "Refused" in c] == []
+    assert [url for url in fetched if not url.startswith(server.url)] == []
+
+
+def test_a_page_of_another_origin_cannot_frame_the_pages(server, page, tmp_path):
+    # Clickjacking: a page on another port of the same host puts /ui/ in a frame, to have a
+    # visitor click "Run report" through it. The browser refuses to show the frame.
+    (tmp_path / "frame.html").write_text(
+        f'<!DOCTYPE html><iframe id="f" src="{server.url}/ui/" width="800" height="600"></iframe>'
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port := free_port())],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                page.goto(f"http://127.0.0.1:{port}/frame.html")
+                break
+            except Exception:
+                time.sleep(0.1)
+        page.wait_for_load_state("networkidle")
+        framed = page.frame_locator("#f")
+        assert framed.locator("button:text('Run report')").count() == 0
+        frame = next(f for f in page.frames if f != page.main_frame)
+        assert not frame.url.startswith(server.url)  # an error page in its place
+    finally:
+        other.terminate()
+        other.wait(timeout=10)

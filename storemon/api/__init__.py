@@ -29,8 +29,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 from storemon import __version__, web
 from storemon.api.batches import append_hours, append_polls, append_timezones
 from storemon.api.data import ingest_files
+from storemon.api.docs import ApiDocs
 from storemon.api.errors import handle_http_error, handle_unexpected
 from storemon.api.guards import host_guard
+from storemon.api.headers import head_as_get, security_headers
 from storemon.api.health import data_quality, health
 from storemon.api.openapi import complete_schema
 from storemon.api.reports import Reports
@@ -128,7 +130,7 @@ def create_app(settings: Settings) -> Litestar:
             else handle_http_error(request, exc)
         )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, pages],
         template_config=web.template_config(),
         lifespan=[lifespan],
@@ -136,6 +138,7 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[host_guard(frozenset(h.lower() for h in settings.allowed_hosts))],
         csrf_config=CSRFConfig(secret=csrf_secret),
         exception_handlers={HTTPException: handle_error, Exception: handle_unexpected},
+        before_send=[security_headers],
         request_max_body_size=MAX_JSON_BODY,
         state=State(
             {"token": settings.token, "link": link_maker(settings.public_url), "inbox": None}
@@ -143,6 +146,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="storemon",
             version=__version__,
+            render_plugins=[ApiDocs()],
             description="Uptime and downtime of stores during business hours. Trigger a "
             "report, poll it until it is Complete, then download the CSV or Parquet file. "
             "Routes that change data need `Authorization: Bearer <token>`.",
@@ -158,3 +162,5 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
     )
+    app.asgi_handler = head_as_get(app.asgi_handler)  # before routing: every GET route
+    return app
