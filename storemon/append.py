@@ -15,6 +15,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ def append_batch(
     shown: str | None = None,
     idempotency_key: str | None = None,
     keep_days: int | None = None,
+    batch_retention: BatchRetention | None = None,
     line_offset: int = 0,
     quote_files: bool = True,
     refresh_quality: bool = True,
@@ -85,6 +87,9 @@ def append_batch(
 
     A batch with rows none of which is usable is refused unless `allow_empty` (one with no rows
     at all adds nothing, and is taken: a poller may have nothing new).
+
+    With `keep_days`, the polls no report reads any more are dropped; with `batch_retention`,
+    the batch log forgets the batches past it (both in the same transaction).
 
     `data_quality` is made again after it, unless `refresh_quality` is false (the service does
     it once for a burst of batches: refresh_quality())."""
@@ -147,6 +152,8 @@ def append_batch(
                 )
             if keep_days is not None:  # (the latest poll, which the result says, stays)
                 apply_poll_retention(con, keep_days)
+            if batch_retention is not None:
+                forget_old_batches(con, batch_retention)
             if refresh_quality:
                 refresh_quality_of(con)
             con.execute("COMMIT")
@@ -179,6 +186,46 @@ def apply_poll_retention(con: duckdb.DuckDBPyConnection, keep_days: int) -> None
         run_all(con, [*evidence, _file("50_poll_retention.sql")])
     finally:
         con.execute("RESET VARIABLE as_of")
+
+
+@dataclass(frozen=True)
+class BatchRetention:
+    """How long the batch log remembers an appended batch: its row in `batches`, its
+    Idempotency-Key and content hash, its rejected rows (sql/append/60_batch_retention.sql)."""
+
+    keep: int | None = 10_000
+    """The newest this many appended batches (None: all)."""
+    days: float | None = 30
+    """Those received in the last this many days (None: no age limit)."""
+
+
+# A batch over the limit is forgotten only once a tenth more (or an hour older) have come: the
+# forgetting, which reads every rejected row, is then paid once for many batches.
+SLACK = 0.1
+HOUR_US = 3_600_000_000
+
+
+def forget_old_batches(con: duckdb.DuckDBPyConnection, retention: BatchRetention) -> int:
+    """Forget the appended batches past `retention`, inside the caller's transaction; returns
+    how many. Cheap when there is nothing to forget (one look at `batches`)."""
+    if not has_table(con, "batches") or (retention.keep is None and retention.days is None):
+        return 0
+    keep = retention.keep
+    cutoff_us = (
+        None if retention.days is None else int((time.time() - retention.days * 86400) * 1e6)
+    )
+    count, oldest_us = con.execute(
+        "SELECT count(*), epoch_us(min(received_at)) FROM batches WHERE kind = 'append'"
+    ).fetchone()
+    over_count = keep is not None and count > keep + max(1, int(keep * SLACK))
+    over_age = cutoff_us is not None and oldest_us is not None and oldest_us < cutoff_us - HOUR_US
+    if not (over_count or over_age):
+        return 0
+    con.execute("SET VARIABLE keep_batches = ?::BIGINT", [keep])
+    con.execute("SET VARIABLE batch_cutoff = make_timestamptz(?::BIGINT)", [cutoff_us])
+    run_all(con, [_file("60_batch_retention.sql")])
+    (forgotten,) = con.execute("SELECT count(*) FROM forgotten_batches").fetchone()
+    return forgotten
 
 
 def refresh_quality_of(con: duckdb.DuckDBPyConnection) -> None:

@@ -128,14 +128,19 @@ def totals(cur: duckdb.DuckDBPyConnection, report_id: str) -> Totals:
 
 
 def rejected_by_reason(cur: duckdb.DuckDBPyConnection, samples: int = 3) -> list[dict]:
-    """Rejected rows by source and reason, with a few samples each (file, line, raw text)."""
+    """Rejected rows by source and reason, with a few samples each (file, line, raw text): the
+    first by file and line, kept while reading (arg_min's top N), never a list of them all."""
     try:
         return _dicts(
             cur.execute(
                 "SELECT source, reason, count(*) AS rows, "
-                "list({'file': file, 'line': line, 'raw': raw, 'detail': detail} "
-                f"ORDER BY file, line)[:{samples}] AS samples "
-                "FROM rejected_rows GROUP BY source, reason ORDER BY rows DESC, source, reason"
+                + (
+                    "arg_min({'file': file, 'line': line, 'raw': raw, 'detail': detail}, "
+                    f"(file, line), {int(samples)}) AS samples "
+                    if samples > 0
+                    else "[] AS samples "
+                )
+                + "FROM rejected_rows GROUP BY source, reason ORDER BY rows DESC, source, reason"
             )
         )
     except duckdb.CatalogException:  # nothing loaded yet

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from storemon import __version__
-from storemon.append import MIN_KEEP_DAYS, append_batch, as_csv, is_parquet
+from storemon.append import MIN_KEEP_DAYS, BatchRetention, append_batch, as_csv, is_parquet
 from storemon.client import append_via, ingest_via, report_via, running_service
 from storemon.cluster import DEFAULT_BUCKETS
 from storemon.database import DEFAULT_DB, connect, has_table
@@ -126,11 +126,16 @@ def cmd_append(args: argparse.Namespace) -> None:
                     csv_path,
                     shown=str(path),
                     keep_days=args.keep_days,
+                    batch_retention=batch_retention(args),
                     line_offset=offset,
                     allow_empty=args.allow_empty,
                 )
             print_batch(result)
         write_inputs(con)
+
+
+def batch_retention(args: argparse.Namespace) -> BatchRetention:
+    return BatchRetention(keep=args.keep_batches or None, days=args.keep_batch_days or None)
 
 
 def print_batch(result) -> None:
@@ -230,6 +235,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
             keep_report_days=args.keep_report_days,
             max_waiting=args.max_waiting,
             keep_days=args.keep_days,
+            keep_batches=args.keep_batches or None,
+            keep_batch_days=args.keep_batch_days or None,
         ),
         max_body=args.max_body * 1024 * 1024,
         inbox=args.inbox,
@@ -330,6 +337,16 @@ def at_least(low: int):
     return parse
 
 
+def days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 0 <= value <= 100 * 365:
+        raise argparse.ArgumentTypeError("must be at least 0 and at most 36500 days")
+    return value
+
+
 def positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -360,6 +377,21 @@ def parser() -> argparse.ArgumentParser:
             metavar="N",
             help=f"after each batch, drop polls older than the latest poll minus N days "
             f"(N >= {MIN_KEEP_DAYS}; default: keep everything)",
+        )
+        sub.add_argument(
+            "--keep-batches",
+            type=at_least(0),
+            default=10_000,
+            metavar="N",
+            help="the batch log remembers the newest N appended batches (their row, "
+            "Idempotency-Key and rejected rows; default 10000, 0 all)",
+        )
+        sub.add_argument(
+            "--keep-batch-days",
+            type=days,
+            default=30,
+            metavar="D",
+            help="and forgets those older than D days (default 30, 0: no age limit)",
         )
 
     def db_option(sub: argparse.ArgumentParser) -> None:
@@ -437,7 +469,7 @@ def parser() -> argparse.ArgumentParser:
         )
         sub.add_argument(
             "--keep-report-days",
-            type=float,
+            type=days,
             metavar="D",
             help="remove finished reports older than D days (default: no age limit)",
         )

@@ -33,9 +33,11 @@ import msgspec
 
 from storemon.append import (
     BatchResult,
+    BatchRetention,
     append_batch,
     apply_poll_retention,
     as_csv,
+    forget_old_batches,
     refresh_quality_of,
 )
 from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
@@ -111,6 +113,10 @@ class DataInfo(msgspec.Struct, frozen=True):
     last_batch_at: str | None
     """When the last batch (a load or an append) came in: how fresh the data is."""
     last_batch_id: str | None
+    batches_remembered: int = 0
+    """Appended batches in the batch log (bounded by limits.keep_batches, keep_batch_days)."""
+    rejected_rows: int = 0
+    """Rejected rows kept: the load's, and those of the batches remembered."""
 
 
 class Limits(msgspec.Struct, frozen=True):
@@ -124,6 +130,13 @@ class Limits(msgspec.Struct, frozen=True):
     """Computations queued or running at once; a trigger beyond it is refused (503)."""
     keep_days: int | None = None
     """Polls older than the latest poll minus this many days are dropped after each batch."""
+    keep_batches: int | None = 10_000
+    """Appended batches the batch log remembers (row, Idempotency-Key, rejected rows)."""
+    keep_batch_days: float | None = 30
+    """Appended batches older than this many days are forgotten likewise (None: no limit)."""
+
+    def batch_retention(self) -> BatchRetention:
+        return BatchRetention(keep=self.keep_batches, days=self.keep_batch_days)
 
 
 class Busy(StoremonError):
@@ -187,6 +200,7 @@ class ReportService:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         self._resume()
         self._apply_retention()
+        self._forget_old_batches()
         if self.data is not None and not (snapshot_dir(self.con) / "polls.parquet").exists():
             write_inputs(self.con)  # a database loaded before storemon kept snapshots
         write_runs(self.con)
@@ -619,6 +633,15 @@ class ReportService:
         log.info("retention removed %d finished report(s)", len(ids))
         return ids
 
+    def _forget_old_batches(self) -> None:
+        """The batch log's retention on its own (at start); after that, with each batch."""
+        with self.loader, self.con.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            forgotten = forget_old_batches(cur, self.limits.batch_retention())
+            cur.execute("COMMIT")
+        if forgotten:
+            log.info("the batch log forgot %d old batch(es)", forgotten)
+
     def _remove_files(self, report_ids: list[str]) -> None:
         for report_id in report_ids:
             for suffix in SUFFIXES:
@@ -681,6 +704,7 @@ class ReportService:
                     csv_path,
                     shown=shown,
                     idempotency_key=idempotency_key,
+                    batch_retention=self.limits.batch_retention(),
                     line_offset=offset,
                     quote_files=False,
                     refresh_quality=False,  # once for a burst: _write_snapshots
@@ -742,21 +766,24 @@ class ReportService:
         with self.con.cursor() as cur:
             if not has_table(cur, "polls"):
                 return None
+            polls, stores, first, latest, loaded = cur.execute(
+                f"SELECT (SELECT count(*) FROM polls), (SELECT count(*) FROM stores), "
+                f"(SELECT strftime(min(timestamp_utc), '{ISO}') FROM polls), "
+                f"(SELECT strftime(max(timestamp_utc), '{ISO}') FROM polls), "
+                f"(SELECT strftime(max(loaded_at), '{ISO}') FROM load_summary)"
+            ).fetchone()
+            last_at, last_id, remembered = (
+                cur.execute(
+                    f"SELECT strftime(received_at, '{ISO}'), batch_id, "
+                    "(SELECT count(*) FROM batches WHERE kind = 'append') FROM batches "
+                    "ORDER BY received_at DESC, batch_id LIMIT 1"
+                ).fetchone()
+                if has_table(cur, "batches")
+                else None
+            ) or (None, None, 0)
+            (rejected,) = cur.execute("SELECT count(*) FROM rejected_rows").fetchone()
             return DataInfo(
-                *cur.execute(
-                    f"SELECT (SELECT count(*) FROM polls), (SELECT count(*) FROM stores), "
-                    f"(SELECT strftime(min(timestamp_utc), '{ISO}') FROM polls), "
-                    f"(SELECT strftime(max(timestamp_utc), '{ISO}') FROM polls), "
-                    f"(SELECT strftime(max(loaded_at), '{ISO}') FROM load_summary)"
-                ).fetchone(),
-                *(
-                    cur.execute(
-                        f"SELECT strftime(received_at, '{ISO}'), batch_id FROM batches "
-                        "ORDER BY received_at DESC, batch_id LIMIT 1"
-                    ).fetchone()
-                    if has_table(cur, "batches")
-                    else (None, None)
-                ),
+                polls, stores, first, latest, loaded, last_at, last_id, remembered, rejected
             )
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from storemon.append import append_batch, as_csv
+from storemon.append import BatchRetention, append_batch, as_csv, forget_old_batches
 from storemon.errors import KeyReused, StoremonError
 from tests import reference
 from tests.conftest import Workspace, examples
@@ -334,6 +334,57 @@ def test_retention_keeps_what_a_report_as_of_the_latest_poll_reads(workspace, tm
         assert (outage["polls"], outage["began_before_week"], outage["ongoing"]) == (3, True, True)
     finally:
         whole.con.close()
+
+
+def test_the_batch_log_forgets_old_batches_with_their_keys_and_rejected_rows(workspace):
+    # 5,000 tiny appends used to leave 5,000 rows, keys and rejected rows behind for ever. The
+    # log remembers the newest N (forgetting once a tenth more have come) and the last D days;
+    # the data they brought stays, and the load's rows stay.
+    workspace.load(
+        status=[("a", "bogus", "2023-01-09 15:00:00"), ("a", "active", "2023-01-09 15:00:00")]
+    )
+    keep = BatchRetention(keep=10, days=None)
+
+    def append(n: int):
+        return workspace.append(
+            "polls",
+            [
+                ("a", "active", f"2023-01-10 {n:02d}:00:00"),
+                (f"x{n}", "bogus", "2023-01-10 00:00:00"),
+            ],
+            name=f"{n}.csv",
+            idempotency_key=f"key-{n}",
+            batch_retention=keep,
+        )
+
+    for n in range(11):
+        append(n)
+    remembered = "SELECT count(*) FROM batches WHERE kind = 'append'"
+    assert workspace.query(remembered) == [(11,)]  # within the slack: nothing forgotten yet
+    append(11)
+    assert workspace.query(remembered) == [(10,)]
+    keys = workspace.query("SELECT idempotency_key FROM batches WHERE kind = 'append' ORDER BY 1")
+    assert [k for (k,) in keys] == sorted(f"key-{n}" for n in range(2, 12))
+    # The forgotten batches' rejected rows went with them; the load's stay.
+    rejected = workspace.query(
+        "SELECT coalesce(b.kind, 'gone'), count(*) FROM rejected_rows r "
+        "LEFT JOIN (SELECT DISTINCT batch_id, kind FROM batches) b USING (batch_id) "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    assert rejected == [("append", 10), ("load", 1)]
+    assert workspace.query("SELECT count(*) FROM polls") == [(13,)]  # the data stays
+    # A forgotten key is a new batch; a remembered one is still a repeat.
+    assert not append(0).repeated and append(11).repeated
+    # By age: batches received more than D days ago are forgotten (an hour's slack).
+    workspace.con.execute(
+        "UPDATE batches SET received_at = received_at - INTERVAL 40 DAY "
+        "WHERE idempotency_key IN ('key-2', 'key-3')"
+    )
+    with workspace.con.cursor() as cur:
+        assert forget_old_batches(cur, BatchRetention(keep=None, days=30)) == 2
+        assert forget_old_batches(cur, BatchRetention(keep=None, days=30)) == 0
+    assert workspace.query(remembered) == [(9,)]
+    assert workspace.query("SELECT count(*) FROM batches WHERE kind = 'load'") == [(3,)]
 
 
 def test_appending_to_an_empty_database_makes_its_tables(tmp_path):

@@ -458,6 +458,40 @@ def test_retention_keeps_the_service_the_size_of_its_window(db):
         assert data["first_poll"] < "2023-03-16"
 
 
+def test_the_batch_log_stays_the_size_its_retention_says(db):
+    # Many tiny appends, each with a key and a rejected row: the log remembers the newest
+    # --keep-batches (and a tenth more before it forgets), /health says the limits and the
+    # counts, and a forgotten key is a new batch.
+    with serving(db, "--keep-batches", "20", "--keep-batch-days", "30") as server:
+        health = server.json("GET", "/health")[1]
+        assert (health["limits"]["keep_batches"], health["limits"]["keep_batch_days"]) == (20, 30)
+        loaded_rejected = health["data"]["rejected_rows"]
+        for n in range(45):
+            body = (
+                "store_id,status,timestamp_utc\n"
+                f"tiny-{n},active,2023-03-14 18:{n:02d}:00\ntiny-{n},bogus,2023-03-14 18:00:00\n"
+            ).encode()
+            code, answer = post(server, "polls", body, **{"Idempotency-Key": f"tiny-{n}"})
+            assert code == 201 and not answer["repeated"]
+        data = server.json("GET", "/health")[1]["data"]
+        assert 20 <= data["batches_remembered"] <= 22
+        assert data["rejected_rows"] == loaded_rejected + data["batches_remembered"]
+        body = b"store_id,status,timestamp_utc\ntiny-44,active,2023-03-14 18:44:00\n"
+        body += b"tiny-44,bogus,2023-03-14 18:00:00\n"
+        assert post(server, "polls", body, **{"Idempotency-Key": "tiny-44"})[1]["repeated"]
+        body = b"store_id,status,timestamp_utc\ntiny-0,active,2023-03-14 18:00:00\n"
+        body += b"tiny-0,bogus,2023-03-14 18:00:00\n"
+        code, answer = post(server, "polls", body, **{"Idempotency-Key": "tiny-0"})
+        assert (code, answer["repeated"], answer["kept"], answer["duplicates"]) == (
+            201,
+            False,
+            0,
+            1,
+        )
+        page = server.request("GET", "/ui/data-quality", accept="text/html")
+        assert page[0] == 200
+
+
 def test_storemon_append_takes_csv_and_parquet_and_hands_over_to_the_service(db, tmp_path):
     csv_file = tmp_path / "polls.csv"
     csv_file.write_bytes(POLLS_CSV)
