@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import has_table, run_sql_files, sql_dir, sql_files, sql_text
+from storemon.database import has_table, rollback, run_sql_files, sql_dir, sql_files, sql_text
 from storemon.errors import KeyReused, StoremonError
 from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
@@ -111,7 +111,7 @@ def append_batch(
                 run_all(con, [sql_dir() / "load" / "27_batches.sql"])
             earlier = _earlier(con, spec, content_hash, idempotency_key)
             if earlier is not None:
-                con.execute("ROLLBACK")
+                rollback(con)
                 log(f"  batch {earlier} was appended before: nothing changed")
                 return _result(con, earlier, kind, repeated=True)
             batch_id = secrets.token_urlsafe(16)
@@ -158,7 +158,7 @@ def append_batch(
                 refresh_quality_of(con)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     log(
         f"  {kind}: {result.data_rows:,} rows read, {result.kept_rows:,} kept, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
@@ -104,8 +105,12 @@ def copy_atomically(
     """COPY a table to `path` through a partial file renamed over it: a reader sees the old file
     or the whole new one, never a part."""
     partial = path.with_name(f".{path.name}.partial")
-    con.execute(f"COPY {relation} TO '{sql_text(partial)}' ({options})")
-    os.replace(partial, path)
+    try:
+        con.execute(f"COPY {relation} TO '{sql_text(partial)}' ({options})")
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk, say: nothing half-written stays
+        raise
 
 
 def _rewrite_for_shell(path: Path) -> None:
@@ -119,6 +124,13 @@ def _rewrite_for_shell(path: Path) -> None:
         con.execute(f"ATTACH '{sql_text(copy)}' AS new (STORAGE_VERSION '{SHELL_STORAGE}')")
         con.execute("COPY FROM DATABASE old TO new")
     os.replace(copy, path)
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """End the open transaction, if any: after a COMMIT that failed (a full disk) DuckDB has
+    already ended it, and a ROLLBACK then would hide the real error behind its own."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import run_sql_files, sql_dir, sql_files, sql_text
+from storemon.database import rollback, run_sql_files, sql_dir, sql_files, sql_text
 from storemon.errors import StoremonError
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 from storemon.snapshots import write_inputs
@@ -424,7 +424,7 @@ def _replace_data(
                 quality = con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                rollback(con)
                 raise
         except StoremonError as error:
             if not quote_files:

@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -40,8 +41,8 @@ from storemon.append import (
     forget_old_batches,
     refresh_quality_of,
 )
-from storemon.database import connect, has_table, run_sql_files, sql_files, sql_version
-from storemon.errors import StoremonError
+from storemon.database import connect, has_table, rollback, run_sql_files, sql_files, sql_version
+from storemon.errors import BadAsOf, StoremonError, is_disk_full
 from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
 from storemon.report import (
     AS_OF_REACH,
@@ -143,6 +144,23 @@ class Busy(StoremonError):
     """Too many reports are waiting: try again later."""
 
 
+def failure_reason(error: BaseException) -> str:
+    """Why a report failed, for anyone who asks for it: storemon's own message, or the kind of
+    error with every path of this machine left out (the log has the whole error)."""
+    if is_disk_full(error):
+        return (
+            "no space left on the disk that holds the database and the reports: nothing of this "
+            "report was kept; free some space and run it again"
+        )
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if isinstance(error, StoremonError):
+        return text
+    return PATH.sub("<path>", text)
+
+
+PATH = re.compile(r"(?<![\w:/.])(?:/[^\s\"'/]+)+/?")
+
+
 def new_report_id() -> str:
     """128 random bits, URL-safe (22 characters)."""
     return secrets.token_urlsafe(16)
@@ -238,7 +256,14 @@ class ReportService:
         )
 
     def trigger(self, as_of: datetime | None = None) -> str:
-        """Queue a report (or share one asked for the same thing); its id at once."""
+        """Queue a report (or share one asked for the same thing); its id at once. An `as_of`
+        outside as_of_range() is refused (BadAsOf), before anything is queued."""
+        allowed = self.as_of_range() if as_of is not None else None
+        if as_of is not None and allowed and not allowed.earliest <= as_of <= allowed.latest:
+            raise BadAsOf(
+                f"as_of {iso(as_of)} is outside the loaded polls: choose an instant from "
+                f"{iso(allowed.earliest)} to {iso(allowed.latest)} (UTC)"
+            )
         report_id = new_report_id()
         key = self._share_key(as_of)
         with self.runs, self.con.cursor() as cur:
@@ -540,17 +565,24 @@ class ReportService:
             )
 
     def _fail(self, cur: duckdb.DuckDBPyConnection, report_id: str, error: Exception) -> None:
+        """The report Failed, with a reason anyone may read (no path of this machine: the log
+        has the whole error), and nothing of it left on disk."""
         with contextlib.suppress(duckdb.Error):  # when no transaction was open
-            cur.execute("ROLLBACK")
-        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        with self.runs:
-            cur.execute(
-                "UPDATE report_runs SET status = 'Failed', finished_at = now(), error = ? "
-                "WHERE report_id = ? OR (computed_by = ? AND status IN ('Queued', 'Running'))",
-                [message, report_id, report_id],
-            )
-            write_runs(cur)
-        log.error("report %s failed: %s", report_id, message)
+            rollback(cur)
+        self._remove_files([report_id])  # those written before the failure (first: a full
+        # disk then has room for the run's new state)
+        full = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        log.error("report %s failed: %s", report_id, full)
+        try:
+            with self.runs:
+                cur.execute(
+                    "UPDATE report_runs SET status = 'Failed', finished_at = now(), error = ? "
+                    "WHERE report_id = ? OR (computed_by = ? AND status IN ('Queued', 'Running'))",
+                    [failure_reason(error), report_id, report_id],
+                )
+                write_runs(cur)
+        except Exception:  # the disk is too full even for that: the next start runs it again
+            log.exception("report %s: its failure could not be recorded", report_id)
 
     def _resume(self) -> None:
         """Reports cut off by a stop run again; one cut off too often fails with the reason."""
@@ -600,37 +632,40 @@ class ReportService:
             return []
         newest = keep if keep is not None else 2**62
         cutoff = datetime.now(UTC) - timedelta(days=days) if days is not None else EPOCH
+        # Only complete reports count towards --keep-reports: failed runs never push one out.
         doomed = cur.execute(
-            "WITH finished AS (SELECT report_id, finished_at, row_number() OVER "
-            "(ORDER BY finished_at DESC, report_id) AS rank FROM report_runs "
-            "WHERE status IN ('Complete', 'Failed')) "
-            "SELECT report_id, if(rank > ?, 'count', 'age') FROM finished "
-            "WHERE rank > ? OR finished_at < ?::TIMESTAMPTZ",
-            [newest, newest, cutoff.isoformat()],
+            "WITH finished AS (SELECT report_id, finished_at, status = 'Complete' AND "
+            "row_number() OVER (PARTITION BY status ORDER BY finished_at DESC, report_id) > ? "
+            "AS beyond FROM report_runs WHERE status IN ('Complete', 'Failed')) "
+            "SELECT report_id, if(beyond, 'count', 'age') FROM finished "
+            "WHERE beyond OR finished_at < ?::TIMESTAMPTZ",
+            [newest, cutoff.isoformat()],
         ).fetchall()
-        if not doomed:
-            return []
         ids = [report_id for report_id, _ in doomed]
-        for table in KEPT_ROWS:
-            cur.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))", [ids])
-        reasons = {
-            "count": f"removed to keep only the newest {keep} reports (--keep-reports)",
-            "age": f"removed after {days} days (--keep-report-days)",
-        }
-        for why, reason in reasons.items():
-            cur.execute(
-                "UPDATE report_runs SET status = 'Removed', removed_at = now(), error = ? "
-                "WHERE report_id IN (SELECT unnest(?))",
-                [reason, [report_id for report_id, found in doomed if found == why]],
-            )
-        # The runs of removed reports stay to answer 410, up to a bound of their own.
+        if ids:
+            for table in KEPT_ROWS:
+                cur.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))", [ids])
+            reasons = {
+                "count": f"removed to keep only the newest {keep} reports (--keep-reports)",
+                "age": f"removed after {days} days (--keep-report-days)",
+            }
+            for why, reason in reasons.items():
+                cur.execute(
+                    "UPDATE report_runs SET status = 'Removed', removed_at = now(), error = ? "
+                    "WHERE report_id IN (SELECT unnest(?))",
+                    [reason, [report_id for report_id, found in doomed if found == why]],
+                )
+            log.info("retention removed %d finished report(s)", len(ids))
+        # The runs of removed reports stay to answer 410, and failed runs (no rows, no files)
+        # to say why, each up to a bound of their own.
         tombstones = max(1000, 10 * (keep or 0))
-        cur.execute(
-            "DELETE FROM report_runs WHERE report_id IN (SELECT report_id FROM report_runs "
-            "WHERE status = 'Removed' ORDER BY removed_at DESC, report_id OFFSET ?)",
-            [tombstones],
-        )
-        log.info("retention removed %d finished report(s)", len(ids))
+        for status in ("Removed", "Failed"):
+            cur.execute(
+                "DELETE FROM report_runs WHERE report_id IN (SELECT report_id FROM report_runs "
+                "WHERE status = ? ORDER BY coalesce(removed_at, finished_at) DESC, report_id "
+                "OFFSET ?)",
+                [status, tombstones],
+            )
         return ids
 
     def _forget_old_batches(self) -> None:
@@ -735,7 +770,7 @@ class ReportService:
                 apply_poll_retention(cur, keep_days)
                 cur.execute("COMMIT")
             except Exception:  # the batch is committed and answered; the next one tries again
-                cur.execute("ROLLBACK")
+                rollback(cur)
                 log.exception("retention of polls failed; the next batch tries again")
                 return
             self._retained_day = day

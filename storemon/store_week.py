@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import msgspec
 
-from storemon.database import run_sql_files, sql_files
+from storemon.database import rollback, run_sql_files, sql_files
 from storemon.report import COLUMNS
 
 ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -160,7 +160,7 @@ class StoreWeeks:
                     week = self._material(cur, report_id, store_id)
                     cur.execute("COMMIT")
                 except BaseException:
-                    cur.execute("ROLLBACK")
+                    rollback(cur)
                     self._window, self._views_made = None, False
                     raise
         row = found[0]

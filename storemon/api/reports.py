@@ -35,9 +35,9 @@ from storemon.api.shapes import (
     Service,
     TriggerRequest,
 )
-from storemon.errors import StoremonError
+from storemon.errors import BadAsOf, StoremonError
 from storemon.report import parse_as_of
-from storemon.service import Busy, Run, iso
+from storemon.service import Busy, Run
 
 STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}
 MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -187,16 +187,10 @@ class Reports(Controller):
                 as_of = parse_as_of(data.as_of)
             except StoremonError as bad:
                 return error(400, "bad as_of", str(bad))
-            allowed = service.as_of_range()
-            if allowed and not allowed.earliest <= as_of <= allowed.latest:
-                return error(
-                    400,
-                    "bad as_of",
-                    f"as_of {iso(as_of)} is outside the loaded polls: choose an instant from "
-                    f"{iso(allowed.earliest)} to {iso(allowed.latest)} (UTC)",
-                )
         try:
             report_id = service.trigger(as_of)
+        except BadAsOf as bad:
+            return error(400, "bad as_of", str(bad))
         except Busy as busy:
             return error(503, "busy", str(busy), headers={"Retry-After": "5"})
         return Response(ReportPending(report_id), status_code=202)

@@ -57,22 +57,32 @@ def unfinished(run: Run | None, report_id: str) -> Template | None:
     return None
 
 
+def overview_page(
+    service: Service, status: int = 200, form_error: str | None = None, as_of_text: str = ""
+) -> Template:
+    """The overview; after a refused run, with the form's error and what was typed."""
+    allowed = service.as_of_range()
+    with service.con.cursor() as cur:
+        rejected = browse.rejected_by_reason(cur, samples=0)
+    return render(
+        "overview.html",
+        status,
+        data=service.data,
+        runs=service.recent(20),
+        rejected=sum(r["rows"] for r in rejected),
+        as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
+        form_error=form_error,
+        as_of_text=as_of_text,
+    )
+
+
 class Pages(Controller):
     path = "/ui"
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
     def overview(self, service: Service) -> Template:
-        allowed = service.as_of_range()
-        with service.con.cursor() as cur:
-            rejected = browse.rejected_by_reason(cur, samples=0)
-        return render(
-            "overview.html",
-            data=service.data,
-            runs=service.recent(20),
-            rejected=sum(r["rows"] for r in rejected),
-            as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
-        )
+        return overview_page(service)
 
     @post("/reports", sync_to_thread=True, status_code=303)
     def run_report(
@@ -86,8 +96,8 @@ class Pages(Controller):
             report_id = service.trigger(as_of)
         except Busy as busy:
             return problem(503, "Busy", str(busy))
-        except StoremonError as bad:
-            return problem(400, "Bad as-of instant", str(bad))
+        except StoremonError as bad:  # said on the form itself, with what was typed
+            return overview_page(service, 400, form_error=str(bad), as_of_text=text)
         return Redirect(path=f"/ui/#report-{report_id}", status_code=303)
 
     @get("/reports/{report_id:str}", sync_to_thread=True)
