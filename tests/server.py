@@ -123,12 +123,16 @@ def serving(
     cwd: Path | None = None,
     workers: int = 2,
     env: dict[str, str] | None = None,
+    launcher: tuple[str, ...] = (),
 ) -> Iterator[Server]:
+    """A real `storemon serve` (or `demo`) on a free loopback port, until the block ends.
+    `launcher` goes before the command (e.g. one that runs it on a small disk of its own)."""
     port = free_port()
     log = (cwd or ROOT) / Path(db).with_suffix(f".{port}.log")
     with log.open("w") as out:
         process = subprocess.Popen(
             [
+                *launcher,
                 sys.executable,
                 "-m",
                 "storemon",

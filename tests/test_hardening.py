@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import duckdb
 from litestar import get, post
@@ -18,7 +20,7 @@ from litestar.testing import TestClient
 
 from storemon.api import Settings, create_app
 from storemon.generate import generate
-from storemon.service import KEPT_ROWS
+from storemon.service import KEPT_ROWS, SUFFIXES
 from tests.conftest import build_db, write_csv
 from tests.server import ROOT, ingest_command, serving
 from tests.test_service import AS_OF
@@ -446,3 +448,78 @@ def test_a_body_over_the_limit_gets_413_before_it_is_sent(db):
         assert head.startswith(b"HTTP/1.1 413")
         assert json.loads(body)["error"] == "request entity too large"
         assert limit == 64 * 1024
+
+
+# --- 5. an unlucky machine ---------------------------------------------------------------
+
+# The service on a disk of its own, a little larger than its data: a tmpfs mounted in a mount
+# namespace of the server process alone (unshare; no root needed), seen from here through
+# /proc/PID/root. $1 size, $2 the folder it is mounted on, $3 the data to copy onto it.
+SMALL_DISK = (
+    'mount -t tmpfs -o size="$1" storemon-test "$2" && cp -a "$3"/. "$2"/ && shift 3 && exec "$@"'
+)
+
+
+def polls_body(stores: int, at: str) -> bytes:
+    rows = "".join(f"full-{n},active,{at}\n" for n in range(stores))
+    return f"store_id,status,timestamp_utc\n{rows}".encode()
+
+
+def test_a_full_disk_changes_nothing_says_so_and_the_service_stays_up(db, tmp_path):
+    source, disk = tmp_path / "source", tmp_path / "disk"
+    source.mkdir()
+    disk.mkdir()
+    shutil.copy(db, source / db.name)
+    size = db.stat().st_size + 4 * 1024 * 1024
+    launcher = ("unshare", "-rm", "sh", "-c", SMALL_DISK, "sh", str(size), str(disk), str(source))
+    token = {"STOREMON_TOKEN": "t" * 40}
+    with serving(disk / db.name, "--keep-reports", "1", launcher=launcher, env=token) as server:
+        seen = Path(f"/proc/{server.process.pid}/root{disk}")  # the server's own view
+        assert seen.is_dir() and (seen / db.name).exists()
+        complete = server.trigger(AS_OF)
+        assert server.wait(complete)[0] == 200
+        polls = server.json("GET", "/health")[1]["data"]["polls"]
+        before = os.statvfs(seen)
+        (seen / "filler").write_bytes(b"\0" * (before.f_bavail * before.f_frsize - 64 * 1024))
+
+        def post(body: bytes) -> tuple[int, dict]:
+            code, _, content = server.request(
+                "POST",
+                "/polls",
+                data=body,
+                headers={"Content-Type": "text/csv", **server.authorized()},
+            )
+            return code, json.loads(content)
+
+        code, answer = post(polls_body(20_000, "2023-03-14 18:30:00"))
+        assert (code, answer["error"]) == (507, "no space left"), answer
+        assert "nothing was changed" in answer["detail"] and "/" not in answer["detail"]
+        assert server.json("GET", "/health")[0] == 200
+        # A report on the full disk fails, says why without a path, and leaves no file behind;
+        # and failed runs do not push the complete report out of --keep-reports 1.
+        failed = [server.trigger(as_of) for as_of in ("2023-03-13 10:00:00", "2023-03-13 11:00:00")]
+        for report_id in failed:
+            code, _, content = server.request(
+                "GET", f"/get_report?report_id={report_id}", accept="application/json"
+            )
+            deadline = time.monotonic() + 60
+            while code == 202 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                code, _, content = server.request(
+                    "GET", f"/get_report?report_id={report_id}", accept="application/json"
+                )
+            answer = json.loads(content)
+            assert (code, answer["status"]) == (500, "Failed"), answer
+            assert "no space left" in answer["detail"] and str(disk) not in answer["detail"]
+        assert sorted(p.name for p in (seen / "reports").iterdir()) == sorted(
+            f"{complete}{suffix}" for suffix in SUFFIXES
+        )
+        assert server.request("GET", f"/reports/{complete}.csv")[0] == 200
+        # Space again: the next batch goes in, and only it (the refused one left nothing).
+        (seen / "filler").unlink()
+        code, answer = post(polls_body(3, "2023-03-14 18:40:00"))
+        assert (code, answer["kept"]) == (201, 3), answer
+        assert server.json("GET", "/health")[1]["data"]["polls"] == polls + 3
+        assert server.wait(server.trigger(AS_OF))[0] == 200
+    logged = server.log.read_text()
+    assert "no space left on the disk" in logged

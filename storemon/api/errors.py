@@ -12,6 +12,7 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 
 from storemon.api.shapes import ErrorBody
+from storemon.errors import is_disk_full
 
 log = logging.getLogger("storemon.api")
 
@@ -72,6 +73,14 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response[ErrorBod
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response[ErrorBody]:
+    if is_disk_full(exc):  # said as it is; whatever it was doing was rolled back
+        log.error("%s %s: no space left on the disk: %s", request.method, request.url.path, exc)
+        return error(
+            507,
+            "no space left",
+            "the disk that holds the service's data is full: nothing was changed; free some "
+            "space and send it again",
+        )
     log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
     return error(500, "internal error", "the service's log says more")
 
