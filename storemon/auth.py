@@ -62,13 +62,33 @@ def matches(given: str, expected: str) -> bool:
 
 
 def _read(path: Path) -> str:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
+    """The key in `path`, which must be a regular file (not a link) of this user's alone:
+    one that another user owns, or others may read, is someone else's key."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
         raise StoremonError(
-            f"{path} holds the service's key but others may read it (mode {mode:04o}): "
-            f"run `chmod 600 {path}`, or delete it to have a new key made"
-        )
-    return _checked(path.read_text(), str(path))
+            f"{path} should hold the service's key but cannot be opened as a file of its own "
+            f"({error.strerror}): delete it to have a new key made"
+        ) from None
+    with os.fdopen(handle) as source:
+        info = os.fstat(source.fileno())
+        mode = stat.S_IMODE(info.st_mode)
+        if not stat.S_ISREG(info.st_mode):
+            raise StoremonError(f"{path} should hold the service's key but is not a regular file")
+        if info.st_uid != os.geteuid():
+            raise StoremonError(
+                f"{path} holds the service's key but belongs to another user (uid "
+                f"{info.st_uid}, not {os.geteuid()}): whoever owns it can change the key. Run "
+                f"`chown {os.geteuid()} {path}` as root if it is yours, or delete it to have a "
+                "new key made"
+            )
+        if mode & 0o077:
+            raise StoremonError(
+                f"{path} holds the service's key but others may read it (mode {mode:04o}): "
+                f"run `chmod 600 {path}`, or delete it to have a new key made"
+            )
+        return _checked(source.read(), str(path))
 
 
 def _checked(token: str, where: str) -> str:

@@ -212,6 +212,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from storemon.api import Settings, create_app
+    from storemon.api.protocol import guarded_protocol
     from storemon.auth import service_token
     from storemon.service import Limits
 
@@ -246,7 +247,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
     if (args.scheduler is None) != (args.data is None):
         raise StoremonError("--scheduler and --data go together: reports on a cluster's data")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        http=guarded_protocol(args.header_timeout),
+        timeout_keep_alive=args.idle_timeout,
+        limit_concurrency=args.max_connections,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -487,6 +496,28 @@ def parser() -> argparse.ArgumentParser:
             default=256,
             metavar="MB",
             help="the largest batch a POST may send, in MB; larger gets 413 (default 256)",
+        )
+        sub.add_argument(
+            "--header-timeout",
+            type=positive_seconds,
+            default=10.0,
+            metavar="SECONDS",
+            help="close a connection whose request headers are not all in within this many "
+            "seconds (default 10)",
+        )
+        sub.add_argument(
+            "--idle-timeout",
+            type=at_least(1),
+            default=5,
+            metavar="SECONDS",
+            help="close a kept-alive connection idle this long after an answer (default 5)",
+        )
+        sub.add_argument(
+            "--max-connections",
+            type=at_least(1),
+            default=1000,
+            metavar="N",
+            help="connections and requests at once; a request beyond them gets 503 (default 1000)",
         )
         sub.add_argument(
             "--inbox",

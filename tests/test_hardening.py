@@ -3,6 +3,9 @@ poll cannot exhaust it, and its disk use is bounded. Against a real server on lo
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import json
 import os
 import shutil
@@ -15,6 +18,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from litestar import get, post
 from litestar.testing import TestClient
 
@@ -95,6 +99,37 @@ def test_a_key_file_others_can_read_stops_the_service_with_the_fix(db):
     )
     assert done.returncode == 2
     assert f"chmod 600 {token_file}" in done.stderr
+
+
+def test_a_key_file_another_user_owns_stops_the_service(db):
+    # 0600, but another user's: whoever owns it could set the key the service trusts.
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs as root, to make a file another user owns")
+        pytest.skip("needs root, to make a file another user owns")
+    token_file = db.with_name(db.name + ".token")
+    token_file.write_text("0123456789abcdef0123\n")
+    token_file.chmod(0o600)
+    os.chown(token_file, 65534, 65534)
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon", "serve", "--db", str(db), "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "belongs to another user (uid 65534" in done.stderr
+    token_file.unlink()
+    token_file.symlink_to(db.with_name("elsewhere"))
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon", "serve", "--db", str(db), "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "cannot be opened as a file of its own" in done.stderr
 
 
 def test_service_errors_never_quote_a_file(db, tmp_path):
@@ -298,6 +333,52 @@ def test_every_answer_carries_the_security_headers_and_head_answers_every_get(db
         assert server.request("HEAD", "/reports/AAAAAAAAAAAAAAAAAAAAAA.csv")[0] == 404
 
 
+TRICKY_IDS = [
+    "123\u202e654",
+    "ab\u200bc",
+    '=HYPERLINK("http://x","y")',
+    "+1",
+    "-2",
+    "@sum",
+    "plain",
+]
+
+
+def test_ids_with_invisible_characters_and_formulas_are_named_and_shown_as_they_read(workspace):
+    # 123<U+202E>654 shows as "123456" where a page prints it plainly; =HYPERLINK(...) is a
+    # formula to a spreadsheet. The data keeps both as spelled; data quality names them; the
+    # pages isolate every id and make its invisible characters visible.
+    space = workspace
+    space.load(status=[(store_id, "active", "2023-01-09 15:00:00") for store_id in TRICKY_IDS])
+    space.con.close()
+    with serving(space.db) as server:
+        findings = {f["finding"]: f for f in server.json("GET", "/data_quality")[1]["findings"]}
+        hidden = findings["polled stores whose id has invisible or direction characters"]
+        assert (hidden["count"], hidden["examples"]) == (2, ["123\u202e654", "ab\u200bc"])
+        formulas = findings["polled stores whose id a spreadsheet would run as a formula"]
+        assert (
+            formulas["count"] == 4
+            and "import it with the store_id column as text" in (formulas["meaning"])
+        )
+        report_id = server.trigger()
+        code, _, content = server.request("GET", f"/get_report?report_id={report_id}")
+        deadline = time.monotonic() + 60
+        while code == 202 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            code, _, content = server.request("GET", f"/get_report?report_id={report_id}")
+        ids = [row[0] for row in csv.reader(io.StringIO(content.decode()))][1:]
+        assert sorted(ids) == sorted(TRICKY_IDS)  # exactly as spelled, formulas too
+        page = server.request("GET", f"/ui/reports/{report_id}", accept="text/html")[2].decode()
+        assert '<bdi>123<span class="fmt">⟨U+202E⟩</span>654</bdi>' in page
+        assert "123\u202e654" not in page  # not even inside a link: that one is %-encoded
+        store = server.request(
+            "GET", f"/ui/reports/{report_id}/stores/123%E2%80%AE654", accept="text/html"
+        )[2].decode()
+        assert "<title>Store 123⟨U+202E⟩654" in store
+        quality = server.request("GET", "/ui/data-quality", accept="text/html")[2].decode()
+        assert '<bdi>ab<span class="fmt">⟨U+200B⟩</span>c</bdi>' in quality
+
+
 # --- 3. cost bounded by the data --------------------------------------------------------
 
 
@@ -426,6 +507,35 @@ def test_too_many_waiting_reports_get_503(tmp_path):
         assert json.loads(content)["error"] == "busy" and answered["retry-after"]
         assert server.json("POST", "/trigger_report", {"as_of": "2023-03-14 10:00:00"})[0] == 202
         assert server.wait(first)[0] == 200
+
+
+def test_connections_that_send_no_request_or_sit_idle_are_closed(db):
+    # 40 connections that send nothing, or their headers a few bytes at a time, and one kept
+    # alive after its answer: each is closed by the service within its timeout, and /health
+    # answers throughout.
+    with serving(db, "--header-timeout", "1", "--idle-timeout", "1") as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        silent = [socket.create_connection((host, int(port)), timeout=10) for _ in range(20)]
+        trickling = [socket.create_connection((host, int(port)), timeout=10) for _ in range(20)]
+        kept = socket.create_connection((host, int(port)), timeout=10)
+        kept.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+            answer += kept.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        for n in range(8):  # 2.4 s of headers, a few bytes every 0.3 s: never whole
+            for connection in trickling:
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"GET /health HTTP/1.1\r\n" if n == 0 else b"X-A: b\r\n")
+            assert server.json("GET", "/health")[0] == 200
+            time.sleep(0.3)
+        for connection in [*silent, *trickling, kept]:
+            with contextlib.suppress(ConnectionResetError):
+                assert connection.recv(65536) == b""  # closed by the service
+            connection.close()
+        assert time.monotonic() - started < 6
+    assert "no whole request headers in 1 s" in server.log.read_text()
 
 
 def test_a_body_over_the_limit_gets_413_before_it_is_sent(db):

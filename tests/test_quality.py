@@ -41,6 +41,8 @@ def test_every_check_is_listed_even_when_it_finds_nothing(workspace):
         "ids in the time zones file rounded by a spreadsheet": (0, []),
         "business-hours rows of days numbered 1-7": (0, []),
         "polls before the latest week": (0, []),
+        "polled stores whose id has invisible or direction characters": (0, []),
+        "polled stores whose id a spreadsheet would run as a formula": (0, []),
     }
     assert {row[0] for row in workspace.query("SELECT meaning FROM data_quality")} != {""}
 

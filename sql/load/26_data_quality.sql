@@ -129,6 +129,32 @@ found AS (
     WHERE source = 'business_hours' AND reason = 'day outside 0-6'
       AND contains(detail, 'look numbered 1 (Monday) to 7 (Sunday)')
     UNION ALL
+    -- A format character (Unicode category Cf: a direction override or isolate, a zero-width
+    -- space or joiner, a byte-order mark) is invisible, and a direction override reorders what
+    -- follows it: `123<U+202E>654` reads as "123456". Such an id stays as spelled (it is not
+    -- the same id without it); the pages show each such character as ⟨U+XXXX⟩.
+    SELECT
+        'polled stores whose id has invisible or direction characters', 'polls', 'stores',
+        count(*), list(stores.store_id ORDER BY stores.store_id)[:5],
+        'each is its own id, as spelled (without those characters it would be another store): '
+        'the pages show them as ⟨U+202E⟩ and so on, so that no id reads as another; check where '
+        'these ids come from'
+    FROM polled
+    JOIN stores USING (store_key)
+    WHERE regexp_matches(stores.store_id, '\p{Cf}')
+    UNION ALL
+    -- A CSV cell beginning with =, +, - or @ is run as a formula by a spreadsheet that opens the
+    -- file. The report's CSV keeps such ids as they are (sql/README.md, "Output"); this says so.
+    SELECT
+        'polled stores whose id a spreadsheet would run as a formula', 'polls', 'stores',
+        count(*), list(stores.store_id ORDER BY stores.store_id)[:5],
+        'the report''s CSV has these ids exactly as spelled, as any program reading it needs; a '
+        'spreadsheet that opens the CSV directly runs them as formulas: import it with the '
+        'store_id column as text, or open the Parquet file'
+    FROM polled
+    JOIN stores USING (store_key)
+    WHERE regexp_matches(stores.store_id, '^[=+\-@]')
+    UNION ALL
     SELECT
         'polls before the latest week', 'polls', 'polls', count(*), [],
         'outside the week of a report as of the latest poll: they decide only which status a '

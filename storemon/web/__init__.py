@@ -9,6 +9,7 @@ storemon/static/ (served at /ui/static/): nothing is fetched from elsewhere at r
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup, escape
 
 from storemon.web.pages import Pages, home, problem
 
@@ -37,6 +39,27 @@ def add_filters(engine: JinjaTemplateEngine) -> None:
     # a store_id as the last segment of a link: every character but unreserved ones encoded, its
     # slashes too (Jinja's urlencode keeps them, and a browser would then resolve `a/../b`)
     engine.engine.filters["store_link"] = lambda store_id: quote(store_id, safe="")
+    engine.engine.filters["shown"] = shown
+    engine.engine.filters["shown_text"] = shown_text
+
+
+def shown(text: object) -> Markup:
+    """Text from the data (a store id, a raw line) as it reads: isolated from the page's text
+    around it (<bdi>), and each invisible or direction character (Unicode category Cf: a
+    direction override, a zero-width space, a byte-order mark) shown as ⟨U+XXXX⟩, so that
+    `123<U+202E>654` never reads as "123456"."""
+    pieces = [
+        Markup('<span class="fmt">⟨U+{:04X}⟩</span>').format(ord(c))
+        if unicodedata.category(c) == "Cf"
+        else escape(c)
+        for c in str(text)
+    ]
+    return Markup("<bdi>") + Markup("").join(pieces) + Markup("</bdi>")
+
+
+def shown_text(text: object) -> str:
+    """The same for plain text (a page's title): each such character as ⟨U+XXXX⟩."""
+    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) == "Cf" else c for c in str(text))
 
 
 def static_files():
