@@ -268,3 +268,21 @@ def test_a_page_of_another_origin_cannot_frame_the_pages(server, page, tmp_path)
     finally:
         other.terminate()
         other.wait(timeout=10)
+
+
+def test_the_run_form_says_on_the_form_why_it_ran_nothing(server, page, tmp_path):
+    # An as-of outside the data: the API answers 400; the form used to make a Failed run.
+    page.goto(f"{server.url}/ui/")
+    runs = server.json("GET", "/reports?limit=100")[1]
+    page.fill("input[name=as_of]", "2001-01-01 00:00:00")
+    with page.expect_response(lambda answer: answer.request.method == "POST") as posted:
+        page.click("button:text('Run report')")
+    assert posted.value.status == 400
+    shoot(page, tmp_path, "run-form-error")
+    said = page.locator("form.run .form-error").inner_text()
+    assert "No report was run" in said and "outside the loaded polls" in said
+    assert page.input_value("input[name=as_of]") == "2001-01-01 00:00:00"
+    assert server.json("GET", "/reports?limit=100")[1] == runs  # nothing queued, nothing failed
+    page.fill("input[name=as_of]", "not an instant")
+    page.click("button:text('Run report')")
+    assert "No report was run" in page.locator("form.run .form-error").inner_text()
