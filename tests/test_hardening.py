@@ -263,6 +263,25 @@ def test_foreign_hosts_and_foreign_pages_are_refused(db):
         assert server.json("GET", "/health", headers={"Host": "storemon.internal"})[0] == 200
 
 
+def test_a_query_parameter_a_route_does_not_take_is_refused(db):
+    # A typo (allow_emtpy) used to be ignored: the batch was then refused for what it lacked.
+    with serving(db) as server:
+        code, answer = server.json("GET", "/reports?limt=5")
+        assert (code, answer["error"]) == (400, "unknown query parameter")
+        assert answer["detail"] == (
+            "this route takes no query parameter 'limt' (the ones it takes: limit)"
+        )
+        code, _, content = server.request(
+            "POST",
+            "/polls?allow_emtpy=true",
+            data=b"store_id,status,timestamp_utc\n",
+            headers={"Content-Type": "text/csv", **server.authorized()},
+        )
+        assert code == 400 and b"allow_empty" in content
+        assert server.json("GET", "/reports?limit=5")[0] == 200
+        assert server.request("GET", "/ui/?anything=1", accept="text/html")[0] == 200
+
+
 def test_links_come_from_the_configured_public_url_never_from_the_host(db):
     with serving(db, "--public-url", "https://storemon.example.org/") as server:
         report_id = server.trigger(AS_OF)

@@ -31,7 +31,7 @@ from storemon.api.batches import append_hours, append_polls, append_timezones
 from storemon.api.data import ingest_files
 from storemon.api.docs import ApiDocs
 from storemon.api.errors import handle_http_error, handle_unexpected
-from storemon.api.guards import host_guard
+from storemon.api.guards import host_guard, known_query_only
 from storemon.api.headers import head_as_get, security_headers
 from storemon.api.health import data_quality, health
 from storemon.api.openapi import complete_schema
@@ -118,6 +118,7 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         opt={"exclude_from_csrf": True},
+        guards=[known_query_only],
     )
     pages = Router(
         "/", route_handlers=[*web.route_handlers, web.static_files()], include_in_schema=False
@@ -141,7 +142,12 @@ def create_app(settings: Settings) -> Litestar:
         before_send=[security_headers],
         request_max_body_size=MAX_JSON_BODY,
         state=State(
-            {"token": settings.token, "link": link_maker(settings.public_url), "inbox": None}
+            {
+                "token": settings.token,
+                "link": link_maker(settings.public_url),
+                "inbox": None,
+                "query_names": {},
+            }
         ),
         openapi_config=OpenAPIConfig(
             title="storemon",

@@ -1,5 +1,6 @@
 """What every request must be before any handler reads it: for an allowed host, from no
-foreign web page, with the key when it writes, and JSON when it has a JSON body."""
+foreign web page, with the key when it writes, JSON when it has a JSON body, and no query
+parameter its route does not take."""
 
 from __future__ import annotations
 
@@ -88,3 +89,21 @@ def require_json(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         "unsupported media type",
         f"send the body as application/json (this one is {content_type or 'untyped'})",
     )
+
+
+def known_query_only(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """A query parameter the route does not take is refused, not ignored: `allow_emtpy=true`
+    would otherwise be read as nothing at all. The names come from the OpenAPI document
+    (app.state.query_names, by operation id: storemon/api/openapi.py)."""
+    allowed = connection.app.state.query_names.get(getattr(handler, "operation_id", None))
+    if allowed is None:
+        return
+    unknown = sorted(set(connection.query_params.keys()) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) if allowed else "none"
+        raise Refused(
+            400,
+            "unknown query parameter",
+            f"this route takes no query parameter {', '.join(repr(n) for n in unknown)} "
+            f"(the ones it takes: {takes})",
+        )

@@ -11,9 +11,19 @@ STRICT_BODIES = ("TriggerRequest", "IngestRequest")  # unknown fields are refuse
 
 
 def complete_schema(app: Litestar) -> None:
-    """Optional bodies are optional, strict bodies say so, and the files' types are listed."""
+    """Optional bodies are optional, strict bodies say so, and the files' types are listed;
+    and app.state.query_names, each operation's query parameters."""
     schema: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
     paths = schema["paths"]
+    # The query parameters each operation takes, for the guard that refuses any other.
+    app.state.query_names = {
+        operation["operationId"]: {
+            p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+        }
+        for methods in paths.values()
+        for operation in methods.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
     paths["/trigger_report"]["post"]["requestBody"]["required"] = False
     for name in STRICT_BODIES:
         schema["components"]["schemas"][name]["additionalProperties"] = False
