@@ -671,6 +671,8 @@ class ReportService:
     def _forget_old_batches(self) -> None:
         """The batch log's retention on its own (at start); after that, with each batch."""
         with self.loader, self.con.cursor() as cur:
+            if not has_table(cur, "batches"):
+                return
             cur.execute("BEGIN TRANSACTION")
             forgotten = forget_old_batches(cur, self.limits.batch_retention())
             cur.execute("COMMIT")
