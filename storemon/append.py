@@ -1,4 +1,5 @@
-"""Append a batch of polls, business hours or time zones to the loaded data (SPEC "Updates").
+"""Append a batch of polls, business hours or time zones to the loaded data
+(sql/README.md, "Updates").
 
 A batch is parsed by the load's own SQL (sql/load/00 and the source's 1x file: the same
 spellings, the same rejections, the same line numbers) and then merged by sql/append/, all in

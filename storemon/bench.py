@@ -8,7 +8,7 @@ and it reports its own peak, the floor under every child's.)
 - ingest    `storemon ingest` into a fresh database file
 - report    the report SQL, warm: one process opens the database, runs the report once, then
             times each further run and each SQL file of it; also as of the latest poll + 7 days
-            (the furthest instant SPEC allows), which must cost no more than twice as much
+            (the furthest instant the rules allow), which must cost no more than twice as much
 - api       `storemon serve`, then POST /trigger_report and GET /get_report until Complete
             (the CSV and Parquet files are written by then)
 
@@ -53,7 +53,7 @@ DEFAULT_ROOT = Path("data/bench")
 STAMP = "generated.json"
 GB = 1024**3
 MB = 1024**2
-# SPEC "Report time and windows": the furthest `as of` allowed is the latest poll + 7 days.
+# sql/README.md, rule 1: the furthest `as of` allowed is the latest poll + 7 days.
 AS_OF_REACH = timedelta(days=7)
 
 

@@ -1,4 +1,4 @@
-"""Load the three CSV files into the database, all or nothing (sql/README.md, "Inputs")."""
+"""Load the three CSV files into the database, all or nothing (sql/README.md, the load)."""
 
 from __future__ import annotations
 

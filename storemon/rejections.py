@@ -1,5 +1,5 @@
 """What a load or a batch rejected, and why, with one example per reason; and the rule that a
-file with rows of which none is usable is refused (sql/README.md, "Inputs").
+file with rows of which none is usable is refused (sql/README.md, the load).
 
 A file whose every row is rejected (a placeholder, a spreadsheet that turned every time into
 `0.00.00`) would otherwise replace the loaded data with nothing, or open every store 24x7: it

@@ -25,7 +25,7 @@ COLUMNS = (
 )
 
 
-# SPEC "Report time and windows": a report may be asked for as of an instant from the first poll
+# sql/README.md, rule 1: a report may be asked for as of an instant from the first poll
 # to the latest poll + 7 days (sql/report/01_report_window.sql refuses any other).
 AS_OF_REACH = timedelta(days=7)
 AS_OF_MAX_LENGTH = 40
@@ -105,8 +105,8 @@ def run_report(
 
 
 # What a finished report is made of, by the name its files take after the report's own
-# (`ID.csv`, `ID.outages.csv`, ...): the report (SPEC "Output", exactly its seven columns), and
-# beside it, never inside it, its outages and their summary per store (SPEC "Outages").
+# (`ID.csv`, `ID.outages.csv`, ...): the report (sql/README.md, rule 7: its seven columns), and
+# beside it, never inside it, its outages and their summary per store (sql/README.md, rule 8).
 OUTPUTS = {"": "store_report", "outages": "store_outages", "summary": "store_outage_summary"}
 FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet"}
 

@@ -61,9 +61,10 @@ class WeekPoll(msgspec.Struct):
     taken_at_local: str
     active: bool
     evidence: bool
-    """Taken while the store was open: only these say anything (SPEC rule 1)."""
+    """Taken while the store was open: only these say anything (sql/README.md, rule 4)."""
     stands_from: str | None
-    """The stretch of the week this poll stands for (SPEC rule 2; null: not evidence)."""
+    """The stretch of the week this poll stands for (sql/README.md, rule 5; null: not
+    evidence)."""
     stands_to: str | None
 
 
@@ -74,9 +75,9 @@ class StoreWeek(msgspec.Struct):
     week_start: str
     timezone: str
     timezone_is_default: bool
-    """No usable time-zone row: America/Chicago (SPEC "Defaults")."""
+    """No usable time-zone row: America/Chicago (sql/README.md, rule 2 (defaults))."""
     open_all_week: bool
-    """No usable business-hours row: open 24 hours, 7 days (SPEC "Defaults")."""
+    """No usable business-hours row: open 24 hours, 7 days (sql/README.md, rule 2 (defaults))."""
     report: dict[str, float]
     """The store's row of the report."""
     summary: dict[str, float | int | bool | str | None]

@@ -42,7 +42,7 @@ def micros(moment: datetime) -> int:
 
 
 def local_to_micros(local: datetime, zone: ZoneInfo) -> int:
-    """SPEC: a repeated local time is the later instant; a skipped one is read with the offset in
+    """Rule 3: a repeated local time is the later instant; a skipped one is read with the offset in
     force before the jump. For zoneinfo, fold=0 of a skipped time uses the earlier offset and
     fold=1 of a repeated time is the later instant, so both rules are the later of the two."""
     return max(
@@ -87,7 +87,9 @@ def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-LOOK_BACK = 14 * 24 * HOUR  # SPEC "Outages": how far back `began_before_week` looks
+LOOK_BACK = (
+    14 * 24 * HOUR
+)  # sql/README.md, rule 8 (outages): how far back `began_before_week` looks
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class Store:
     now: int
 
     def span(self, i: int) -> tuple[int | None, int | None]:
-        """SPEC rule 2: the stretch poll i stands for (None: unbounded)."""
+        """sql/README.md, rule 5 (nearest poll): the stretch poll i stands for (None: unbounded)."""
         t = self.evidence[i][0]
         lo = (self.evidence[i - 1][0] + t) // 2 if i > 0 else None
         hi = (t + self.evidence[i + 1][0]) // 2 if i + 1 < len(self.evidence) else None
@@ -162,7 +164,7 @@ def after(pieces: list[tuple[int, int]], start: int) -> int:
 
 
 def store_outages(store: Store, zone_name: str) -> list[dict]:
-    """SPEC "Outages": runs of consecutive inactive evidence polls, seen through the week."""
+    """sql/README.md, rule 8: runs of consecutive inactive evidence polls, seen through the week."""
     now = store.now
     week_start = now - 168 * HOUR
     runs: list[list[int]] = []  # indexes into store.evidence
@@ -208,7 +210,7 @@ def store_outages(store: Store, zone_name: str) -> list[dict]:
 
 
 def outage_summary(outages: list[dict]) -> dict:
-    """SPEC "Outages": per window, how many outages and the longest (microseconds)."""
+    """sql/README.md, rule 8: per window, how many outages and the longest (microseconds)."""
     return {
         "outages_last_hour": sum(o["down_us_last_hour"] > 0 for o in outages),
         "outages_last_day": sum(o["down_us_last_day"] > 0 for o in outages),

@@ -1,5 +1,5 @@
 """Updates: batches appended in any split and any order give the tables and the report of one
-full load of the same rows (SPEC "Updates"), and each batch is all or nothing."""
+full load of the same rows (sql/README.md, "Updates"), and each batch is all or nothing."""
 
 from __future__ import annotations
 

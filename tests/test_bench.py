@@ -49,7 +49,7 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
         assert result["peak_rss_bytes"] > 10 * 2**20, name  # a Python process with DuckDB
         assert result["target"], name
     assert len(by_name["report"]["seconds"]) == 2
-    # The furthest as-of SPEC allows costs no more than twice the normal report.
+    # The furthest as-of the rules allow costs no more than twice the normal report.
     furthest = by_name["report_plus_7d"]
     assert len(furthest["seconds"]) == 2 and furthest["target"].startswith("<= 2x the normal")
     assert furthest["met"] is (furthest["median"] <= 2 * by_name["report"]["median"])

@@ -239,7 +239,8 @@ def test_every_rejection_reason_is_kept_with_file_line_and_raw_text(workspace):
 
 
 def test_a_poll_dated_more_than_5_minutes_after_the_load_is_rejected(workspace):
-    """SPEC "Inputs": a poll from the future (here 2100) would stretch every report to it."""
+    """sql/README.md, the load: a poll from the future (here 2100) would stretch every report
+    to it."""
     soon = (datetime.now(UTC) + timedelta(minutes=4)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     result = workspace.load(
         status=[

@@ -1,4 +1,4 @@
-"""SPEC "Outages: how often", by hand: each expected value is worked out in the comment beside
+"""sql/README.md, rule 8 (outages), by hand: each expected value is worked out in the comment beside
 it, and each case is also checked against the reference."""
 
 from __future__ import annotations

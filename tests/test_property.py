@@ -123,7 +123,7 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
         hours=hours_text,
         zones=list(zones.items()),
     )
-    # SPEC "Report time and windows": an as-of outside [first poll, latest poll + 7 days] is
+    # sql/README.md, rule 1: an as-of outside [first poll, latest poll + 7 days] is
     # refused, with the range that would be accepted.
     if (
         polls
@@ -150,8 +150,8 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
         assert row["uptime_last_day"] + row["downtime_last_day"] <= 24.0 + 0.01
         assert row["uptime_last_week"] + row["downtime_last_week"] <= 168.0 + 0.01
 
-    # SPEC "Outages": every outage and summary field, exactly; outage down time adds up to the
-    # downtime of each window.
+    # sql/README.md, rule 8: every outage and summary field, exactly; outage down time adds up
+    # to the downtime of each window.
     expected_outages = reference.outages(polls, hours, zones, as_of)
     got_outages = workspace.outages()
     summary = workspace.outage_summary()

@@ -1,4 +1,4 @@
-"""SPEC "Report time and windows": a report may be asked for as of an instant from the first poll
+"""sql/README.md, rule 1: a report may be asked for as of an instant from the first poll
 to the latest poll + 7 days, both included; any other is refused by sql/report/01_report_window.sql
 (so by every way of running the report), with the range that would be accepted."""
 

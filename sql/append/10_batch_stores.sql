@@ -1,6 +1,6 @@
 -- Makes: stores — adds the store ids a batch names in a usable row that no earlier row named,
 -- numbered after the last store_key (keys only join; the report orders by store_id).
--- Spec: "Inputs": store_id is opaque text.
+-- Rules: the load's inputs: store_id is opaque text.
 -- Needs: batch_rows (the batch's parsed rows: a view over poll_rows, hours_rows or
 -- timezone_rows), stores.
 

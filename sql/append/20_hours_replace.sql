@@ -1,6 +1,6 @@
 -- Makes: business_hours — a batch's usable rows replace all the hours of the stores they name;
 -- other stores keep theirs.
--- Spec: "Updates": a batch of business hours replaces all the hours of the stores it names with
+-- Rules: "Updates": a batch of business hours replaces all the hours of the stores it names with
 -- usable rows.
 -- Needs: hours_rows (the batch, parsed by sql/load/11_hours_rows.sql), stores, business_hours.
 

@@ -1,6 +1,6 @@
 -- Makes: polls — adds a batch of polls: a (store, instant) not seen before is inserted; one seen
 -- before turns inactive if the batch says inactive, and is otherwise left as it is.
--- Spec: "Updates": the stored polls are the union of every batch; across batches as within one,
+-- Rules: "Updates": the stored polls are the union of every batch; across batches as within one,
 -- polls of a store at one instant count once with `inactive` winning. So the order and the
 -- split of batches never matter.
 -- Needs: poll_rows (the batch, parsed by sql/load/10_poll_rows.sql), stores, polls.

@@ -1,6 +1,6 @@
 -- Makes: store_timezones — a batch's usable rows replace the zone of the stores they name;
 -- other stores keep theirs.
--- Spec: "Updates": a batch of time zones replaces the zones of the stores it names with usable
+-- Rules: "Updates": a batch of time zones replaces the zones of the stores it names with usable
 -- rows. (Two different zones for one store in a batch are rejected when parsed.)
 -- Needs: timezone_rows (the batch, parsed by sql/load/12_timezone_rows.sql), stores,
 -- store_timezones.

@@ -1,11 +1,11 @@
 -- Makes: polls — drops the polls older than the cutoff, `latest poll - keep_days days`, except
 -- those a report as of the latest poll still reads (retention: a service that runs for months
 -- stays the size of its window, and its reports stay what they would be without it).
--- Spec: "Updates": retention, when set to N days (N >= 8), deletes a store's polls older than
+-- Rules: "Updates": retention, when set to N days (N >= 8), deletes a store's polls older than
 -- `latest poll - N days`, except the store's latest evidence poll before that instant (by the
 -- hours in force when retention runs): its span can reach into the week. storemon keeps, of
 -- each store's polls before the cutoff:
---   * its latest evidence poll (the SPEC's exception), and when that one is inactive, the
+--   * its latest evidence poll (the rule's exception), and when that one is inactive, the
 --     inactive evidence polls of the outage it ends (from the latest active evidence poll on):
 --     the outage's `polls` counts them, and its `began_before_week` reads their spans;
 --   * its latest poll, evidence or not: a store has a report row when it has a poll up to now.

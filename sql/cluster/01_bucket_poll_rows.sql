@@ -1,7 +1,7 @@
 -- Makes: poll_rows — the usable polls of one bucket of a cluster's data folder, in the shape the
 -- load's parsing gives them (sql/load/10_poll_rows.sql), so that the load's own files make the
 -- tables from them (sql/load/20_stores.sql to 23_store_timezones.sql).
--- Spec: "Updates": the stored polls are the union of every batch (21_polls.sql then counts a
+-- Rules: "Updates": the stored polls are the union of every batch (21_polls.sql then counts a
 -- store's polls at one instant once, inactive winning).
 -- Needs: variable `poll_files`, the bucket's Parquet files of polls (store_id, timestamp_utc,
 -- active, seq), written by `storemon cluster ingest` (storemon/cluster.py).

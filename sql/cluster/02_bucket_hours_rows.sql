@@ -1,6 +1,6 @@
 -- Makes: hours_rows — the business hours in force for the stores of one bucket, in the shape of
 -- sql/load/11_hours_rows.sql.
--- Spec: "Updates": a batch of business hours replaces all the hours of the stores it names with
+-- Rules: "Updates": a batch of business hours replaces all the hours of the stores it names with
 -- usable rows; other stores keep theirs. Batches count in the order they were ingested (`seq`).
 -- Needs: variable `hours_files`, the bucket's Parquet files of hours (store_id, day_of_week,
 -- start_local, end_local, seq).

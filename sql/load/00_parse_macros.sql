@@ -1,10 +1,10 @@
 -- Makes: the text-parsing macros the loader uses (no table).
 --   csv_fields(line)          one CSV record (RFC 4180 quoting) -> list of field texts, or NULL
 --                             when its quotes do not balance (a line break may only be quoted)
---   parse_utc_timestamp(text) SPEC "Inputs": `YYYY-MM-DD HH:MM:SS[.f{1,9}]` with suffix ` UTC`,
+--   parse_utc_timestamp(text) the load's inputs: `YYYY-MM-DD HH:MM:SS[.f{1,9}]` with suffix ` UTC`,
 --                             `Z`, `+00:00` or none -> TIMESTAMPTZ (kept to the microsecond:
 --                             digits past the 6th are dropped), else NULL
---   parse_local_time(text)    SPEC "Inputs": `HH:MM` or `HH:MM:SS[.ffffff]` -> TIME, else NULL
+--   parse_local_time(text)    the load's inputs: `HH:MM` or `HH:MM:SS[.ffffff]` -> TIME, else NULL
 --                             (24:00 parses; the hours loader allows it only as an end time)
 --   csv_records(lines, width, newline)  the data records in a table (or view) of numbered
 --                             lines (line, raw) (line 2 on, blank lines skipped; a record whose

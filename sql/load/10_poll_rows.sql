@@ -3,11 +3,11 @@
 -- Uses status_lines: the file's lines in order (line n is its row n: see file_lines), stored
 -- so the parsing runs on all cores, and dropped once poll_rows is made (the whole file's text:
 -- 1.5 GB at 10x the bench data).
--- Spec: "Inputs", polls: status `active`/`inactive` in any case, surrounding blanks ignored;
--- timestamps in UTC with 0-9 fraction digits and suffix ` UTC`, `Z`, `+00:00` or none;
--- store_id is opaque text. A poll dated more than 5 minutes after the load time (load_time():
--- the variable `load_time`, else the transaction's now()) is rejected as `timestamp in the
--- future`. Unreadable rows are kept with file, line, raw text and reason.
+-- Rules: the load's inputs, polls: status `active`/`inactive` in any case, surrounding blanks
+-- ignored; timestamps in UTC with 0-9 fraction digits and suffix ` UTC`, `Z`, `+00:00` or none;
+-- store_id is opaque text. A poll dated more than 5 minutes after the load time (load_time(): the
+-- variable `load_time`, else the transaction's now()) is rejected as `timestamp in the future`.
+-- Unreadable rows are kept with file, line, raw text and reason.
 -- Needs: 00_parse_macros.sql; variables `status_file` (path), `status_newline` (\n or \r\n)
 -- and `status_columns`
 -- ({store_id, status, timestamp_utc: 1-based field positions, fields: header width}).

@@ -3,9 +3,9 @@
 -- Uses hours_lines: the file's lines in order (line n is its row n: see file_lines), stored
 -- so the parsing runs on all cores, and dropped once hours_rows is made (the whole
 -- file's text).
--- Spec: "Inputs", business hours: dayOfWeek (or day) 0 = Monday ... 6 = Sunday; times `HH:MM`
--- or `HH:MM:SS[.ffffff]`, local to the store. storemon also reads an end time of 24:00 as the
--- end of the day. Unreadable rows are kept with file, line, raw text and reason.
+-- Rules: the load's inputs, business hours: dayOfWeek (or day) 0 = Monday ... 6 = Sunday; times
+-- `HH:MM` or `HH:MM:SS[.ffffff]`, local to the store. storemon also reads an end time of 24:00 as
+-- the end of the day. Unreadable rows are kept with file, line, raw text and reason.
 -- Needs: 00_parse_macros.sql; variables `hours_file` (path), `hours_newline` (\n or \r\n)
 -- and `hours_columns`
 -- ({store_id, day, start_time_local, end_time_local: 1-based positions, fields: header width}).

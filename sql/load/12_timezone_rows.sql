@@ -3,8 +3,8 @@
 -- Uses timezone_lines: the file's lines in order (line n is its row n: see file_lines), stored
 -- so the parsing runs on all cores, and dropped once timezone_rows is made (the whole
 -- file's text).
--- Spec: "Inputs", time zones: an IANA zone name, matched without regard to case and stored in
--- its canonical spelling: one of the variable `zone_names` (storemon/zones.py: the IANA
+-- Rules: the load's inputs, time zones: an IANA zone name, matched without regard to case and
+-- stored in its canonical spelling: one of the variable `zone_names` (storemon/zones.py: the IANA
 -- database's names) that ICU knows. Names ICU alone takes (CST, SystemV/AST4, ...) are rejected,
 -- saying so. A store given two different valid zones is ambiguous: all its rows are rejected as
 -- `conflicting time zones`, and the store falls back to the default zone.

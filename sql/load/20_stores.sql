@@ -1,12 +1,12 @@
 -- Makes: stores — every store named by a usable row of any input, with a small integer key.
--- Spec: "Inputs": store_id is opaque text (19-digit numbers, UUIDs) and is never parsed; it
--- survives byte for byte. store_key numbers the ids in text order, so ordering by store_key is
--- ordering by store_id, and joins inside the pipeline compare integers instead of strings.
--- A store_id with control characters (NUL, \x01-\x1f, \x7f; a tab inside counts, blanks around
--- were trimmed) is not a store: every row naming it, in all three inputs, is rejected as
--- `store_id has control characters` (poll_rows, hours_rows and timezone_rows are updated here).
--- The check runs once per distinct id rather than once per row: on 2 M polls a per-row
--- regexp costs 0.12 s, a tenth of the whole load.
+-- Rules: the load's inputs: store_id is opaque text (19-digit numbers, UUIDs) and is never parsed;
+-- it survives byte for byte. store_key numbers the ids in text order, so ordering by store_key is
+-- ordering by store_id, and joins inside the pipeline compare integers instead of strings. A
+-- store_id with control characters (NUL, \x01-\x1f, \x7f; a tab inside counts, blanks around were
+-- trimmed) is not a store: every row naming it, in all three inputs, is rejected as `store_id has
+-- control characters` (poll_rows, hours_rows and timezone_rows are updated here). The check runs
+-- once per distinct id rather than once per row: on 2 M polls a per-row regexp costs 0.12 s, a
+-- tenth of the whole load.
 -- Needs: poll_rows, hours_rows, timezone_rows (10-12); the variables of 10_poll_rows.sql (it may
 -- read the polls file again).
 

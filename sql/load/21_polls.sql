@@ -1,5 +1,5 @@
 -- Makes: polls — the usable polls, one row per (store, instant).
--- Spec: "Inputs": identical duplicate rows count once. "From polls to minutes", rule 2: polls
+-- Rules: the load's inputs: identical duplicate rows count once. Rule 5 (nearest poll): polls
 -- of one store at one instant count once, and if they disagree, inactive wins. Deciding this
 -- once here, rather than in every report, spares each report a grouping of all its polls.
 -- Needs: poll_rows, stores.

@@ -1,7 +1,8 @@
 -- Makes: business_hours — the usable weekly opening rows, one per distinct
 -- (store, day_of_week, start_local, end_local), in the store's local time.
--- Spec: "Inputs" and "Defaults": day 0 = Monday ... 6 = Sunday. A store with no row here is open
--- 24x7; a store with rows is open only during them (the report builds intervals from these).
+-- Rules: the load's inputs and rule 2 (defaults): day 0 = Monday ... 6 = Sunday. A store with no
+-- row here is open 24x7; a store with rows is open only during them (the report builds intervals
+-- from these).
 -- Needs: hours_rows, stores.
 
 CREATE OR REPLACE TABLE business_hours AS

@@ -1,5 +1,5 @@
 -- Makes: store_timezones — one IANA zone per store that has a usable time-zone row.
--- Spec: "Defaults": a store without one is in America/Chicago (the report applies the default).
+-- Rules: 2 (defaults): a store without one is in America/Chicago (the report applies the default).
 -- Needs: timezone_rows (conflicting zones are already rejected there), stores.
 
 CREATE OR REPLACE TABLE store_timezones AS

@@ -1,6 +1,6 @@
 -- Makes: rejected_rows — every input row that could not be used, with where it came from and why.
--- Spec: "Inputs": a row that cannot be read is not used and is not lost: it is kept with its
--- file, line number, raw text and a reason, where a person can query it. `batch_id` names the
+-- Rules: the load's inputs: a row that cannot be read is not used and is not lost: it is kept with
+-- its file, line number, raw text and a reason, where a person can query it. `batch_id` names the
 -- load (or, for rows added later by sql/append/, the batch) that brought the row.
 -- Needs: poll_rows, hours_rows, timezone_rows; variables `status_file`, `hours_file`,
 -- `timezones_file`, `batch_id`.

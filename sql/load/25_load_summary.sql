@@ -1,8 +1,8 @@
 -- Makes: load_summary — what the last load read, kept and rejected, one row per input file.
--- Spec: "Inputs": the load says how many rows were rejected and why (reasons: rejected_rows).
--- `duplicates` are usable rows identical to an earlier one: they count once. `encoding` says how
--- the file was read: 'utf-8', or 'utf-16 (transcoded)' for a file that starts with a UTF-16 byte
--- order mark (read from its UTF-8 transcoding; `file` is still the file named).
+-- Rules: the load's inputs: the load says how many rows were rejected and why (reasons:
+-- rejected_rows). `duplicates` are usable rows identical to an earlier one: they count once.
+-- `encoding` says how the file was read: 'utf-8', or 'utf-16 (transcoded)' for a file that starts
+-- with a UTF-16 byte order mark (read from its UTF-8 transcoding; `file` is still the file named).
 -- Needs: poll_rows, hours_rows, timezone_rows, polls, business_hours, store_timezones; variables
 -- `status_file`, `hours_file`, `timezones_file`; optionally `*_encoding` (default 'utf-8') and
 -- `load_time` (loaded_at; default now()).

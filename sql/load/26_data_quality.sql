@@ -2,8 +2,8 @@
 -- with 0 when it found nothing): `finding`, `source`, `count` (rows or stores, as `unit` says),
 -- up to 5 `examples` (store ids as the file spells them) and `meaning`: what it does to the
 -- numbers. Nothing here changes the data: ids stay opaque text, nothing is "repaired".
--- Spec: "Inputs" (store_id is opaque), "Defaults" (24x7, America/Chicago), "Report time and
--- windows". Whether a store's polls ever fall inside its business hours is known only once its
+-- Rules: the load's inputs (store_id is opaque), rule 2 (24x7, America/Chicago), rule 1 (now and
+-- the windows". Whether a store's polls ever fall inside its business hours is known only once its
 -- hours are laid out in time, by a report: see report_notes (sql/report/08_report_notes.sql).
 -- Needs: stores, polls, business_hours, store_timezones, rejected_rows.
 
@@ -144,7 +144,7 @@ found AS (
     WHERE regexp_matches(stores.store_id, '\p{Cf}')
     UNION ALL
     -- A CSV cell beginning with =, +, - or @ is run as a formula by a spreadsheet that opens the
-    -- file. The report's CSV keeps such ids as they are (sql/README.md, "Output"); this says so.
+    -- file. The report's CSV keeps such ids as they are (sql/README.md, rule 7); this says so.
     SELECT
         'polled stores whose id a spreadsheet would run as a formula', 'polls', 'stores',
         count(*), list(stores.store_id ORDER BY stores.store_id)[:5],

@@ -2,7 +2,7 @@
 -- load starts the table anew with its three files (kind `load`); each append adds its own
 -- (sql/append/). `content_hash` and `idempotency_key` recognise a batch sent again; the counts
 -- are as in load_summary; `latest_poll` is the latest poll once the batch was in.
--- Spec: "Updates": a full load replaces everything.
+-- Rules: "Updates": a full load replaces everything.
 -- Needs: load_summary, polls; variable `batch_id`.
 
 CREATE OR REPLACE TABLE batches AS

@@ -1,7 +1,7 @@
 -- Makes: macros — the report's helpers for local time (no table):
 --   opens_us(zone, local_date, start_local)            the UTC instant (epoch us) a weekly row's
 --   closes_us(zone, local_date, start_local, end_local) interval opens / closes on a local date
---                             (SPEC "Business intervals": end <= start closes the next day; a
+--                             (rule 3: end <= start closes the next day; a
 --                             repeated local time is the later instant, a skipped one is read with
 --                             the offset before the jump: DuckDB's ICU `timezone()` does both)
 --   offset_text(offset_us)    a zone's offset as text: '+05:30', '-06:00'

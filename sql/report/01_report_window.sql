@@ -1,5 +1,5 @@
 -- Makes: report_window — the report's `now` and the three rolling windows, as one row.
--- Spec: "Report time and windows": now is the latest poll, or the `as of` instant when one is
+-- Rules: 1 (now and the windows): now is the latest poll, or the `as of` instant when one is
 -- given (polls after it are ignored); windows are [now - 1 h, now), [now - 24 h, now) and
 -- [now - 168 h, now) in absolute time. Instants inside the pipeline are epoch microseconds.
 -- An `as of` must lie from the first poll to the latest poll + 7 days (168 h), both included;

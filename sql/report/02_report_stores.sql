@@ -1,5 +1,5 @@
 -- Makes: report_stores — the stores the report has a row for, with the zone and hours it uses.
--- Spec: "Output": one row per store with at least one poll up to now. "Defaults": a store with
+-- Rules: 7 (output): one row per store with at least one poll up to now. Rule 2: a store with
 -- no usable time-zone row is in America/Chicago; `has_hours` is false for a store with no usable
 -- business-hours row (it is open 24x7).
 -- Optional: variable `report_store`, a store_id: the report (and what follows it) is about that

@@ -2,14 +2,14 @@
 -- in UTC epoch microseconds, over the local dates that can touch the week or one of its polls up
 -- to now (not the dates in between: the work grows with the polls and the week, never with the
 -- distance from the first poll to now).
--- Spec: "Business intervals": for each local date D and each row for D's weekday, open from
+-- Rules: 3 (business intervals): for each local date D and each row for D's weekday, open from
 -- D + start to D + end local time; end < start runs past midnight to D + 1 day + end; end = start
 -- lasts until D + 1 day + start (24 hours on the wall clock). Local times become UTC through the
 -- store's zone with that date's rules: a repeated local time is the later instant, a skipped one
 -- is read with the offset before the jump (both are how DuckDB's ICU `timezone()` resolves them).
 -- An interval that ends up empty (e.g. 02:30-03:00 on a spring-forward night) is dropped.
 -- Overlapping or touching intervals are merged, so no time counts twice.
--- "Defaults": a store with no hours is open 00:00 to 00:00 every day, which merges to 24x7.
+-- Rule 2 (defaults): a store with no hours is open 00:00 to 00:00 every day, which merges to 24x7.
 -- Also makes, for store_outages to look further back for a few stores, `weekly_hours` (a view:
 -- each report store's weekly rows, the 24x7 default included).
 -- Needs: report_window, report_stores (and its variable report_store_key), polls,

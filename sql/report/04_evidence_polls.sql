@@ -1,5 +1,5 @@
 -- Makes: evidence_polls — the polls that say something: taken while the store was open.
--- Spec: "From polls to minutes", rule 1: only polls with open <= t < close are evidence, and only
+-- Rules: 4 (evidence): only polls with open <= t < close are evidence, and only
 -- up to now. (Rule 2's "polls at one instant count once; inactive wins" is decided at load:
 -- `polls` has one row per store and instant.)
 -- A view, like poll_spans: status_spans computes both as part of its own query, which is faster

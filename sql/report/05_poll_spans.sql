@@ -1,5 +1,5 @@
 -- Makes: poll_spans — the stretch of time each evidence poll stands for.
--- Spec: "From polls to minutes", rule 2: poll i covers from the midpoint with the previous poll
+-- Rules: 5 (nearest poll): poll i covers from the midpoint with the previous poll
 -- to the midpoint with the next one; the first covers all time before it (from_us NULL), the last
 -- all time after it (to_us NULL). Midpoints are floored to the microsecond.
 -- "Outages": `opens_outage` marks an inactive poll whose previous evidence poll is not inactive

@@ -1,7 +1,7 @@
 -- Makes: status_spans — the store's down time in the last week, cut into pieces: where the span
 -- of an inactive poll and a business interval overlap; and, for every store with evidence, one
 -- piece of no length at now for its last evidence poll up to now, whatever its status.
--- Spec: "From polls to minutes", rule 3: downtime is the time inside both the window and the
+-- Rules: 6 (sums): downtime is the time inside both the window and the
 -- business intervals covered by inactive polls. Rule 4: a store without evidence has no pieces.
 -- How: poll spans tile all time and merged business intervals are disjoint, so each overlap of
 -- one with the other is a distinct piece of business time with one status. Both are clipped to

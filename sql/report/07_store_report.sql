@@ -1,6 +1,6 @@
 -- Makes: store_report — the report: uptime and downtime per store over the last hour (minutes),
 -- day and week (hours), rounded to 2 decimals.
--- Spec: "From polls to minutes", rules 3-4, and "Output": one row per store with at least one
+-- Rules: 6 (sums) and 7 (output): one row per store with at least one
 -- poll up to now, ordered by store_id; a store without evidence gets zeros.
 -- Uptime is the store's business time in the window minus its downtime: for a store with
 -- evidence, its poll spans cover all of its business time (status_spans).

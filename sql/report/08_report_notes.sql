@@ -1,7 +1,7 @@
 -- Makes: report_notes — why a report's numbers may not be what a reader expects, one row per
 -- finding (every finding, with 0 stores when there is none): `finding`, `stores`, up to 5
 -- `examples` (store ids) and `meaning`.
--- Spec: "From polls to minutes", rule 4: a store with no evidence poll (no poll inside its
+-- Rules: 6 (sums: no evidence, zeros): a store with no evidence poll (no poll inside its
 -- business hours up to now) gets zeros; rule 3: a store with evidence but no business time in
 -- the week gets zeros too.
 -- A store has evidence exactly when it has a piece in status_spans (there, the piece of no length

@@ -2,7 +2,7 @@
 -- ended (UTC, and in the store's zone with its offset), its down time in the week (and in the
 -- last day and hour), its inactive evidence polls, whether it is still going on at now and
 -- whether it began before the week.
--- Spec: "Outages: how often": an outage is a maximal run of consecutive inactive evidence polls
+-- Rules: 8 (outages): an outage is a maximal run of consecutive inactive evidence polls
 -- (no active evidence poll between them), seen through the whole history up to now; its down
 -- time is the business time its polls' spans cover, and only down time inside [now - 168 h, now)
 -- counts. It starts at the first instant of that down time and ends at the last (an outage that

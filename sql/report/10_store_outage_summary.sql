@@ -1,6 +1,6 @@
 -- Makes: store_outage_summary — how often each report store went down: one row per store of the
 -- report (ordered by store_id, as the report), zeros and NULLs when it had no outage.
--- Spec: "Outages: how often": for each window, a store's number of outages is the count of its
+-- Rules: 8 (outages): for each window, a store's number of outages is the count of its
 -- outages with down time inside that window, and its longest outage is the largest down time
 -- one outage has inside the window; those down times add up to the store's downtime there.
 -- Columns: store_id, outages_last_hour, outages_last_day, outages_last_week,

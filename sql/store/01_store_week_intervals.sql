@@ -1,7 +1,7 @@
 -- Makes: store_week_intervals (a view) — when one store was open during a report's week: its merged
 -- business intervals that overlap [now - 168 h, now), whole (not cut at the week's ends), as
 -- TIMESTAMPTZ and as text in its zone with the offset then.
--- Spec: "Business intervals" (what business_intervals holds), for the page of one store's week.
+-- Rules: 3 (business intervals) (what business_intervals holds), for the page of one store's week.
 -- Needs: the report's files 00-05 run with the variables `as_of` (the report's now) and
 -- `report_store` (the store_id), so that report_stores holds that store alone.
 

@@ -2,7 +2,7 @@
 -- poll taken in [now - 168 h, now], and each evidence poll whose span reaches into the week,
 -- with its status, whether it is evidence (taken while open), and the stretch of the week it
 -- stands for (NULL for a poll taken while closed).
--- Spec: "From polls to minutes", rules 1-2 (evidence_polls, poll_spans), for the page of one
+-- Rules: 4 (evidence) and 5 (nearest poll) (evidence_polls, poll_spans), for the page of one
 -- store's week.
 -- Needs: the report's files 00-05 run with the variables `as_of` and `report_store` (see
 -- 01_store_week_intervals.sql).
