@@ -22,10 +22,11 @@ fuzz examples="1000":
 properties scale="10":
     STOREMON_EXAMPLES_SCALE={{scale}} {{bin}}/pytest tests/test_property.py tests/test_append.py tests/test_quality.py tests/test_store_week.py
 
-# lint and check formatting
+# lint, check formatting and types
 lint:
     {{bin}}/ruff check .
     {{bin}}/ruff format --check .
+    {{bin}}/mypy storemon
 
 # format and fix what can be fixed
 fmt:

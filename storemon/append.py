@@ -24,7 +24,16 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import has_table, rollback, run_sql_files, sql_dir, sql_files, sql_text
+from storemon.database import (
+    has_table,
+    one,
+    rollback,
+    run_sql_files,
+    scalar,
+    sql_dir,
+    sql_files,
+    sql_text,
+)
 from storemon.errors import KeyReused, StoremonError
 from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
@@ -216,9 +225,9 @@ def forget_old_batches(con: duckdb.DuckDBPyConnection, retention: BatchRetention
     cutoff_us = (
         None if retention.days is None else int((time.time() - retention.days * 86400) * 1e6)
     )
-    count, oldest_us = con.execute(
-        "SELECT count(*), epoch_us(min(received_at)) FROM batches WHERE kind = 'append'"
-    ).fetchone()
+    count, oldest_us = one(
+        con, "SELECT count(*), epoch_us(min(received_at)) FROM batches WHERE kind = 'append'"
+    )
     over_count = keep is not None and count > keep + max(1, int(keep * SLACK))
     over_age = cutoff_us is not None and oldest_us is not None and oldest_us < cutoff_us - HOUR_US
     if not (over_count or over_age):
@@ -226,7 +235,7 @@ def forget_old_batches(con: duckdb.DuckDBPyConnection, retention: BatchRetention
     con.execute("SET VARIABLE keep_batches = ?::BIGINT", [keep])
     con.execute("SET VARIABLE batch_cutoff = make_timestamptz(?::BIGINT)", [cutoff_us])
     run_all(con, [_file("60_batch_retention.sql")])
-    (forgotten,) = con.execute("SELECT count(*) FROM forgotten_batches").fetchone()
+    (forgotten,) = one(con, "SELECT count(*) FROM forgotten_batches")
     return forgotten
 
 
@@ -279,17 +288,18 @@ def _reject_control_characters(con: duckdb.DuckDBPyConnection, spec: Kind, path:
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return scalar(con, f"SELECT count(*) FROM {table}")
 
 
 def _replaced_rows(con: duckdb.DuckDBPyConnection, spec: Kind) -> int:
     """Hours and zones: the rows the batch is about to replace (their stores' current rows)."""
     if spec.target == "polls":
         return 0
-    return con.execute(
+    return scalar(
+        con,
         f"SELECT count(*) FROM {spec.target} WHERE store_key IN (SELECT stores.store_key "
-        f"FROM {spec.rows} JOIN stores USING (store_id) WHERE {spec.rows}.reason IS NULL)"
-    ).fetchone()[0]
+        f"FROM {spec.rows} JOIN stores USING (store_id) WHERE {spec.rows}.reason IS NULL)",
+    )
 
 
 def _earlier(
@@ -329,12 +339,25 @@ def _earlier(
 def _result(
     con: duckdb.DuckDBPyConnection, batch_id: str, kind: str, *, repeated: bool
 ) -> BatchResult:
-    row = con.execute(
+    row = one(
+        con,
         "SELECT file, data_rows, kept_rows, duplicates, rejected, "
         "strftime(latest_poll, '%Y-%m-%dT%H:%M:%S.%fZ') FROM batches WHERE batch_id = ?",
         [batch_id],
-    ).fetchone()
-    return BatchResult(batch_id, kind, *row[:5], rejected(con, batch_id), row[5], repeated)
+    )
+    file, data_rows, kept_rows, duplicates, rejected_rows, latest_poll = row
+    return BatchResult(
+        batch_id,
+        kind,
+        file,
+        data_rows,
+        kept_rows,
+        duplicates,
+        rejected_rows,
+        rejected(con, batch_id),
+        latest_poll,
+        repeated,
+    )
 
 
 def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -347,7 +370,8 @@ def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
         }
         for name, header in headers.items():
             (Path(folder) / name).write_text(header)
-        ingest(con, *(Path(folder) / name for name in headers), allow_empty=True)
+        status, hours, zones = (Path(folder) / name for name in headers)
+        ingest(con, status, hours, zones, allow_empty=True)
 
 
 def is_parquet(path: Path) -> bool:

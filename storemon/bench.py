@@ -46,6 +46,7 @@ import duckdb
 from storemon import __version__, generate
 from storemon.auth import client_token
 from storemon.client import call
+from storemon.database import scalar
 from storemon.errors import StoremonError
 from storemon.service import service_file
 
@@ -157,7 +158,10 @@ def prepare(dataset: Dataset, root: Path, log) -> Prepared:
         shutil.rmtree(folder, ignore_errors=True)
         args = ["generate", "--out", str(folder), "--stores", str(dataset.stores)]
         seconds, _, said = run_child(storemon(*args, "--poll-minutes", str(dataset.poll_minutes)))
-        polls = int(re.search(r"and ([\d,]+) polls", said).group(1).replace(",", ""))
+        counted = re.search(r"and ([\d,]+) polls", said)
+        if counted is None:
+            raise StoremonError(f"bench: storemon generate did not say how many polls: {said!r}")
+        polls = int(counted.group(1).replace(",", ""))
         stamp = {**wanted, "polls": polls, "generated_in_seconds": round(seconds, 1)}
         stamp_path.write_text(json.dumps(stamp, indent=2) + "\n")
     csv_mb = sum(p.stat().st_size for p in folder.glob("*.csv")) / 1e6
@@ -211,7 +215,7 @@ def report_worker(db: str, repeat: int, furthest: bool = False) -> None:
     with connect(Path(db), read_only=True) as con:
         as_of = None
         if furthest:
-            latest_us = con.execute("SELECT epoch_us(max(timestamp_utc)) FROM polls").fetchone()[0]
+            latest_us = scalar(con, "SELECT epoch_us(max(timestamp_utc)) FROM polls")
             as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=latest_us)
             as_of += AS_OF_REACH
         run_report(con, as_of)  # warm: the file's pages are read, the macros and plans are built
@@ -472,9 +476,9 @@ def bench_live(data: Prepared, full_report: bytes, as_of: str) -> tuple[Result, 
 def full_load_report(data: Prepared) -> tuple[bytes, str]:
     """The report of the whole data set as one full load, as of its latest poll."""
     with duckdb.connect(str(data.db), read_only=True) as con:
-        as_of = con.execute(
-            "SELECT strftime(max(timestamp_utc), '%Y-%m-%d %H:%M:%S.%f') FROM polls"
-        ).fetchone()[0]
+        as_of = scalar(
+            con, "SELECT strftime(max(timestamp_utc), '%Y-%m-%d %H:%M:%S.%f') FROM polls"
+        )
     out = data.folder / "full-load-report.csv"
     run_child(storemon("report", "--db", str(data.db), "--out", str(out), "--as-of", as_of))
     return out.read_bytes(), as_of
@@ -644,8 +648,11 @@ def _own_peak_rss() -> int:
     getrusage figure also holds what this process inherited from its own parent.)"""
     try:
         status = Path("/proc/self/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
-    except (OSError, AttributeError):
+        found = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if found is None:
+            raise OSError("no VmHWM in /proc/self/status")
+        return int(found.group(1)) * 1024
+    except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from storemon.database import one, scalar
+
 ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 PAGE_SIZE = 50
 # column -> what it sorts by (the report's own columns, then the summary's)
@@ -71,10 +73,11 @@ def report_page(
     """One page of the report's stores with their outage summary, sorted and searched."""
     order = SORTS.get(sort, SORTS[DEFAULT_SORT])
     direction = "DESC" if descending else "ASC"
-    matched = cur.execute(
+    matched = scalar(
+        cur,
         "SELECT count(*) FROM report_rows WHERE report_id = ? AND contains(lower(store_id), ?)",
         [report_id, search.lower()],
-    ).fetchone()[0]
+    )
     pages = max(1, -(-matched // PAGE_SIZE))
     page = min(max(1, page), pages)
     rows = _dicts(
@@ -94,18 +97,20 @@ def report_page(
 
 def totals(cur: duckdb.DuckDBPyConnection, report_id: str) -> Totals:
     """The report's totals, and its stores by weekly uptime % (of their business time)."""
-    row = cur.execute(
+    row = one(
+        cur,
         "SELECT count(*), count(*) FILTER (downtime_last_week > 0), "
         "coalesce(sum(downtime_last_week), 0)::DOUBLE, coalesce(sum(uptime_last_week), 0)::DOUBLE, "
         "count(*) FILTER (uptime_last_week + downtime_last_week = 0) "
         "FROM report_rows WHERE report_id = ?",
         [report_id],
-    ).fetchone()
-    outages, down_now = cur.execute(
+    )
+    outages, down_now = one(
+        cur,
         "SELECT coalesce(sum(outages_last_week), 0), count(*) FILTER (down_now) "
         "FROM report_summary_rows WHERE report_id = ?",
         [report_id],
-    ).fetchone()
+    )
     bins = dict(
         cur.execute(
             f"SELECT least(floor(uptime_last_week / (uptime_last_week + downtime_last_week) "

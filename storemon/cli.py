@@ -17,7 +17,7 @@ from storemon import __version__
 from storemon.append import MIN_KEEP_DAYS, BatchRetention, append_batch, as_csv, is_parquet
 from storemon.client import append_via, ingest_via, report_via, running_service
 from storemon.cluster import DEFAULT_BUCKETS
-from storemon.database import DEFAULT_DB, connect, has_table
+from storemon.database import DEFAULT_DB, connect, has_table, scalar
 from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
@@ -184,7 +184,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         say(f"wrote {run.stores:,} stores to {args.out} ({when}) in {run.seconds:.2f} s")
         for name, path in beside.items():
             write_report(con, path, OUTPUTS[name])
-            rows = con.execute(f"SELECT count(*) FROM {OUTPUTS[name]}").fetchone()[0]
+            rows = scalar(con, f"SELECT count(*) FROM {OUTPUTS[name]}")
             say(f"wrote {rows:,} {'outages' if name == 'outages' else 'stores'} to {path}")
         notes = run.notes
     for note in notes:

@@ -32,11 +32,20 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from storemon.append import KINDS, _reject_control_characters, as_csv, is_parquet
-from storemon.database import copy_atomically, run_sql_files, sql_dir, sql_files, sql_text
+from storemon.database import (
+    copy_atomically,
+    one,
+    run_sql_files,
+    scalar,
+    sql_dir,
+    sql_files,
+    sql_text,
+)
 from storemon.errors import StoremonError
 from storemon.ingest import (
     SHORT_LINES,
@@ -66,6 +75,9 @@ EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads th
     "timezones": "NULL::VARCHAR AS store_id, NULL::VARCHAR AS timezone",
 }
 VARIABLES = {"polls": "poll_files", "hours": "hours_files", "timezones": "timezone_files"}
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 # --- the manifest ---------------------------------------------------------------------------
@@ -173,7 +185,8 @@ def ingest_file(
                 f"ORDER BY line) TO '{sql_text(rejected / (name + '.parquet'))}' (FORMAT parquet)",
                 [path, batch_id],
             )
-            rows, kept, first_us, latest_us = con.execute(
+            rows, kept, first_us, latest_us = one(
+                con,
                 "SELECT count(*), count(*) FILTER (reason IS NULL), "
                 + (
                     "epoch_us(min(timestamp_utc) FILTER (reason IS NULL)), "
@@ -181,8 +194,8 @@ def ingest_file(
                     if kind == "polls"
                     else "NULL, NULL "
                 )
-                + f"FROM {spec.rows}"
-            ).fetchone()
+                + f"FROM {spec.rows}",
+            )
             reasons = con.execute(
                 f"SELECT '{spec.source.name}', reason, count(*), min(line), arg_min(detail, line), "
                 f"arg_min(left(raw, 200), line) FROM {spec.rows} WHERE reason IS NOT NULL "
@@ -289,7 +302,7 @@ def bucket_tables(con: duckdb.DuckDBPyConnection, data: Path, bucket: int, scrat
     ]
     for _ in run_sql_files(con, steps):
         pass
-    return con.execute("SELECT count(*) FROM polls").fetchone()[0]
+    return scalar(con, "SELECT count(*) FROM polls")
 
 
 def report_bucket(data: str, bucket: int, as_of_us: int, report_id: str) -> dict:
@@ -325,7 +338,7 @@ def micros(moment: datetime) -> int:
 def bucket_of(store_id: str, buckets: int) -> int:
     with duckdb.connect() as con:
         rule = BUCKET_OF.format(buckets="?").replace("store_id", "?::VARCHAR")
-        return con.execute(f"SELECT {rule}", [store_id, buckets]).fetchone()[0]
+        return scalar(con, f"SELECT {rule}", [store_id, buckets])
 
 
 def poll_range(manifest: dict | None) -> tuple[int, int] | None:
@@ -356,7 +369,7 @@ def combined_notes(done: list[dict]) -> list[tuple]:
 
 
 @contextmanager
-def connect_cluster(scheduler: str) -> Iterator[object]:
+def connect_cluster(scheduler: str) -> Iterator[Client]:
     """A Dask client: `local:N` starts a LocalCluster of N worker processes (one thread each);
     anything else is a scheduler's address (tcp://host:8786)."""
     from distributed import Client, LocalCluster
@@ -409,7 +422,8 @@ def ingest(
         # small, and a zone file's check for conflicting zones needs it whole.
         cut = pieces(path, piece_bytes) if kind == "polls" and not is_parquet(path) else []
         batch_id = secrets.token_urlsafe(9)
-        for piece in cut or [None]:
+        whole: list[tuple[int, int, int, int] | None] = [None]
+        for piece in cut or whole:
             future = client.submit(
                 ingest_file,
                 str(path),

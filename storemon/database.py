@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -87,10 +88,11 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 def storage_version(con: duckdb.DuckDBPyConnection) -> str:
     """The storage format of the open database file, e.g. `v1.5.0+`."""
-    return con.execute(
+    return scalar(
+        con,
         "SELECT tags['storage_version'] FROM duckdb_databases() "
-        "WHERE database_name = current_database()"
-    ).fetchone()[0]
+        "WHERE database_name = current_database()",
+    )
 
 
 def sql_text(value: object) -> str:
@@ -124,6 +126,19 @@ def _rewrite_for_shell(path: Path) -> None:
         con.execute(f"ATTACH '{sql_text(copy)}' AS new (STORAGE_VERSION '{SHELL_STORAGE}')")
         con.execute("COPY FROM DATABASE old TO new")
     os.replace(copy, path)
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> tuple:
+    """The row of a query that always answers exactly one (an aggregate, a setting)."""
+    row = con.execute(sql, parameters).fetchone()
+    if row is None:
+        raise LookupError(f"no row where one was certain: {sql[:80]}")
+    return row
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> Any:
+    """The one value of a query that always answers one row of one column."""
+    return one(con, sql, parameters)[0]
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:

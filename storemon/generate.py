@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from storemon.database import scalar
+
 DEFAULT_END = datetime(2023, 3, 15, 12, 0, tzinfo=UTC)  # the week holds the US spring-forward
 
 ZONES = [
@@ -155,7 +157,7 @@ def generate(
         ) TO '{files.status}' (HEADER)
         """
     )
-    polls = con.execute(f"SELECT count(*) FROM read_csv('{files.status}')").fetchone()[0]
+    polls = scalar(con, f"SELECT count(*) FROM read_csv('{files.status}')")
     if bad_rows:
         with files.status.open("a", newline="") as status:
             csv.writer(status).writerows(

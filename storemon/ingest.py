@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import rollback, run_sql_files, sql_dir, sql_files, sql_text
+from storemon.database import one, rollback, run_sql_files, scalar, sql_dir, sql_files, sql_text
 from storemon.errors import StoremonError
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 from storemon.snapshots import write_inputs
@@ -64,7 +64,10 @@ def _macro_constant(name: str) -> int:
     """A number the load's SQL defines as a macro (`CREATE ... MACRO name() AS 512;`): read from
     sql/load/00_parse_macros.sql, its one home."""
     text = (sql_dir() / "load" / "00_parse_macros.sql").read_text()
-    return int(re.search(rf"MACRO {name}\(\) AS (\d+);", text).group(1))
+    found = re.search(rf"MACRO {name}\(\) AS (\d+);", text)
+    if found is None:
+        raise LookupError(f"sql/load/00_parse_macros.sql defines no macro {name}()")
+    return int(found.group(1))
 
 
 # The longest store_id the loader takes (characters); the routes to a store's page take it too.
@@ -145,9 +148,10 @@ def _transcode_utf16(path: Path, source: Source, scratch: ExitStack) -> Path:
             while chunk := text.read(TRANSCODE_CHUNK):
                 out.write(chunk)
     except UnicodeError as error:
+        why = error.reason if isinstance(error, UnicodeDecodeError) else str(error)
         raise StoremonError(
             f"{source.label}: {path} starts with a UTF-16 byte order mark but is not UTF-16 text "
-            f"({error.reason}); save it as CSV UTF-8 and load again (nothing was changed)"
+            f"({why}); save it as CSV UTF-8 and load again (nothing was changed)"
         ) from None
     return target
 
@@ -256,7 +260,9 @@ class LoadResult:
     reasons: list[Rejected]  # per source and reason, with an example
     stores: int
     seconds: float
-    quality: list[tuple] = ()  # data_quality: (finding, source, unit, count, examples, meaning)
+    quality: (
+        tuple[tuple, ...] | list[tuple]
+    ) = ()  # data_quality: (finding, source, unit, count, examples, meaning)
 
 
 def ingest(
@@ -308,18 +314,18 @@ def load_memory(con: duckdb.DuckDBPyConnection, limit: int = LOAD_MEMORY_LIMIT) 
     """Hold DuckDB's memory to `limit` bytes (spilling the rest to disk) for the duration, and
     put the setting back after. The limit is the database's, not the connection's: a service's
     reports running meanwhile share it (they spill too, as they would on a smaller machine)."""
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    before = scalar(con, "SELECT current_setting('memory_limit')")
     _spill_to_system_temp(con)
     if _setting_bytes(before) > limit:
         _set_memory_limit(con, limit)
     try:
         yield
     finally:
-        if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+        if scalar(con, "SELECT current_setting('memory_limit')") != before:
             # It reads back rounded ('18.8 GiB'): DuckDB's default comes back exactly with
             # RESET, a limit someone set with its rounded value.
             con.execute("RESET memory_limit")
-            if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+            if scalar(con, "SELECT current_setting('memory_limit')") != before:
                 con.execute(f"SET memory_limit = '{before}'")
 
 
@@ -329,16 +335,17 @@ def _set_memory_limit(con: duckdb.DuckDBPyConnection, limit: float) -> None:
 
 def _memory_limit(con: duckdb.DuckDBPyConnection) -> float:
     """DuckDB's memory limit now, in bytes."""
-    return _setting_bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+    return _setting_bytes(scalar(con, "SELECT current_setting('memory_limit')"))
 
 
 def _spill_to_system_temp(con: duckdb.DuckDBPyConnection) -> None:
     """A database in memory spills to `.tmp` in the working directory by default (a file's, to
     `<file>.tmp` beside it): send it to the system's temporary folder instead."""
-    in_memory, folder = con.execute(
+    in_memory, folder = one(
+        con,
         "SELECT path IS NULL, current_setting('temp_directory') FROM duckdb_databases() "
-        "WHERE database_name = current_database()"
-    ).fetchone()
+        "WHERE database_name = current_database()",
+    )
     if in_memory and folder in (".tmp", ""):
         spill = Path(tempfile.gettempdir()) / f"storemon-{os.getpid()}-{secrets.token_hex(4)}.tmp"
         with suppress(duckdb.Error):  # it has spilled to .tmp before: it keeps that folder
@@ -420,7 +427,7 @@ def _replace_data(
                     reasons = [r.unquoted() for r in reasons]
                 if not allow_empty:
                     _refuse_files_of_nothing_usable(inputs, summary, reasons)
-                stores = con.execute("SELECT count(*) FROM stores").fetchone()[0]
+                stores = scalar(con, "SELECT count(*) FROM stores")
                 quality = con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
                 con.execute("COMMIT")
             except BaseException:

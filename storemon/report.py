@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import copy_atomically, has_table, run_sql_files, sql_files
+from storemon.database import copy_atomically, has_table, one, run_sql_files, sql_files
 from storemon.errors import StoremonError
 
 COLUMNS = (
@@ -96,10 +96,11 @@ def run_report(
             # report_window's own words for an as_of outside the data, without the engine's
             raise StoremonError(str(refused).removeprefix("Invalid Input Error: ")) from refused
         raise
-    as_of_text, stores = con.execute(
+    as_of_text, stores = one(
+        con,
         "SELECT strftime(as_of, '%Y-%m-%d %H:%M:%S.%f UTC'), (SELECT count(*) FROM store_report)"
-        " FROM report_window"
-    ).fetchone()
+        " FROM report_window",
+    )
     notes = con.execute(f"SELECT {NOTE_COLUMNS} FROM report_notes").fetchall()
     return ReportRun(as_of_text, stores, steps, time.perf_counter() - started, notes)
 

@@ -41,7 +41,16 @@ from storemon.append import (
     forget_old_batches,
     refresh_quality_of,
 )
-from storemon.database import connect, has_table, rollback, run_sql_files, sql_files, sql_version
+from storemon.database import (
+    connect,
+    has_table,
+    one,
+    rollback,
+    run_sql_files,
+    scalar,
+    sql_files,
+    sql_version,
+)
 from storemon.errors import BadAsOf, StoremonError, is_disk_full
 from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
 from storemon.report import (
@@ -219,7 +228,8 @@ class ReportService:
         self._resume()
         self._apply_retention()
         self._forget_old_batches()
-        if self.data is not None and not (snapshot_dir(self.con) / "polls.parquet").exists():
+        snapshots = snapshot_dir(self.con)
+        if self.data is not None and snapshots and not (snapshots / "polls.parquet").exists():
             write_inputs(self.con)  # a database loaded before storemon kept snapshots
         write_runs(self.con)
 
@@ -275,10 +285,11 @@ class ReportService:
             ):
                 leader = None  # its files are gone: compute anew
             if leader is None:
-                waiting = cur.execute(
+                waiting = scalar(
+                    cur,
                     "SELECT count(*) FROM report_runs "
-                    "WHERE status IN ('Queued', 'Running') AND computed_by IS NULL"
-                ).fetchone()[0]
+                    "WHERE status IN ('Queued', 'Running') AND computed_by IS NULL",
+                )
                 if waiting >= self.limits.max_waiting:
                     raise Busy(
                         f"{waiting} reports are already waiting to be computed (the limit, "
@@ -463,10 +474,12 @@ class ReportService:
         as a report computed here is."""
         from storemon import cluster
 
-        done = cluster.compute(self.client, self.cluster_data, as_of)
+        data = self.cluster_data
+        assert data is not None  # (only computed on a cluster)
+        done = cluster.compute(self.client, data, as_of)
         for suffix, name in FILES.items():
             cluster.write_part(done["folder"], name or "report", self.file(report_id, suffix))
-        batch = cluster.last_batch(self.cluster_data) or {}
+        batch = cluster.last_batch(data) or {}
 
         def keep(cur: duckdb.DuckDBPyConnection) -> None:
             for table, name in KEPT_ROWS.items():
@@ -763,7 +776,7 @@ class ReportService:
         if keep_days is None:
             return
         with self.loader, self.con.cursor() as cur:
-            (latest_us,) = cur.execute("SELECT epoch_us(max(timestamp_utc)) FROM polls").fetchone()
+            (latest_us,) = one(cur, "SELECT epoch_us(max(timestamp_utc)) FROM polls")
             day = None if latest_us is None else (latest_us // 86_400_000_000) - keep_days
             if day is None or day == self._retained_day:
                 return
@@ -803,12 +816,13 @@ class ReportService:
         with self.con.cursor() as cur:
             if not has_table(cur, "polls"):
                 return None
-            polls, stores, first, latest, loaded = cur.execute(
+            polls, stores, first, latest, loaded = one(
+                cur,
                 f"SELECT (SELECT count(*) FROM polls), (SELECT count(*) FROM stores), "
                 f"(SELECT strftime(min(timestamp_utc), '{ISO}') FROM polls), "
                 f"(SELECT strftime(max(timestamp_utc), '{ISO}') FROM polls), "
-                f"(SELECT strftime(max(loaded_at), '{ISO}') FROM load_summary)"
-            ).fetchone()
+                f"(SELECT strftime(max(loaded_at), '{ISO}') FROM load_summary)",
+            )
             last_at, last_id, remembered = (
                 cur.execute(
                     f"SELECT strftime(received_at, '{ISO}'), batch_id, "
@@ -818,7 +832,7 @@ class ReportService:
                 if has_table(cur, "batches")
                 else None
             ) or (None, None, 0)
-            (rejected,) = cur.execute("SELECT count(*) FROM rejected_rows").fetchone()
+            (rejected,) = one(cur, "SELECT count(*) FROM rejected_rows")
             return DataInfo(
                 polls, stores, first, latest, loaded, last_at, last_id, remembered, rejected
             )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import copy_atomically, has_table
+from storemon.database import copy_atomically, has_table, scalar
 
 INPUT_TABLES = ("stores", "polls", "business_hours", "store_timezones", "rejected_rows")
 _writing = threading.Lock()  # two threads writing one file would share its partial file
@@ -23,9 +23,9 @@ _writing = threading.Lock()  # two threads writing one file would share its part
 
 def snapshot_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
     """`snapshots/` beside the connection's database file (None for an in-memory database)."""
-    path = con.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()[0]
+    path = scalar(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
     return Path(path).parent / "snapshots" if path else None
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import msgspec
 
-from storemon.database import rollback, run_sql_files, sql_files
+from storemon.database import one, rollback, run_sql_files, scalar, sql_files
 from storemon.report import COLUMNS
 
 ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -182,19 +182,21 @@ class StoreWeeks:
         in a database of their own, then the same SQL, as of the report's now."""
         from storemon import cluster
 
-        as_of_us = cur.execute(
-            "SELECT epoch_us(as_of) FROM report_runs WHERE report_id = ?", [report_id]
-        ).fetchone()[0]
-        manifest = cluster.read_manifest(self._cluster_data) or {"buckets": 1}
+        data = self._cluster_data
+        assert data is not None  # (only asked on a cluster)
+        as_of_us = scalar(
+            cur, "SELECT epoch_us(as_of) FROM report_runs WHERE report_id = ?", [report_id]
+        )
+        manifest = cluster.read_manifest(data) or {"buckets": 1}
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
         with ExitStack() as scratch, duckdb.connect() as con:
-            cluster.bucket_tables(con, self._cluster_data, bucket, scratch)
+            cluster.bucket_tables(con, data, bucket, scratch)
             for _ in run_sql_files(con, _report_files("00", "01")):
                 pass
             con.execute("SET VARIABLE as_of_checked = true")
             con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])
             week = self._material(con, report_id, store_id, fresh=True)
-        week["latest_batch"] = (cluster.last_batch(self._cluster_data) or {}).get("batch_id")
+        week["latest_batch"] = (cluster.last_batch(data) or {}).get("batch_id")
         return week
 
     def _material(
@@ -234,11 +236,12 @@ class StoreWeeks:
     @staticmethod
     def _shown(cur: duckdb.DuckDBPyConnection, latest_batch: str | None) -> dict:
         """The material the store files made, as the answer shows it."""
-        window = cur.execute(
+        window = one(
+            cur,
             f"SELECT strftime(as_of, '{ISO}'), strftime(make_timestamptz(week_start_us), '{ISO}'), "
             "timezone, store_key NOT IN (SELECT store_key FROM store_timezones), NOT has_hours "
-            "FROM report_window LEFT JOIN report_stores ON true"
-        ).fetchone()
+            "FROM report_window LEFT JOIN report_stores ON true",
+        )
         return {
             "as_of": window[0],
             "week_start": window[1],

@@ -1,4 +1,5 @@
-"""The code is linted and formatted as `just lint` says (ruff), so the suite fails on either."""
+"""The code is linted, formatted and type-checked as `just lint` says (ruff, mypy), so the
+suite fails on any of them."""
 
 from __future__ import annotations
 
@@ -15,5 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ruff(check):
     done = subprocess.run(
         [sys.executable, "-m", "ruff", *check], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy():
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "storemon"], capture_output=True, text=True, cwd=ROOT
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -83,7 +83,11 @@ def create_app(settings: Settings) -> Litestar:
             workers=settings.workers,
             url=settings.url,
             limits=settings.limits,
-            cluster=(settings.scheduler, settings.data) if settings.scheduler else None,
+            cluster=(
+                (settings.scheduler, settings.data)
+                if settings.scheduler and settings.data
+                else None
+            ),
         )
         inbox = app.state.inbox = (
             Inbox(settings.inbox, service, settle=settings.inbox_settle) if settings.inbox else None

@@ -9,10 +9,11 @@ from __future__ import annotations
 import tempfile
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio
 from litestar import Request, Response, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 
@@ -28,12 +29,13 @@ from storemon.api.guards import require_token
 from storemon.api.shapes import BatchAnswer, RejectReason, Service
 from storemon.errors import KeyReused, StoremonError
 
+BatchKind = Literal["polls", "hours", "timezones"]
 MEDIA = ("text/csv", "application/json", "application/x-ndjson")
 IDEMPOTENCY_KEY = "idempotency-key"
 
 
 async def receive(
-    request: Request, service: Service, kind: str, allow_empty: bool = False
+    request: Request, service: Service, kind: BatchKind, allow_empty: bool = False
 ) -> Response[BatchAnswer]:
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media not in MEDIA:
@@ -84,8 +86,8 @@ async def receive(
     )
 
 
-def batch_route(kind: str, what: str):
-    @post(
+def batch_route(kind: BatchKind, what: str) -> HTTPRouteHandler:
+    route = post(
         f"/{kind}",
         summary=f"Append a batch of {what}",
         description=f"Needs the key. The body: {what} as text/csv (the columns and spellings "
@@ -119,6 +121,7 @@ def batch_route(kind: str, what: str):
             ),
         },
     )
+
     async def handler(
         request: Request,
         service: Service,
@@ -132,7 +135,7 @@ def batch_route(kind: str, what: str):
         return await receive(request, service, kind, allow_empty)
 
     handler.__name__ = f"append_{kind}"
-    return handler
+    return route(handler)
 
 
 append_polls = batch_route("polls", "polls (store_id, status, timestamp_utc)")

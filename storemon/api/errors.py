@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -43,7 +44,9 @@ class Refused(HTTPException):
 
 def error(
     status_code: int, message: str, detail: str, headers: dict[str, str] | None = None
-) -> Response[ErrorBody]:
+) -> Response[Any]:
+    """The one error body. Typed Any so that a route declared with its answer's shape may
+    return it too: each route documents its errors' shapes in its own `responses`."""
     return Response(ErrorBody(message, detail), status_code=status_code, headers=headers)
 
 

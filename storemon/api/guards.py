@@ -4,11 +4,12 @@ parameter its route does not take."""
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from storemon.api.errors import Refused
 from storemon.auth import matches
@@ -42,7 +43,7 @@ def host_guard(allowed: frozenset[str]):
                         f"{', '.join(sorted(allowed))} (storemon serve --allowed-host)",
                     )
                 origin = headers.get("origin")
-                if scope["method"] not in SAFE_METHODS and origin is not None:
+                if cast("HTTPScope", scope)["method"] not in SAFE_METHODS and origin is not None:
                     origin_host = urlsplit(origin).hostname if origin != "null" else None
                     if origin_host not in allowed:
                         raise Refused(
@@ -57,7 +58,7 @@ def host_guard(allowed: frozenset[str]):
     return middleware
 
 
-def require_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+def require_token(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """Writes need `Authorization: Bearer <token>`, compared in constant time."""
     scheme, _, given = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not matches(given.strip(), connection.app.state.token):

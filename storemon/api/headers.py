@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from typing import cast
+
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -53,7 +55,7 @@ def head_as_get(app: ASGIApp) -> ASGIApp:
     (Content-Length included), its body left out."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != "http" or cast("HTTPScope", scope)["method"] != "HEAD":
             await app(scope, receive, send)
             return
 
@@ -64,6 +66,6 @@ def head_as_get(app: ASGIApp) -> ASGIApp:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await app({**scope, "method": "GET"}, receive, headers_only)
+        await app(cast("HTTPScope", {**scope, "method": "GET"}), receive, headers_only)
 
     return middleware

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from litestar import Request, get
 
 from storemon import __version__
@@ -32,7 +34,7 @@ def health(request: Request, service: Service) -> Health:
         data=service.data,
         limits=service.limits,
         as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
-        max_request_bytes=request.app.request_max_body_size,
+        max_request_bytes=cast(int, request.app.request_max_body_size),
         data_quality_url=request.app.state.link("/data_quality"),
         inbox=inbox_state(request),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from collections.abc import Sequence
+from typing import Annotated, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -39,6 +40,7 @@ from storemon.errors import BadAsOf, StoremonError
 from storemon.report import parse_as_of
 from storemon.service import Busy, Run
 
+State = Literal["queued", "computing", "done", "failed"]
 STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}
 MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
@@ -144,7 +146,7 @@ def unfinished(run: Run | None, report_id: str) -> Response | None:
 
 
 class Reports(Controller):
-    tags: ClassVar[list[str]] = ["reports"]
+    tags: Sequence[str] | None = ("reports",)
 
     @post(
         "/trigger_report",
@@ -231,6 +233,7 @@ class Reports(Controller):
         answer = unfinished(run, report_id)
         if answer is not None:
             return answer
+        assert run is not None  # (unfinished() answers for a missing run)
         wanted = request.accept.best_match(["text/csv", MediaType.JSON], default="text/csv")
         if wanted == MediaType.JSON:
             link = request.app.state.link
@@ -322,7 +325,7 @@ class Reports(Controller):
             ReportListItem(
                 **msgspec.structs.asdict(run)
                 | {"status": "Running" if run.status == "Queued" else run.status},
-                state=STATE[run.status],
+                state=cast(State, STATE[run.status]),
             )
             for run in service.recent(limit)
         ]

@@ -19,6 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
 from markupsafe import Markup, escape
 
 from storemon.web.pages import Pages, home, problem
@@ -68,7 +69,7 @@ def static_files():
     )
 
 
-route_handlers = [Pages, home]
+route_handlers: list[ControllerRouterHandler] = [Pages, home]
 
 
 def is_page(request: Request) -> bool:
