@@ -36,6 +36,7 @@ from storemon.database import (
 )
 from storemon.errors import KeyReused, StoremonError
 from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
+from storemon.instants import ISO
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 
 MIN_KEEP_DAYS = 8
@@ -342,7 +343,7 @@ def _result(
     row = one(
         con,
         "SELECT file, data_rows, kept_rows, duplicates, rejected, "
-        "strftime(latest_poll, '%Y-%m-%dT%H:%M:%S.%fZ') FROM batches WHERE batch_id = ?",
+        f"strftime(latest_poll, '{ISO}') FROM batches WHERE batch_id = ?",
         [batch_id],
     )
     file, data_rows, kept_rows, duplicates, rejected_rows, latest_poll = row

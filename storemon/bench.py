@@ -48,14 +48,14 @@ from storemon.auth import client_token
 from storemon.client import call
 from storemon.database import scalar
 from storemon.errors import StoremonError
+from storemon.instants import instant
+from storemon.report import AS_OF_REACH
 from storemon.service import service_file
 
 DEFAULT_ROOT = Path("data/bench")
 STAMP = "generated.json"
 GB = 1024**3
 MB = 1024**2
-# sql/README.md, rule 1: the furthest `as of` allowed is the latest poll + 7 days.
-AS_OF_REACH = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ def report_worker(db: str, repeat: int, furthest: bool = False) -> None:
         as_of = None
         if furthest:
             latest_us = scalar(con, "SELECT epoch_us(max(timestamp_utc)) FROM polls")
-            as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=latest_us)
+            as_of = instant(latest_us)
             as_of += AS_OF_REACH
         run_report(con, as_of)  # warm: the file's pages are read, the macros and plans are built
         runs = []

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import duckdb
 
 from storemon.database import one, scalar
+from storemon.instants import ISO
 
-ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 PAGE_SIZE = 50
 # column -> what it sorts by (the report's own columns, then the summary's)
 SORTS = {

@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,8 +55,9 @@ from storemon.ingest import (
     read_header,
     use_input,
 )
+from storemon.instants import instant, micros
 from storemon.rejections import Rejected
-from storemon.report import AS_OF_REACH, FORMATS, OUTPUTS, run_report
+from storemon.report import FORMATS, OUTPUTS, refuse_as_of, run_report
 
 DEFAULT_BUCKETS = 64
 BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
@@ -327,14 +328,6 @@ def report_bucket(data: str, bucket: int, as_of_us: int, report_id: str) -> dict
     }
 
 
-def instant(us: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
-
-
-def micros(moment: datetime) -> int:
-    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
-
-
 def bucket_of(store_id: str, buckets: int) -> int:
     with duckdb.connect() as con:
         rule = BUCKET_OF.format(buckets="?").replace("store_id", "?::VARCHAR")
@@ -478,20 +471,11 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
     polls = poll_range(manifest)
     if polls is None:
         raise StoremonError(f"{data} holds no usable polls")
-    first_us, latest_us = polls
+    latest_us = polls[1]
     now_us = latest_us
     if as_of is not None:
+        refuse_as_of(as_of, polls)  # the report's own rule, in its own words
         now_us = micros(as_of)
-        reach_us = latest_us + micros(instant(0) + AS_OF_REACH)
-        if not first_us <= now_us <= reach_us:
-
-            def shown(us: int) -> str:
-                return f"{instant(us):%Y-%m-%d %H:%M:%S.%f}+00"
-
-            raise StoremonError(
-                f"as_of {shown(now_us)} is outside the loaded polls: choose an instant from "
-                f"{shown(first_us)} to {shown(reach_us)} (UTC)"
-            )
     report_id = secrets.token_urlsafe(16)
     started = time.perf_counter()
     buckets = range(manifest["buckets"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -126,6 +127,15 @@ def _rewrite_for_shell(path: Path) -> None:
         con.execute(f"ATTACH '{sql_text(copy)}' AS new (STORAGE_VERSION '{SHELL_STORAGE}')")
         con.execute("COPY FROM DATABASE old TO new")
     os.replace(copy, path)
+
+
+def sql_constant(file: str, name: str) -> int:
+    """A number the SQL defines as a macro (`CREATE ... MACRO name() AS 512;`), read from its
+    one home, `sql/<file>`, so that Python never states it again."""
+    found = re.search(rf"MACRO {name}\(\) AS (\d+);", (sql_dir() / file).read_text())
+    if found is None:
+        raise LookupError(f"sql/{file} defines no macro {name}()")
+    return int(found.group(1))
 
 
 def one(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> tuple:

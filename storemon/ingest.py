@@ -17,7 +17,15 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import one, rollback, run_sql_files, scalar, sql_dir, sql_files, sql_text
+from storemon.database import (
+    one,
+    rollback,
+    run_sql_files,
+    scalar,
+    sql_constant,
+    sql_files,
+    sql_text,
+)
 from storemon.errors import StoremonError
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 from storemon.snapshots import write_inputs
@@ -60,18 +68,8 @@ TIMEZONES = Source(
 )
 
 
-def _macro_constant(name: str) -> int:
-    """A number the load's SQL defines as a macro (`CREATE ... MACRO name() AS 512;`): read from
-    sql/load/00_parse_macros.sql, its one home."""
-    text = (sql_dir() / "load" / "00_parse_macros.sql").read_text()
-    found = re.search(rf"MACRO {name}\(\) AS (\d+);", text)
-    if found is None:
-        raise LookupError(f"sql/load/00_parse_macros.sql defines no macro {name}()")
-    return int(found.group(1))
-
-
 # The longest store_id the loader takes (characters); the routes to a store's page take it too.
-STORE_ID_MAX = _macro_constant("store_id_max_length")
+STORE_ID_MAX = sql_constant("load/00_parse_macros.sql", "store_id_max_length")
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TRANSCODE_CHUNK = 1 << 20  # characters per read when transcoding a UTF-16 file

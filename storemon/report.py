@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import duckdb
 
-from storemon.database import copy_atomically, has_table, one, run_sql_files, sql_files
-from storemon.errors import StoremonError
+from storemon.database import (
+    copy_atomically,
+    has_table,
+    one,
+    run_sql_files,
+    sql_constant,
+    sql_files,
+)
+from storemon.errors import BadAsOf, StoremonError
 
 COLUMNS = (
     "store_id",
@@ -26,8 +35,9 @@ COLUMNS = (
 
 
 # sql/README.md, rule 1: a report may be asked for as of an instant from the first poll
-# to the latest poll + 7 days (sql/report/01_report_window.sql refuses any other).
-AS_OF_REACH = timedelta(days=7)
+# to the latest poll + 7 days (sql/report/01_report_window.sql refuses any other; the reach is
+# its macro's).
+AS_OF_REACH = timedelta(hours=sql_constant("report/00_report_macros.sql", "as_of_reach_hours"))
 AS_OF_MAX_LENGTH = 40
 # An ISO 8601 / RFC 3339 instant: date, `T` or a blank, time to the second or finer; UTC unless
 # it ends in an offset (`Z`, `+05:30`, `+0530`) or ` UTC`.
@@ -56,6 +66,46 @@ def parse_as_of(text: str, name: str = "as_of") -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def refuse_as_of(as_of: datetime, polls: tuple[int, int] | None) -> None:
+    """Refuse an `as_of` the report would refuse, before any report runs, in the report's own
+    words: sql/report/01_report_window.sql, run on the first and latest poll alone (`polls`,
+    epoch us; None: no polls). The rule's one home is that file; this only asks it early
+    (about 2 ms: one in-memory connection, its macros made once)."""
+    with _window_lock:
+        con = _window_connection()
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE polls AS SELECT make_timestamptz(us) AS timestamp_utc "
+            "FROM unnest(?::BIGINT[]) AS instants(us)",
+            [list(polls) if polls else []],
+        )
+        con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of.isoformat()])
+        try:
+            for _ in run_sql_files(con, [p for p in sql_files("report") if p.stem[:2] == "01"]):
+                pass
+        except StoremonError as error:
+            raise _own_words(error) from error.__cause__
+
+
+_window_lock = threading.Lock()
+
+
+@cache
+def _window_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the report's macros, for refuse_as_of alone."""
+    con = duckdb.connect()
+    for _ in run_sql_files(con, [p for p in sql_files("report") if p.stem[:2] == "00"]):
+        pass
+    return con
+
+
+def _own_words(error: StoremonError) -> StoremonError:
+    """report_window's own words for an as_of it refuses, without the engine's prefix."""
+    refused = error.__cause__
+    if isinstance(refused, duckdb.InvalidInputException) and "as_of" in str(refused):
+        return BadAsOf(str(refused).removeprefix("Invalid Input Error: "))
+    return error
 
 
 NOTE_COLUMNS = "finding, stores, examples, meaning"
@@ -91,11 +141,7 @@ def run_report(
             log(f"  {done.stem:<22} {steps[-1][1]:6.2f} s")
             step_started = time.perf_counter()
     except StoremonError as error:
-        refused = error.__cause__
-        if isinstance(refused, duckdb.InvalidInputException) and "as_of" in str(refused):
-            # report_window's own words for an as_of outside the data, without the engine's
-            raise StoremonError(str(refused).removeprefix("Invalid Input Error: ")) from refused
-        raise
+        raise _own_words(error) from error.__cause__
     as_of_text, stores = one(
         con,
         "SELECT strftime(as_of, '%Y-%m-%d %H:%M:%S.%f UTC'), (SELECT count(*) FROM store_report)"

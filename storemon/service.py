@@ -51,13 +51,15 @@ from storemon.database import (
     sql_files,
     sql_version,
 )
-from storemon.errors import BadAsOf, StoremonError, is_disk_full
+from storemon.errors import StoremonError, is_disk_full
 from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
+from storemon.instants import EPOCH, ISO, instant, iso, micros
 from storemon.report import (
     AS_OF_REACH,
     FORMATS,
     NOTE_COLUMNS,
     OUTPUTS,
+    refuse_as_of,
     run_report,
     write_report,
 )
@@ -68,7 +70,6 @@ log = logging.getLogger("storemon.service")
 
 MAX_ATTEMPTS = 3
 SNAPSHOT_DELAY = 2.0  # seconds: a burst of batches rewrites the analysts' copies once
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A finished report's files, by suffix after its id, and the output (report.OUTPUTS) in each.
 FILES = {f"{'.' + name if name else ''}{form}": name for name in OUTPUTS for form in FORMATS}
 SUFFIXES = tuple(FILES)
@@ -79,7 +80,6 @@ KEPT_ROWS = {
     "report_outages_rows": "outages",
     "report_summary_rows": "summary",
 }
-ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 RUN_COLUMNS = (
     "report_id, status, "
     f"strftime(requested_as_of, '{ISO}') AS requested_as_of, strftime(as_of, '{ISO}') AS as_of, "
@@ -180,10 +180,6 @@ def service_file(db: Path) -> Path:
     return db.with_name(db.name + ".service.json")
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(ISO)
-
-
 @dataclass(frozen=True)
 class AsOfRange:
     earliest: datetime
@@ -248,32 +244,31 @@ class ReportService:
 
     # --- reports -------------------------------------------------------------------------
 
-    def as_of_range(self) -> AsOfRange | None:
-        """The instants a report may be asked for: from the first poll to the latest + 7 days."""
+    def poll_range(self) -> tuple[int, int] | None:
+        """The first and latest poll of the data reports read (epoch us; None: no polls)."""
         if self.cluster_data is not None:
-            from storemon.cluster import instant, poll_range, read_manifest
+            from storemon.cluster import poll_range, read_manifest
 
-            polls = poll_range(read_manifest(self.cluster_data))
-            if polls is None:
-                return None
-            return AsOfRange(instant(polls[0]), instant(polls[1]) + AS_OF_REACH)
+            return poll_range(read_manifest(self.cluster_data))
         data = self.data
         if data is None or data.first_poll is None or data.latest_poll is None:
             return None
-        return AsOfRange(
-            datetime.fromisoformat(data.first_poll),
-            datetime.fromisoformat(data.latest_poll) + AS_OF_REACH,
-        )
+        first, latest = (datetime.fromisoformat(t) for t in (data.first_poll, data.latest_poll))
+        return micros(first), micros(latest)
+
+    def as_of_range(self) -> AsOfRange | None:
+        """The instants a report may be asked for: from the first poll to the latest + 7 days."""
+        polls = self.poll_range()
+        if polls is None:
+            return None
+        return AsOfRange(instant(polls[0]), instant(polls[1]) + AS_OF_REACH)
 
     def trigger(self, as_of: datetime | None = None) -> str:
         """Queue a report (or share one asked for the same thing); its id at once. An `as_of`
-        outside as_of_range() is refused (BadAsOf), before anything is queued."""
-        allowed = self.as_of_range() if as_of is not None else None
-        if as_of is not None and allowed and not allowed.earliest <= as_of <= allowed.latest:
-            raise BadAsOf(
-                f"as_of {iso(as_of)} is outside the loaded polls: choose an instant from "
-                f"{iso(allowed.earliest)} to {iso(allowed.latest)} (UTC)"
-            )
+        the report would refuse is refused now, in the report's words (BadAsOf), before
+        anything is queued."""
+        if as_of is not None:
+            refuse_as_of(as_of, self.poll_range())
         report_id = new_report_id()
         key = self._share_key(as_of)
         with self.runs, self.con.cursor() as cur:

@@ -19,9 +19,9 @@ import duckdb
 import msgspec
 
 from storemon.database import one, rollback, run_sql_files, scalar, sql_files
+from storemon.instants import ISO
 from storemon.report import COLUMNS
 
-ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 SUMMARY = (
     "outages_last_hour",
     "outages_last_day",

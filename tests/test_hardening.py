@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -408,7 +410,12 @@ def test_as_of_must_be_a_strict_instant_within_the_data(db):
         for bad in ("2100-01-01 00:00:00", "2000-01-01T00:00:00Z"):
             code, answer = server.json("POST", "/trigger_report", {"as_of": bad})
             assert (code, answer["error"]) == (400, "bad as_of")
-            assert f"from {earliest} to {latest}" in answer["detail"]
+            # the report's own words (sql/report/01_report_window.sql), naming /health's range
+            named = re.search(r"from (\S+ \S+)\+00 to (\S+ \S+)\+00 \(UTC\)", answer["detail"])
+            assert named, answer["detail"]
+            assert [datetime.fromisoformat(f"{t}+00:00") for t in named.groups()] == [
+                datetime.fromisoformat(t) for t in (earliest, latest)
+            ]
         for bad in ("1" * 60_000, "20230125", "2023-01-25", "yesterday", "2023-02-30 00:00:00"):
             code, answer = server.json("POST", "/trigger_report", {"as_of": bad})
             assert (code, answer["error"]) in (

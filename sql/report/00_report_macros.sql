@@ -10,7 +10,11 @@
 --   local_text(at_us, zone)   an instant as the zone's wall clock, to the second, with its offset
 --                             then: '2023-01-22 09:15:00-06:00' (ICU conversions per call: for a
 --                             few rows; store_outages converts many a faster way)
+--   as_of_reach_hours()       how far past the latest poll an `as of` may lie: 168 (rule 1;
+--                             storemon reads the number from here)
 -- Runs on its own in the duckdb shell; the report runs it first.
+
+CREATE OR REPLACE TEMP MACRO as_of_reach_hours() AS 168;
 
 CREATE OR REPLACE TEMP MACRO opens_us(zone, local_date, start_local) AS
     epoch_us(timezone(zone, local_date + start_local));

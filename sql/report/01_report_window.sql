@@ -9,7 +9,7 @@
 -- Optional: variable `as_of_checked` true: the caller checked the range over all of the data,
 -- of which `polls` holds a part (a cluster's bucket, storemon/cluster.py), so it is not checked
 -- again here.
--- Needs: polls.
+-- Needs: polls; the macros of 00_report_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE report_window AS
 WITH
@@ -17,7 +17,7 @@ loaded_polls AS (
     SELECT
         max(timestamp_utc) AS latest_poll,
         epoch_us(min(timestamp_utc)) AS first_us,
-        epoch_us(max(timestamp_utc)) + 7 * 24 * 3600000000 AS reach_us
+        epoch_us(max(timestamp_utc)) + as_of_reach_hours() * 3600000000 AS reach_us
     FROM polls
 ),
 asked AS (

@@ -16,7 +16,7 @@ from storemon.api.shapes import (
     InboxState,
     Service,
 )
-from storemon.service import iso
+from storemon.instants import iso
 
 
 @get(

@@ -165,8 +165,8 @@ class Reports(Controller):
             400: documented(
                 "Bad as_of, or a malformed body.",
                 "bad as_of",
-                "as_of 2100-01-01T00:00:00.000000Z is outside the loaded polls: choose an "
-                "instant from 2023-01-18T00:00:00.000000Z to 2023-02-01T00:00:00.000000Z (UTC)",
+                "as_of 2100-01-01 00:00:00+00 is outside the loaded polls: choose an instant "
+                "from 2023-01-18 00:00:00+00 to 2023-02-01 00:00:00+00 (UTC)",
             ),
             403: FORBIDDEN,
             413: TOO_LARGE,

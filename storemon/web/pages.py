@@ -17,8 +17,9 @@ from storemon.api.health import inbox_state
 from storemon.api.shapes import REPORT_ID_PATTERN, Service
 from storemon.api.stores import StorePath, store_id_in
 from storemon.errors import StoremonError
+from storemon.instants import iso
 from storemon.report import parse_as_of
-from storemon.service import Busy, Run, iso
+from storemon.service import Busy, Run
 from storemon.web.svg import histogram, timeline
 
 COLUMNS = [  # (name, heading, unit) of the report table, in order
