@@ -28,7 +28,7 @@ from storemon.database import (
     has_table,
     one,
     rollback,
-    run_sql_files,
+    run_all,
     scalar,
     sql_dir,
     sql_files,
@@ -140,7 +140,7 @@ def append_batch(
             use_input(con, item)
             load = sql_dir() / "load"
             run_all(con, [load / "00_parse_macros.sql", load / spec.parse])
-            _reject_control_characters(con, spec, item.read_from)
+            reject_control_characters(con, spec, item.read_from)
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW batch_rows AS "
                 f"SELECT line, raw, store_id, reason, detail FROM {spec.rows}"
@@ -245,25 +245,17 @@ def refresh_quality_of(con: duckdb.DuckDBPyConnection) -> None:
     run_all(con, [sql_dir() / "load" / "26_data_quality.sql"])
 
 
-def run_all(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
-    for _ in run_sql_files(con, files):
-        pass
-
-
 def _file(name: str) -> Path:
     return sql_dir() / "append" / name
 
 
-CONTROL = "[\\x00-\\x1f\\x7f]"
-
-
-def _reject_control_characters(con: duckdb.DuckDBPyConnection, spec: Kind, path: Path) -> None:
-    """As a full load does (sql/load/20_stores.sql): a store_id with control characters is no
-    store, and its rows are rejected, with their text read again from the batch's file (the
-    parsing keeps the text of rejected rows only). Batches are small; this is rare."""
+def reject_control_characters(con: duckdb.DuckDBPyConnection, spec: Kind, path: Path) -> None:
+    """As a full load does (sql/load/20_stores.sql, by the rule's macros in
+    sql/load/00_parse_macros.sql): a store_id with control characters is no store, and its rows
+    are rejected, with their text read again from the batch's file (the parsing keeps the text
+    of rejected rows only). Batches are small; this is rare."""
     lines = con.execute(
-        f"SELECT line FROM {spec.rows} WHERE reason IS NULL AND regexp_matches(store_id, ?)",
-        [CONTROL],
+        f"SELECT line FROM {spec.rows} WHERE reason IS NULL AND has_control_characters(store_id)"
     ).fetchall()
     if not lines:
         return
@@ -276,15 +268,8 @@ def _reject_control_characters(con: duckdb.DuckDBPyConnection, spec: Kind, path:
     for line, text in texts.items():
         con.execute(
             f"UPDATE {spec.rows} SET reason = 'store_id has control characters', raw = ?, "
-            "detail = format(?, array_to_string(list_transform(string_split(store_id, ''), "
-            "lambda c: if(ord(c) < 32 OR ord(c) = 127, printf('\\x%02x', ord(c)), c)), '')) "
-            "WHERE line = ?",
-            [
-                text,
-                'store_id "{}" has control characters (shown as \\xNN); they are not part of '
-                "any id",
-                line,
-            ],
+            "detail = control_characters_detail(store_id) WHERE line = ?",
+            [text, line],
         )
 
 

@@ -23,7 +23,7 @@ from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.quality import finding_line, note_line
 from storemon.rejections import Rejected
-from storemon.report import FORMATS, OUTPUTS, parse_as_of, run_report, write_report
+from storemon.report import OUTPUTS, copy_options, parse_as_of, run_report, write_report
 from storemon.snapshots import write_inputs
 
 BUNDLED = Path("data")
@@ -159,8 +159,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     as_of = parse_as_of(args.as_of, "--as-of") if args.as_of else None
     beside = {name: path for name in ("outages", "summary") if (path := getattr(args, name))}
     for path in (args.out, *beside.values()):
-        if path.suffix not in FORMATS:
-            raise StoremonError(f"{path}: reports are written as .csv or .parquet")
+        copy_options(path)  # a suffix it cannot write is said before anything runs
     try:
         con = connect(args.db, read_only=True)
     except DatabaseBusy:

@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from storemon.append import KINDS, _reject_control_characters, as_csv, is_parquet
+from storemon.append import KINDS, as_csv, is_parquet, reject_control_characters
 from storemon.database import (
     copy_atomically,
     one,
-    run_sql_files,
+    run_all,
     scalar,
     sql_dir,
     sql_files,
@@ -57,7 +57,7 @@ from storemon.ingest import (
 )
 from storemon.instants import instant, micros
 from storemon.rejections import Rejected
-from storemon.report import FORMATS, OUTPUTS, refuse_as_of, run_report
+from storemon.report import FORMATS, OUTPUTS, copy_options, refuse_as_of, run_report
 
 DEFAULT_BUCKETS = 64
 BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
@@ -163,10 +163,9 @@ def ingest_file(
         use_input(con, item)
         load = sql_dir() / "load"
         with load_memory(con):  # as a full load reads: its memory cap, short lines first
-            for _ in run_sql_files(con, [load / "00_parse_macros.sql"]):
-                pass
+            run_all(con, [load / "00_parse_macros.sql"])
             parse_file(con, load / spec.parse, [item], lambda _: None)
-            _reject_control_characters(con, spec, item.read_from)
+            reject_control_characters(con, spec, item.read_from)
             if piece is not None:  # the piece's line 2 is the file's line piece[3]
                 con.execute(f"UPDATE {spec.rows} SET line = line + ?", [piece[3] - 2])
             bucket = BUCKET_OF.format(buckets=buckets)
@@ -301,8 +300,7 @@ def bucket_tables(con: duckdb.DuckDBPyConnection, data: Path, bucket: int, scrat
         *(load / name for name in ("20_stores.sql", "21_polls.sql", "22_business_hours.sql")),
         load / "23_store_timezones.sql",
     ]
-    for _ in run_sql_files(con, steps):
-        pass
+    run_all(con, steps)
     return scalar(con, "SELECT count(*) FROM polls")
 
 
@@ -507,12 +505,11 @@ def write_part(folder: Path, part: str, path: Path) -> None:
     """Write a computed report's `part` as CSV or Parquet (by the suffix), atomically: the
     single-node file's bytes."""
     path = Path(path)
-    if path.suffix not in FORMATS:
-        raise StoremonError(f"{path}: reports are written as .csv or .parquet")
+    options = copy_options(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        copy_atomically(con, rows_of(folder, part), path, FORMATS[path.suffix])
+        copy_atomically(con, rows_of(folder, part), path, options)
 
 
 def report(
@@ -525,8 +522,7 @@ def report(
     """compute(), then write the report to `out` (and its outages and summary, by name, to the
     paths in `beside`)."""
     for path in (out, *(beside or {}).values()):
-        if Path(path).suffix not in FORMATS:
-            raise StoremonError(f"{path}: reports are written as .csv or .parquet")
+        copy_options(path)  # a suffix it cannot write is said before any task
     done = compute(client, data, as_of)
     write_part(done["folder"], "report", out)
     for name, path in (beside or {}).items():

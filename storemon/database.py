@@ -129,6 +129,12 @@ def _rewrite_for_shell(path: Path) -> None:
     os.replace(copy, path)
 
 
+def run_all(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    """Run SQL files in order (run_sql_files, without looking at each as it finishes)."""
+    for _ in run_sql_files(con, files):
+        pass
+
+
 def sql_constant(file: str, name: str) -> int:
     """A number the SQL defines as a macro (`CREATE ... MACRO name() AS 512;`), read from its
     one home, `sql/<file>`, so that Python never states it again."""

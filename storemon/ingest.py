@@ -20,6 +20,7 @@ import duckdb
 from storemon.database import (
     one,
     rollback,
+    run_all,
     run_sql_files,
     scalar,
     sql_constant,
@@ -464,8 +465,7 @@ def parse_file(
     the memory limit is raised by that much for the rest of the load (load_memory puts it back)."""
     while True:
         try:
-            for _ in run_sql_files(con, [path]):
-                pass
+            run_all(con, [path])
             return
         except StoremonError as error:
             item = next((i for i in inputs if PARSE_FILES.get(i.source.prefix) == path.name), None)

@@ -17,6 +17,7 @@ from storemon.database import (
     copy_atomically,
     has_table,
     one,
+    run_all,
     run_sql_files,
     sql_constant,
     sql_files,
@@ -82,8 +83,7 @@ def refuse_as_of(as_of: datetime, polls: tuple[int, int] | None) -> None:
         )
         con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of.isoformat()])
         try:
-            for _ in run_sql_files(con, [p for p in sql_files("report") if p.stem[:2] == "01"]):
-                pass
+            run_all(con, [p for p in sql_files("report") if p.stem[:2] == "01"])
         except StoremonError as error:
             raise _own_words(error) from error.__cause__
 
@@ -95,8 +95,7 @@ _window_lock = threading.Lock()
 def _window_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory connection with the report's macros, for refuse_as_of alone."""
     con = duckdb.connect()
-    for _ in run_sql_files(con, [p for p in sql_files("report") if p.stem[:2] == "00"]):
-        pass
+    run_all(con, [p for p in sql_files("report") if p.stem[:2] == "00"])
     return con
 
 
@@ -164,7 +163,13 @@ def write_report(
     """Write `relation` (the report, by default) as CSV or Parquet (by the file's suffix),
     atomically: a reader sees the old file or the whole new one, never a part."""
     path = Path(path)
-    if path.suffix not in FORMATS:
-        raise StoremonError(f"{path}: the report is written as .csv or .parquet")
+    options = copy_options(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    copy_atomically(con, relation, path, FORMATS[path.suffix])
+    copy_atomically(con, relation, path, options)
+
+
+def copy_options(path: Path) -> str:
+    """The COPY options a report's file is written with, by its suffix (.csv or .parquet)."""
+    if Path(path).suffix not in FORMATS:
+        raise StoremonError(f"{path}: reports are written as .csv or .parquet")
+    return FORMATS[Path(path).suffix]

@@ -46,7 +46,7 @@ from storemon.database import (
     has_table,
     one,
     rollback,
-    run_sql_files,
+    run_all,
     scalar,
     sql_files,
     sql_version,
@@ -209,8 +209,7 @@ class ReportService:
         self.reports_dir = self.db.parent / "reports"
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         self.con = connect(self.db)
-        for _ in run_sql_files(self.con, sql_files("service")):
-            pass
+        run_all(self.con, sql_files("service"))
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.loader = threading.Lock()  # one load at a time
         self.runs = threading.Lock()  # changes of report state that involve several rows

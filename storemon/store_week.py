@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import msgspec
 
-from storemon.database import one, rollback, run_sql_files, scalar, sql_files
+from storemon.database import one, rollback, run_all, scalar, sql_files
 from storemon.instants import ISO
 from storemon.report import COLUMNS
 
@@ -132,8 +132,7 @@ class StoreWeeks:
         with self._lock:
             if self._cur is None:
                 cur = self._con.cursor()
-                for _ in run_sql_files(cur, _report_files("00", "01")):
-                    pass
+                run_all(cur, _report_files("00", "01"))
                 self._cur = cur
             cur = self._cur
             found = _rows(
@@ -191,8 +190,7 @@ class StoreWeeks:
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
         with ExitStack() as scratch, duckdb.connect() as con:
             cluster.bucket_tables(con, data, bucket, scratch)
-            for _ in run_sql_files(con, _report_files("00", "01")):
-                pass
+            run_all(con, _report_files("00", "01"))
             con.execute("SET VARIABLE as_of_checked = true")
             con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])
             week = self._material(con, report_id, store_id, fresh=True)
@@ -213,8 +211,7 @@ class StoreWeeks:
         latest_batch = latest[0] if latest else None
         if fresh:
             cur.execute("SET VARIABLE report_store = ?", [store_id])
-            for _ in run_sql_files(cur, _report_files("01", "06") + sql_files("store")):
-                pass
+            run_all(cur, _report_files("01", "06") + sql_files("store"))
             return self._shown(cur, latest_batch)
         cur.execute("SET VARIABLE report_store = ?", [store_id])
         files = _report_files("02", "06") + sql_files("store")
@@ -227,8 +224,7 @@ class StoreWeeks:
             )
             files = _report_files("01", "02") + files
             self._window = None
-        for _ in run_sql_files(cur, files):
-            pass
+        run_all(cur, files)
         self._window = (report_id, latest_batch)
         self._views_made = True
         return self._shown(cur, latest_batch)

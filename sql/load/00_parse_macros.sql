@@ -99,6 +99,13 @@ CREATE OR REPLACE TEMP MACRO store_id_detail(id) AS CASE
         'store_id is {} characters long; an id has at most {} (its report links to its page by '
         'it): "{}..."', length(id), store_id_max_length(), left(id, 40))
 END;
+-- A store_id with control characters (NUL, \x01-\x1f, \x7f) names no store
+-- (sql/load/20_stores.sql, and a batch's rows alike); the detail shows them as \xNN.
+CREATE OR REPLACE TEMP MACRO has_control_characters(id) AS regexp_matches(id, '[\x00-\x1f\x7f]');
+CREATE OR REPLACE TEMP MACRO control_characters_detail(id) AS format(
+    'store_id "{}" has control characters (shown as \xNN); they are not part of any id',
+    array_to_string(list_transform(string_split(id, ''), lambda c: if(
+        ord(c) < 32 OR ord(c) = 127, printf('\x%02x', ord(c)), c)), ''));
 
 -- Records across lines (RFC 4180: a quoted field may hold line breaks). Only a line with an odd
 -- number of quotes can open or close such a record, so only those lines are looked at (a file

@@ -7,7 +7,7 @@
 -- control characters` (poll_rows, hours_rows and timezone_rows are updated here). The check runs
 -- once per distinct id rather than once per row: on 2 M polls a per-row regexp costs 0.12 s, a
 -- tenth of the whole load.
--- Needs: poll_rows, hours_rows, timezone_rows (10-12); the variables of 10_poll_rows.sql (it may
+-- Needs: the macros of 00_parse_macros.sql; poll_rows, hours_rows, timezone_rows (10-12); the variables of 10_poll_rows.sql (it may
 -- read the polls file again).
 
 CREATE OR REPLACE TEMP TABLE usable_ids AS
@@ -18,13 +18,9 @@ UNION
 SELECT store_id FROM timezone_rows WHERE reason IS NULL;
 
 CREATE OR REPLACE TEMP TABLE control_character_ids AS
-SELECT
-    store_id,
-    format('store_id "{}" has control characters (shown as \xNN); they are not part of any id',
-           array_to_string(list_transform(string_split(store_id, ''), lambda c: if(
-               ord(c) < 32 OR ord(c) = 127, printf('\x%02x', ord(c)), c)), '')) AS detail
+SELECT store_id, control_characters_detail(store_id) AS detail
 FROM usable_ids
-WHERE regexp_matches(store_id, '[\x00-\x1f\x7f]');
+WHERE has_control_characters(store_id);
 
 -- poll_rows keeps the text of rejected rows (and of records across lines) only, and the file's
 -- lines are not kept (10_poll_rows.sql): the text of a usable single line rejected here is read
@@ -38,7 +34,7 @@ SET VARIABLE status_reread = (
 );
 
 CREATE OR REPLACE TEMP TABLE status_control_lines AS
-SELECT if(regexp_matches(raw, '[\x00-\x1f\x7f]'), raw, NULL) AS raw
+SELECT if(has_control_characters(raw), raw, NULL) AS raw
 FROM file_lines(
     coalesce(getvariable('status_read_from'), getvariable('status_file')),
     getvariable('status_newline'),
