@@ -11,6 +11,8 @@ since an older one sent again is a real change back).
 
 from __future__ import annotations
 
+import codecs
+import csv
 import dataclasses
 import hashlib
 import os
@@ -35,7 +37,16 @@ from storemon.database import (
     sql_text,
 )
 from storemon.errors import KeyReused, StoremonError
-from storemon.ingest import HOURS, POLLS, TIMEZONES, Source, ingest, open_input, use_input
+from storemon.ingest import (
+    HOURS,
+    POLLS,
+    TIMEZONES,
+    UTF16_BOMS,
+    Source,
+    ingest,
+    open_input,
+    use_input,
+)
 from storemon.instants import ISO
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 
@@ -363,6 +374,49 @@ def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
 def is_parquet(path: Path) -> bool:
     with Path(path).open("rb") as handle:
         return handle.read(4) == b"PAR1"
+
+
+def kind_of(path: Path) -> str:
+    """polls, hours or timezones: the input whose required columns the file has, each by one of
+    its accepted names (ingest.Source.columns; case and blanks around do not matter, as for the
+    loader), from its CSV header (UTF-8 or UTF-16) or its Parquet columns. The message quotes
+    nothing of the file."""
+    names = {name.strip().lower() for name in _column_names(Path(path))}
+    for kind, spec in KINDS.items():
+        if all(
+            any(name.lower() in names for name in spellings)
+            for spellings in spec.source.columns.values()
+        ):
+            return kind
+    raise StoremonError(
+        "its columns are those of no input (polls: store_id, status, timestamp_utc; hours: "
+        "store_id, dayOfWeek, start_time_local, end_time_local; time zones: store_id, "
+        "timezone_str)"
+    )
+
+
+def _column_names(path: Path) -> list[str]:
+    if is_parquet(path):
+        with duckdb.connect() as con:
+            found = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{sql_text(path)}')")
+            return [row[0] for row in found.fetchall()]
+    with path.open("rb") as handle:
+        head = handle.readline(64 * 1024)
+    if head[:2] in UTF16_BOMS:
+        with path.open("rb") as handle:  # a UTF-16 line ends in two bytes: read on to them
+            head = handle.read(64 * 1024)
+        whole = len(head) < 64 * 1024
+        try:  # (incremental: unless it is the whole file, the 64 KiB may end inside a character)
+            decoded = codecs.getincrementaldecoder("utf-16")().decode(head, final=whole)
+        except UnicodeDecodeError:
+            raise StoremonError(
+                "it starts with a UTF-16 byte order mark but is not UTF-16 text; save it as CSV "
+                "UTF-8"
+            ) from None
+        text = decoded.splitlines()[0] if decoded else ""
+    else:
+        text = head.decode("utf-8-sig", errors="replace")
+    return next(csv.reader([text.strip("\r\n")]), [])
 
 
 def as_csv(path: Path, media: str, kind: str, scratch: ExitStack) -> tuple[Path, int]:

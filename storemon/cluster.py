@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from storemon import append
 from storemon.append import KINDS, as_csv, is_parquet, reject_control_characters
 from storemon.database import (
     copy_atomically,
@@ -52,7 +53,6 @@ from storemon.ingest import (
     load_memory,
     open_input,
     parse_file,
-    read_header,
     use_input,
 )
 from storemon.instants import instant, micros
@@ -97,35 +97,13 @@ def write_manifest(data: Path, manifest: dict) -> None:
 
 
 def kind_of(path: Path) -> str:
-    """polls, hours or timezones, recognised by the file's columns (CSV header or Parquet)."""
+    """The input a file holds (append.kind_of), naming the file in the message."""
     if not Path(path).is_file():
         raise StoremonError(f"{path}: no such file")
-    if is_parquet(path):
-        with duckdb.connect() as con:
-            names = {
-                row[0]
-                for row in con.execute(
-                    f"DESCRIBE SELECT * FROM read_parquet('{sql_text(path)}')"
-                ).fetchall()
-            }
-    else:
-        names = None
-    for kind, spec in KINDS.items():
-        if names is not None:
-            wanted = spec.source.columns.values()
-            if all(any(name in names for name in spellings) for spellings in wanted):
-                return kind
-            continue
-        try:
-            read_header(path, spec.source)
-            return kind
-        except StoremonError:
-            continue
-    raise StoremonError(
-        f"{path}: its columns are those of no input (polls: store_id, status, timestamp_utc; "
-        "hours: store_id, dayOfWeek, start_time_local, end_time_local; time zones: store_id, "
-        "timezone_str)"
-    )
+    try:
+        return append.kind_of(Path(path))
+    except StoremonError as error:
+        raise StoremonError(f"{path}: {error}") from None
 
 
 # --- tasks (they run on the workers) ---------------------------------------------------------

@@ -28,10 +28,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-import duckdb
-
-from storemon.append import is_parquet
-from storemon.database import sql_text
+from storemon.append import is_parquet, kind_of
 from storemon.errors import StoremonError
 from storemon.service import ReportService
 
@@ -42,34 +39,6 @@ EVERY = 1.0  # seconds between looks at the folder (at most; less when `settle` 
 SETTLE = 2.0  # seconds a file must be left untouched before it is taken
 UNFINISHED = 10  # times `settle` a file not ending as a whole file waits before it is taken
 PARQUET_MAGIC = b"PAR1"
-
-
-def kind_of(path: Path) -> str:
-    """polls, hours or timezones, by the file's column names."""
-    if is_parquet(path):
-        with duckdb.connect() as con:
-            names = [row[0] for row in con.execute(f"DESCRIBE FROM '{sql_text(path)}'").fetchall()]
-    else:
-        with path.open("rb") as handle:
-            head = handle.readline(64 * 1024)
-        text = (
-            head.decode("utf-16")
-            if head[:2] in (b"\xff\xfe", b"\xfe\xff")
-            else head.decode("utf-8-sig", errors="replace")
-        )
-        names = [name.strip().strip('"') for name in text.strip().split(",")]
-    columns = {name.strip().lower() for name in names}
-    if {"status", "timestamp_utc"} <= columns:
-        return "polls"
-    if columns & {"dayofweek", "day", "day_of_week", "weekday"}:
-        return "hours"
-    if "timezone_str" in columns:
-        return "timezones"
-    raise StoremonError(
-        "its columns are not those of polls (store_id, status, timestamp_utc), business hours "
-        "(store_id, dayOfWeek, start_time_local, end_time_local) or time zones (store_id, "
-        "timezone_str)"
-    )
 
 
 class Inbox:
@@ -190,7 +159,10 @@ class Inbox:
                         f"{self.settle * UNFINISHED:g} s",
                     )
                     return 0
-                kind = kind_of(copy)
+                try:
+                    kind = kind_of(copy)
+                except StoremonError as error:
+                    raise StoremonError(f"{error}; nothing was appended") from None
                 media = "parquet" if is_parquet(copy) else "text/csv"
                 result = self.service.append(
                     kind, copy, shown=str(path), idempotency_key=None, media=media

@@ -28,6 +28,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import msgspec
@@ -109,6 +110,24 @@ class Run(msgspec.Struct, frozen=True):
     computed_by: str | None
     removed_at: str | None
     data_batch_at: str | None  # when the last batch in the data it read came in
+
+
+Unready = Literal["unknown", "removed", "failed", "pending"]
+# The HTTP status each kind of unready report is answered with, by the API and the pages alike.
+UNREADY_STATUS: dict[Unready, int] = {"unknown": 404, "removed": 410, "failed": 500, "pending": 202}
+
+
+def unready(run: Run | None) -> Unready | None:
+    """Why a report has no files to give (None: it is Complete and has them)."""
+    if run is None:
+        return "unknown"
+    if run.status == "Removed":
+        return "removed"
+    if run.status == "Failed":
+        return "failed"
+    if run.status != "Complete":
+        return "pending"
+    return None
 
 
 class DataInfo(msgspec.Struct, frozen=True):

@@ -256,7 +256,7 @@ def test_the_drop_folder_appends_files_and_sets_aside_what_it_cannot(db, tmp_pat
             "003-notes.txt.error",
         ]
         assert (
-            "columns are not those of polls"
+            "its columns are those of no input"
             in (inbox / "failed" / "003-notes.txt.error").read_text()
         )
         assert not [p for p in inbox.iterdir() if p.is_file()]
@@ -337,7 +337,7 @@ def test_a_file_the_drop_folder_cannot_move_is_said_once_and_the_others_go_on(db
         (inbox / long_name).write_text("not polls\n")
         settled(inbox, lambda: (inbox / "failed" / long_name).exists())
         errors = list((inbox / "failed").glob("*.error"))
-        assert len(errors) == 1 and "columns are not those of polls" in errors[0].read_text()
+        assert len(errors) == 1 and "its columns are those of no input" in errors[0].read_text()
         shutil.rmtree(inbox / "failed")
         (inbox / "failed").write_text("a file where a folder was\n")
         (inbox / "001-notes.txt").write_text("these are not polls\n")
@@ -351,7 +351,7 @@ def test_a_file_the_drop_folder_cannot_move_is_said_once_and_the_others_go_on(db
         # (the plain file named failed is an entry of the folder like any other)
         stuck, beside = inbox_health["stuck"]
         assert (stuck["name"], beside["name"]) == ("001-notes.txt", "failed")
-        assert "columns are not those of polls" in stuck["why"]
+        assert "its columns are those of no input" in stuck["why"]
         assert "cannot be moved to failed/" in stuck["why"]
         page = server.request("GET", "/ui/data-quality", accept="text/html")[2].decode()
         assert "files it cannot move" in page and "001-notes.txt" in page

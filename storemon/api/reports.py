@@ -38,7 +38,7 @@ from storemon.api.shapes import (
 )
 from storemon.errors import BadAsOf, StoremonError
 from storemon.report import parse_as_of
-from storemon.service import Busy, Run
+from storemon.service import UNREADY_STATUS, Busy, Run, unready
 
 State = Literal["queued", "computing", "done", "failed"]
 STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}
@@ -122,25 +122,30 @@ FILE_ANSWERS = ANSWERS | {
 
 
 def pending(run: Run) -> Response[ReportPending]:
-    return Response(ReportPending(run.report_id), status_code=202)
+    return Response(ReportPending(run.report_id), status_code=UNREADY_STATUS["pending"])
 
 
 def unfinished(run: Run | None, report_id: str) -> Response | None:
-    """The answer for a report that has no files to give, or None when it has them."""
-    if run is None:
-        return error(404, "unknown report id", f"no report {report_id} was triggered here")
-    if run.status == "Removed":
+    """The answer for a report that has no files to give (service.unready), or None."""
+    why = unready(run)
+    if why == "unknown" or run is None:
         return error(
-            410,
+            UNREADY_STATUS["unknown"],
+            "unknown report id",
+            f"no report {report_id} was triggered here",
+        )
+    if why == "removed":
+        return error(
+            UNREADY_STATUS["removed"],
             "report removed",
             f"report {report_id} was removed at {run.removed_at}: {run.error}",
         )
-    if run.status == "Failed":
+    if why == "failed":
         return Response(
             ReportFailed("report failed", run.error or "unknown error", run.report_id, "Failed"),
-            status_code=500,
+            status_code=UNREADY_STATUS["failed"],
         )
-    if run.status != "Complete":
+    if why == "pending":
         return pending(run)
     return None
 

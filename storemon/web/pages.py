@@ -19,7 +19,7 @@ from storemon.api.stores import StorePath, store_id_in
 from storemon.errors import StoremonError
 from storemon.instants import iso
 from storemon.report import parse_as_of
-from storemon.service import Busy, Run
+from storemon.service import UNREADY_STATUS, Busy, Run, unready
 from storemon.web.svg import histogram, timeline
 
 COLUMNS = [  # (name, heading, unit) of the report table, in order
@@ -46,15 +46,17 @@ def problem(status_code: int, title: str, detail: str) -> Template:
 
 
 def unfinished(run: Run | None, report_id: str) -> Template | None:
-    """The page for a report that is not there to show, or None when it is Complete."""
-    if run is None:
-        return problem(404, "No such report", f"No report {report_id} was triggered here.")
-    if run.status == "Removed":
-        return problem(410, "Report removed", f"Report {report_id} was removed: {run.error}.")
-    if run.status == "Failed":
-        return problem(500, "Report failed", f"Report {report_id} failed: {run.error}")
-    if run.status != "Complete":
-        return render("running.html", 202, run=run)
+    """The page for a report that is not there to show (service.unready), or None."""
+    why = unready(run)
+    status = UNREADY_STATUS[why] if why else 200
+    if why == "unknown" or run is None:
+        return problem(status, "No such report", f"No report {report_id} was triggered here.")
+    if why == "removed":
+        return problem(status, "Report removed", f"Report {report_id} was removed: {run.error}.")
+    if why == "failed":
+        return problem(status, "Report failed", f"Report {report_id} failed: {run.error}")
+    if why == "pending":
+        return render("running.html", status, run=run)
     return None
 
 
