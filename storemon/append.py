@@ -18,10 +18,10 @@ import hashlib
 import os
 import secrets
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -47,7 +47,7 @@ from storemon.ingest import (
     open_input,
     use_input,
 )
-from storemon.instants import ISO
+from storemon.instants import ISO, micros
 from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
 
 MIN_KEEP_DAYS = 8
@@ -235,7 +235,9 @@ def forget_old_batches(con: duckdb.DuckDBPyConnection, retention: BatchRetention
         return 0
     keep = retention.keep
     cutoff_us = (
-        None if retention.days is None else int((time.time() - retention.days * 86400) * 1e6)
+        None
+        if retention.days is None
+        else micros(datetime.now(UTC) - timedelta(days=retention.days))
     )
     count, oldest_us = one(
         con, "SELECT count(*), epoch_us(min(received_at)) FROM batches WHERE kind = 'append'"

@@ -439,7 +439,7 @@ class ReportService:
             )
             write_runs(cur)
         log.info("report %s started", report_id)
-        as_of = datetime.fromtimestamp(started[0] / 1e6, UTC) if started[0] is not None else None
+        as_of = instant(started[0]) if started[0] is not None else None
         if self.client is not None:
             self._compute_on_cluster(cur, report_id, as_of)
             return

@@ -3,7 +3,7 @@
 -- tables from them (sql/load/20_stores.sql to 23_store_timezones.sql).
 -- Rules: "Updates": the stored polls are the union of every batch (21_polls.sql then counts a
 -- store's polls at one instant once, inactive winning).
--- Needs: variable `poll_files`, the bucket's Parquet files of polls (store_id, timestamp_utc,
+-- Needs: variable `poll_files`, the bucket's Parquet poll files (store_id, timestamp_utc,
 -- active, seq), written by `storemon cluster ingest` (storemon/cluster.py).
 
 CREATE OR REPLACE TEMP TABLE poll_rows AS

@@ -19,7 +19,7 @@
 --                             read, in bytes (default 1 GiB). Stored in a table: see below.
 --   numbered_lines(path, newline[, longest])  the same lines with their 1-based number, `line`
 --                             (the header is line 1); numbered on one thread
--- Runs on its own in the duckdb shell; the loader runs it first.
+-- Needs: nothing. Runs on its own in the duckdb shell; the loader runs it first.
 
 CREATE OR REPLACE TEMP MACRO load_time() AS coalesce(getvariable('load_time'), now());
 

@@ -8,7 +8,7 @@
 -- once per distinct id rather than once per row: on 2 M polls a per-row regexp costs 0.12 s, a
 -- tenth of the whole load.
 -- Needs: the macros of 00_parse_macros.sql; poll_rows, hours_rows, timezone_rows (10-12); the variables of 10_poll_rows.sql (it may
--- read the polls file again).
+-- read the status file again).
 
 CREATE OR REPLACE TEMP TABLE usable_ids AS
 SELECT store_id FROM poll_rows WHERE reason IS NULL

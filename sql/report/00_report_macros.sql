@@ -12,7 +12,7 @@
 --                             few rows; store_outages converts many a faster way)
 --   as_of_reach_hours()       how far past the latest poll an `as of` may lie: 168 (rule 1;
 --                             storemon reads the number from here)
--- Runs on its own in the duckdb shell; the report runs it first.
+-- Needs: nothing. Runs on its own in the duckdb shell; the report runs it first.
 
 CREATE OR REPLACE TEMP MACRO as_of_reach_hours() AS 168;
 

@@ -10,6 +10,7 @@
 -- reports asked for the same data, as-of and SQL (`share_key`) are computed once.
 -- Kept across restarts; created if missing, and given columns added since, each time the
 -- service starts.
+-- Needs: nothing (the service makes it in its own database file).
 
 CREATE TABLE IF NOT EXISTS report_runs (
     report_id VARCHAR PRIMARY KEY,

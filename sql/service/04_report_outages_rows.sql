@@ -1,6 +1,7 @@
 -- Makes: report_outages_rows — the outages of every finished report
 -- (sql/report/09_store_outages.sql), by report_id. Created if missing each time the service
 -- starts.
+-- Needs: nothing (the service makes it in its own database file).
 
 CREATE TABLE IF NOT EXISTS report_outages_rows (
     report_id VARCHAR NOT NULL,

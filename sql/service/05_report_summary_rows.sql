@@ -1,6 +1,7 @@
 -- Makes: report_summary_rows — the outage summary of every finished report
 -- (sql/report/10_store_outage_summary.sql), by report_id. Created if missing each time the
 -- service starts.
+-- Needs: nothing (the service makes it in its own database file).
 
 CREATE TABLE IF NOT EXISTS report_summary_rows (
     report_id VARCHAR NOT NULL,

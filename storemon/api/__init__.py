@@ -34,7 +34,7 @@ from storemon.api.errors import handle_http_error, handle_unexpected
 from storemon.api.guards import host_guard, known_query_only
 from storemon.api.headers import head_as_get, security_headers
 from storemon.api.health import data_quality, health
-from storemon.api.openapi import complete_schema
+from storemon.api.openapi import Document, query_names
 from storemon.api.reports import Reports
 from storemon.api.stores import get_report_store
 from storemon.inbox import Inbox
@@ -77,7 +77,7 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        complete_schema(app)
+        app.state.query_names = query_names(app)
         service = state["service"] = ReportService(
             settings.db,
             workers=settings.workers,
@@ -156,7 +156,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="storemon",
             version=__version__,
-            render_plugins=[ApiDocs()],
+            render_plugins=[ApiDocs(), Document()],
             description="Uptime and downtime of stores during business hours. Trigger a "
             "report, poll it until it is Complete, then download the CSV or Parquet file. "
             "Routes that change data need `Authorization: Bearer <token>`.",

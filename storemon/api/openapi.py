@@ -1,22 +1,28 @@
-"""What Litestar's generated OpenAPI document cannot say by itself, said after it is built."""
+"""What Litestar's generated OpenAPI document cannot say by itself, said as it is served
+(`Document`, /schema/openapi.json); and the query parameters each operation takes, read from it
+(`query_names`, for the guard that refuses any other)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar
-from litestar._openapi.plugin import OpenAPIPlugin
+from litestar import Litestar, Request
+from litestar.openapi.plugins import JsonRenderPlugin
 
 STRICT_BODIES = ("TriggerRequest", "IngestRequest")  # unknown fields are refused
 
 
-def complete_schema(app: Litestar) -> None:
-    """Optional bodies are optional, strict bodies say so, and the files' types are listed;
-    and app.state.query_names, each operation's query parameters."""
-    schema: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
-    paths = schema["paths"]
-    # The query parameters each operation takes, for the guard that refuses any other.
-    app.state.query_names = {
+class Document(JsonRenderPlugin):
+    """/schema/openapi.json: Litestar's document, completed."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, complete(openapi_schema))
+
+
+def query_names(app: Litestar) -> dict[str, set[str]]:
+    """Each operation's query parameters, by operation id."""
+    paths = app.openapi_schema.to_schema()["paths"]
+    return {
         operation["operationId"]: {
             p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
         }
@@ -24,6 +30,12 @@ def complete_schema(app: Litestar) -> None:
         for operation in methods.values()
         if isinstance(operation, dict) and "operationId" in operation
     }
+
+
+def complete(schema: dict[str, Any]) -> dict[str, Any]:
+    """Optional bodies are optional, strict bodies say so, and the files' types are listed.
+    In place, and as often as it is served: doing it again changes nothing."""
+    paths = schema["paths"]
     paths["/trigger_report"]["post"]["requestBody"]["required"] = False
     for name in STRICT_BODIES:
         schema["components"]["schemas"][name]["additionalProperties"] = False
@@ -47,7 +59,10 @@ def complete_schema(app: Litestar) -> None:
                 "application/x-ndjson": text,
             },
         }
-        operation.setdefault("parameters", []).append(
+        parameters = operation.setdefault("parameters", [])
+        if any(p.get("name") == "Idempotency-Key" for p in parameters):
+            continue
+        parameters.append(
             {
                 "name": "Idempotency-Key",
                 "in": "header",
@@ -56,3 +71,4 @@ def complete_schema(app: Litestar) -> None:
                 "schema": {"type": "string", "minLength": 1, "maxLength": 200},
             }
         )
+    return schema
