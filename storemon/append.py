@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal, cast
 
 import duckdb
 
@@ -48,9 +49,11 @@ from storemon.ingest import (
     use_input,
 )
 from storemon.instants import ISO, micros
-from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
+from storemon.rejections import refuse_if_nothing_usable, rejected
+from storemon.results import BatchAnswer, RejectCount, RejectReason
 
 MIN_KEEP_DAYS = 8
+BatchKind = Literal["polls", "hours", "timezones"]
 
 
 @dataclass(frozen=True)
@@ -66,20 +69,6 @@ KINDS = {
     "hours": Kind(HOURS, "11_hours_rows.sql", "hours_rows", "business_hours"),
     "timezones": Kind(TIMEZONES, "12_timezone_rows.sql", "timezone_rows", "store_timezones"),
 }
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    batch_id: str
-    kind: str  # polls, hours or timezones
-    file: str
-    data_rows: int
-    kept_rows: int
-    duplicates: int
-    rejected: int
-    reasons: list[Rejected]  # per reason, with an example
-    latest_poll: str | None  # ISO, UTC
-    repeated: bool  # this batch was appended before: nothing changed now
 
 
 def file_hash(path: Path) -> str:
@@ -104,7 +93,7 @@ def append_batch(
     refresh_quality: bool = True,
     allow_empty: bool = False,
     log: Callable[[str], None] = lambda _: None,
-) -> BatchResult:
+) -> BatchAnswer:
     """Append the batch in `path` (CSV with a header) of `kind`, in one transaction.
 
     A batch with rows none of which is usable is refused unless `allow_empty` (one with no rows
@@ -163,13 +152,14 @@ def append_batch(
             kept = _count(con, spec.target) - before + replaced
             con.execute("SET VARIABLE kept_rows = ?", [kept])
             run_all(con, [_file("30_batch_rejected.sql"), _file("40_batches.sql")])
-            result = _result(con, batch_id, kind, repeated=False)
+            reasons = rejected(con, batch_id)
+            result = _result(con, batch_id, kind, repeated=False, reasons=reasons)
             if not allow_empty:
                 refuse_if_nothing_usable(
                     spec.source.label,
                     item.path,
-                    result.data_rows,
-                    [r if quote_files else r.unquoted() for r in result.reasons],
+                    result.rows_read,
+                    [r if quote_files else r.unquoted() for r in reasons],
                     what="nothing was appended",
                 )
             if keep_days is not None:  # (the latest poll, which the result says, stays)
@@ -183,7 +173,7 @@ def append_batch(
             rollback(con)
             raise
     log(
-        f"  {kind}: {result.data_rows:,} rows read, {result.kept_rows:,} kept, "
+        f"  {kind}: {result.rows_read:,} rows read, {result.kept:,} kept, "
         f"{result.duplicates:,} counted once, {result.rejected:,} rejected (batch {batch_id})"
     )
     return result
@@ -336,26 +326,32 @@ def _earlier(
 
 
 def _result(
-    con: duckdb.DuckDBPyConnection, batch_id: str, kind: str, *, repeated: bool
-) -> BatchResult:
-    row = one(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: str,
+    kind: str,
+    *,
+    repeated: bool,
+    reasons: list[RejectCount] | None = None,
+) -> BatchAnswer:
+    data_rows, kept_rows, duplicates, rejected_rows, latest_poll = one(
         con,
-        "SELECT file, data_rows, kept_rows, duplicates, rejected, "
+        "SELECT data_rows, kept_rows, duplicates, rejected, "
         f"strftime(latest_poll, '{ISO}') FROM batches WHERE batch_id = ?",
         [batch_id],
     )
-    file, data_rows, kept_rows, duplicates, rejected_rows, latest_poll = row
-    return BatchResult(
-        batch_id,
-        kind,
-        file,
-        data_rows,
-        kept_rows,
-        duplicates,
-        rejected_rows,
-        rejected(con, batch_id),
-        latest_poll,
-        repeated,
+    return BatchAnswer(
+        batch_id=batch_id,
+        kind=cast(BatchKind, kind),
+        rows_read=data_rows,
+        kept=kept_rows,
+        duplicates=duplicates,
+        rejected=rejected_rows,
+        rejected_by_reason=[
+            RejectReason(r.reason, r.rows, r.line, r.detail, r.raw)
+            for r in (rejected(con, batch_id) if reasons is None else reasons)
+        ],
+        latest_poll=latest_poll,
+        repeated=repeated,
     )
 
 

@@ -13,6 +13,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import msgspec
+
 from storemon import __version__
 from storemon.append import MIN_KEEP_DAYS, BatchRetention, append_batch, as_csv, is_parquet
 from storemon.client import append_via, ingest_via, report_via, running_service
@@ -22,8 +24,8 @@ from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.quality import finding_line, note_line
-from storemon.rejections import Rejected
 from storemon.report import OUTPUTS, copy_options, parse_as_of, run_report, write_report
+from storemon.results import BatchAnswer, IngestResult, RejectCount
 from storemon.snapshots import write_inputs
 
 BUNDLED = Path("data")
@@ -33,22 +35,22 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def print_load(result) -> None:
-    for source, file, data_rows, kept, duplicates, rejected in result.summary:
+def print_load(result: IngestResult) -> None:
+    for f in result.files:
         say(
-            f"{source:<15} {kept:>10,} rows kept   {rejected:>6,} rejected"
-            f"   {duplicates:>6,} duplicates counted once   ({data_rows:,} rows in {file})"
+            f"{f.source:<15} {f.kept_rows:>10,} rows kept   {f.rejected:>6,} rejected"
+            f"   {f.duplicates:>6,} duplicates counted once   ({f.data_rows:,} rows in {f.file})"
         )
-    for why in result.reasons:
+    for why in result.rejected:
         say(f"  rejected {why.source}: {why.rows:,} x {why.reason} (e.g. {why.example()})")
-    if result.reasons:
+    if result.rejected:
         say("  (every rejected row, with file, line and raw text: SELECT * FROM rejected_rows)")
     say(f"{result.stores:,} stores loaded in {result.seconds:.2f} s")
-    found = [row for row in result.quality if row[3] > 0]
+    found = [finding for finding in result.quality if finding.count > 0]
     if found:
         say("what the data means (every check: SELECT * FROM data_quality):")
-    for row in found:
-        say(f"  warning: {finding_line(*row)}")
+    for finding in found:
+        say(f"  warning: {finding_line(finding)}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
@@ -113,7 +115,7 @@ def cmd_append(args: argparse.Namespace) -> None:
             raise
         say(f"{args.db} is held by the storemon service at {url}: handing the batches to it")
         for kind, path in batches:
-            print_batch(append_via(url, args.db, kind, path, args.allow_empty))
+            print_batch(append_via(url, args.db, kind, path, args.allow_empty), path)
         return
     with con:
         for kind, path in batches:
@@ -130,7 +132,7 @@ def cmd_append(args: argparse.Namespace) -> None:
                     line_offset=offset,
                     allow_empty=args.allow_empty,
                 )
-            print_batch(result)
+            print_batch(result, path)
         write_inputs(con)
 
 
@@ -138,19 +140,18 @@ def batch_retention(args: argparse.Namespace) -> BatchRetention:
     return BatchRetention(keep=args.keep_batches or None, days=args.keep_batch_days or None)
 
 
-def print_batch(result) -> None:
+def print_batch(result: BatchAnswer, file: Path) -> None:
     if result.repeated:
         say(
-            f"{result.kind}: {result.file} was appended before as batch {result.batch_id}: "
-            "nothing changed"
+            f"{result.kind}: {file} was appended before as batch {result.batch_id}: nothing changed"
         )
         return
     say(
-        f"{result.kind:<10} {result.kept_rows:>10,} rows kept   {result.rejected:>6,} rejected"
-        f"   {result.duplicates:>6,} counted once   ({result.data_rows:,} rows in {result.file},"
+        f"{result.kind:<10} {result.kept:>10,} rows kept   {result.rejected:>6,} rejected"
+        f"   {result.duplicates:>6,} counted once   ({result.rows_read:,} rows in {file},"
         f" batch {result.batch_id})"
     )
-    for why in result.reasons:
+    for why in result.rejected_by_reason:
         say(f"  rejected: {why.rows:,} x {why.reason} (e.g. {why.example()})")
     say(f"latest poll now {result.latest_poll}")
 
@@ -297,7 +298,7 @@ def cmd_cluster_ingest(args: argparse.Namespace) -> None:
             f"{batch['kind']:<10} {batch['kept']:>12,} rows kept {batch['rejected']:>7,} rejected"
             f"   ({batch['rows']:,} rows in {batch['file']})"
         )
-        for why in (Rejected(**found) for found in batch["reasons"]):
+        for why in (msgspec.convert(found, RejectCount) for found in batch["reasons"]):
             say(f"  rejected: {why.rows:,} x {why.reason} (e.g. {why.example()})")
     say(f"ingested {len(done)} file(s) into {args.data} in {time.perf_counter() - started:.2f} s")
 

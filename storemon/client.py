@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urljoin
 
+import msgspec
+
 from storemon.auth import TOKEN_ENV, client_token, token_file
 from storemon.errors import StoremonError
-from storemon.ingest import LoadResult
-from storemon.rejections import Rejected
+from storemon.results import BatchAnswer, IngestResult
 from storemon.service import service_file
 
 # The service is on this machine: never ask a proxy that the environment may name.
@@ -62,7 +63,7 @@ def call(
 
 def ingest_via(
     url: str, db: Path, status: Path, hours: Path, timezones: Path, allow_empty: bool = False
-) -> LoadResult:
+) -> IngestResult:
     token = _token_or_explain(url, db)
     code, _, body = call(
         "POST",
@@ -79,24 +80,12 @@ def ingest_via(
     answer = json.loads(body)
     if code != 200:
         raise StoremonError(answer.get("detail") or answer.get("error") or f"HTTP {code}")
-    return LoadResult(
-        summary=[
-            tuple(
-                row[k]
-                for k in ("source", "file", "data_rows", "kept_rows", "duplicates", "rejected")
-            )
-            for row in answer["files"]
-        ],
-        reasons=[Rejected(**row) for row in answer["rejected"]],
-        stores=answer["stores"],
-        seconds=answer["seconds"],
-        quality=[tuple(row.values()) for row in answer["quality"]],
-    )
+    return msgspec.convert(answer, IngestResult)
 
 
-def append_via(url: str, db: Path, kind: str, path: Path, allow_empty: bool = False):
+def append_via(url: str, db: Path, kind: str, path: Path, allow_empty: bool = False) -> BatchAnswer:
     """POST one batch file to the service (Parquet as CSV), streamed from disk."""
-    from storemon.append import KINDS, BatchResult, as_csv, is_parquet
+    from storemon.append import as_csv, is_parquet
 
     token = _token_or_explain(url, db)
     with ExitStack() as scratch:
@@ -112,18 +101,7 @@ def append_via(url: str, db: Path, kind: str, path: Path, allow_empty: bool = Fa
     answer = json.loads(content)
     if code not in (200, 201):
         raise StoremonError(f"{path}: {answer.get('detail') or answer.get('error')}")
-    return BatchResult(
-        answer["batch_id"],
-        kind,
-        str(path),
-        answer["rows_read"],
-        answer["kept"],
-        answer["duplicates"],
-        answer["rejected"],
-        [Rejected(KINDS[kind].source.name, **row) for row in answer["rejected_by_reason"]],
-        answer["latest_poll"],
-        answer["repeated"],
-    )
+    return msgspec.convert(answer, BatchAnswer)
 
 
 def _token_or_explain(url: str, db: Path) -> str:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import msgspec
 
 from storemon import append
 from storemon.append import KINDS, as_csv, is_parquet, reject_control_characters
@@ -56,8 +57,8 @@ from storemon.ingest import (
     use_input,
 )
 from storemon.instants import instant, micros
-from storemon.rejections import Rejected
 from storemon.report import FORMATS, OUTPUTS, copy_options, refuse_as_of, run_report
+from storemon.results import RejectCount
 
 DEFAULT_BUCKETS = 64
 BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
@@ -188,7 +189,7 @@ def ingest_file(
         "rows": rows,
         "kept": kept,
         "rejected": rows - kept,
-        "reasons": [dataclasses.asdict(Rejected(*row)) for row in reasons],
+        "reasons": [msgspec.to_builtins(RejectCount(*row)) for row in reasons],
         "first_poll_us": first_us,
         "latest_poll_us": latest_us,
     }

@@ -195,8 +195,8 @@ class Inbox:
             path.name,
             kind,
             result.batch_id,
-            result.data_rows,
-            result.kept_rows,
+            result.rows_read,
+            result.kept,
             result.rejected,
         )
         return 1

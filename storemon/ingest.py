@@ -28,7 +28,8 @@ from storemon.database import (
     sql_text,
 )
 from storemon.errors import StoremonError
-from storemon.rejections import Rejected, refuse_if_nothing_usable, rejected
+from storemon.rejections import refuse_if_nothing_usable, rejected
+from storemon.results import FileLoad, Finding, IngestResult, RejectCount
 from storemon.snapshots import write_inputs
 from storemon.zones import set_zone_names
 
@@ -253,17 +254,6 @@ def _closest(
 QUALITY_COLUMNS = "finding, source, unit, count, examples, meaning"
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    summary: list[tuple]  # (source, file, data_rows, kept_rows, duplicates, rejected)
-    reasons: list[Rejected]  # per source and reason, with an example
-    stores: int
-    seconds: float
-    quality: (
-        tuple[tuple, ...] | list[tuple]
-    ) = ()  # data_quality: (finding, source, unit, count, examples, meaning)
-
-
 def ingest(
     con: duckdb.DuckDBPyConnection,
     status: Path,
@@ -272,7 +262,7 @@ def ingest(
     log: Callable[[str], None] = lambda _: None,
     quote_files: bool = True,
     allow_empty: bool = False,
-) -> LoadResult:
+) -> IngestResult:
     """Replace the loaded data with these three files, in one transaction.
 
     On any error nothing changes: the previous data stays as it was. With `quote_files` false,
@@ -380,7 +370,7 @@ def _replace_data(
     quote_files: bool,
     started: float,
     allow_empty: bool = False,
-) -> LoadResult:
+) -> IngestResult:
     """Parse the files, then replace the stored tables in one transaction.
 
     The parsing runs before the transaction: it changes nothing stored, and a TEMP table it drops
@@ -417,17 +407,23 @@ def _replace_data(
             try:
                 for path in run_sql_files(con, making):
                     done(path)
-                summary = con.execute(
-                    "SELECT source, file, data_rows, kept_rows, duplicates, rejected "
-                    "FROM load_summary"
-                ).fetchall()
+                summary = [
+                    FileLoad(*row)
+                    for row in con.execute(
+                        "SELECT source, file, data_rows, kept_rows, duplicates, rejected "
+                        "FROM load_summary"
+                    ).fetchall()
+                ]
                 reasons = rejected(con)
                 if not quote_files:
                     reasons = [r.unquoted() for r in reasons]
                 if not allow_empty:
                     _refuse_files_of_nothing_usable(inputs, summary, reasons)
                 stores = scalar(con, "SELECT count(*) FROM stores")
-                quality = con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
+                quality = [
+                    Finding(*row)
+                    for row in con.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall()
+                ]
                 con.execute("COMMIT")
             except BaseException:
                 rollback(con)
@@ -439,15 +435,21 @@ def _replace_data(
     finally:
         con.execute("RESET VARIABLE load_time")
     write_inputs(con)  # for analysts, while a service holds the database
-    return LoadResult(summary, reasons, stores, time.perf_counter() - started, quality)
+    return IngestResult(
+        stores=stores,
+        seconds=time.perf_counter() - started,
+        files=summary,
+        rejected=reasons,
+        quality=quality,
+    )
 
 
 def _refuse_files_of_nothing_usable(
-    inputs: list[Input], summary: list[tuple], reasons: list[Rejected]
+    inputs: list[Input], summary: list[FileLoad], reasons: list[RejectCount]
 ) -> None:
     """A file with rows none of which is usable would replace the data with nothing (or, for
     hours, open every store 24x7): refused like one with a header and no rows."""
-    data_rows = {source: rows for source, _, rows, *_ in summary}
+    data_rows = {row.source: row.data_rows for row in summary}
     for item in inputs:
         refuse_if_nothing_usable(
             item.source.label,

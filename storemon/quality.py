@@ -3,12 +3,12 @@ report's notes (sql/load/26_data_quality.sql, sql/report/08_report_notes.sql).""
 
 from __future__ import annotations
 
+from storemon.results import Finding
 
-def finding_line(
-    finding: str, source: str, unit: str, count: int, examples: list[str], meaning: str
-) -> str:
+
+def finding_line(found: Finding) -> str:
     """One finding as a sentence: how many of what, e.g. which, and what it means."""
-    return f"{count:,} {finding}{_examples(examples)}: {meaning}"
+    return f"{found.count:,} {found.finding}{_examples(found.examples)}: {found.meaning}"
 
 
 def note_line(finding: str, stores: int, examples: list[str], meaning: str) -> str:

@@ -34,7 +34,6 @@ import duckdb
 import msgspec
 
 from storemon.append import (
-    BatchResult,
     BatchRetention,
     append_batch,
     apply_poll_retention,
@@ -53,7 +52,7 @@ from storemon.database import (
     sql_version,
 )
 from storemon.errors import StoremonError, is_disk_full
-from storemon.ingest import QUALITY_COLUMNS, LoadResult, ingest
+from storemon.ingest import QUALITY_COLUMNS, ingest
 from storemon.instants import EPOCH, ISO, instant, iso, micros
 from storemon.report import (
     AS_OF_REACH,
@@ -64,6 +63,7 @@ from storemon.report import (
     run_report,
     write_report,
 )
+from storemon.results import BatchAnswer, IngestResult
 from storemon.snapshots import snapshot_dir, write_inputs, write_runs
 from storemon.store_week import StoreWeek, StoreWeeks
 
@@ -728,7 +728,7 @@ class ReportService:
         *,
         quote_files: bool = True,
         allow_empty: bool = False,
-    ) -> LoadResult:
+    ) -> IngestResult:
         """Replace the loaded data; running reports keep reading the data they started with."""
         self._not_on_cluster()
         with self.loader, self.con.cursor() as cur:
@@ -754,7 +754,7 @@ class ReportService:
         idempotency_key: str | None,
         media: str,
         allow_empty: bool = False,
-    ) -> BatchResult:
+    ) -> BatchAnswer:
         """Append one batch, durably (committed before this returns); reports already running
         keep the data they started with, reports triggered after see it."""
         self._not_on_cluster()

@@ -9,13 +9,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from storemon.append import BatchResult, append_batch
+from storemon.append import append_batch
 from storemon.database import connect
 from storemon.generate import generate
-from storemon.ingest import LoadResult, ingest
+from storemon.ingest import ingest
 from storemon.report import COLUMNS, run_report
+from storemon.results import BatchAnswer, IngestResult
 
 # How many examples each property test draws, as a multiple of its own count: the suite keeps to
 # its time on two cores; `just properties 10` runs ten times as many.
@@ -61,6 +63,11 @@ def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]
     return path
 
 
+def load_rows(result: IngestResult) -> list[tuple]:
+    """A load's files as rows: (source, file, data_rows, kept_rows, duplicates, rejected)."""
+    return [msgspec.structs.astuple(row) for row in result.files]
+
+
 class Workspace:
     """A temporary folder with its own database, and helpers to fill it."""
 
@@ -81,11 +88,11 @@ class Workspace:
             write_csv(self.root / "timezones.csv", zones_header, zones),
         )
 
-    def load(self, status=(), hours=(), zones=()) -> LoadResult:
+    def load(self, status=(), hours=(), zones=()) -> IngestResult:
         # An input left out is a header-only file: allowed here, refused by default.
         return ingest(self.con, *self.files(status, hours, zones), allow_empty=True)
 
-    def append(self, kind: str, rows, name: str = "batch.csv", **options) -> BatchResult:
+    def append(self, kind: str, rows, name: str = "batch.csv", **options) -> BatchAnswer:
         """Append `rows` as one batch of `kind` (polls, hours or timezones)."""
         header = {"polls": STATUS_HEADER, "hours": HOURS_HEADER, "timezones": ZONES_HEADER}[kind]
         return append_batch(self.con, kind, write_csv(self.root / name, header, rows), **options)

@@ -143,8 +143,8 @@ def test_a_batch_of_hours_replaces_only_the_stores_it_names(workspace):
         hours=[("a", 0, "09:00", "17:00"), ("a", 1, "09:00", "17:00"), ("b", 0, "10:00", "11:00")],
     )
     result = workspace.append("hours", [("a", 2, "08:00", "09:00"), ("a", 9, "08:00", "09:00")])
-    assert (result.data_rows, result.kept_rows, result.rejected) == (2, 1, 1)
-    [why] = result.reasons
+    assert (result.rows_read, result.kept, result.rejected) == (2, 1, 1)
+    [why] = result.rejected_by_reason
     assert (why.reason, why.rows, why.line) == ("day outside 0-6", 1, 3)
     assert why.example() == 'line 3: day "9" is not a whole number from 0 (Monday) to 6 (Sunday)'
 
@@ -163,8 +163,8 @@ def test_polls_at_one_instant_count_once_inactive_winning_across_batches(workspa
     workspace.load(status=[("a", "active", "2023-01-09 15:00:00")])
     first = workspace.append("polls", [("a", "inactive", "2023-01-09 15:00:00")], name="1.csv")
     second = workspace.append("polls", [("a", "active", "2023-01-09 15:00:00")], name="2.csv")
-    assert (first.kept_rows, first.duplicates) == (0, 1)
-    assert (second.kept_rows, second.duplicates) == (0, 1)
+    assert (first.kept, first.duplicates) == (0, 1)
+    assert (second.kept, second.duplicates) == (0, 1)
     assert workspace.query("SELECT active FROM polls") == [(False,)]
 
 
@@ -243,10 +243,10 @@ def test_a_batch_with_rows_none_of_them_usable_is_refused_unless_allowed(workspa
         (0,)
     ]
     result = workspace.append(kind, rows, allow_empty=True)
-    assert (result.data_rows, result.kept_rows, result.rejected) == (2, 0, 2)
+    assert (result.rows_read, result.kept, result.rejected) == (2, 0, 2)
     assert workspace.tables() == before
     # A batch of no rows at all adds nothing and is taken: a poller may have nothing new.
-    assert workspace.append(kind, [], name="empty.csv").data_rows == 0
+    assert workspace.append(kind, [], name="empty.csv").rows_read == 0
 
 
 @pytest.mark.parametrize(
@@ -391,7 +391,7 @@ def test_appending_to_an_empty_database_makes_its_tables(tmp_path):
     workspace = Workspace(tmp_path)
     try:
         result = workspace.append("polls", [("a", "active", "2023-01-09 15:00:00")])
-        assert result.kept_rows == 1
+        assert result.kept == 1
         assert workspace.report()["a"]["uptime_last_hour"] == 60.0
     finally:
         workspace.con.close()
@@ -403,8 +403,10 @@ def test_a_store_id_with_control_characters_is_rejected_as_a_full_load_does(work
         "polls",
         [("b\x00c", "active", "2023-01-09 16:00:00"), ("a", "active", "2023-01-09 16:00:00")],
     )
-    assert (result.kept_rows, result.rejected) == (1, 1)
-    assert [(r.reason, r.rows) for r in result.reasons] == [("store_id has control characters", 1)]
+    assert (result.kept, result.rejected) == (1, 1)
+    assert [(r.reason, r.rows) for r in result.rejected_by_reason] == [
+        ("store_id has control characters", 1)
+    ]
     raw, detail = workspace.query(
         "SELECT raw, detail FROM rejected_rows WHERE batch_id = ?", [result.batch_id]
     )[0]
@@ -423,7 +425,7 @@ def test_a_database_loaded_before_batches_existed_takes_appends(workspace):
     result = workspace.append(
         "polls", [("a", "active", "2023-01-09 16:00:00"), ("a", "bogus", "2023-01-09 17:00:00")]
     )
-    assert (result.kept_rows, result.rejected) == (1, 1)
+    assert (result.kept, result.rejected) == (1, 1)
     assert workspace.query("SELECT kind, source, batch_id IS NULL FROM batches ORDER BY ALL") == [
         ("append", "polls", False),
         ("load", "business_hours", True),

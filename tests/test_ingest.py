@@ -18,7 +18,7 @@ from storemon.database import run_sql_files, sql_files
 from storemon.errors import StoremonError
 from storemon.ingest import ingest
 from tests import reference
-from tests.conftest import examples, write_csv
+from tests.conftest import examples, load_rows, write_csv
 
 
 def rejected(workspace) -> list[tuple]:
@@ -178,7 +178,7 @@ def test_quoted_fields_crlf_and_blank_lines(workspace):
         ("s,2", "2023-01-22 13:00:00.000000", False),
         ("s1", "2023-01-22 12:00:00.000000", True),
     ]
-    assert result.summary[0][2:] == (3, 3, 0, 0)
+    assert load_rows(result)[0][2:] == (3, 3, 0, 0)
 
 
 def test_every_rejection_reason_is_kept_with_file_line_and_raw_text(workspace):
@@ -231,7 +231,7 @@ def test_every_rejection_reason_is_kept_with_file_line_and_raw_text(workspace):
     assert len(polls(workspace)) == 1
     assert workspace.query("SELECT count(*) FROM business_hours") == [(1,)]
     assert workspace.query("SELECT count(*) FROM store_timezones") == [(0,)]
-    assert ("polls", "bad timestamp", 3) in [(r.source, r.reason, r.rows) for r in result.reasons]
+    assert ("polls", "bad timestamp", 3) in [(r.source, r.reason, r.rows) for r in result.rejected]
     # Every rejected row says what was wrong and what would be right.
     details = dict(workspace.query("SELECT line, detail FROM rejected_rows WHERE source = 'polls'"))
     assert "2023-02-30 12:00:00" in details[3] and "YYYY-MM-DD HH:MM:SS" in details[3]
@@ -254,7 +254,7 @@ def test_a_poll_dated_more_than_5_minutes_after_the_load_is_rejected(workspace):
     ]
     [(detail,)] = workspace.query("SELECT detail FROM rejected_rows")
     assert "2100-01-01 00:00:00 UTC" in detail and "more than 5 minutes after" in detail
-    [why] = result.reasons
+    [why] = result.rejected
     assert (why.source, why.reason, why.rows) == ("polls", "timestamp in the future", 1)
     assert why.line == 3
     assert [row[0] for row in polls(workspace)] == ["s1", "s2"]
@@ -288,7 +288,7 @@ def test_identical_rows_count_once_everywhere(workspace):
         hours=[("s1", 0, "09:00", "17:00"), ("s1", "0", "09:00:00", "17:00")],
         zones=[("s1", "UTC"), ("s1", "utc")],
     )
-    assert [row[3:] for row in result.summary] == [(1, 2, 0), (1, 1, 0), (1, 1, 0)]
+    assert [row[3:] for row in load_rows(result)] == [(1, 2, 0), (1, 1, 0), (1, 1, 0)]
 
 
 def test_loading_the_same_files_twice_gives_the_same_tables(workspace):
@@ -454,7 +454,7 @@ def test_every_zone_name_duckdb_knows_is_taken_only_if_python_knows_it_too(works
     details = dict(workspace.query("SELECT raw, detail FROM rejected_rows"))
     for name in rejected_names:
         assert "abbreviation or a retired name" in details[f"{ids[name]},{name}"], name
-    assert [(r.reason, r.rows) for r in result.reasons] == [
+    assert [(r.reason, r.rows) for r in result.rejected] == [
         ("unknown time zone", len(rejected_names))
     ]
     # The SQL's local time (ICU) and Python's (zoneinfo) agree for every zone taken.
@@ -485,7 +485,7 @@ def test_a_header_only_file_is_refused_unless_allowed(workspace):
     assert workspace.query("SELECT count(*) FROM business_hours") == [(0,)]
     result = ingest(workspace.con, status, hours, zones, allow_empty=True)
     assert polls(workspace) == []
-    assert result.summary[0][2:] == (0, 0, 0, 0)
+    assert load_rows(result)[0][2:] == (0, 0, 0, 0)
 
 
 # Files with rows of which none is usable, as they come from the world: a placeholder, hours a
@@ -558,7 +558,7 @@ def test_a_file_with_rows_none_of_them_usable_is_refused_unless_allowed(workspac
     assert "(e.g. line " in str(caught.value) and '"' not in str(caught.value).split("e.g.")[1]
     assert workspace.tables() == before
     result = ingest(workspace.con, *files.values(), allow_empty=True)
-    assert sum(row[5] for row in result.summary) >= 1
+    assert sum(row[5] for row in load_rows(result)) >= 1
     assert workspace.tables() != before
 
 
@@ -637,7 +637,7 @@ def test_the_load_says_one_example_per_reason_it_rejected(workspace):
             ("s1", "active", "yesterday"),
         ],
     )
-    assert [(r.reason, r.rows, r.example()) for r in result.reasons] == [
+    assert [(r.reason, r.rows, r.example()) for r in result.rejected] == [
         (
             "bad timestamp",
             1,
@@ -682,8 +682,8 @@ def test_a_store_id_with_control_characters_is_rejected_in_every_input(workspace
         r'store_id "s\x091"',
     ]
     assert workspace.query("SELECT store_id FROM stores") == [("s1",), ("s3",), ("s4",)]
-    assert [row[3:] for row in result.summary] == [(3, 0, 2), (1, 0, 1), (1, 0, 1)]
-    assert ("polls", reason, 2) in [(r.source, r.reason, r.rows) for r in result.reasons]
+    assert [row[3:] for row in load_rows(result)] == [(3, 0, 2), (1, 0, 1), (1, 0, 1)]
+    assert ("polls", reason, 2) in [(r.source, r.reason, r.rows) for r in result.rejected]
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
@@ -709,7 +709,7 @@ def test_a_quoted_field_with_line_breaks_is_one_record(workspace, newline):
         ("polls", 7, f's3,online,2023-01-22 14:00:00,"two{newline}lines"', "unknown status"),
         ("polls", 10, "s5,broken,x,y", "unknown status"),
     ]
-    assert result.summary[0][2:] == (5, 3, 0, 2)
+    assert load_rows(result)[0][2:] == (5, 3, 0, 2)
 
 
 def test_a_stray_quote_does_not_swallow_the_lines_after_it(workspace):
@@ -754,7 +754,7 @@ def test_a_50_mb_line_is_rejected_with_its_number_and_the_rest_loads(workspace):
     assert (line, reason) == (3, "line too long")
     assert raw.startswith("s2,active,999") and len(raw) < 300
     assert "50,000,010 bytes" in detail
-    assert result.summary[0][2:] == (3, 2, 0, 1)
+    assert load_rows(result)[0][2:] == (3, 2, 0, 1)
 
 
 def test_a_line_longer_than_the_reader_takes_is_named_not_an_engine_error():
@@ -815,7 +815,7 @@ def test_a_utf16_file_with_a_byte_order_mark_is_transcoded(workspace, tmp_path, 
         (str(status), "utf-16 (transcoded)"),
         (str(zones), "utf-16 (transcoded)"),
     ]
-    assert result.summary[0][1] == str(status)
+    assert load_rows(result)[0][1] == str(status)
     assert list(scratch.iterdir()) == []  # the transcoded copies are gone
     # ... also when the load fails
     write_csv(hours, ("store_id", "day", "start_time_local"), [("s1", 0, "09:00")])

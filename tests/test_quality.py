@@ -140,11 +140,11 @@ def test_days_numbered_1_to_7_are_named_as_such(workspace, days, with_day_zero, 
     if batch:
         workspace.load(status=[("s1", "active", "2023-01-09 15:00:00")])
         result = workspace.append("hours", rows, allow_empty=True)  # [7] alone: none usable
-        reasons = result.reasons
+        reasons: list = result.rejected_by_reason
     else:
         reasons = workspace.load(
             status=[("s1", "active", "2023-01-09 15:00:00")], hours=rows
-        ).reasons
+        ).rejected
     sevens = 7 in days
     assert [(r.reason, r.rows) for r in reasons] == ([("day outside 0-6", 1)] if sevens else [])
     count, files = findings(workspace)["business-hours rows of days numbered 1-7"]

@@ -12,6 +12,7 @@ import pytest
 
 from storemon.report import COLUMNS
 from tests import reference
+from tests.conftest import load_rows
 
 NY = "America/New_York"
 ZERO = dict.fromkeys(COLUMNS[1:], 0.0)
@@ -353,7 +354,7 @@ def test_polls_at_one_instant_count_once_and_inactive_wins(workspace):
         ],  # same instant, disagrees
         zones=[("s1", "UTC"), ("s2", "UTC")],
     )
-    polls = next(row for row in result.summary if row[0] == "polls")
+    polls = next(row for row in load_rows(result) if row[0] == "polls")
     assert polls[3:5] == (2, 2)  # kept (one per store and instant), duplicates
     assert sorted(workspace.query("SELECT store_key, active FROM polls")) == [(1, True), (2, False)]
     rows = workspace.report()

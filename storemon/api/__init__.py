@@ -36,7 +36,7 @@ from storemon.api.headers import head_as_get, security_headers
 from storemon.api.health import data_quality, health
 from storemon.api.openapi import Document, query_names
 from storemon.api.reports import Reports
-from storemon.api.stores import get_report_store
+from storemon.api.stores import get_report_store, route_store_paths
 from storemon.inbox import Inbox
 from storemon.service import Limits, ReportService
 
@@ -172,5 +172,6 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
     )
-    app.asgi_handler = head_as_get(app.asgi_handler)  # before routing: every GET route
+    # before routing: every GET route answers HEAD; a store's route takes any store_id
+    app.asgi_handler = head_as_get(route_store_paths(app.asgi_handler))
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import anyio
 from litestar import Request, Response, post
@@ -26,10 +26,10 @@ from storemon.api.errors import (
     error,
 )
 from storemon.api.guards import require_token
-from storemon.api.shapes import BatchAnswer, RejectReason, Service
+from storemon.api.shapes import BatchAnswer, Service
+from storemon.append import BatchKind
 from storemon.errors import KeyReused, StoremonError
 
-BatchKind = Literal["polls", "hours", "timezones"]
 MEDIA = ("text/csv", "application/json", "application/x-ndjson")
 IDEMPOTENCY_KEY = "idempotency-key"
 
@@ -68,22 +68,7 @@ async def receive(
             return error(422, "idempotency key reused", str(reused))
         except StoremonError as bad:
             return error(400, "batch refused", str(bad))
-    return Response(
-        BatchAnswer(
-            batch_id=result.batch_id,
-            kind=kind,
-            rows_read=result.data_rows,
-            kept=result.kept_rows,
-            duplicates=result.duplicates,
-            rejected=result.rejected,
-            rejected_by_reason=[
-                RejectReason(r.reason, r.rows, r.line, r.detail, r.raw) for r in result.reasons
-            ],
-            latest_poll=result.latest_poll,
-            repeated=result.repeated,
-        ),
-        status_code=200 if result.repeated else 201,
-    )
+    return Response(result, status_code=200 if result.repeated else 201)
 
 
 def batch_route(kind: BatchKind, what: str) -> HTTPRouteHandler:

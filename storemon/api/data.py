@@ -3,7 +3,6 @@ the key."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from litestar import Response, post
@@ -18,7 +17,7 @@ from storemon.api.errors import (
     error,
 )
 from storemon.api.guards import require_json, require_token
-from storemon.api.shapes import FileLoad, Finding, IngestRequest, IngestResult, RejectCount, Service
+from storemon.api.shapes import IngestRequest, IngestResult, Service
 from storemon.errors import StoremonError
 
 
@@ -57,12 +56,4 @@ def ingest_files(service: Service, data: JSONBody[IngestRequest]) -> Response[In
         )
     except StoremonError as bad:
         return error(400, "load failed", str(bad))
-    return Response(
-        IngestResult(
-            stores=result.stores,
-            seconds=result.seconds,
-            files=[FileLoad(*row) for row in result.summary],
-            rejected=[RejectCount(**dataclasses.asdict(r)) for r in result.reasons],
-            quality=[Finding(*row) for row in result.quality],
-        )
-    )
+    return Response(result)

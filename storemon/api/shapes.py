@@ -9,6 +9,14 @@ import msgspec
 from litestar.di import NamedDependency
 
 from storemon.report import AS_OF_MAX_LENGTH, AS_OF_PATTERN
+from storemon.results import (  # noqa: F401  (the API's bodies, defined once)
+    BatchAnswer,
+    FileLoad,
+    Finding,
+    IngestResult,
+    RejectCount,
+    RejectReason,
+)
 from storemon.service import DataInfo, Limits, ReportService, Run
 
 Service = NamedDependency[ReportService]
@@ -147,72 +155,6 @@ class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
     allow_empty: bool = False
     """Load a file that has a header and no rows (refused by default: it would replace the
     loaded data with nothing). `storemon ingest --allow-empty`."""
-
-
-class FileLoad(msgspec.Struct):
-    source: str
-    file: str
-    data_rows: int
-    kept_rows: int
-    duplicates: int
-    rejected: int
-
-
-class RejectCount(msgspec.Struct):
-    source: str
-    reason: str
-    rows: int
-    line: int
-    """The first such row's line."""
-    detail: str | None
-    """What was wrong with it; null: the service never quotes a file on its machine."""
-    raw: str | None
-    """Its text (cut to 200 characters); null likewise."""
-
-
-class Finding(msgspec.Struct):
-    """A data-quality check of the last load (sql/load/26_data_quality.sql)."""
-
-    finding: str
-    source: str
-    unit: str
-    count: int
-    examples: list[str]
-    meaning: str
-
-
-class IngestResult(msgspec.Struct):
-    stores: int
-    seconds: float
-    files: list[FileLoad]
-    rejected: list[RejectCount]
-    quality: list[Finding]
-
-
-class RejectReason(msgspec.Struct):
-    reason: str
-    rows: int
-    line: int
-    """The first such row of the batch."""
-    detail: str | None
-    """What was wrong with it, quoting the value: 'start "0.00.00" / end ...'."""
-    raw: str | None
-    """Its text (cut to 200 characters)."""
-
-
-class BatchAnswer(msgspec.Struct):
-    batch_id: str
-    kind: Literal["polls", "hours", "timezones"]
-    rows_read: int
-    kept: int
-    """Polls new to the data; hours and zones now in force for the stores the batch names."""
-    duplicates: int
-    """Usable rows already there, or repeated in the batch: counted once."""
-    rejected: int
-    rejected_by_reason: list[RejectReason]
-    latest_poll: str | None
-    repeated: bool
-    """The same batch was appended before: nothing changed."""
 
 
 class DataQuality(msgspec.Struct):

@@ -3,12 +3,14 @@ behind them (intervals and polls), for a person checking a number or a page draw
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, cast
 from urllib.parse import unquote_to_bytes
 
 from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from storemon.api.errors import INVALID, Refused, documented, error, example
 from storemon.api.reports import FAILED, GONE, PENDING, ReportIdParameter, unfinished
@@ -23,6 +25,24 @@ StorePath = Parameter(
     description=f"a store_id of the report, URL-encoded (a slash as %2F), 1 to {STORE_ID_MAX} "
     "characters"
 )
+
+
+STORE_PATH = re.compile(r"^((?:/ui)?/reports/[A-Za-z0-9_-]{22}/stores/).+")
+
+
+def route_store_paths(app: ASGIApp) -> ASGIApp:
+    """A store's route is routed by a stand-in for its store_id (`_`), and the handler reads the
+    id from the raw path (store_id_in): decoded, an id may be `/` or end in one, which a router
+    reads as another path."""
+
+    async def routed(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            matched = STORE_PATH.match(scope["path"])
+            if matched:
+                scope = cast("HTTPScope", {**scope, "path": matched.group(1) + "_"})
+        await app(scope, receive, send)
+
+    return routed
 
 
 def store_id_in(request: Request, report_id: str) -> str:
