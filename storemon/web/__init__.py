@@ -1,6 +1,8 @@
 """The pages people look at (/ui/): server-rendered HTML over the same service as the API.
 
 - pages.py   the pages: overview, a report, one store's week, data quality
+- browse.py  what they read: a report's rows sorted, searched and paged, its totals, the
+             rejected rows and the last batches
 - svg.py     the pictures, drawn by the server as inline SVG
 
 Templates are in storemon/templates/, the stylesheet and the one small script in

@@ -12,7 +12,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
-from storemon import browse
 from storemon.api.health import inbox_state
 from storemon.api.shapes import REPORT_ID_PATTERN, Service
 from storemon.api.stores import StorePath, store_id_in
@@ -20,6 +19,7 @@ from storemon.errors import StoremonError
 from storemon.instants import iso
 from storemon.report import parse_as_of
 from storemon.service import UNREADY_STATUS, Busy, Run, unready
+from storemon.web import browse
 from storemon.web.svg import histogram, timeline
 
 COLUMNS = [  # (name, heading, unit) of the report table, in order
