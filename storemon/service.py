@@ -21,7 +21,6 @@ import re
 import secrets
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -41,6 +40,7 @@ from storemon.append import (
     forget_old_batches,
     refresh_quality_of,
 )
+from storemon.backends import KEPT_ROWS, Backend, Local
 from storemon.database import (
     connect,
     has_table,
@@ -53,15 +53,13 @@ from storemon.database import (
 )
 from storemon.errors import StoremonError, is_disk_full
 from storemon.ingest import QUALITY_COLUMNS, ingest
-from storemon.instants import EPOCH, ISO, instant, iso, micros
+from storemon.instants import EPOCH, ISO, instant, iso
 from storemon.report import (
     AS_OF_REACH,
     FORMATS,
     NOTE_COLUMNS,
     OUTPUTS,
     refuse_as_of,
-    run_report,
-    write_report,
 )
 from storemon.results import BatchAnswer, IngestResult
 from storemon.snapshots import snapshot_dir, write_inputs, write_runs
@@ -74,13 +72,6 @@ SNAPSHOT_DELAY = 2.0  # seconds: a burst of batches rewrites the analysts' copie
 # A finished report's files, by suffix after its id, and the output (report.OUTPUTS) in each.
 FILES = {f"{'.' + name if name else ''}{form}": name for name in OUTPUTS for form in FORMATS}
 SUFFIXES = tuple(FILES)
-# A finished report's rows, by report_id: the output each table keeps (None: its notes).
-KEPT_ROWS = {
-    "report_rows": "",
-    "report_notes_rows": None,
-    "report_outages_rows": "outages",
-    "report_summary_rows": "summary",
-}
 RUN_COLUMNS = (
     "report_id, status, "
     f"strftime(requested_as_of, '{ISO}') AS requested_as_of, strftime(as_of, '{ISO}') AS as_of, "
@@ -212,18 +203,12 @@ class ReportService:
         workers: int = 2,
         url: str | None = None,
         limits: Limits | None = None,
-        cluster: tuple[str, Path] | None = None,
+        backend: Backend | None = None,
     ) -> None:
-        """`cluster`: (scheduler, data folder): reports are computed there (storemon/cluster.py)
-        from its data; the database keeps the reports' state and rows."""
+        """`backend`: where reports are computed (storemon/backends.py; default: here, on the
+        database); the database keeps the reports' state and rows either way."""
         self.db = Path(db)
-        self._cluster = ExitStack()
-        self.client = None
-        self.cluster_data = Path(cluster[1]) if cluster else None
-        if cluster:
-            from storemon import cluster as on_cluster
-
-            self.client = self._cluster.enter_context(on_cluster.connect_cluster(cluster[0]))
+        self.backend = backend or Local()
         self.limits = limits or Limits()
         self.reports_dir = self.db.parent / "reports"
         self.reports_dir.mkdir(parents=True, exist_ok=True)
@@ -232,7 +217,7 @@ class ReportService:
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.loader = threading.Lock()  # one load at a time
         self.runs = threading.Lock()  # changes of report state that involve several rows
-        self.store_weeks = StoreWeeks(self.con, self.cluster_data)
+        self.store_weeks = StoreWeeks(self.con, self.backend)
         self._snapshot_timer: threading.Timer | None = None
         self._retained_day: int | None = None  # the UTC day of the last retention's cutoff
         self.data = self._read_data_info()
@@ -257,22 +242,17 @@ class ReportService:
         if self.url:
             service_file(self.db).unlink(missing_ok=True)
         self.store_weeks.close()
-        self._cluster.close()
+        self.backend.close()
         self.con.close()
 
     # --- reports -------------------------------------------------------------------------
 
     def poll_range(self) -> tuple[int, int] | None:
         """The first and latest poll of the data reports read (epoch us; None: no polls)."""
-        if self.cluster_data is not None:
-            from storemon.cluster import poll_range, read_manifest
-
-            return poll_range(read_manifest(self.cluster_data))
         data = self.data
-        if data is None or data.first_poll is None or data.latest_poll is None:
-            return None
-        first, latest = (datetime.fromisoformat(t) for t in (data.first_poll, data.latest_poll))
-        return micros(first), micros(latest)
+        return self.backend.poll_range(
+            data.first_poll if data else None, data.latest_poll if data else None
+        )
 
     def as_of_range(self) -> AsOfRange | None:
         """The instants a report may be asked for: from the first poll to the latest + 7 days."""
@@ -389,20 +369,16 @@ class ReportService:
         return self.reports_dir / f"{report_id}{suffix}"
 
     def _share_key(self, as_of: datetime | None) -> str | None:
-        """What makes two reports the same: the data loaded, the instant, the SQL."""
-        if self.cluster_data is not None:
-            from storemon.cluster import last_batch
-
-            batch, allowed = last_batch(self.cluster_data), self.as_of_range()
-            if batch is None or allowed is None:
-                return None
-            instant = iso(as_of) if as_of else iso(allowed.latest - AS_OF_REACH)
-            return f"{batch['batch_id']}|{instant}|{sql_version()}"
+        """What makes two reports the same: the data they read, the instant, the SQL."""
         data = self.data
-        if data is None or data.latest_poll is None:
+        version = self.backend.data_version(
+            (data.last_batch_id or data.loaded_at) if data else None
+        )
+        polls = self.poll_range()
+        if version is None or polls is None:
             return None
-        instant = iso(as_of) if as_of else data.latest_poll
-        return f"{data.last_batch_id or data.loaded_at}|{instant}|{sql_version()}"
+        now = iso(as_of) if as_of else iso(instant(polls[1]))
+        return f"{version}|{now}|{sql_version()}"
 
     @staticmethod
     def _shareable(cur: duckdb.DuckDBPyConnection, key: str | None) -> tuple[str, str] | None:
@@ -440,91 +416,28 @@ class ReportService:
             write_runs(cur)
         log.info("report %s started", report_id)
         as_of = instant(started[0]) if started[0] is not None else None
-        if self.client is not None:
-            self._compute_on_cluster(cur, report_id, as_of)
-            return
-        clock = time.perf_counter()
-        cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for the whole report
-        run = run_report(cur, as_of)
-        for suffix, name in FILES.items():
-            write_report(cur, self.file(report_id, suffix), OUTPUTS[name])
-        # How fresh the data it read was: the last batch in its snapshot.
-        data_batch_at, data_batch_id = (
-            cur.execute(
-                f"SELECT strftime(received_at, '{ISO}'), batch_id FROM batches "
-                "ORDER BY received_at DESC LIMIT 1"
-            ).fetchone()
-            if has_table(cur, "batches")
-            else None
-        ) or (None, None)
-        cur.execute("COMMIT")  # it only read; its TEMP tables stay with the cursor
-        seconds = time.perf_counter() - clock
-
-        def keep(cur: duckdb.DuckDBPyConnection) -> None:
-            for table, name in KEPT_ROWS.items():
-                rows = (
-                    f"{NOTE_COLUMNS} FROM report_notes"
-                    if name is None
-                    else f"* FROM {OUTPUTS[name]}"
-                )
-                cur.execute(f"INSERT INTO {table} SELECT ?, {rows}", [report_id])
-
+        files = [(name, self.file(report_id, suffix)) for suffix, name in FILES.items()]
+        computed = self.backend.compute(cur, as_of, files)
         shared = self._complete(
             cur,
             report_id,
-            keep,
-            ("(SELECT as_of FROM report_window)", []),
-            [run.stores, sql_version(), seconds, data_batch_at, data_batch_id],
-        )
-        log.info("report %s finished: %d stores in %.2f s", report_id, run.stores, seconds)
-        if shared:
-            log.info("... and %d report(s) that shared it", shared)
-
-    def _compute_on_cluster(
-        self, cur: duckdb.DuckDBPyConnection, report_id: str, as_of: datetime | None
-    ) -> None:
-        """The report computed on the cluster from its data folder; its files and rows kept here
-        as a report computed here is."""
-        from storemon import cluster
-
-        data = self.cluster_data
-        assert data is not None  # (only computed on a cluster)
-        done = cluster.compute(self.client, data, as_of)
-        for suffix, name in FILES.items():
-            cluster.write_part(done["folder"], name or "report", self.file(report_id, suffix))
-        batch = cluster.last_batch(data) or {}
-
-        def keep(cur: duckdb.DuckDBPyConnection) -> None:
-            for table, name in KEPT_ROWS.items():
-                if name is None and done["notes"]:
-                    cur.executemany(
-                        f"INSERT INTO {table} (report_id, {NOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                        [[report_id, *note] for note in done["notes"]],
-                    )
-                elif name is not None:
-                    rows = cluster.rows_of(done["folder"], name or "report")
-                    cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {rows}", [report_id])
-
-        shared = self._complete(
-            cur,
-            report_id,
-            keep,
-            ("make_timestamptz(?)", [done["as_of_us"]]),
+            lambda cur: computed.keep(cur, report_id),
+            computed.as_of,
             [
-                done["stores"],
+                computed.stores,
                 sql_version(),
-                done["seconds"],
-                batch.get("loaded_at"),
-                batch.get("batch_id"),
+                computed.seconds,
+                computed.data_batch_at,
+                computed.data_batch_id,
             ],
         )
-        shutil.rmtree(done["folder"], ignore_errors=True)  # its rows are here now
+        computed.done()
         log.info(
-            "report %s finished on the cluster: %d stores, %d buckets in %.2f s%s",
+            "report %s finished%s: %d stores in %.2f s%s",
             report_id,
-            done["stores"],
-            len(done["buckets"]),
-            done["seconds"],
+            computed.said,
+            computed.stores,
+            computed.seconds,
             f" (and {shared} report(s) that shared it)" if shared else "",
         )
 
@@ -712,14 +625,6 @@ class ReportService:
 
     # --- data --------------------------------------------------------------------------
 
-    def _not_on_cluster(self) -> None:
-        """Data for reports computed on a cluster goes into its data folder, not here."""
-        if self.cluster_data is not None:
-            raise StoremonError(
-                f"this service computes its reports from the cluster's data in "
-                f"{self.cluster_data}: add data there with `storemon cluster ingest`"
-            )
-
     def load(
         self,
         status: Path,
@@ -730,7 +635,7 @@ class ReportService:
         allow_empty: bool = False,
     ) -> IngestResult:
         """Replace the loaded data; running reports keep reading the data they started with."""
-        self._not_on_cluster()
+        self.backend.refuse_writes()
         with self.loader, self.con.cursor() as cur:
             result = ingest(
                 cur,
@@ -757,7 +662,7 @@ class ReportService:
     ) -> BatchAnswer:
         """Append one batch, durably (committed before this returns); reports already running
         keep the data they started with, reports triggered after see it."""
-        self._not_on_cluster()
+        self.backend.refuse_writes()
         with ExitStack() as scratch:
             csv_path, offset = as_csv(path, media, kind, scratch)
             with self.loader, self.con.cursor() as cur:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from contextlib import ExitStack
-from pathlib import Path
 
 import duckdb
 import msgspec
 
-from storemon.database import one, rollback, run_all, scalar, sql_files
+from storemon.backends import Backend
+from storemon.database import one, run_all, sql_files
 from storemon.instants import ISO
 from storemon.report import COLUMNS
 
@@ -116,11 +115,11 @@ class StoreWeeks:
     report or other data. So an answer takes a few SQL statements on one store's rows: about
     30 ms on 14,000 stores, most of it DuckDB planning them."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, cluster_data: Path | None = None) -> None:
-        """`cluster_data`: the reports were computed on a cluster from this data folder (see
-        storemon/cluster.py): the material is computed from the store's bucket there."""
+    def __init__(self, con: duckdb.DuckDBPyConnection, backend: Backend) -> None:
+        """`backend`: where the reports were computed, which gives a store's material
+        (storemon/backends.py)."""
         self._con = con
-        self._cluster_data = cluster_data
+        self._backend = backend
         self._cur: duckdb.DuckDBPyConnection | None = None
         self._window: tuple[str, str | None] | None = None  # (report_id, batch) it was made for
         self._views_made = False  # the views of sql/report and sql/store, once made, stay
@@ -152,17 +151,11 @@ class StoreWeeks:
                 "WHERE report_id = ? AND store_id = ? ORDER BY started_at",
                 [report_id, store_id],
             )
-            if self._cluster_data is not None:
-                week = self._material_on_cluster(cur, report_id, store_id)
-            else:
-                cur.execute("BEGIN TRANSACTION")  # one snapshot of the data for what follows
-                try:
-                    week = self._material(cur, report_id, store_id)
-                    cur.execute("COMMIT")
-                except BaseException:
-                    rollback(cur)
-                    self._window, self._views_made = None, False
-                    raise
+            try:
+                week = self._backend.store_material(cur, report_id, store_id, self._material)
+            except BaseException:
+                self._window, self._views_made = None, False
+                raise
         row = found[0]
         return StoreWeek(
             report_id=report_id,
@@ -173,29 +166,6 @@ class StoreWeeks:
             data_changed=week.pop("latest_batch") != row["data_batch_id"],
             **week,
         )
-
-    def _material_on_cluster(
-        self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str
-    ) -> dict:
-        """The material from the store's bucket of the cluster's data folder: its tables made
-        in a database of their own, then the same SQL, as of the report's now."""
-        from storemon import cluster
-
-        data = self._cluster_data
-        assert data is not None  # (only asked on a cluster)
-        as_of_us = scalar(
-            cur, "SELECT epoch_us(as_of) FROM report_runs WHERE report_id = ?", [report_id]
-        )
-        manifest = cluster.read_manifest(data) or {"buckets": 1}
-        bucket = cluster.bucket_of(store_id, manifest["buckets"])
-        with ExitStack() as scratch, duckdb.connect() as con:
-            cluster.bucket_tables(con, data, bucket, scratch)
-            run_all(con, _report_files("00", "01"))
-            con.execute("SET VARIABLE as_of_checked = true")
-            con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])
-            week = self._material(con, report_id, store_id, fresh=True)
-        week["latest_batch"] = (cluster.last_batch(data) or {}).get("batch_id")
-        return week
 
     def _material(
         self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str, fresh: bool = False

@@ -37,6 +37,7 @@ from storemon.api.health import data_quality, health
 from storemon.api.openapi import Document, query_names
 from storemon.api.reports import Reports
 from storemon.api.stores import get_report_store, route_store_paths
+from storemon.backends import backend_for
 from storemon.inbox import Inbox
 from storemon.service import Limits, ReportService
 
@@ -83,11 +84,7 @@ def create_app(settings: Settings) -> Litestar:
             workers=settings.workers,
             url=settings.url,
             limits=settings.limits,
-            cluster=(
-                (settings.scheduler, settings.data)
-                if settings.scheduler and settings.data
-                else None
-            ),
+            backend=backend_for(settings.scheduler, settings.data),
         )
         inbox = app.state.inbox = (
             Inbox(settings.inbox, service, settle=settings.inbox_settle) if settings.inbox else None

@@ -1,0 +1,91 @@
+"""Reports computed on a Dask cluster, from its data folder (storemon/cluster.py): the
+Backend (storemon/backends.py) of `storemon serve --scheduler ADDR --data DIR`. The service's
+own database keeps the reports' state, rows and files, as for reports computed there."""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from storemon import cluster
+from storemon.backends import KEPT_ROWS, Computed, Files, Material
+from storemon.database import run_all, scalar, sql_files
+from storemon.errors import StoremonError
+from storemon.report import NOTE_COLUMNS
+
+
+class OnCluster:
+    def __init__(self, scheduler: str, data: Path) -> None:
+        self.data = data
+        self._stack = ExitStack()
+        self.client = self._stack.enter_context(cluster.connect_cluster(scheduler))
+
+    def poll_range(self, data_first: str | None, data_latest: str | None) -> tuple[int, int] | None:
+        return cluster.poll_range(cluster.read_manifest(self.data))
+
+    def data_version(self, loaded: str | None) -> str | None:
+        batch = cluster.last_batch(self.data)
+        return batch["batch_id"] if batch else None
+
+    def compute(
+        self, cur: duckdb.DuckDBPyConnection, as_of: datetime | None, files: Files
+    ) -> Computed:
+        done = cluster.compute(self.client, self.data, as_of)
+        for name, path in files:
+            cluster.write_part(done["folder"], name or "report", path)
+        batch = cluster.last_batch(self.data) or {}
+
+        def keep(cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
+            for table, name in KEPT_ROWS.items():
+                if name is None and done["notes"]:
+                    cur.executemany(
+                        f"INSERT INTO {table} (report_id, {NOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                        [[report_id, *note] for note in done["notes"]],
+                    )
+                elif name is not None:
+                    rows = cluster.rows_of(done["folder"], name or "report")
+                    cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {rows}", [report_id])
+
+        return Computed(
+            stores=done["stores"],
+            seconds=done["seconds"],
+            as_of=("make_timestamptz(?)", [done["as_of_us"]]),
+            data_batch_at=batch.get("loaded_at"),
+            data_batch_id=batch.get("batch_id"),
+            keep=keep,
+            done=lambda: shutil.rmtree(done["folder"], ignore_errors=True),  # rows kept
+            said=f" on the cluster ({len(done['buckets'])} buckets)",
+        )
+
+    def store_material(
+        self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str, material: Material
+    ) -> dict:
+        """The material from the store's bucket of the data folder: its tables made in a
+        database of their own, then the same SQL, as of the report's now."""
+        as_of_us = scalar(
+            cur, "SELECT epoch_us(as_of) FROM report_runs WHERE report_id = ?", [report_id]
+        )
+        manifest = cluster.read_manifest(self.data) or {"buckets": 1}
+        bucket = cluster.bucket_of(store_id, manifest["buckets"])
+        with ExitStack() as scratch, duckdb.connect() as con:
+            cluster.bucket_tables(con, self.data, bucket, scratch)
+            run_all(con, [p for p in sql_files("report") if p.stem[:2] == "00"])
+            con.execute("SET VARIABLE as_of_checked = true")
+            con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])
+            week = material(con, report_id, store_id, True)
+        week["latest_batch"] = (cluster.last_batch(self.data) or {}).get("batch_id")
+        return week
+
+    def refuse_writes(self) -> None:
+        """Data for reports computed on a cluster goes into its data folder, not here."""
+        raise StoremonError(
+            f"this service computes its reports from the cluster's data in {self.data}: add "
+            "data there with `storemon cluster ingest`"
+        )
+
+    def close(self) -> None:
+        self._stack.close()
