@@ -214,7 +214,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from storemon.api import Settings, create_app
     from storemon.api.protocol import guarded_protocol
     from storemon.auth import service_token
-    from storemon.service import Limits
+    from storemon.limits import Limits
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -23,7 +23,6 @@ import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,19 +31,10 @@ from typing import Literal
 import duckdb
 import msgspec
 
-from storemon.append import (
-    BatchRetention,
-    append_batch,
-    apply_poll_retention,
-    as_csv,
-    forget_old_batches,
-    refresh_quality_of,
-)
 from storemon.backends import KEPT_ROWS, Backend, Local
+from storemon.data_writer import DataInfo, DataWriter
 from storemon.database import (
     connect,
-    has_table,
-    one,
     rollback,
     run_all,
     scalar,
@@ -52,8 +42,8 @@ from storemon.database import (
     sql_version,
 )
 from storemon.errors import StoremonError, is_disk_full
-from storemon.ingest import QUALITY_COLUMNS, ingest
 from storemon.instants import EPOCH, ISO, instant, iso
+from storemon.limits import Limits
 from storemon.report import (
     AS_OF_REACH,
     FORMATS,
@@ -121,44 +111,6 @@ def unready(run: Run | None) -> Unready | None:
     return None
 
 
-class DataInfo(msgspec.Struct, frozen=True):
-    """What data is loaded, read once at start and after every load (for /health)."""
-
-    polls: int
-    stores: int
-    first_poll: str | None
-    latest_poll: str | None
-    loaded_at: str | None
-    """When the last full load was."""
-    last_batch_at: str | None
-    """When the last batch (a load or an append) came in: how fresh the data is."""
-    last_batch_id: str | None
-    batches_remembered: int = 0
-    """Appended batches in the batch log (bounded by limits.keep_batches, keep_batch_days)."""
-    rejected_rows: int = 0
-    """Rejected rows kept: the load's, and those of the batches remembered."""
-
-
-class Limits(msgspec.Struct, frozen=True):
-    """What the service keeps and how much it takes on (shown in /health)."""
-
-    keep_reports: int | None = 100
-    """Finished reports kept; older ones' rows and files are removed (None: all)."""
-    keep_report_days: float | None = None
-    """Finished reports older than this are removed (None: no age limit)."""
-    max_waiting: int = 100
-    """Computations queued or running at once; a trigger beyond it is refused (503)."""
-    keep_days: int | None = None
-    """Polls older than the latest poll minus this many days are dropped after each batch."""
-    keep_batches: int | None = 10_000
-    """Appended batches the batch log remembers (row, Idempotency-Key, rejected rows)."""
-    keep_batch_days: float | None = 30
-    """Appended batches older than this many days are forgotten likewise (None: no limit)."""
-
-    def batch_retention(self) -> BatchRetention:
-        return BatchRetention(keep=self.keep_batches, days=self.keep_batch_days)
-
-
 class Busy(StoremonError):
     """Too many reports are waiting: try again later."""
 
@@ -215,18 +167,15 @@ class ReportService:
         self.con = connect(self.db)
         run_all(self.con, sql_files("service"))
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
-        self.loader = threading.Lock()  # one load at a time
         self.runs = threading.Lock()  # changes of report state that involve several rows
         self.store_weeks = StoreWeeks(self.con, self.backend)
-        self._snapshot_timer: threading.Timer | None = None
-        self._retained_day: int | None = None  # the UTC day of the last retention's cutoff
-        self.data = self._read_data_info()
+        self.writer = DataWriter(self.con, self.limits, self.backend)
         self.url = url
         if url:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         self._resume()
         self._apply_retention()
-        self._forget_old_batches()
+        self.writer.forget_old_batches()
         snapshots = snapshot_dir(self.con)
         if self.data is not None and snapshots and not (snapshots / "polls.parquet").exists():
             write_inputs(self.con)  # a database loaded before storemon kept snapshots
@@ -234,11 +183,7 @@ class ReportService:
 
     def close(self) -> None:
         self.workers.shutdown(wait=True, cancel_futures=True)
-        with self.runs:
-            pending, self._snapshot_timer = self._snapshot_timer, None
-        if pending is not None:  # batches came in since the copies were last written
-            pending.cancel()
-            self._write_snapshots()
+        self.writer.close()
         if self.url:
             service_file(self.db).unlink(missing_ok=True)
         self.store_weeks.close()
@@ -341,25 +286,21 @@ class ReportService:
             ).fetchall()
 
     def quality(self) -> tuple[list[tuple], list[tuple]]:
-        """The last load's files (load_summary) and findings (data_quality), the findings as
-        of the latest batch."""
-        with self.runs:
-            stale = self._snapshot_timer is not None  # batches came in since it was made
-        if stale:
-            with self.loader, self.con.cursor() as cur:
-                cur.execute("BEGIN TRANSACTION")
-                refresh_quality_of(cur)
-                cur.execute("COMMIT")
-        with self.con.cursor() as cur:
-            if not has_table(cur, "data_quality"):
-                return [], []
-            return (
-                cur.execute(
-                    "SELECT source, file, data_rows, kept_rows, duplicates, rejected "
-                    "FROM load_summary ORDER BY source"
-                ).fetchall(),
-                cur.execute(f"SELECT {QUALITY_COLUMNS} FROM data_quality").fetchall(),
-            )
+        """The last load's files and the findings as of the latest batch (DataWriter)."""
+        return self.writer.quality()
+
+    def load(self, status: Path, hours: Path, timezones: Path, **options) -> IngestResult:
+        """Replace the loaded data (DataWriter.load)."""
+        return self.writer.load(status, hours, timezones, **options)
+
+    def append(self, kind: str, path: Path, **options) -> BatchAnswer:
+        """Append one batch, durably (DataWriter.append)."""
+        return self.writer.append(kind, path, **options)
+
+    @property
+    def data(self) -> DataInfo | None:
+        """What data is loaded (for /health), as of the last load or batch."""
+        return self.writer.data
 
     def store_week(self, report_id: str, store_id: str) -> StoreWeek | None:
         """One store's week in a finished report (None: the report has no row for it)."""
@@ -607,153 +548,10 @@ class ReportService:
             )
         return ids
 
-    def _forget_old_batches(self) -> None:
-        """The batch log's retention on its own (at start); after that, with each batch."""
-        with self.loader, self.con.cursor() as cur:
-            if not has_table(cur, "batches"):
-                return
-            cur.execute("BEGIN TRANSACTION")
-            forgotten = forget_old_batches(cur, self.limits.batch_retention())
-            cur.execute("COMMIT")
-        if forgotten:
-            log.info("the batch log forgot %d old batch(es)", forgotten)
-
     def _remove_files(self, report_ids: list[str]) -> None:
         for report_id in report_ids:
             for suffix in SUFFIXES:
                 self.file(report_id, suffix).unlink(missing_ok=True)
-
-    # --- data --------------------------------------------------------------------------
-
-    def load(
-        self,
-        status: Path,
-        hours: Path,
-        timezones: Path,
-        *,
-        quote_files: bool = True,
-        allow_empty: bool = False,
-    ) -> IngestResult:
-        """Replace the loaded data; running reports keep reading the data they started with."""
-        self.backend.refuse_writes()
-        with self.loader, self.con.cursor() as cur:
-            result = ingest(
-                cur,
-                status,
-                hours,
-                timezones,
-                log=log.info,
-                quote_files=quote_files,
-                allow_empty=allow_empty,
-            )
-        self.data = self._read_data_info()
-        log.info("loaded %d stores in %.2f s", result.stores, result.seconds)
-        return result
-
-    def append(
-        self,
-        kind: str,
-        path: Path,
-        *,
-        shown: str,
-        idempotency_key: str | None,
-        media: str,
-        allow_empty: bool = False,
-    ) -> BatchAnswer:
-        """Append one batch, durably (committed before this returns); reports already running
-        keep the data they started with, reports triggered after see it."""
-        self.backend.refuse_writes()
-        with ExitStack() as scratch:
-            csv_path, offset = as_csv(path, media, kind, scratch)
-            with self.loader, self.con.cursor() as cur:
-                result = append_batch(
-                    cur,
-                    kind,
-                    csv_path,
-                    shown=shown,
-                    idempotency_key=idempotency_key,
-                    batch_retention=self.limits.batch_retention(),
-                    line_offset=offset,
-                    quote_files=False,
-                    refresh_quality=False,  # once for a burst: _write_snapshots
-                    allow_empty=allow_empty,
-                    log=log.info,
-                )
-        if not result.repeated:
-            self._retain_polls()
-            self.data = self._read_data_info()
-            self._snapshots_soon()
-        return result
-
-    def _retain_polls(self) -> None:
-        """--keep-days: drop the polls no report reads any more (sql/append/50_poll_retention.sql)
-        once a day of data, in a transaction of its own after the batch's: it changes no report,
-        and hourly batches then pay for it once in 24. So the database holds at most N + 1 days
-        of polls (and those reports still read)."""
-        keep_days = self.limits.keep_days
-        if keep_days is None:
-            return
-        with self.loader, self.con.cursor() as cur:
-            (latest_us,) = one(cur, "SELECT epoch_us(max(timestamp_utc)) FROM polls")
-            day = None if latest_us is None else (latest_us // 86_400_000_000) - keep_days
-            if day is None or day == self._retained_day:
-                return
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                apply_poll_retention(cur, keep_days)
-                cur.execute("COMMIT")
-            except Exception:  # the batch is committed and answered; the next one tries again
-                rollback(cur)
-                log.exception("retention of polls failed; the next batch tries again")
-                return
-            self._retained_day = day
-
-    def _snapshots_soon(self) -> None:
-        """Rewrite the analysts' Parquet copies a little later, once for a burst of batches."""
-        with self.runs:
-            if self._snapshot_timer is not None:
-                return
-            self._snapshot_timer = threading.Timer(SNAPSHOT_DELAY, self._write_snapshots)
-            self._snapshot_timer.daemon = True
-            self._snapshot_timer.start()
-
-    def _write_snapshots(self) -> None:
-        """After a burst of batches: data_quality made again, and the analysts' copies."""
-        with self.runs:
-            self._snapshot_timer = None
-        try:
-            with self.loader, self.con.cursor() as cur:
-                cur.execute("BEGIN TRANSACTION")
-                refresh_quality_of(cur)
-                cur.execute("COMMIT")
-                write_inputs(cur)
-        except Exception:  # the copies are a convenience; the next batch tries again
-            log.exception("could not rewrite the analysts' copies of the data")
-
-    def _read_data_info(self) -> DataInfo | None:
-        with self.con.cursor() as cur:
-            if not has_table(cur, "polls"):
-                return None
-            polls, stores, first, latest, loaded = one(
-                cur,
-                f"SELECT (SELECT count(*) FROM polls), (SELECT count(*) FROM stores), "
-                f"(SELECT strftime(min(timestamp_utc), '{ISO}') FROM polls), "
-                f"(SELECT strftime(max(timestamp_utc), '{ISO}') FROM polls), "
-                f"(SELECT strftime(max(loaded_at), '{ISO}') FROM load_summary)",
-            )
-            last_at, last_id, remembered = (
-                cur.execute(
-                    f"SELECT strftime(received_at, '{ISO}'), batch_id, "
-                    "(SELECT count(*) FROM batches WHERE kind = 'append') FROM batches "
-                    "ORDER BY received_at DESC, batch_id LIMIT 1"
-                ).fetchone()
-                if has_table(cur, "batches")
-                else None
-            ) or (None, None, 0)
-            (rejected,) = one(cur, "SELECT count(*) FROM rejected_rows")
-            return DataInfo(
-                polls, stores, first, latest, loaded, last_at, last_id, remembered, rejected
-            )
 
 
 def link(source: Path, target: Path) -> None:

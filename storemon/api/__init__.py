@@ -39,7 +39,8 @@ from storemon.api.reports import Reports
 from storemon.api.stores import get_report_store, route_store_paths
 from storemon.backends import backend_for
 from storemon.inbox import Inbox
-from storemon.service import Limits, ReportService
+from storemon.limits import Limits
+from storemon.service import ReportService
 
 MAX_JSON_BODY = 64 * 1024  # the JSON bodies here are a few hundred bytes
 

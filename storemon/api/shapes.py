@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from litestar.di import NamedDependency
 
+from storemon.data_writer import DataInfo
+from storemon.limits import Limits
 from storemon.report import AS_OF_MAX_LENGTH, AS_OF_PATTERN
 from storemon.results import (  # noqa: F401  (the API's bodies, defined once)
     BatchAnswer,
@@ -17,7 +19,7 @@ from storemon.results import (  # noqa: F401  (the API's bodies, defined once)
     RejectCount,
     RejectReason,
 )
-from storemon.service import DataInfo, Limits, ReportService, Run
+from storemon.service import ReportService, Run
 
 Service = NamedDependency[ReportService]
 """The report service, provided to every handler by the app."""
