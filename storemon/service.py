@@ -19,12 +19,11 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -42,16 +41,16 @@ from storemon.database import (
     sql_version,
 )
 from storemon.errors import StoremonError, is_disk_full
-from storemon.instants import EPOCH, ISO, instant, iso
+from storemon.instants import ISO, instant, iso
 from storemon.limits import Limits
 from storemon.report import (
     AS_OF_REACH,
-    FORMATS,
     NOTE_COLUMNS,
-    OUTPUTS,
     refuse_as_of,
 )
+from storemon.report_files import ReportFiles
 from storemon.results import BatchAnswer, IngestResult
+from storemon.retention import retire
 from storemon.snapshots import snapshot_dir, write_inputs, write_runs
 from storemon.store_week import StoreWeek, StoreWeeks
 
@@ -59,9 +58,6 @@ log = logging.getLogger("storemon.service")
 
 MAX_ATTEMPTS = 3
 SNAPSHOT_DELAY = 2.0  # seconds: a burst of batches rewrites the analysts' copies once
-# A finished report's files, by suffix after its id, and the output (report.OUTPUTS) in each.
-FILES = {f"{'.' + name if name else ''}{form}": name for name in OUTPUTS for form in FORMATS}
-SUFFIXES = tuple(FILES)
 RUN_COLUMNS = (
     "report_id, status, "
     f"strftime(requested_as_of, '{ISO}') AS requested_as_of, strftime(as_of, '{ISO}') AS as_of, "
@@ -162,8 +158,7 @@ class ReportService:
         self.db = Path(db)
         self.backend = backend or Local()
         self.limits = limits or Limits()
-        self.reports_dir = self.db.parent / "reports"
-        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        self.files = ReportFiles(self.db.parent / "reports")
         self.con = connect(self.db)
         run_all(self.con, sql_files("service"))
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
@@ -219,7 +214,7 @@ class ReportService:
             if (
                 leader is not None
                 and leader[1] == "Complete"
-                and not all(self.file(leader[0], suffix).exists() for suffix in SUFFIXES)
+                and not self.files.complete(leader[0])
             ):
                 leader = None  # its files are gone: compute anew
             if leader is None:
@@ -242,7 +237,7 @@ class ReportService:
             retired = []
             if leader is not None and leader[1] == "Complete":
                 self._finish_followers(cur, leader[0], [report_id])
-                retired = self._retire(cur)
+                retired = retire(cur, self.limits)
             elif leader is not None and leader[1] == "Running":
                 cur.execute(
                     "UPDATE report_runs SET status = 'Running', started_at = now() "
@@ -251,7 +246,7 @@ class ReportService:
                 )
             cur.execute("COMMIT")
             write_runs(cur)
-        self._remove_files(retired)
+        self.files.remove(retired)
         if leader is None:
             log.info("report %s triggered (as of %s)", report_id, as_of or "the latest poll")
             self.workers.submit(self._compute, report_id)
@@ -307,7 +302,7 @@ class ReportService:
         return self.store_weeks.get(report_id, store_id)
 
     def file(self, report_id: str, suffix: str) -> Path:
-        return self.reports_dir / f"{report_id}{suffix}"
+        return self.files.file(report_id, suffix)
 
     def _share_key(self, as_of: datetime | None) -> str | None:
         """What makes two reports the same: the data they read, the instant, the SQL."""
@@ -357,8 +352,7 @@ class ReportService:
             write_runs(cur)
         log.info("report %s started", report_id)
         as_of = instant(started[0]) if started[0] is not None else None
-        files = [(name, self.file(report_id, suffix)) for suffix, name in FILES.items()]
-        computed = self.backend.compute(cur, as_of, files)
+        computed = self.backend.compute(cur, as_of, self.files.outputs(report_id))
         shared = self._complete(
             cur,
             report_id,
@@ -414,10 +408,10 @@ class ReportService:
                 ).fetchall()
             ]
             self._finish_followers(cur, report_id, followers)
-            retired = self._retire(cur)
+            retired = retire(cur, self.limits)
             cur.execute("COMMIT")
             write_runs(cur)
-        self._remove_files(retired)
+        self.files.remove(retired)
         return len(followers)
 
     def _finish_followers(
@@ -425,8 +419,7 @@ class ReportService:
     ) -> None:
         """Complete `followers` with the finished `leader`'s rows and files (hard links)."""
         for follower in followers:
-            for suffix in SUFFIXES:
-                link(self.file(leader, suffix), self.file(follower, suffix))
+            self.files.share(leader, follower)
             for table in KEPT_ROWS:
                 cur.execute(
                     f"INSERT INTO {table} SELECT ?, * EXCLUDE (report_id) FROM {table} "
@@ -449,7 +442,7 @@ class ReportService:
         has the whole error), and nothing of it left on disk."""
         with contextlib.suppress(duckdb.Error):  # when no transaction was open
             rollback(cur)
-        self._remove_files([report_id])  # those written before the failure (first: a full
+        self.files.remove([report_id])  # those written before the failure (first: a full
         # disk then has room for the run's new state)
         full = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         log.error("report %s failed: %s", report_id, full)
@@ -495,69 +488,10 @@ class ReportService:
     # --- retention -----------------------------------------------------------------------
 
     def _apply_retention(self) -> None:
-        """Retention on its own (at start): see _retire."""
+        """Retention on its own (at start): storemon/retention.py."""
         with self.runs, self.con.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
-            doomed = self._retire(cur)
+            doomed = retire(cur, self.limits)
             cur.execute("COMMIT")
             write_runs(cur)
-        self._remove_files(doomed)
-
-    def _retire(self, cur: duckdb.DuckDBPyConnection) -> list[str]:
-        """Inside the caller's transaction: mark finished reports beyond --keep-reports or older
-        than --keep-report-days Removed and delete their rows; their run stays, so their id can
-        say so. Returns their ids, whose files the caller removes once this is committed."""
-        keep, days = self.limits.keep_reports, self.limits.keep_report_days
-        if keep is None and days is None:
-            return []
-        newest = keep if keep is not None else 2**62
-        cutoff = datetime.now(UTC) - timedelta(days=days) if days is not None else EPOCH
-        # Only complete reports count towards --keep-reports: failed runs never push one out.
-        doomed = cur.execute(
-            "WITH finished AS (SELECT report_id, finished_at, status = 'Complete' AND "
-            "row_number() OVER (PARTITION BY status ORDER BY finished_at DESC, report_id) > ? "
-            "AS beyond FROM report_runs WHERE status IN ('Complete', 'Failed')) "
-            "SELECT report_id, if(beyond, 'count', 'age') FROM finished "
-            "WHERE beyond OR finished_at < ?::TIMESTAMPTZ",
-            [newest, cutoff.isoformat()],
-        ).fetchall()
-        ids = [report_id for report_id, _ in doomed]
-        if ids:
-            for table in KEPT_ROWS:
-                cur.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))", [ids])
-            reasons = {
-                "count": f"removed to keep only the newest {keep} reports (--keep-reports)",
-                "age": f"removed after {days} days (--keep-report-days)",
-            }
-            for why, reason in reasons.items():
-                cur.execute(
-                    "UPDATE report_runs SET status = 'Removed', removed_at = now(), error = ? "
-                    "WHERE report_id IN (SELECT unnest(?))",
-                    [reason, [report_id for report_id, found in doomed if found == why]],
-                )
-            log.info("retention removed %d finished report(s)", len(ids))
-        # The runs of removed reports stay to answer 410, and failed runs (no rows, no files)
-        # to say why, each up to a bound of their own.
-        tombstones = max(1000, 10 * (keep or 0))
-        for status in ("Removed", "Failed"):
-            cur.execute(
-                "DELETE FROM report_runs WHERE report_id IN (SELECT report_id FROM report_runs "
-                "WHERE status = ? ORDER BY coalesce(removed_at, finished_at) DESC, report_id "
-                "OFFSET ?)",
-                [status, tombstones],
-            )
-        return ids
-
-    def _remove_files(self, report_ids: list[str]) -> None:
-        for report_id in report_ids:
-            for suffix in SUFFIXES:
-                self.file(report_id, suffix).unlink(missing_ok=True)
-
-
-def link(source: Path, target: Path) -> None:
-    """`target` as the same bytes as `source`: a hard link, or a copy where links fail."""
-    target.unlink(missing_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+        self.files.remove(doomed)

@@ -25,8 +25,9 @@ from litestar import get, post
 from litestar.testing import TestClient
 
 from storemon.api import Settings, create_app
+from storemon.backends import KEPT_ROWS
 from storemon.generate import generate
-from storemon.service import KEPT_ROWS, SUFFIXES
+from storemon.report_files import SUFFIXES
 from tests.conftest import build_db, write_csv
 from tests.server import ROOT, ingest_command, serving
 from tests.test_service import AS_OF

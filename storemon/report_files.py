@@ -1,0 +1,50 @@
+"""A finished report's files beside the database: `reports/<id>.csv` and `.parquet`, and its
+outages' and summary's (`<id>.outages.csv`, ...); written atomically by the backends, linked for
+the reports that share a computation, removed by retention or a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from storemon.report import FORMATS, OUTPUTS
+
+# A finished report's files, by suffix after its id, and the output (report.OUTPUTS) in each.
+FILES = {f"{'.' + name if name else ''}{form}": name for name in OUTPUTS for form in FORMATS}
+SUFFIXES = tuple(FILES)
+
+
+class ReportFiles:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def file(self, report_id: str, suffix: str) -> Path:
+        return self.folder / f"{report_id}{suffix}"
+
+    def outputs(self, report_id: str) -> list[tuple[str, Path]]:
+        """(output name, path) of each file a computation of `report_id` writes."""
+        return [(name, self.file(report_id, suffix)) for suffix, name in FILES.items()]
+
+    def complete(self, report_id: str) -> bool:
+        return all(self.file(report_id, suffix).exists() for suffix in SUFFIXES)
+
+    def share(self, leader: str, follower: str) -> None:
+        """The follower's files as the same bytes as the leader's."""
+        for suffix in SUFFIXES:
+            link(self.file(leader, suffix), self.file(follower, suffix))
+
+    def remove(self, report_ids: list[str]) -> None:
+        for report_id in report_ids:
+            for suffix in SUFFIXES:
+                self.file(report_id, suffix).unlink(missing_ok=True)
+
+
+def link(source: Path, target: Path) -> None:
+    """`target` as the same bytes as `source`: a hard link, or a copy where links fail."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
