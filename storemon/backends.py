@@ -24,7 +24,7 @@ from typing import Protocol
 
 import duckdb
 
-from storemon.database import has_table, rollback
+from storemon.database import has_table, rollback, scalar
 from storemon.instants import ISO, micros
 from storemon.report import NOTE_COLUMNS, OUTPUTS, run_report, write_report
 
@@ -48,7 +48,7 @@ class Computed:
 
     stores: int
     seconds: float
-    as_of: tuple[str, list]  # an SQL expression for its now, and its parameters
+    as_of_us: int  # its now, epoch us
     data_batch_at: str | None
     data_batch_id: str | None
     keep: Callable[[duckdb.DuckDBPyConnection, str], None]  # (cursor, report_id): its rows in
@@ -116,6 +116,7 @@ class Local:
             if has_table(cur, "batches")
             else None
         ) or (None, None)
+        as_of_us = scalar(cur, "SELECT epoch_us(as_of) FROM report_window")
         cur.execute("COMMIT")  # it only read; its TEMP tables stay with the cursor
 
         def keep(cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
@@ -130,7 +131,7 @@ class Local:
         return Computed(
             stores=run.stores,
             seconds=time.perf_counter() - clock,
-            as_of=("(SELECT as_of FROM report_window)", []),
+            as_of_us=as_of_us,
             data_batch_at=data_batch_at,
             data_batch_id=data_batch_id,
             keep=keep,

@@ -53,7 +53,7 @@ class OnCluster:
         return Computed(
             stores=done["stores"],
             seconds=done["seconds"],
-            as_of=("make_timestamptz(?)", [done["as_of_us"]]),
+            as_of_us=done["as_of_us"],
             data_batch_at=batch.get("loaded_at"),
             data_batch_id=batch.get("batch_id"),
             keep=keep,

@@ -14,6 +14,7 @@ import duckdb
 from storemon.backends import KEPT_ROWS
 from storemon.instants import EPOCH
 from storemon.limits import Limits
+from storemon.snapshots import write_runs
 
 log = logging.getLogger("storemon.service")
 
@@ -63,3 +64,14 @@ def retire(cur: duckdb.DuckDBPyConnection, limits: Limits) -> list[str]:
             [status, tombstones],
         )
     return ids
+
+
+def retire_now(con: duckdb.DuckDBPyConnection, limits: Limits) -> list[str]:
+    """Retention on its own (at the service's start), in a transaction of its own; returns the
+    ids whose files to remove."""
+    with con.cursor() as cur:
+        cur.execute("BEGIN TRANSACTION")
+        doomed = retire(cur, limits)
+        cur.execute("COMMIT")
+        write_runs(cur)
+    return doomed

@@ -1,10 +1,11 @@
-"""Reports computed in the background, their state kept in the database.
+"""The service's front: reports computed in the background, their state kept in the database.
 
 One process holds the DuckDB file. Each report runs on a worker thread with its own cursor
-(DuckDB releases the GIL), inside one transaction, so it reads one consistent snapshot even
-while new data is loaded. A report's life: Queued -> Running -> Complete | Failed, and later
-Removed by retention, recorded in `report_runs`; finished rows go to `report_rows` and to
-`<reports>/<id>.csv` and `.parquet`.
+(DuckDB releases the GIL), computed by the backend (storemon/backends.py: here, in one
+transaction, so it reads one consistent snapshot even while new data is loaded; or on a
+cluster). Its run's state is report_runs (storemon/runs.py), its files storemon/report_files.py,
+its finished rows `report_rows` and beside; retention storemon/retention.py; the data's writes
+storemon/data_writer.py.
 
 Reports asked for the same data, as-of instant and SQL are computed once: a trigger that finds
 such a report queued, running or complete gets its own id, and shares that computation (its
@@ -17,120 +18,44 @@ import contextlib
 import json
 import logging
 import os
-import re
-import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 import duckdb
-import msgspec
 
-from storemon.backends import KEPT_ROWS, Backend, Local
+from storemon.backends import Backend, Local
 from storemon.data_writer import DataInfo, DataWriter
 from storemon.database import (
     connect,
     rollback,
     run_all,
-    scalar,
     sql_files,
     sql_version,
 )
-from storemon.errors import StoremonError, is_disk_full
-from storemon.instants import ISO, instant, iso
+from storemon.instants import instant, iso
 from storemon.limits import Limits
 from storemon.report import (
     AS_OF_REACH,
-    NOTE_COLUMNS,
     refuse_as_of,
 )
 from storemon.report_files import ReportFiles
 from storemon.results import BatchAnswer, IngestResult
-from storemon.retention import retire
+from storemon.retention import retire, retire_now
+from storemon.runs import (
+    Busy,
+    Run,
+    RunStore,
+    failure_reason,
+    new_report_id,
+)
 from storemon.snapshots import snapshot_dir, write_inputs, write_runs
 from storemon.store_week import StoreWeek, StoreWeeks
 
 log = logging.getLogger("storemon.service")
-
-MAX_ATTEMPTS = 3
-SNAPSHOT_DELAY = 2.0  # seconds: a burst of batches rewrites the analysts' copies once
-RUN_COLUMNS = (
-    "report_id, status, "
-    f"strftime(requested_as_of, '{ISO}') AS requested_as_of, strftime(as_of, '{ISO}') AS as_of, "
-    f"sql_version, strftime(created_at, '{ISO}') AS created_at, "
-    f"strftime(started_at, '{ISO}') AS started_at, strftime(finished_at, '{ISO}') AS finished_at, "
-    "seconds, stores, attempts, error, computed_by, "
-    f"strftime(removed_at, '{ISO}') AS removed_at, "
-    f"strftime(data_batch_at, '{ISO}') AS data_batch_at"
-)
-
-
-class Run(msgspec.Struct, frozen=True):
-    """One row of report_runs, instants as ISO text in UTC (also the API's shape for it)."""
-
-    report_id: str
-    status: str
-    requested_as_of: str | None
-    as_of: str | None
-    sql_version: str | None
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    seconds: float | None
-    stores: int | None
-    attempts: int
-    error: str | None
-    computed_by: str | None
-    removed_at: str | None
-    data_batch_at: str | None  # when the last batch in the data it read came in
-
-
-Unready = Literal["unknown", "removed", "failed", "pending"]
-# The HTTP status each kind of unready report is answered with, by the API and the pages alike.
-UNREADY_STATUS: dict[Unready, int] = {"unknown": 404, "removed": 410, "failed": 500, "pending": 202}
-
-
-def unready(run: Run | None) -> Unready | None:
-    """Why a report has no files to give (None: it is Complete and has them)."""
-    if run is None:
-        return "unknown"
-    if run.status == "Removed":
-        return "removed"
-    if run.status == "Failed":
-        return "failed"
-    if run.status != "Complete":
-        return "pending"
-    return None
-
-
-class Busy(StoremonError):
-    """Too many reports are waiting: try again later."""
-
-
-def failure_reason(error: BaseException) -> str:
-    """Why a report failed, for anyone who asks for it: storemon's own message, or the kind of
-    error with every path of this machine left out (the log has the whole error)."""
-    if is_disk_full(error):
-        return (
-            "no space left on the disk that holds the database and the reports: nothing of this "
-            "report was kept; free some space and run it again"
-        )
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    if isinstance(error, StoremonError):
-        return text
-    return PATH.sub("<path>", text)
-
-
-PATH = re.compile(r"(?<![\w:/.])(?:/[^\s\"'/]+)+/?")
-
-
-def new_report_id() -> str:
-    """128 random bits, URL-safe (22 characters)."""
-    return secrets.token_urlsafe(16)
 
 
 def service_file(db: Path) -> Path:
@@ -169,7 +94,8 @@ class ReportService:
         if url:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         self._resume()
-        self._apply_retention()
+        with self.runs:
+            self.files.remove(retire_now(self.con, self.limits))
         self.writer.forget_old_batches()
         snapshots = snapshot_dir(self.con)
         if self.data is not None and snapshots and not (snapshots / "polls.parquet").exists():
@@ -210,7 +136,7 @@ class ReportService:
         report_id = new_report_id()
         key = self._share_key(as_of)
         with self.runs, self.con.cursor() as cur:
-            leader = self._shareable(cur, key)
+            leader = RunStore.shareable(cur, key)
             if (
                 leader is not None
                 and leader[1] == "Complete"
@@ -218,32 +144,22 @@ class ReportService:
             ):
                 leader = None  # its files are gone: compute anew
             if leader is None:
-                waiting = scalar(
-                    cur,
-                    "SELECT count(*) FROM report_runs "
-                    "WHERE status IN ('Queued', 'Running') AND computed_by IS NULL",
-                )
+                waiting = RunStore.waiting(cur)
                 if waiting >= self.limits.max_waiting:
                     raise Busy(
                         f"{waiting} reports are already waiting to be computed (the limit, "
                         "--max-waiting): try again when they are done"
                     )
             cur.execute("BEGIN TRANSACTION")
-            cur.execute(
-                "INSERT INTO report_runs (report_id, status, requested_as_of, created_at, "
-                "share_key, computed_by) VALUES (?, 'Queued', ?::TIMESTAMPTZ, now(), ?, ?)",
-                [report_id, as_of.isoformat() if as_of else None, key, leader and leader[0]],
+            RunStore.queue(
+                cur, report_id, as_of.isoformat() if as_of else None, key, leader and leader[0]
             )
             retired = []
             if leader is not None and leader[1] == "Complete":
                 self._finish_followers(cur, leader[0], [report_id])
                 retired = retire(cur, self.limits)
             elif leader is not None and leader[1] == "Running":
-                cur.execute(
-                    "UPDATE report_runs SET status = 'Running', started_at = now() "
-                    "WHERE report_id = ?",
-                    [report_id],
-                )
+                RunStore.follow_running(cur, report_id)
             cur.execute("COMMIT")
             write_runs(cur)
         self.files.remove(retired)
@@ -256,29 +172,17 @@ class ReportService:
 
     def get(self, report_id: str) -> Run | None:
         with self.con.cursor() as cur:
-            row = cur.execute(
-                f"SELECT {RUN_COLUMNS} FROM report_runs WHERE report_id = ?", [report_id]
-            ).fetchone()
-        return Run(*row) if row else None
+            return RunStore.get(cur, report_id)
 
     def recent(self, limit: int = 50) -> list[Run]:
         """The newest reports that were not removed, newest first."""
         with self.con.cursor() as cur:
-            rows = cur.execute(
-                f"SELECT {RUN_COLUMNS} FROM report_runs WHERE status <> 'Removed' "
-                "ORDER BY created_at DESC, report_id LIMIT ?",
-                [limit],
-            ).fetchall()
-        return [Run(*row) for row in rows]
+            return RunStore.recent(cur, limit)
 
     def notes(self, report_id: str) -> list[tuple]:
         """A finished report's notes: (finding, stores, examples, meaning)."""
         with self.con.cursor() as cur:
-            return cur.execute(
-                f"SELECT {NOTE_COLUMNS} FROM report_notes_rows WHERE report_id = ? "
-                "ORDER BY finding",
-                [report_id],
-            ).fetchall()
+            return RunStore.notes(cur, report_id)
 
     def quality(self) -> tuple[list[tuple], list[tuple]]:
         """The last load's files and the findings as of the latest batch (DataWriter)."""
@@ -316,17 +220,6 @@ class ReportService:
         now = iso(as_of) if as_of else iso(instant(polls[1]))
         return f"{version}|{now}|{sql_version()}"
 
-    @staticmethod
-    def _shareable(cur: duckdb.DuckDBPyConnection, key: str | None) -> tuple[str, str] | None:
-        if key is None:
-            return None
-        return cur.execute(
-            "SELECT report_id, status FROM report_runs WHERE share_key = ? "
-            "AND computed_by IS NULL AND status IN ('Queued', 'Running', 'Complete') "
-            "ORDER BY created_at DESC LIMIT 1",
-            [key],
-        ).fetchone()
-
     def _compute(self, report_id: str) -> None:
         with self.con.cursor() as cur:
             try:
@@ -336,19 +229,9 @@ class ReportService:
 
     def _compute_with(self, cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
         with self.runs:
-            started = cur.execute(
-                "UPDATE report_runs SET status = 'Running', started_at = now(), "
-                "attempts = attempts + 1, error = NULL "
-                "WHERE report_id = ? AND status = 'Queued' RETURNING epoch_us(requested_as_of)",
-                [report_id],
-            ).fetchone()
+            started = RunStore.start(cur, report_id)
             if started is None:
                 return  # already taken or finished
-            cur.execute(
-                "UPDATE report_runs SET status = 'Running', started_at = now(), "
-                "attempts = attempts + 1 WHERE computed_by = ? AND status = 'Queued'",
-                [report_id],
-            )
             write_runs(cur)
         log.info("report %s started", report_id)
         as_of = instant(started[0]) if started[0] is not None else None
@@ -357,8 +240,8 @@ class ReportService:
             cur,
             report_id,
             lambda cur: computed.keep(cur, report_id),
-            computed.as_of,
             [
+                computed.as_of_us,
                 computed.stores,
                 sql_version(),
                 computed.seconds,
@@ -381,32 +264,17 @@ class ReportService:
         cur: duckdb.DuckDBPyConnection,
         report_id: str,
         keep: Callable[[duckdb.DuckDBPyConnection], None],
-        as_of: tuple[str, list],
         facts: list,
     ) -> int:
         """In one commit: the finished report's rows (`keep` inserts them), its run Complete
-        (`as_of`: an SQL expression and its parameters; `facts`: stores, sql_version, seconds,
-        data_batch_at, data_batch_id), the reports that shared it, and retention (the client
-        never sees N + 1). Returns how many reports shared it."""
+        (`facts`: its now in epoch us, stores, sql_version, seconds, data_batch_at,
+        data_batch_id), the reports that shared it, and retention (the client never sees
+        N + 1). Returns how many reports shared it."""
         with self.runs:
             cur.execute("BEGIN TRANSACTION")
-            for table in KEPT_ROWS:
-                cur.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
+            RunStore.clear_rows(cur, report_id)
             keep(cur)
-            cur.execute(
-                "UPDATE report_runs SET status = 'Complete', finished_at = now(), "
-                f"as_of = {as_of[0]}, stores = ?, sql_version = ?, seconds = ?, "
-                "data_batch_at = ?::TIMESTAMPTZ, data_batch_id = ? WHERE report_id = ?",
-                [*as_of[1], *facts, report_id],
-            )
-            followers = [
-                row[0]
-                for row in cur.execute(
-                    "SELECT report_id FROM report_runs "
-                    "WHERE computed_by = ? AND status IN ('Queued', 'Running')",
-                    [report_id],
-                ).fetchall()
-            ]
+            followers = RunStore.complete(cur, report_id, facts)
             self._finish_followers(cur, report_id, followers)
             retired = retire(cur, self.limits)
             cur.execute("COMMIT")
@@ -420,22 +288,7 @@ class ReportService:
         """Complete `followers` with the finished `leader`'s rows and files (hard links)."""
         for follower in followers:
             self.files.share(leader, follower)
-            for table in KEPT_ROWS:
-                cur.execute(
-                    f"INSERT INTO {table} SELECT ?, * EXCLUDE (report_id) FROM {table} "
-                    "WHERE report_id = ?",
-                    [follower, leader],
-                )
-            cur.execute(
-                "UPDATE report_runs AS follower SET status = 'Complete', "
-                "started_at = coalesce(follower.started_at, now()), finished_at = now(), "
-                "as_of = leader.as_of, stores = leader.stores, sql_version = leader.sql_version, "
-                "seconds = leader.seconds, data_batch_at = leader.data_batch_at, "
-                "data_batch_id = leader.data_batch_id, error = NULL "
-                "FROM report_runs AS leader "
-                "WHERE leader.report_id = ? AND follower.report_id = ?",
-                [leader, follower],
-            )
+            RunStore.finish_follower(cur, leader, follower)
 
     def _fail(self, cur: duckdb.DuckDBPyConnection, report_id: str, error: Exception) -> None:
         """The report Failed, with a reason anyone may read (no path of this machine: the log
@@ -448,11 +301,7 @@ class ReportService:
         log.error("report %s failed: %s", report_id, full)
         try:
             with self.runs:
-                cur.execute(
-                    "UPDATE report_runs SET status = 'Failed', finished_at = now(), error = ? "
-                    "WHERE report_id = ? OR (computed_by = ? AND status IN ('Queued', 'Running'))",
-                    [failure_reason(error), report_id, report_id],
-                )
+                RunStore.fail(cur, report_id, failure_reason(error))
                 write_runs(cur)
         except Exception:  # the disk is too full even for that: the next start runs it again
             log.exception("report %s: its failure could not be recorded", report_id)
@@ -460,38 +309,8 @@ class ReportService:
     def _resume(self) -> None:
         """Reports cut off by a stop run again; one cut off too often fails with the reason."""
         with self.con.cursor() as cur:
-            cur.execute(
-                "UPDATE report_runs SET status = 'Failed', finished_at = now(), "
-                "error = format('the service stopped {} times while computing this report', "
-                "attempts) WHERE status = 'Running' AND attempts >= ?",
-                [MAX_ATTEMPTS],
-            )
-            cur.execute("UPDATE report_runs SET status = 'Queued' WHERE status = 'Running'")
-            cur.execute(
-                "UPDATE report_runs AS follower SET status = 'Failed', "
-                "finished_at = now(), error = leader.error FROM report_runs AS leader "
-                "WHERE follower.computed_by = leader.report_id AND leader.status = 'Failed' "
-                "AND follower.status = 'Queued'"
-            )
-            queued = [
-                row[0]
-                for row in cur.execute(
-                    "SELECT report_id FROM report_runs "
-                    "WHERE status = 'Queued' AND computed_by IS NULL ORDER BY created_at"
-                ).fetchall()
-            ]
+            queued = RunStore.resume(cur)
         if queued:
             log.info("resuming %d report(s) left unfinished", len(queued))
         for report_id in queued:
             self.workers.submit(self._compute, report_id)
-
-    # --- retention -----------------------------------------------------------------------
-
-    def _apply_retention(self) -> None:
-        """Retention on its own (at start): storemon/retention.py."""
-        with self.runs, self.con.cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
-            doomed = retire(cur, self.limits)
-            cur.execute("COMMIT")
-            write_runs(cur)
-        self.files.remove(doomed)

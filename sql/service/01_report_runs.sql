@@ -32,3 +32,24 @@ ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS share_key VARCHAR;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS removed_at TIMESTAMPTZ;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS data_batch_at TIMESTAMPTZ;
 ALTER TABLE report_runs ADD COLUMN IF NOT EXISTS data_batch_id VARCHAR;
+
+-- Makes: report_runs_shown — each run as the API shows it (storemon/runs.py, Run): its instants
+-- as ISO text in UTC, to the microsecond. The statements on runs are sql/service/runs/*.sql.
+CREATE OR REPLACE VIEW report_runs_shown AS
+SELECT
+    report_id,
+    status,
+    strftime(requested_as_of, '%Y-%m-%dT%H:%M:%S.%fZ') AS requested_as_of,
+    strftime(as_of, '%Y-%m-%dT%H:%M:%S.%fZ') AS as_of,
+    sql_version,
+    strftime(created_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS created_at,
+    strftime(started_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS started_at,
+    strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS finished_at,
+    seconds,
+    stores,
+    attempts,
+    error,
+    computed_by,
+    strftime(removed_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS removed_at,
+    strftime(data_batch_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS data_batch_at
+FROM report_runs;

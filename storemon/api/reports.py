@@ -38,7 +38,7 @@ from storemon.api.shapes import (
 )
 from storemon.errors import BadAsOf, StoremonError
 from storemon.report import parse_as_of
-from storemon.service import UNREADY_STATUS, Busy, Run, unready
+from storemon.runs import UNREADY_STATUS, Busy, Run, unready
 
 State = Literal["queued", "computing", "done", "failed"]
 STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}

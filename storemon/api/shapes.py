@@ -19,7 +19,8 @@ from storemon.results import (  # noqa: F401  (the API's bodies, defined once)
     RejectCount,
     RejectReason,
 )
-from storemon.service import ReportService, Run
+from storemon.runs import Run
+from storemon.service import ReportService
 
 Service = NamedDependency[ReportService]
 """The report service, provided to every handler by the app."""

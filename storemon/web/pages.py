@@ -18,7 +18,7 @@ from storemon.api.stores import StorePath, store_id_in
 from storemon.errors import StoremonError
 from storemon.instants import iso
 from storemon.report import parse_as_of
-from storemon.service import UNREADY_STATUS, Busy, Run, unready
+from storemon.runs import UNREADY_STATUS, Busy, Run, unready
 from storemon.web import browse
 from storemon.web.svg import histogram, timeline
 

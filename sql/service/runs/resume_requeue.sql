@@ -1,0 +1,2 @@
+-- At start: the reports cut off by a stop are queued again.
+UPDATE report_runs SET status = 'Queued' WHERE status = 'Running'
