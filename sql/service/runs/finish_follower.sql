@@ -1,4 +1,4 @@
--- A report that shared a computation: Complete as its leader is. Parameters: leader, follower.
+-- Makes: nothing (a statement on report_runs): A report that shared a computation: Complete as its leader is. Parameters: leader, follower.
 UPDATE report_runs AS follower SET status = 'Complete',
     started_at = coalesce(follower.started_at, now()), finished_at = now(),
     as_of = leader.as_of, stores = leader.stores, sql_version = leader.sql_version,

@@ -1,4 +1,4 @@
--- The newest runs that were not removed, newest first. Parameters: how many.
+-- Makes: nothing (a statement on report_runs): The newest runs that were not removed, newest first. Parameters: how many.
 SELECT shown.*
 FROM report_runs_shown AS shown
 JOIN report_runs USING (report_id)

@@ -1,2 +1,2 @@
--- At start: the reports cut off by a stop are queued again.
+-- Makes: nothing (a statement on report_runs): At start: the reports cut off by a stop are queued again.
 UPDATE report_runs SET status = 'Queued' WHERE status = 'Running'
