@@ -34,7 +34,6 @@ from storemon.database import (
     run_all,
     scalar,
     sql_dir,
-    sql_files,
     sql_text,
 )
 from storemon.errors import KeyReused, StoremonError
@@ -50,6 +49,7 @@ from storemon.ingest import (
 )
 from storemon.instants import ISO, micros
 from storemon.rejections import refuse_if_nothing_usable, rejected
+from storemon.report import report_files
 from storemon.results import BatchAnswer, RejectCount, RejectReason
 
 MIN_KEEP_DAYS = 8
@@ -194,8 +194,7 @@ def apply_poll_retention(con: duckdb.DuckDBPyConnection, keep_days: int) -> None
     con.execute("SET VARIABLE as_of = make_timestamptz(?::BIGINT)", [cutoff[0]])
     con.execute("SET VARIABLE report_store = NULL")
     try:
-        evidence = [p for p in sql_files("report") if p.name < "05"]
-        run_all(con, [*evidence, _file("50_poll_retention.sql")])
+        run_all(con, [*report_files("00", "05"), _file("50_poll_retention.sql")])
     finally:
         con.execute("RESET VARIABLE as_of")
 

@@ -13,9 +13,9 @@ import duckdb
 
 from storemon import cluster
 from storemon.backends import KEPT_ROWS, Computed, Files, Material
-from storemon.database import run_all, scalar, sql_files
+from storemon.database import run_all, scalar
 from storemon.errors import StoremonError
-from storemon.report import NOTE_COLUMNS
+from storemon.report import NOTE_COLUMNS, report_files
 
 
 class OnCluster:
@@ -73,7 +73,7 @@ class OnCluster:
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
         with ExitStack() as scratch, duckdb.connect() as con:
             cluster.bucket_tables(con, self.data, bucket, scratch)
-            run_all(con, [p for p in sql_files("report") if p.stem[:2] == "00"])
+            run_all(con, report_files("00", "01"))
             con.execute("SET VARIABLE as_of_checked = true")
             con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])
             week = material(con, report_id, store_id, True)

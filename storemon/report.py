@@ -69,6 +69,11 @@ def parse_as_of(text: str, name: str = "as_of") -> datetime:
     return moment.astimezone(UTC)
 
 
+def report_files(first: str, last: str) -> list[Path]:
+    """sql/report's files from `first` up to (not including) `last`, by number ("00", "05")."""
+    return [path for path in sql_files("report") if first <= path.name < last]
+
+
 def refuse_as_of(as_of: datetime, polls: tuple[int, int] | None) -> None:
     """Refuse an `as_of` the report would refuse, before any report runs, in the report's own
     words: sql/report/01_report_window.sql, run on the first and latest poll alone (`polls`,
@@ -83,7 +88,7 @@ def refuse_as_of(as_of: datetime, polls: tuple[int, int] | None) -> None:
         )
         con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of.isoformat()])
         try:
-            run_all(con, [p for p in sql_files("report") if p.stem[:2] == "01"])
+            run_all(con, report_files("01", "02"))
         except StoremonError as error:
             raise _own_words(error) from error.__cause__
 
@@ -95,7 +100,7 @@ _window_lock = threading.Lock()
 def _window_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory connection with the report's macros, for refuse_as_of alone."""
     con = duckdb.connect()
-    run_all(con, [p for p in sql_files("report") if p.stem[:2] == "00"])
+    run_all(con, report_files("00", "01"))
     return con
 
 

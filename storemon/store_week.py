@@ -19,7 +19,7 @@ import msgspec
 from storemon.backends import Backend
 from storemon.database import one, run_all, sql_files
 from storemon.instants import ISO
-from storemon.report import COLUMNS
+from storemon.report import COLUMNS, report_files
 
 SUMMARY = (
     "outages_last_hour",
@@ -131,7 +131,7 @@ class StoreWeeks:
         with self._lock:
             if self._cur is None:
                 cur = self._con.cursor()
-                run_all(cur, _report_files("00", "01"))
+                run_all(cur, report_files("00", "01"))
                 self._cur = cur
             cur = self._cur
             found = _rows(
@@ -181,10 +181,10 @@ class StoreWeeks:
         latest_batch = latest[0] if latest else None
         if fresh:
             cur.execute("SET VARIABLE report_store = ?", [store_id])
-            run_all(cur, _report_files("01", "06") + sql_files("store"))
+            run_all(cur, report_files("01", "06") + sql_files("store"))
             return self._shown(cur, latest_batch)
         cur.execute("SET VARIABLE report_store = ?", [store_id])
-        files = _report_files("02", "06") + sql_files("store")
+        files = report_files("02", "06") + sql_files("store")
         if self._views_made:  # views read the tables under them anew at each use
             files = [path for path in files if not _makes_only_views(path)]
         if self._window != (report_id, latest_batch):
@@ -192,7 +192,7 @@ class StoreWeeks:
                 "SET VARIABLE as_of = (SELECT as_of FROM report_runs WHERE report_id = ?)",
                 [report_id],
             )
-            files = _report_files("01", "02") + files
+            files = report_files("01", "02") + files
             self._window = None
         run_all(cur, files)
         self._window = (report_id, latest_batch)
@@ -244,8 +244,3 @@ def _makes_only_views(path) -> bool:
     """A SQL file whose statements (each starts a line) all make views: no table, no variable."""
     found = [m.group(0) for m in STATEMENT.finditer(path.read_text())]
     return bool(found) and all(s.startswith("CREATE OR REPLACE TEMP VIEW") for s in found)
-
-
-def _report_files(first: str, last: str) -> list:
-    """sql/report's files from `first` up to (not including) `last`, by number."""
-    return [path for path in sql_files("report") if first <= path.name < last]

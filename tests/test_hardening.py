@@ -89,17 +89,22 @@ def test_the_key_can_come_from_the_environment(db, tmp_path):
     assert not db.with_name(db.name + ".token").exists()
 
 
-def test_a_key_file_others_can_read_stops_the_service_with_the_fix(db):
-    token_file = db.with_name(db.name + ".token")
-    token_file.write_text("0123456789abcdef0123\n")
-    token_file.chmod(0o644)
-    done = subprocess.run(
+def serve_refused(db) -> subprocess.CompletedProcess:
+    """`storemon serve` on `db`, which is expected to stop before it listens."""
+    return subprocess.run(
         [sys.executable, "-m", "storemon", "serve", "--db", str(db), "--port", "1"],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=60,
     )
+
+
+def test_a_key_file_others_can_read_stops_the_service_with_the_fix(db):
+    token_file = db.with_name(db.name + ".token")
+    token_file.write_text("0123456789abcdef0123\n")
+    token_file.chmod(0o644)
+    done = serve_refused(db)
     assert done.returncode == 2
     assert f"chmod 600 {token_file}" in done.stderr
 
@@ -114,24 +119,12 @@ def test_a_key_file_another_user_owns_stops_the_service(db):
     token_file.write_text("0123456789abcdef0123\n")
     token_file.chmod(0o600)
     os.chown(token_file, 65534, 65534)
-    done = subprocess.run(
-        [sys.executable, "-m", "storemon", "serve", "--db", str(db), "--port", "1"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    done = serve_refused(db)
     assert done.returncode == 2
     assert "belongs to another user (uid 65534" in done.stderr
     token_file.unlink()
     token_file.symlink_to(db.with_name("elsewhere"))
-    done = subprocess.run(
-        [sys.executable, "-m", "storemon", "serve", "--db", str(db), "--port", "1"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    done = serve_refused(db)
     assert done.returncode == 2 and "cannot be opened as a file of its own" in done.stderr
 
 

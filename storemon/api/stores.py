@@ -14,7 +14,7 @@ from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from storemon.api.errors import INVALID, Refused, documented, error, example
 from storemon.api.reports import FAILED, GONE, PENDING, ReportIdParameter, unfinished
-from storemon.api.shapes import EXAMPLE_ID, Service
+from storemon.api.shapes import EXAMPLE_ID, REPORT_ID_PATTERN, Service
 from storemon.ingest import STORE_ID_MAX
 from storemon.store_week import StoreWeek
 
@@ -27,7 +27,7 @@ StorePath = Parameter(
 )
 
 
-STORE_PATH = re.compile(r"^((?:/ui)?/reports/[A-Za-z0-9_-]{22}/stores/).+")
+STORE_PATH = re.compile(rf"^((?:/ui)?/reports/{REPORT_ID_PATTERN.strip('^$')}/stores/).+")
 
 
 def route_store_paths(app: ASGIApp) -> ASGIApp:
