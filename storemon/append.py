@@ -368,9 +368,12 @@ def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
         ingest(con, status, hours, zones, allow_empty=True)
 
 
+PARQUET_MAGIC = b"PAR1"  # how a Parquet file begins, and ends
+
+
 def is_parquet(path: Path) -> bool:
     with Path(path).open("rb") as handle:
-        return handle.read(4) == b"PAR1"
+        return handle.read(4) == PARQUET_MAGIC
 
 
 def kind_of(path: Path) -> str:
@@ -393,15 +396,13 @@ def kind_of(path: Path) -> str:
 
 
 def _column_names(path: Path) -> list[str]:
-    if is_parquet(path):
+    with path.open("rb") as handle:  # (a header line longer than 64 KiB is no header)
+        head = handle.read(64 * 1024)
+    if head[:4] == PARQUET_MAGIC:
         with duckdb.connect() as con:
             found = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{sql_text(path)}')")
             return [row[0] for row in found.fetchall()]
-    with path.open("rb") as handle:
-        head = handle.readline(64 * 1024)
     if head[:2] in UTF16_BOMS:
-        with path.open("rb") as handle:  # a UTF-16 line ends in two bytes: read on to them
-            head = handle.read(64 * 1024)
         whole = len(head) < 64 * 1024
         try:  # (incremental: unless it is the whole file, the 64 KiB may end inside a character)
             decoded = codecs.getincrementaldecoder("utf-16")().decode(head, final=whole)
@@ -412,7 +413,7 @@ def _column_names(path: Path) -> list[str]:
             ) from None
         text = decoded.splitlines()[0] if decoded else ""
     else:
-        text = head.decode("utf-8-sig", errors="replace")
+        text = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
     return next(csv.reader([text.strip("\r\n")]), [])
 
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from storemon.append import is_parquet, kind_of
+from storemon.append import PARQUET_MAGIC, is_parquet, kind_of
 from storemon.errors import StoremonError
 from storemon.service import ReportService
 
@@ -38,7 +38,6 @@ PARTIAL = (".tmp", ".part", ".partial")
 EVERY = 1.0  # seconds between looks at the folder (at most; less when `settle` is shorter)
 SETTLE = 2.0  # seconds a file must be left untouched before it is taken
 UNFINISHED = 10  # times `settle` a file not ending as a whole file waits before it is taken
-PARQUET_MAGIC = b"PAR1"
 
 
 class Inbox:
