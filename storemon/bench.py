@@ -46,6 +46,7 @@ import duckdb
 from storemon import __version__, generate
 from storemon.auth import client_token
 from storemon.client import call
+from storemon.cluster import DEFAULT_BUCKETS
 from storemon.database import scalar
 from storemon.errors import StoremonError
 from storemon.instants import instant
@@ -343,12 +344,12 @@ def _worker_peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def bench_cluster(data: Prepared, workers: int = 2) -> tuple[Result, Result, dict]:
+def bench_cluster(data: Prepared, buckets: int, workers: int = 2) -> tuple[Result, Result, dict]:
     """`storemon cluster` on a LocalCluster of `workers` processes, from a child process (the
     bench's own stays lean: its children inherit its peak memory): ingest the data set's three
-    files into a fresh data folder, then one report. Peak RSS is the largest worker's. Also
-    returns each bucket's (polls, seconds), the Parquet's size, and whether the CSV is the full
-    load's."""
+    files into a fresh data folder of `buckets` buckets, then one report. Peak RSS is the
+    largest worker's. Also returns each bucket's (polls, seconds), the Parquet's size, and
+    whether the CSV is the full load's."""
     child = [
         sys.executable,
         "-m",
@@ -356,6 +357,7 @@ def bench_cluster(data: Prepared, workers: int = 2) -> tuple[Result, Result, dic
         "cluster-worker",
         str(data.folder),
         str(workers),
+        str(buckets),
     ]
     _, _, out = run_child(child)
     facts = json.loads(out)
@@ -369,7 +371,7 @@ def bench_cluster(data: Prepared, workers: int = 2) -> tuple[Result, Result, dic
     )  # fmt: skip
 
 
-def cluster_worker(folder: Path, workers: int) -> None:
+def cluster_worker(folder: Path, workers: int, buckets: int) -> None:
     """Child side of bench_cluster: prints its facts as JSON."""
     from storemon import cluster
 
@@ -379,7 +381,7 @@ def cluster_worker(folder: Path, workers: int) -> None:
     out = folder / "cluster-report.csv"
     with cluster.connect_cluster(f"local:{workers}") as client:
         started = time.perf_counter()
-        cluster.ingest(client, data, files)
+        cluster.ingest(client, data, files, buckets)
         ingest_seconds = time.perf_counter() - started
         ingest_peaks = sorted(client.run(_worker_peak).values(), reverse=True)
         done = cluster.report(client, data, out)
@@ -502,7 +504,7 @@ def _seconds_and_peak(runs: list[tuple[float, int]]) -> tuple[list[float], int]:
 # --- the whole benchmark ---------------------------------------------------------------------
 
 
-def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
+def run_bench(stores: int, repeat: int, root: Path, log, buckets: int = DEFAULT_BUCKETS) -> dict:
     sets = datasets(stores)
     data: dict[str, Prepared] = {}
     loads: dict[str, tuple[float, int]] = {}
@@ -538,7 +540,7 @@ def run_bench(stores: int, repeat: int, root: Path, log) -> dict:
 
     log("the cluster (local:2) on the 1x and 10x data ...")
     full_load_report(data["10x"])  # the single-node CSV the cluster's must equal
-    clusters = {key: bench_cluster(data[key]) for key in ("1x", "10x")}
+    clusters = {key: bench_cluster(data[key], buckets) for key in ("1x", "10x")}
     cluster_rows = []
     for key, (ingested, reported, facts) in clusters.items():
         ingested.name, reported.name = f"cluster_ingest_{key}", f"cluster_report_{key}"
@@ -705,11 +707,11 @@ def render(report: dict, earlier: dict | None = None) -> str:
 
 def main(argv: list[str]) -> None:
     """`python -m storemon.bench report-worker DB REPEAT [furthest]` (the child of
-    bench_report), `... cluster-worker FOLDER WORKERS` (the child of bench_cluster)."""
+    bench_report), `... cluster-worker FOLDER WORKERS BUCKETS` (the child of bench_cluster)."""
     if len(argv) in (3, 4) and argv[0] == "report-worker" and argv[3:] in ([], ["furthest"]):
         report_worker(argv[1], int(argv[2]), furthest=len(argv) == 4)
-    elif len(argv) == 3 and argv[0] == "cluster-worker":
-        cluster_worker(Path(argv[1]), int(argv[2]))
+    elif len(argv) == 4 and argv[0] == "cluster-worker":
+        cluster_worker(Path(argv[1]), int(argv[2]), int(argv[3]))
     else:
         raise SystemExit("usage: python -m storemon.bench report-worker DB REPEAT [furthest]")
 

@@ -11,6 +11,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import msgspec
@@ -27,6 +28,9 @@ from storemon.quality import finding_line, note_line
 from storemon.report import OUTPUTS, copy_options, parse_as_of, run_report, write_report
 from storemon.results import BatchAnswer, IngestResult, RejectCount
 from storemon.snapshots import write_inputs
+
+if TYPE_CHECKING:
+    from storemon.api import Settings
 
 BUNDLED = Path("data")
 
@@ -208,23 +212,20 @@ def cmd_generate(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from storemon.api import Settings, create_app
-    from storemon.api.protocol import guarded_protocol
+def serve_settings(args: argparse.Namespace) -> Settings:
+    """What `storemon serve ARGS` serves: the app's settings from its command line."""
+    from storemon.api import Settings
     from storemon.auth import service_token
     from storemon.limits import Limits
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if (args.scheduler is None) != (args.data is None):
+        raise StoremonError("--scheduler and --data go together: reports on a cluster's data")
     host = "[::1]" if args.host == "::1" else args.host
     url = f"http://{host}:{args.port}"
     hosts = {args.host, "localhost", "127.0.0.1", "::1", *args.allowed_host}
     if args.public_url:
         hosts.add(urlsplit(args.public_url).hostname or "")
-    settings = Settings(
+    return Settings(
         db=args.db,
         token=service_token(args.db),
         workers=args.workers,
@@ -245,8 +246,18 @@ def cmd_serve(args: argparse.Namespace) -> None:
         scheduler=args.scheduler,
         data=args.data,
     )
-    if (args.scheduler is None) != (args.data is None):
-        raise StoremonError("--scheduler and --data go together: reports on a cluster's data")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from storemon.api import create_app
+    from storemon.api.protocol import guarded_protocol
+
+    settings = serve_settings(args)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -324,7 +335,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
     out = args.json or args.data / "results.json"
     compare_with = args.compare or (out if out.is_file() else None)
     earlier = json.loads(compare_with.read_text()) if compare_with else None
-    results = run_bench(args.stores, args.repeat, args.data, say)
+    results = run_bench(args.stores, args.repeat, args.data, say, args.buckets)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print()
@@ -598,6 +609,10 @@ def parser() -> argparse.ArgumentParser:
     sub = command("bench", cmd_bench, "measure load, report and API against the speed targets")
     sub.add_argument("--stores", type=int, default=14_000, help="stores in the 1x data set")
     sub.add_argument("--repeat", type=int, default=5, help="timed runs per workload")
+    sub.add_argument(
+        "--buckets", type=at_least(1), default=DEFAULT_BUCKETS, metavar="K",
+        help=f"store buckets of the cluster rows' data folders (default {DEFAULT_BUCKETS})",
+    )  # fmt: skip
     sub.add_argument("--data", type=Path, default=Path("data/bench"), help="cached data sets")
     sub.add_argument("--json", type=Path, help="results file (default: DATA/results.json)")
     sub.add_argument(

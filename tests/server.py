@@ -1,4 +1,6 @@
-"""A real storemon server for tests: uvicorn on 127.0.0.1, a free port, started and stopped."""
+"""storemon's service for tests: a real server (uvicorn on 127.0.0.1, a free port, started and
+stopped) where the server itself is the point, else the same app in this process behind
+Litestar's test client, from the same command line."""
 
 from __future__ import annotations
 
@@ -11,9 +13,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import msgspec
+from litestar.testing import TestClient
+
+from storemon.api import create_app
+from storemon.cli import parser, serve_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
@@ -52,12 +61,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Server:
-    def __init__(
-        self, process: subprocess.Popen, url: str, log: Path, db: Path, token: str | None
-    ) -> None:
-        self.process, self.url, self.log, self.db = process, url, log, db
-        self._token = token
+class Answers(ABC):
+    """Requests to a storemon service and its answers; `send` is how they travel."""
+
+    db: Path
+    _token: str | None
+
+    @abstractmethod
+    def send(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
+    ) -> tuple[int, dict, bytes]:
+        """One request as it is; its status, headers and body."""
 
     @property
     def token(self) -> str:
@@ -78,14 +92,7 @@ class Server:
         if body is not None:
             data = json.dumps(body).encode()
             headers = {"Content-Type": "application/json", **(headers or {})}
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Accept": accept, **(headers or {})}
-        )
-        try:
-            with _opener.open(request, timeout=timeout) as answer:
-                return answer.status, dict(answer.headers), answer.read()
-        except urllib.error.HTTPError as answer:
-            return answer.code, dict(answer.headers), answer.read()
+        return self.send(method, path, data, {"Accept": accept, **(headers or {})}, timeout)
 
     def json(
         self, method: str, path: str, body: dict | list | None = None, **options
@@ -110,9 +117,61 @@ class Server:
             time.sleep(0.05)
         raise AssertionError(f"report {report_id} still running after {timeout} s")
 
+
+class Server(Answers):
+    """A real `storemon serve` process, over HTTP on loopback."""
+
+    def __init__(
+        self, process: subprocess.Popen, url: str, log: Path, db: Path, token: str | None
+    ) -> None:
+        self.process, self.url, self.log, self.db = process, url, log, db
+        self._token = token
+
+    def send(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
+    ) -> tuple[int, dict, bytes]:
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with _opener.open(request, timeout=timeout) as answer:
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as answer:
+            return answer.code, dict(answer.headers), answer.read()
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
+
+
+class InProcess(Answers):
+    """The same app in this process, behind Litestar's test client (no socket, no process)."""
+
+    def __init__(self, client: TestClient, db: Path, token: str) -> None:
+        self.client, self.db, self._token = client, db, token
+
+    def send(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
+    ) -> tuple[int, dict, bytes]:
+        answer = self.client.request(method, path, content=data, headers=headers, timeout=timeout)
+        return answer.status_code, dict(answer.headers), answer.content
+
+
+@contextmanager
+def in_process(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[InProcess]:
+    """`storemon serve --db DB ARGS...` as an app in this process, until the block ends: the
+    same settings from the same command line, without the socket and the process."""
+    arguments = parser().parse_args(["serve", "--db", str(db), *args])
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})
+    try:
+        settings = msgspec.structs.replace(serve_settings(arguments), url=None)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        yield InProcess(client, Path(db), settings.token)
 
 
 @contextmanager

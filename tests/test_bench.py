@@ -33,7 +33,17 @@ WORKLOADS = {
 
 def test_bench_measures_every_workload_and_writes_json(tmp_path):
     out = tmp_path / "results.json"
-    options = ["--stores", "60", "--repeat", "2", "--data", str(tmp_path / "bench")]
+    # small: 60 stores, two runs, four buckets (the buckets themselves: tests/test_cluster.py)
+    options = [
+        "--stores",
+        "60",
+        "--repeat",
+        "2",
+        "--buckets",
+        "4",
+        "--data",
+        str(tmp_path / "bench"),
+    ]
     done = subprocess.run(
         [sys.executable, "-m", "storemon", "bench", *options, "--json", str(out)],
         capture_output=True,

@@ -1,4 +1,5 @@
-"""The report service against a real uvicorn server on 127.0.0.1."""
+"""The report service: against a real uvicorn server on 127.0.0.1 where the server is the point
+(the README's flow, concurrency, a kill -9, the CLI handing work over), else in process."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 from storemon.generate import generate
 from tests.conftest import build_db
-from tests.server import ROOT, ingest_command, serving
+from tests.server import ROOT, in_process, ingest_command, serving
 
 AS_OF = "2023-03-14 18:30:00"
 
@@ -95,7 +96,7 @@ def test_trigger_poll_and_fetch_equals_the_cli_report(db, tmp_path):
 
 
 def test_unknown_malformed_and_bad_requests_say_which(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         code, answer = server.json("GET", "/get_report?report_id=" + "A" * 22)
         assert (code, answer["error"]) == (404, "unknown report id")
         code, answer = server.json("GET", "/get_report/not-an-id")
@@ -109,7 +110,7 @@ def test_unknown_malformed_and_bad_requests_say_which(db):
 
 
 def test_a_failed_report_says_why(tmp_path):
-    with serving(tmp_path / "empty.duckdb") as server:
+    with in_process(tmp_path / "empty.duckdb") as server:
         report_id = server.trigger()
         code, _, content = server.wait(report_id)
         answer = json.loads(content)
@@ -215,7 +216,7 @@ def test_loading_new_data_while_serving_goes_through_the_service(db, tmp_path):
 
 
 def test_openapi_documents_every_route_with_its_responses(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         code, schema = server.json("GET", "/schema/openapi.json")
     assert code == 200
     paths = schema["paths"]
