@@ -14,8 +14,8 @@ import time
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import msgspec
@@ -145,8 +145,9 @@ class Server(Answers):
 class InProcess(Answers):
     """The same app in this process, behind Litestar's test client (no socket, no process)."""
 
-    def __init__(self, client: TestClient, db: Path, token: str) -> None:
+    def __init__(self, client: TestClient, db: Path, token: str, stop: Callable[[], None]) -> None:
         self.client, self.db, self._token = client, db, token
+        self.stop = stop  # shut the app down now (as the block's end would): frees the file
 
     def send(
         self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
@@ -156,10 +157,12 @@ class InProcess(Answers):
 
 
 @contextmanager
-def in_process(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[InProcess]:
+def in_process(
+    db: Path, *args: str, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[InProcess]:
     """`storemon serve --db DB ARGS...` as an app in this process, until the block ends: the
     same settings from the same command line, without the socket and the process."""
-    arguments = parser().parse_args(["serve", "--db", str(db), *args])
+    arguments = parser().parse_args(["serve", "--db", str(db), "--workers", str(workers), *args])
     saved = {name: os.environ.get(name) for name in env or {}}
     os.environ.update(env or {})
     try:
@@ -170,8 +173,11 @@ def in_process(db: Path, *args: str, env: dict[str, str] | None = None) -> Itera
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
-        yield InProcess(client, Path(db), settings.token)
+    with ExitStack() as running:
+        client = running.enter_context(
+            TestClient(create_app(settings), base_url="http://127.0.0.1")
+        )
+        yield InProcess(client, Path(db), settings.token, running.close)
 
 
 @contextmanager

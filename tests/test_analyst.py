@@ -19,7 +19,7 @@ from storemon.generate import generate
 from storemon.ingest import HOURS, POLLS, TIMEZONES, read_header
 from storemon.report import run_report
 from storemon.zones import iana_names
-from tests.server import ROOT, serving, storemon
+from tests.server import ROOT, in_process, storemon
 
 SHELL = Path(sys.executable).with_name("duckdb")
 AS_OF = "2023-03-14 18:30:00"
@@ -166,7 +166,7 @@ def test_analyst_views_read_reports_while_the_service_runs(db, tmp_path):
     shutil.copy(db, served)
     views = ".read sql/analyst_views.sql"
     where = f"SET VARIABLE storemon_data = '{tmp_path}'"
-    with serving(served) as server:
+    with in_process(served) as server:
         first = server.trigger(as_of=AS_OF)
         assert server.wait(first)[0] == 200
         second = server.trigger()

@@ -22,7 +22,7 @@ from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.report import run_report, write_report
 from tests.conftest import HOURS_HEADER, write_csv
-from tests.server import serving, storemon
+from tests.server import in_process, storemon
 
 AS_OF = datetime(2023, 3, 13, 9, 30, tzinfo=UTC)  # the week holds the US spring-forward night
 PARTS = ("report", "outages", "summary")
@@ -151,27 +151,26 @@ def test_a_big_polls_file_is_parsed_in_pieces_keeping_its_line_numbers(client, i
     assert ("polls", str(polls), 901, "missing store_id") not in rejected  # a store, kept whole
 
 
-def test_a_worker_killed_mid_report_changes_nothing(inputs, tmp_path):
+def test_a_worker_killed_mid_report_changes_nothing(client, inputs, tmp_path):
     files, _ = inputs
     expected = single_node(tmp_path, files, None, None)
-    with cluster.connect_cluster("local:2") as client:
-        data = tmp_path / "data"
-        cluster.ingest(client, data, [files.status, files.hours, files.timezones], 64)
-        pids = sorted(client.run(os.getpid).values())
-        out = tmp_path / "cluster.report.csv"
-        finished: list = []
-        report = threading.Thread(
-            target=lambda: finished.append(cluster.report(client, data, out)), daemon=True
-        )
-        report.start()
-        # once a bucket is done, the report is under way: kill a worker (its process, by pid)
-        reports = data / "reports"
-        while not list(reports.glob("*/report/*.parquet")) and report.is_alive():
-            threading.Event().wait(0.005)
-        os.kill(pids[0], signal.SIGKILL)
-        report.join(timeout=120)
-        assert finished, "the report did not finish"
-        assert pids[0] not in client.run(os.getpid).values()  # the nanny started a new one
+    data = tmp_path / "data"
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones], 16)
+    pids = sorted(client.run(os.getpid).values())
+    out = tmp_path / "cluster.report.csv"
+    finished: list = []
+    report = threading.Thread(
+        target=lambda: finished.append(cluster.report(client, data, out)), daemon=True
+    )
+    report.start()
+    # once a bucket is done, the report is under way: kill a worker (its process, by pid)
+    reports = data / "reports"
+    while not list(reports.glob("*/report/*.parquet")) and report.is_alive():
+        threading.Event().wait(0.005)
+    os.kill(pids[0], signal.SIGKILL)
+    report.join(timeout=120)
+    assert finished, "the report did not finish"
+    assert pids[0] not in client.run(os.getpid).values()  # the nanny started a new one
     assert out.read_bytes() == expected["report"]
 
 
@@ -224,15 +223,16 @@ def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
     assert out.read_bytes() == expected["report"]
 
 
-def test_the_service_computes_its_reports_on_the_cluster(inputs, tmp_path):
+def test_the_service_computes_its_reports_on_the_cluster(client, inputs, tmp_path):
     files, _ = inputs
     expected = single_node(tmp_path, files, None, AS_OF)
     data = tmp_path / "data"
-    with cluster.connect_cluster("local:2") as client:
-        cluster.ingest(client, data, [files.status, files.hours, files.timezones], 8)
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones], 8)
     db = tmp_path / "service" / "storemon.duckdb"
     db.parent.mkdir()
-    with serving(db, "--scheduler", "local:2", "--data", str(data)) as server:
+    # the service connects to the running cluster by its scheduler's address
+    scheduler = client.scheduler.address
+    with in_process(db, "--scheduler", scheduler, "--data", str(data)) as server:
         _, health = server.json("GET", "/health")
         assert health["as_of_range"] and health["as_of_range"][0].startswith("2023-03-0")
         report_id = server.trigger("2023-03-13 09:30:00")

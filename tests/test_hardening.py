@@ -1,5 +1,7 @@
 """Nobody can hurt it: writes need the key, browsers cannot be turned against it, one request or
-poll cannot exhaust it, and its disk use is bounded. Against a real server on loopback."""
+poll cannot exhaust it, and its disk use is bounded. Against a real server on loopback where
+the server is the point (its log, Host and Origin, HEAD, sockets, a full disk, concurrency,
+the CLI's hand-over), else the same app in process."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from storemon.backends import KEPT_ROWS
 from storemon.generate import generate
 from storemon.report_files import SUFFIXES
 from tests.conftest import build_db, write_csv
-from tests.server import ROOT, ingest_command, serving
+from tests.server import ROOT, in_process, ingest_command, serving
 from tests.test_service import AS_OF
 
 SECRET = "root:x:0:0:the-secret-line-of-a-file-the-caller-cannot-read"
@@ -48,12 +50,12 @@ def ingest_body(folder) -> dict:
 
 
 def test_the_service_makes_a_key_only_its_owner_can_read(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         token_file = db.with_name(db.name + ".token")
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
         assert len(server.token) == 22  # 128 random bits, URL-safe
         first = server.token
-    with serving(db) as server:
+    with in_process(db) as server:
         assert server.token == first  # kept across restarts
 
 
@@ -80,7 +82,7 @@ def test_writes_without_the_key_get_401_and_nothing_is_read(db, tmp_path):
 
 def test_the_key_can_come_from_the_environment(db, tmp_path):
     token = "a-key-chosen-by-the-operator-42"
-    with serving(db, env={"STOREMON_TOKEN": token}) as server:
+    with in_process(db, env={"STOREMON_TOKEN": token}) as server:
         body = ingest_body(tmp_path / "new")
         wrong = {"Authorization": "Bearer a-key-chosen-by-the-operator-43"}
         assert server.json("POST", "/ingest", body, headers=wrong)[0] == 401
@@ -137,7 +139,7 @@ def test_service_errors_never_quote_a_file(db, tmp_path):
         tmp_path / "h.csv", ("store_id", "dayOfWeek", "start_time_local", "end_time_local"), []
     )
     zones = write_csv(tmp_path / "z.csv", ("store_id", "timezone_str"), [])
-    with serving(db) as server:
+    with in_process(db) as server:
         for status in (secret, not_utf8):
             code, _, content = server.request(
                 "POST",
@@ -213,7 +215,7 @@ def test_the_cli_hands_work_over_with_the_key_and_says_when_it_has_none(db, tmp_
 
 
 def test_json_routes_take_only_json_bodies(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         for content_type in (
             "text/plain",
             "application/x-www-form-urlencoded",
@@ -261,7 +263,7 @@ def test_foreign_hosts_and_foreign_pages_are_refused(db):
 
 def test_a_query_parameter_a_route_does_not_take_is_refused(db):
     # A typo (allow_emtpy) used to be ignored: the batch was then refused for what it lacked.
-    with serving(db) as server:
+    with in_process(db) as server:
         code, answer = server.json("GET", "/reports?limt=5")
         assert (code, answer["error"]) == (400, "unknown query parameter")
         assert answer["detail"] == (
@@ -279,7 +281,7 @@ def test_a_query_parameter_a_route_does_not_take_is_refused(db):
 
 
 def test_links_come_from_the_configured_public_url_never_from_the_host(db):
-    with serving(db, "--public-url", "https://storemon.example.org/") as server:
+    with in_process(db, "--public-url", "https://storemon.example.org/") as server:
         report_id = server.trigger(AS_OF)
         server.wait(report_id)
         code, answer = server.json(
@@ -366,7 +368,7 @@ def test_ids_with_invisible_characters_and_formulas_are_named_and_shown_as_they_
     space = workspace
     space.load(status=[(store_id, "active", "2023-01-09 15:00:00") for store_id in TRICKY_IDS])
     space.con.close()
-    with serving(space.db) as server:
+    with in_process(space.db) as server:
         findings = {f["finding"]: f for f in server.json("GET", "/data_quality")[1]["findings"]}
         hidden = findings["polled stores whose id has invisible or direction characters"]
         assert (hidden["count"], hidden["examples"]) == (2, ["123\u202e654", "ab\u200bc"])
@@ -398,7 +400,7 @@ def test_ids_with_invisible_characters_and_formulas_are_named_and_shown_as_they_
 
 
 def test_as_of_must_be_a_strict_instant_within_the_data(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         health = server.json("GET", "/health")[1]
         earliest, latest = health["as_of_range"]
         for bad in ("2100-01-01 00:00:00", "2000-01-01T00:00:00Z"):
@@ -431,7 +433,7 @@ def test_a_poll_dated_2100_is_rejected_and_reports_stay_cheap(db, tmp_path):
         "hours": str(files.hours),
         "timezones": str(files.timezones),
     }
-    with serving(db) as server:
+    with in_process(db) as server:
         code, answer = server.json("POST", "/ingest", body, headers=server.authorized())
         assert code == 200
         # (the service names the line of a file on its machine, never its content)
@@ -453,7 +455,7 @@ def test_a_poll_dated_2100_is_rejected_and_reports_stay_cheap(db, tmp_path):
 
 
 def test_retention_keeps_the_newest_reports_and_says_410_for_the_rest(db):
-    with serving(db, "--keep-reports", "2") as server:
+    with in_process(db, "--keep-reports", "2") as server:
         ids = []
         for hour in range(3):
             ids.append(server.trigger(f"2023-03-14 1{hour}:00:00"))
@@ -480,11 +482,11 @@ def test_retention_keeps_the_newest_reports_and_says_410_for_the_rest(db):
 
 
 def test_retention_by_age_applies_at_start(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         old = server.trigger(AS_OF)
         assert server.wait(old)[0] == 200
     time.sleep(0.2)
-    with serving(db, "--keep-report-days", "0.000001") as server:  # 0.09 s
+    with in_process(db, "--keep-report-days", "0.000001") as server:  # 0.09 s
         code, answer = server.json("GET", f"/get_report/{old}")
         assert code == 410 and "--keep-report-days" in answer["detail"]
 
@@ -518,7 +520,7 @@ def test_fifty_simultaneous_triggers_compute_once_with_identical_bytes(db):
 
 def test_too_many_waiting_reports_get_503(tmp_path):
     db = build_db(tmp_path, stores=3000)
-    with serving(db, "--max-waiting", "1", workers=1) as server:
+    with in_process(db, "--max-waiting", "1", workers=1) as server:
         first = server.trigger("2023-03-14 10:00:00")
         code, answered, content = server.request(
             "POST", "/trigger_report", {"as_of": "2023-03-14 11:00:00"}

@@ -1,5 +1,7 @@
-"""Live data through a real server: batches in every body format, with the key, durable,
-counted once, read by reports as one snapshot; the drop folder; retention; the CLI."""
+"""Live data through the service: batches in every body format, with the key, durable,
+counted once, read by reports as one snapshot; the drop folder; retention; the CLI. A real
+server where it is the point (sockets, kill -9, concurrent reports, its log, the hand-over),
+else the same app in process."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import duckdb
 import pytest
 
 from tests.conftest import build_db
-from tests.server import ROOT, serving
+from tests.server import ROOT, in_process, serving
 from tests.test_service import AS_OF
 
 POLLS_CSV = (
@@ -61,7 +63,7 @@ def post(server, kind: str, body: bytes, media: str = "text/csv", **headers) -> 
 
 
 def test_every_body_format_appends_and_says_what_it_kept(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         before = server.json("GET", "/health")[1]["data"]
         code, answer = post(server, "polls", POLLS_CSV)
         assert code == 201
@@ -119,7 +121,7 @@ def test_every_body_format_appends_and_says_what_it_kept(db):
 
 
 def test_writes_need_the_key_and_nothing_is_read_without_it(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         for headers in ({}, {"Authorization": "Bearer not-the-key-at-all-1234"}):
             code, _, content = server.request(
@@ -156,7 +158,7 @@ def test_a_body_over_the_limit_gets_413_before_it_is_read(db):
 
 
 def test_a_retried_batch_is_counted_once(db):
-    with serving(db) as server:
+    with in_process(db) as server:
         first = post(server, "polls", POLLS_CSV)
         again = post(server, "polls", POLLS_CSV)
         assert (first[0], again[0]) == (201, 200)
@@ -234,7 +236,7 @@ def test_a_report_reads_one_snapshot_while_batches_arrive(db, tmp_path):
 def test_the_drop_folder_appends_files_and_sets_aside_what_it_cannot(db, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
+    with in_process(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         (inbox / ".002-polls.csv.tmp").write_bytes(POLLS_CSV)  # still being written
         (inbox / "001-zones.csv").write_text("store_id,timezone_str\nlive-1,America/Denver\n")
@@ -269,7 +271,7 @@ def test_a_batch_with_rows_none_of_them_usable_is_refused_by_the_api_and_the_dro
     dummy = b"store_id,status,timestamp_utc\nlive-9,actve,2023-03-14 18:00:00\n"
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
+    with in_process(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         code, answer = post(server, "polls", dummy)
         assert (code, answer["error"]) == (400, "batch refused")
@@ -370,7 +372,7 @@ def test_the_drop_folder_waits_for_a_file_still_being_written(db, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     rows = [f"slow-{n},active,2023-03-14 17:{n:02d}:00\n".encode() for n in range(60)]
-    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.3") as server:
+    with in_process(db, "--inbox", str(inbox), "--inbox-settle", "0.3") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         with (inbox / "001-polls.csv").open("wb", buffering=0) as out:
             out.write(b"store_id,status,timestamp_utc\n" + b"".join(rows[:13]) + rows[13][:9])
@@ -440,7 +442,7 @@ def test_the_drop_folder_says_once_what_it_does_not_take(db, tmp_path):
 
 
 def test_retention_keeps_the_service_the_size_of_its_window(db):
-    with serving(db, "--keep-days", "8") as server:
+    with in_process(db, "--keep-days", "8") as server:
         health = server.json("GET", "/health")[1]
         assert health["limits"]["keep_days"] == 8
         code, _ = post(
@@ -462,7 +464,7 @@ def test_the_batch_log_stays_the_size_its_retention_says(db):
     # Many tiny appends, each with a key and a rejected row: the log remembers the newest
     # --keep-batches (and a tenth more before it forgets), /health says the limits and the
     # counts, and a forgotten key is a new batch.
-    with serving(db, "--keep-batches", "20", "--keep-batch-days", "30") as server:
+    with in_process(db, "--keep-batches", "20", "--keep-batch-days", "30") as server:
         health = server.json("GET", "/health")[1]
         assert (health["limits"]["keep_batches"], health["limits"]["keep_batch_days"]) == (20, 30)
         loaded_rejected = health["data"]["rejected_rows"]

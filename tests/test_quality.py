@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import HOURS_HEADER, STATUS_HEADER, ZONES_HEADER, examples, write_csv
-from tests.server import serving
+from tests.server import in_process
 from tests.test_cli import storemon
 
 NY = "America/New_York"
@@ -249,7 +249,7 @@ def test_the_cli_says_what_the_data_means(tmp_path):
 def test_the_service_says_it_too(tmp_path):
     db = tmp_path / "s.duckdb"
     assert storemon("ingest", "--db", str(db), *shaped_files(tmp_path / "in")).returncode == 0
-    with serving(db) as server:
+    with in_process(db) as server:
         health = server.json("GET", "/health")[1]
         assert health["data_quality_url"] == "/data_quality"
         code, quality = server.json("GET", health["data_quality_url"])

@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 from storemon.api import Settings, create_app
 from storemon.ingest import STORE_ID_MAX
 from tests.conftest import STATUS_HEADER, Workspace, examples, write_csv
-from tests.server import serving, storemon
+from tests.server import in_process, storemon
 from tests.test_service import AS_OF
 from tests.test_spec_rules import OPENING_AT_NOW, OPENING_AT_NOW_ROW
 
@@ -38,7 +38,7 @@ def table(content: bytes) -> list[dict[str, str]]:
 @pytest.fixture
 def finished(db):
     """A server on `db` with one finished report as of AS_OF: (server, report JSON)."""
-    with serving(db) as server:
+    with in_process(db) as server:
         report_id = server.trigger(AS_OF)
         assert server.wait(report_id)[0] == 200
         code, answer = server.json("GET", f"/get_report/{report_id}")
@@ -78,8 +78,7 @@ def test_outages_and_summary_come_beside_the_report_not_in_it(finished, db, tmp_
     for store_id, row in report.items():
         assert round(by_store.get(store_id, 0) / 3600e6, 2) == float(row["downtime_last_week"])
     # The CLI writes the same files, byte for byte (the service is stopped: it computes itself).
-    server.process.terminate()
-    server.process.wait(timeout=30)
+    server.stop()
     out = {name: tmp_path / f"cli.{name}.csv" for name in ("report", *PARTS)}
     storemon(
         "report", "--db", str(db), "--as-of", AS_OF, "--out", str(out["report"]),
