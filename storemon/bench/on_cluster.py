@@ -1,0 +1,99 @@
+"""`storemon cluster` on a LocalCluster of worker processes: ingest, then one report, each
+bucket timed."""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from storemon.bench.children import run_child
+from storemon.bench.data import Prepared
+from storemon.bench.results import Result
+
+
+def _worker_peak() -> int:
+    """A worker process's own peak resident memory (run on each worker by Client.run)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def bench_cluster(
+    sets: list[Prepared], buckets: int, workers: int = 2
+) -> list[tuple[Result, Result, dict]]:
+    """`storemon cluster` on one LocalCluster of `workers` processes, from a child process (the
+    bench's own stays lean: its children inherit its peak memory): for each data set in turn,
+    smallest first, ingest its three files into a fresh data folder of `buckets` buckets, then
+    one report. Peak RSS is the largest worker's (peaks only grow: a later set's is at least an
+    earlier one's). Also returns each bucket's (polls, seconds), the Parquet's size, and whether
+    the CSV is the full load's."""
+    child = [sys.executable, "-m", "storemon.bench", "cluster-worker", str(workers), str(buckets)]
+    _, _, out = run_child(child + [str(data.folder) for data in sets])
+    rows = []
+    for data, facts in zip(sets, json.loads(out), strict=True):
+        described = f"{data.describe()}, local:{workers}, {len(facts['buckets'])} buckets"
+        rows.append((
+            Result("cluster_ingest", "cluster ingest (one task per file or 64 MB piece)",
+                   described, [facts["ingest_seconds"]], facts["ingest_peak"]),
+            Result("cluster_report", "cluster report (one task per bucket)", described,
+                   [facts["report_seconds"]], facts["report_peak"]),
+            facts,
+        ))  # fmt: skip
+    return rows
+
+
+def cluster_worker(workers: int, buckets: int, folders: list[Path]) -> None:
+    """Child side of bench_cluster: prints the facts of each folder's data set, as JSON."""
+    from storemon import cluster
+
+    found = []
+    with cluster.connect_cluster(f"local:{workers}") as client:
+        for folder in folders:
+            found.append(_ingest_and_report(client, folder, buckets))
+    print(json.dumps(found))
+
+
+def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
+    from storemon import cluster
+
+    data = folder / "cluster-scratch"
+    shutil.rmtree(data, ignore_errors=True)
+    files = [folder / name for name in ("store_status.csv", "menu_hours.csv", "timezones.csv")]
+    out = folder / "cluster-report.csv"
+    started = time.perf_counter()
+    cluster.ingest(client, data, files, buckets)
+    ingest_seconds = time.perf_counter() - started
+    ingest_peaks = sorted(client.run(_worker_peak).values(), reverse=True)
+    done = cluster.report(client, data, out)
+    report_peaks = sorted(client.run(_worker_peak).values(), reverse=True)
+    same = out.read_bytes() == (folder / "full-load-report.csv").read_bytes()
+    disk = sum(f.stat().st_size for kind in ("polls", "hours", "timezones", "rejected")
+               for f in (data / kind).rglob("*.parquet"))  # fmt: skip
+    shutil.rmtree(data, ignore_errors=True)
+    out.unlink(missing_ok=True)
+    return {
+        "ingest_seconds": ingest_seconds,
+        "ingest_peak": ingest_peaks[0],
+        "report_seconds": done["seconds"],
+        "report_peak": report_peaks[0],
+        "worker_peaks": report_peaks,  # each worker's, largest first (peaks only grow)
+        "buckets": [(b["polls"], b["seconds"]) for b in done["buckets"]],
+        "same": same,
+        "disk_bytes": disk,
+    }
+
+
+def linear_fit(points: list[tuple[int, float]]) -> dict:
+    """Least squares t = a + b * (polls / 1e6) over the buckets, and its R2."""
+    xs = [polls / 1e6 for polls, _ in points]
+    ys = [seconds for _, seconds in points]
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs) or 1e-12
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    a = my - b * mx
+    residual = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    total = sum((y - my) ** 2 for y in ys) or 1e-12
+    return {"a": a, "b": b, "r2": 1 - residual / total}

@@ -1,0 +1,170 @@
+"""The whole bench: every workload on the 1x, 10x and 5-minute data sets, each against its
+target."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import re
+import resource
+import subprocess
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storemon import __version__
+from storemon.bench.data import Prepared, datasets, ingest_once, prepare
+from storemon.bench.on_cluster import bench_cluster, linear_fit
+from storemon.bench.results import GB, MB, Result
+from storemon.bench.service import bench_api, bench_live, full_load_report
+from storemon.bench.single_node import bench_ingest, bench_report
+from storemon.cluster import DEFAULT_BUCKETS
+
+
+def run_bench(stores: int, repeat: int, root: Path, log, buckets: int = DEFAULT_BUCKETS) -> dict:
+    sets = datasets(stores)
+    data: dict[str, Prepared] = {}
+    loads: dict[str, tuple[float, int]] = {}
+    for key, dataset in sets.items():
+        data[key] = prepare(dataset, root, log)
+        log(f"loading {data[key].describe()} ({data[key].csv_mb:,.0f} MB of CSV) ...")
+        loads[key] = ingest_once(data[key], data[key].db)
+    few = max(1, min(repeat, 3))  # the big data sets take longer per run
+
+    log("timing ingest, report and API on the 1x data ...")
+    ingest = bench_ingest(data["1x"], repeat)
+    report = bench_report("report", data["1x"], repeat)
+    report_furthest = bench_report("report_plus_7d", data["1x"], repeat, furthest=True)
+    furthest_ratio = report_furthest.median / report.median
+    api, report_page, store_week = bench_api(data["1x"], repeat)
+    outage_files = ("09_store_outages", "10_store_outage_summary")
+    outages = Result(
+        "outages",
+        "the report's outages and summary (sql/report/09, 10; part of the report above)",
+        data["1x"].describe(),
+        [sum(report.steps.get(name, 0) for name in outage_files)],
+        report.peak_rss_bytes,
+    )
+    log("the live week on the 1x data: hourly batches through POST /polls ...")
+    live_batch, live_week, same_bytes = bench_live(data["1x"], *full_load_report(data["1x"]))
+    log("timing the report on the 10x and 5-minute data ...")
+    report_10x = bench_report("report_10x", data["10x"], few)
+    report_5min = bench_report("report_5min", data["5min"], few)
+    ratio = report_10x.median / report.median
+
+    def once(name: str, workload: str, key: str) -> Result:
+        return Result(name, workload, data[key].describe(), [loads[key][0]], loads[key][1])
+
+    log("the cluster (local:2) on the 1x and 10x data ...")
+    full_load_report(data["10x"])  # the single-node CSV the cluster's must equal
+    cluster_rows = bench_cluster([data["1x"], data["10x"]], buckets)
+    for key, (ingested, reported, _) in zip(("1x", "10x"), cluster_rows, strict=True):
+        ingested.name, reported.name = f"cluster_ingest_{key}", f"cluster_report_{key}"
+    fit = linear_fit([point for _, _, facts in cluster_rows for point in facts["buckets"]])
+    quarter = 4.9 * GB / 4  # a quarter of the single-process full load's peak at 10x before
+    ingest_10x = once("ingest_10x", "load CSVs at 10x (once)", "10x")
+    ingest_5min = once("ingest_5min", "load CSVs, polls every 5 min (once)", "5min")
+    report_10x.workload += " at 10x"
+    report_5min.workload += ", polls every 5 min"
+    memory_10x = Result(
+        "memory_10x",
+        "peak memory of the report process at 10x",
+        data["10x"].describe(),
+        report_10x.seconds,
+        report_10x.peak_rss_bytes,
+    )
+    checks = [
+        (
+            ingest,
+            "<= 2 s; peak memory <= 500 MB",
+            ingest.median <= 2 and ingest.peak_rss_bytes <= 500 * MB,
+        ),
+        (report, "<= 0.5 s", report.median <= 0.5),
+        (
+            report_furthest,
+            f"<= 2x the normal report (is {furthest_ratio:.1f}x)",
+            furthest_ratio <= 2,
+        ),
+        (outages, "<= 0.1 s", outages.median <= 0.1),
+        (api, "<= 1.5 s", api.median <= 1.5),
+        (report_page, "<= 150 ms median", report_page.median <= 0.15),
+        (store_week, "<= 50 ms median", store_week.median <= 0.05),
+        (live_batch, "<= 100 ms median", live_batch.median <= 0.1),
+        (
+            live_week,
+            "<= 20 s; then the same report bytes as one full load "
+            f"({'same' if same_bytes else 'DIFFERENT'})",
+            live_week.median <= 20 and same_bytes,
+        ),
+        (
+            report_10x,
+            f"<= 5 s and <= 11x the 1x time (is {ratio:.1f}x)",
+            report_10x.median <= 5 and ratio <= 11,
+        ),
+        (memory_10x, "<= 2 GB", memory_10x.peak_rss_bytes <= 2 * GB),
+        (ingest_10x, "peak memory <= 1.5 GB", ingest_10x.peak_rss_bytes <= 1.5 * GB),
+        *[
+            check
+            for (ingested, reported, facts), key in zip(cluster_rows, ("1x", "10x"), strict=True)
+            for check in (
+                (
+                    ingested,
+                    f"peak per worker <= {quarter / GB:.2f} GB at 10x (workers: "
+                    + ", ".join(f"{peak / MB:,.0f} MB" for peak in facts["worker_peaks"])
+                    + f"); {facts['disk_bytes'] / 1e6:,.0f} MB of Parquet",
+                    key == "1x" or ingested.peak_rss_bytes <= quarter,
+                ),
+                (
+                    reported,
+                    "the single-node report's bytes "
+                    f"({'same' if facts['same'] else 'DIFFERENT'}); per bucket "
+                    f"t = {fit['a']:.3f} s + {fit['b']:.3f} s per M polls (R2 {fit['r2']:.2f})",
+                    facts["same"]
+                    and fit["r2"] >= 0.9
+                    and (key == "1x" or reported.peak_rss_bytes <= quarter),
+                ),
+            )
+        ],
+        (ingest_5min, "finishes (reported)", True),
+        (report_5min, "finishes (reported)", True),
+    ]
+    results = []
+    for result, target, met in checks:
+        result.target, result.met = target, met
+        results.append(result)
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "storemon": __version__,
+        "commit": _commit(),
+        "duckdb": importlib.metadata.version("duckdb"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB, 1),
+        "repeat": repeat,
+        "bench_process_peak_rss_bytes": _own_peak_rss(),
+        "results": [asdict(r) | {"median": r.median} for r in results],
+    }
+
+
+def _own_peak_rss() -> int:
+    """This process's own peak resident memory (VmHWM), what a child inherits at exec. (Its
+    getrusage figure also holds what this process inherited from its own parent.)"""
+    try:
+        status = Path("/proc/self/status").read_text()
+        found = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if found is None:
+            raise OSError("no VmHWM in /proc/self/status")
+        return int(found.group(1)) * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()

@@ -1,0 +1,219 @@
+"""Through a real `storemon serve` on a free loopback port: trigger -> Complete, a report's
+pages, one store's week, and the live week of hourly batches through POST /polls."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+
+from storemon.auth import client_token
+from storemon.bench.children import run_child, storemon
+from storemon.bench.data import Prepared, hourly_batches
+from storemon.bench.results import Result
+from storemon.client import call
+from storemon.database import scalar
+from storemon.errors import StoremonError
+from storemon.service import service_file
+
+
+@contextmanager
+def bench_server(db: Path, log_path: Path, *args: str) -> Iterator[tuple[str, list]]:
+    """`storemon serve` on a free loopback port; yields its URL and a list that holds the
+    server's rusage once it has stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    usage: list = []
+    with log_path.open("w") as log_file:
+        server = subprocess.Popen(
+            storemon("serve", "--db", str(db), "--port", str(port), *args),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    call("GET", f"{url}/health")
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        message = f"bench: the server did not start; see {log_path}"
+                        raise StoremonError(message) from None
+                    time.sleep(0.05)
+            yield url, usage
+        finally:
+            if server.returncode is None:  # not yet reaped by poll() above
+                server.send_signal(signal.SIGINT)
+                _, status, rusage = os.wait4(server.pid, 0)
+                server.returncode = os.waitstatus_to_exitcode(status)
+                usage.append(rusage)
+
+
+def wait_for(url: str, report_id: str, log_path: Path) -> bytes:
+    while (code := call("GET", f"{url}/get_report/{report_id}")[0]) == 202:
+        time.sleep(0.01)
+    if code != 200:
+        raise StoremonError(f"bench: report {report_id} failed; see {log_path}")
+    return call("GET", f"{url}/get_report/{report_id}", accept="text/csv")[2]
+
+
+def trigger(url: str, as_of: str | None = None) -> str:
+    answer = call("POST", f"{url}/trigger_report", {"as_of": as_of} if as_of else None)
+    return json.loads(answer[2])["report_id"]
+
+
+def remove_scratch(db: Path) -> None:
+    shutil.rmtree(db.parent / "reports", ignore_errors=True)
+    for path in (db, Path(f"{db}.wal"), Path(f"{db}.token"), service_file(db)):
+        path.unlink(missing_ok=True)
+
+
+def full_load_report(data: Prepared) -> tuple[bytes, str]:
+    """The report of the whole data set as one full load, as of its latest poll."""
+    with duckdb.connect(str(data.db), read_only=True) as con:
+        as_of = scalar(
+            con, "SELECT strftime(max(timestamp_utc), '%Y-%m-%d %H:%M:%S.%f') FROM polls"
+        )
+    out = data.folder / "full-load-report.csv"
+    run_child(storemon("report", "--db", str(data.db), "--out", str(out), "--as-of", as_of))
+    return out.read_bytes(), as_of
+
+
+STORE_WEEKS = 25  # stores whose week the bench asks for, each once
+
+
+REPORT_PAGES = [  # the report pages the bench asks for
+    "",
+    "?sort=outages_last_week&order=desc",
+    "?sort=store_id&order=asc&page=100",
+    "?sort=longest_outage_last_week&order=desc&q=a",
+    "?sort=uptime_last_day&order=asc&q=1&page=3",
+    "?sort=down_now&order=desc",
+]
+
+
+def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result]:
+    """Trigger -> Complete through a real server on a free loopback port; then one store's week
+    (GET /reports/ID/stores/STORE) for stores spread over the report, each asked once."""
+    db = data.folder / "api-scratch.duckdb"
+    shutil.copyfile(data.db, db)
+    log_path = data.folder / "api-server.log"
+    with bench_server(db, log_path) as (url, usage):
+        latest = datetime.fromisoformat(
+            json.loads(call("GET", f"{url}/health")[2])["data"]["latest_poll"]
+        )
+        seconds = []
+        for turn in range(repeat + 1):  # the first round warms the server and is not counted
+            # Each as of its own instant: identical asks would share one computation.
+            as_of = (latest - timedelta(seconds=turn)).strftime("%Y-%m-%d %H:%M:%S.%f")
+            started = time.perf_counter()
+            answer = call("POST", f"{url}/trigger_report", {"as_of": as_of})
+            report_id = json.loads(answer[2])["report_id"]
+            report_csv = wait_for(url, report_id, log_path)
+            seconds.append(time.perf_counter() - started)
+        stores = [line.split(",", 1)[0] for line in report_csv.decode().splitlines()[1:]]
+        step = max(1, len(stores) // STORE_WEEKS)
+        week_seconds = []
+        for turn, store_id in enumerate([stores[0], *stores[::step][:STORE_WEEKS]]):
+            started = time.perf_counter()
+            code, _, _ = call("GET", f"{url}/reports/{report_id}/stores/{quote(store_id, safe='')}")
+            if code != 200:
+                raise StoremonError(f"bench: a store's week answered {code}; see {log_path}")
+            if turn:  # the first warms the store-week cursor and is not counted
+                week_seconds.append(time.perf_counter() - started)
+        page_seconds = []
+        for turn, query in enumerate(["", *REPORT_PAGES]):
+            started = time.perf_counter()
+            code, _, _ = call("GET", f"{url}/ui/reports/{report_id}{query}", accept="text/html")
+            if code != 200:
+                raise StoremonError(f"bench: a report page answered {code}; see {log_path}")
+            if turn:  # the first warms the templates and is not counted
+                page_seconds.append(time.perf_counter() - started)
+    remove_scratch(db)
+    peak = usage[0].ru_maxrss * 1024
+    return (
+        Result("api", "trigger -> Complete through the API", data.describe(), seconds[1:], peak),
+        Result(
+            "report_page",
+            f"a report's page, /ui/reports/ID ({len(REPORT_PAGES)} sorts, searches and pages)",
+            data.describe(),
+            page_seconds,
+            peak,
+        ),
+        Result(
+            "store_week",
+            f"one store's week via GET /reports/ID/stores/STORE ({STORE_WEEKS} stores)",
+            data.describe(),
+            week_seconds,
+            peak,
+        ),
+    )
+
+
+def bench_live(data: Prepared, full_report: bytes, as_of: str) -> tuple[Result, Result, bool]:
+    """The live week: the polls as hourly batches through POST /polls on a real server whose
+    hours and zones were loaded first, a report after every 24th batch. Returns the batch
+    answer times, the whole week, and whether the last report equals the full load's."""
+    db = data.folder / "live-scratch.duckdb"
+    remove_scratch(db)
+    empty = data.folder / "no-polls.csv"
+    empty.write_text("store_id,status,timestamp_utc\n")
+    run_child(
+        storemon(
+            "ingest",
+            "--db",
+            str(db),
+            "--status",
+            str(empty),
+            "--hours",
+            str(data.folder / "menu_hours.csv"),
+            "--timezones",
+            str(data.folder / "timezones.csv"),
+            "--allow-empty",
+        )
+    )
+    batches = hourly_batches(data)
+    log_path = data.folder / "live-server.log"
+    answers: list[float] = []
+    with bench_server(db, log_path) as (url, usage):
+        token = client_token(db)
+        started = time.perf_counter()
+        for number, batch in enumerate(batches, 1):
+            body = batch.read_bytes()
+            clock = time.perf_counter()
+            code, _, said = call("POST", f"{url}/polls", token=token, raw=body, media="text/csv")
+            answers.append(time.perf_counter() - clock)
+            if code != 201:
+                raise StoremonError(f"bench: batch {batch.name} answered {code}: {said[:200]!r}")
+            if number % 24 == 0:
+                wait_for(url, trigger(url), log_path)
+        week = time.perf_counter() - started
+        last = wait_for(url, trigger(url, as_of), log_path)
+    remove_scratch(db)
+    rss = usage[0].ru_maxrss * 1024
+    described = f"{data.describe()} as {len(batches)} hourly batches"
+    return (
+        Result("live_batch", "one hour of polls via POST /polls, answer", described, answers, rss),
+        Result(
+            "live_week",
+            "the live week via the API, a report every 24 batches",
+            described,
+            [week],
+            rss,
+        ),
+        last == full_report,
+    )
