@@ -24,6 +24,12 @@ from storemon.results import BatchAnswer, IngestResult
 EXAMPLES_SCALE = float(os.environ.get("STOREMON_EXAMPLES_SCALE", "1"))
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (pyproject.toml): one worker more than this process may use cores, since many
+    tests spend their time waiting (a server starting, the browser, a drop folder settling)."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def examples(count: int) -> int:
     """A property test's number of examples, scaled by STOREMON_EXAMPLES_SCALE."""
     return max(1, round(count * EXAMPLES_SCALE))
@@ -148,9 +154,9 @@ def build_db(folder: Path, stores: int) -> Path:
     return db
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_db(tmp_path_factory) -> Path:
-    """200 stores, built once per module that asks for them."""
+    """200 stores, built once (per test process); tests change copies of it (`db`)."""
     return build_db(tmp_path_factory.mktemp("small"), stores=200)
 
 

@@ -5,6 +5,7 @@ Litestar's test client, from the same command line."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -145,8 +146,10 @@ class Server(Answers):
 class InProcess(Answers):
     """The same app in this process, behind Litestar's test client (no socket, no process)."""
 
-    def __init__(self, client: TestClient, db: Path, token: str, stop: Callable[[], None]) -> None:
-        self.client, self.db, self._token = client, db, token
+    def __init__(
+        self, client: TestClient, db: Path, token: str, log: Path, stop: Callable[[], None]
+    ) -> None:
+        self.client, self.db, self._token, self.log = client, db, token, log
         self.stop = stop  # shut the app down now (as the block's end would): frees the file
 
     def send(
@@ -174,10 +177,31 @@ def in_process(
             else:
                 os.environ[name] = value
     with ExitStack() as running:
+        log = running.enter_context(logged_to(Path(db).with_suffix(".in-process.log")))
         client = running.enter_context(
             TestClient(create_app(settings), base_url="http://127.0.0.1")
         )
-        yield InProcess(client, Path(db), settings.token, running.close)
+        yield InProcess(client, Path(db), settings.token, log, running.close)
+
+
+@contextmanager
+def logged_to(path: Path) -> Iterator[Path]:
+    """What storemon and Litestar log (INFO and up, as `storemon serve` logs it), into `path`.
+    (On their own loggers: Litestar configures the root logger's handlers when the app starts.)"""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    loggers = [logging.getLogger(name) for name in ("storemon", "litestar")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        yield path
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+            logger.removeHandler(handler)
+        handler.close()
 
 
 @contextmanager

@@ -208,7 +208,7 @@ def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
     expected = single_node(tmp_path, files, None, AS_OF)
 
     data = tmp_path / "data"
-    # any number of workers: one to ingest, three to report
+    # any number of workers: one to ingest, two to report
     printed = storemon(
         "cluster", "ingest", "--scheduler", "local:1", "--data", str(data), "--buckets", "6",
         str(files.status), str(files.hours), str(files.timezones),
@@ -216,7 +216,7 @@ def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
     assert "rejected: 1 x unknown time zone" in printed
     out = tmp_path / "cli.csv"
     printed = storemon(
-        "cluster", "report", "--scheduler", "local:3", "--data", str(data), "--out", str(out),
+        "cluster", "report", "--scheduler", "local:2", "--data", str(data), "--out", str(out),
         "--as-of", "2023-03-13 09:30:00",
     )  # fmt: skip
     assert "wrote 240 stores" in printed and "6 buckets" in printed

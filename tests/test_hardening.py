@@ -1,7 +1,7 @@
 """Nobody can hurt it: writes need the key, browsers cannot be turned against it, one request or
 poll cannot exhaust it, and its disk use is bounded. Against a real server on loopback where
-the server is the point (its log, Host and Origin, HEAD, sockets, a full disk, concurrency,
-the CLI's hand-over), else the same app in process."""
+the server is the point (Host and Origin, HEAD, sockets, a full disk, concurrency, the CLI's
+hand-over), else the same app in process."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_the_service_makes_a_key_only_its_owner_can_read(db):
 
 def test_writes_without_the_key_get_401_and_nothing_is_read(db, tmp_path):
     body = ingest_body(tmp_path / "new")
-    with serving(db) as server:
+    with in_process(db) as server:
         for headers in (
             {},
             {"Authorization": "Bearer wrong-token-of-a-good-length"},

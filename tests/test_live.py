@@ -303,7 +303,7 @@ def test_the_drop_folder_never_follows_a_link_nor_quotes_a_file(db, tmp_path):
     secret = tmp_path / "private.csv"
     secret.write_bytes(b"store_id,status,timestamp_utc\nsecret-1,bogus,2023-03-14 18:00:00\n")
     secret.chmod(0o600)
-    with serving(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
+    with in_process(db, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
         before = server.json("GET", "/health")[1]["data"]["polls"]
         (inbox / "001-polls.csv").symlink_to(secret)
         (inbox / "002-key.csv").symlink_to(Path(f"{server.db}.token"))
@@ -324,6 +324,7 @@ def test_the_drop_folder_never_follows_a_link_nor_quotes_a_file(db, tmp_path):
         page = server.request("GET", "/ui/data-quality", accept="text/html")[2].decode()
         assert "secret-1" not in page and "private.csv" not in page
     logged = server.log.read_text()
+    assert "001-polls.csv" in logged and "004-utf16.csv" in logged  # each is said ...
     assert "secret-1" not in logged and "bogus" not in logged and server.token not in logged
 
 
