@@ -57,24 +57,29 @@ class DataWriter:
         self.limits = limits
         self.backend = backend
         self.loader = threading.Lock()  # one load at a time
-        self._timer_lock = threading.Lock()
+        self._timer_lock = threading.Lock()  # guards the two below
         self._snapshot_timer: threading.Timer | None = None
+        self._stale = False  # batches came in since data_quality and the copies were made
+        self._closed = False  # (guarded by `loader`) a timer that fires now writes nothing
         self._retained_day: int | None = None  # the UTC day of the last retention's cutoff
         self.data = self._read_data_info()
 
     def close(self) -> None:
-        """Write the analysts' copies now if batches came in since they were last written."""
+        """Write the analysts' copies now if batches came in since they were last written; a
+        rewrite already under way (its timer fired) ends first, and none starts after."""
         with self._timer_lock:
             pending, self._snapshot_timer = self._snapshot_timer, None
         if pending is not None:
             pending.cancel()
-            self._write_snapshots()
+        with self.loader:
+            self._closed = True
+            self._rewrite_snapshots()
 
     def quality(self) -> tuple[list[tuple], list[tuple]]:
         """The last load's files (load_summary) and findings (data_quality), the findings as
         of the latest batch."""
         with self._timer_lock:
-            stale = self._snapshot_timer is not None  # batches came in since it was made
+            stale = self._stale
         if stale:
             with self.loader, self.con.cursor() as cur:
                 cur.execute("BEGIN TRANSACTION")
@@ -188,6 +193,7 @@ class DataWriter:
     def _snapshots_soon(self) -> None:
         """Rewrite the analysts' Parquet copies a little later, once for a burst of batches."""
         with self._timer_lock:
+            self._stale = True
             if self._snapshot_timer is not None:
                 return
             self._snapshot_timer = threading.Timer(SNAPSHOT_DELAY, self._write_snapshots)
@@ -195,11 +201,22 @@ class DataWriter:
             self._snapshot_timer.start()
 
     def _write_snapshots(self) -> None:
-        """After a burst of batches: data_quality made again, and the analysts' copies."""
+        """The timer's: after a burst of batches (unless the service closed meanwhile)."""
         with self._timer_lock:
             self._snapshot_timer = None
+        with self.loader:
+            if not self._closed:
+                self._rewrite_snapshots()
+
+    def _rewrite_snapshots(self) -> None:
+        """data_quality made again, and the analysts' copies, if batches came in since they
+        were; the caller holds `loader`."""
+        with self._timer_lock:
+            if not self._stale:
+                return
+            self._stale = False
         try:
-            with self.loader, self.con.cursor() as cur:
+            with self.con.cursor() as cur:
                 cur.execute("BEGIN TRANSACTION")
                 refresh_quality_of(cur)
                 cur.execute("COMMIT")

@@ -16,7 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from storemon import data_writer
+from storemon.backends import backend_for
 from storemon.generate import generate
+from storemon.service import ReportService
+from storemon.snapshots import write_inputs
 from tests.conftest import build_db
 from tests.server import ROOT, in_process, ingest_command, serving
 
@@ -260,3 +264,29 @@ def test_a_header_only_file_handed_to_the_service_is_refused_unless_allowed(db, 
         )
         assert allowed.returncode == 0, allowed.stderr
         assert server.json("GET", "/health")[1]["data"]["stores"] == 20
+
+
+def test_closing_while_the_analysts_copies_are_rewritten_waits_for_them(db, monkeypatch):
+    # A burst of batches rewrites the copies on a timer; a service closing just then (its
+    # timer already fired) used to close the database under the rewrite ("connection is busy").
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_copies(con) -> None:
+        started.set()
+        time.sleep(0.5)
+        write_inputs(con)
+        finished.set()
+
+    monkeypatch.setattr(data_writer, "SNAPSHOT_DELAY", 0.0)
+    monkeypatch.setattr(data_writer, "write_inputs", slow_copies)
+    service = ReportService(db, workers=1, backend=backend_for(None, None))
+    batch = db.parent / "batch.csv"
+    batch.write_text("store_id,status,timestamp_utc\nlate-1,active,2023-03-14 18:10:00\n")
+    service.append("polls", batch, shown="batch.csv", idempotency_key=None, media="text/csv")
+    assert started.wait(30)
+    service.close()  # waits for the rewrite under way, then closes
+    assert finished.is_set()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(
+            "SELECT count(*) FROM polls JOIN stores USING (store_key) WHERE store_id = 'late-1'"
+        ).fetchone() == (1,)
