@@ -24,6 +24,10 @@ from storemon.report import run_report, write_report
 from tests.conftest import HOURS_HEADER, write_csv
 from tests.server import in_process, storemon
 
+# The LocalCluster (`client`): set up once, as the whole file runs in one test process
+# (pyproject.toml: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("cluster")
+
 AS_OF = datetime(2023, 3, 13, 9, 30, tzinfo=UTC)  # the week holds the US spring-forward night
 PARTS = ("report", "outages", "summary")
 
@@ -203,12 +207,12 @@ def test_an_as_of_outside_the_data_is_refused_before_any_task(client, inputs, tm
     assert len(cluster.read_manifest(data)["batches"]) == batches
 
 
-def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
+def test_the_cli_runs_on_its_own_local_cluster_or_on_a_running_one(client, inputs, tmp_path):
     files, _ = inputs
     expected = single_node(tmp_path, files, None, AS_OF)
 
     data = tmp_path / "data"
-    # any number of workers: one to ingest, two to report
+    # a cluster of its own (one worker) to ingest; a running one, by its address, to report
     printed = storemon(
         "cluster", "ingest", "--scheduler", "local:1", "--data", str(data), "--buckets", "6",
         str(files.status), str(files.hours), str(files.timezones),
@@ -216,7 +220,8 @@ def test_the_cli_runs_on_its_own_local_cluster(inputs, tmp_path):
     assert "rejected: 1 x unknown time zone" in printed
     out = tmp_path / "cli.csv"
     printed = storemon(
-        "cluster", "report", "--scheduler", "local:2", "--data", str(data), "--out", str(out),
+        "cluster", "report", "--scheduler", client.scheduler.address, "--data", str(data),
+        "--out", str(out),
         "--as-of", "2023-03-13 09:30:00",
     )  # fmt: skip
     assert "wrote 240 stores" in printed and "6 buckets" in printed

@@ -15,6 +15,10 @@ from schemathesis.checks import CHECKS, load_all_checks
 from tests.conftest import build_db
 from tests.server import serving
 
+# The server and its OpenAPI document: set up once, as the whole file runs in one test process
+# (pyproject.toml: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("contract")
+
 EXAMPLES = int(os.environ.get("STOREMON_FUZZ_EXAMPLES", "30"))
 
 load_all_checks()

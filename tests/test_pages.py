@@ -22,6 +22,10 @@ from storemon.generate import generate
 from storemon.ingest import ingest
 from tests.server import free_port, serving
 
+# The server and the browser: set up once, as the whole file runs in one test process
+# (pyproject.toml: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("browser")
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOW = "install it with `apt-get install chromium` (Debian's package; Playwright cannot fetch one)"
 PAGE_WEIGHT = 150 * 1024

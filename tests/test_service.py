@@ -140,6 +140,7 @@ def test_many_concurrent_triggers_all_complete_with_identical_content(db):
         assert all(server.wait(report_id)[0] == 200 for report_id in ids)
 
 
+@pytest.mark.xdist_group("large_db")  # built once, in one test process
 def test_health_answers_within_a_second_while_large_reports_compute(large_db, tmp_path):
     db = tmp_path / "storemon.duckdb"
     shutil.copy(large_db, db)
@@ -161,6 +162,7 @@ def test_health_answers_within_a_second_while_large_reports_compute(large_db, tm
         assert all(server.wait(report_id)[0] == 200 for report_id in ids)
 
 
+@pytest.mark.xdist_group("large_db")  # built once, in one test process
 def test_a_report_cut_off_by_a_crash_completes_after_restart(large_db, tmp_path):
     db = tmp_path / "storemon.duckdb"
     shutil.copy(large_db, db)
