@@ -16,9 +16,6 @@ from storemon import generate
 from storemon.bench.children import run_child, storemon
 from storemon.errors import StoremonError
 
-DEFAULT_ROOT = Path("data/bench")
-
-
 STAMP = "generated.json"
 
 
