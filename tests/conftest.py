@@ -160,6 +160,13 @@ def small_db(tmp_path_factory) -> Path:
     return build_db(tmp_path_factory.mktemp("small"), stores=200)
 
 
+@pytest.fixture(scope="session")
+def large_db(tmp_path_factory) -> Path:
+    """6,000 stores: a report takes a noticeable fraction of a second. Built once per test
+    process; the tests that use it share one (xdist_group "large_db") and change copies."""
+    return build_db(tmp_path_factory.mktemp("large"), stores=6000)
+
+
 @pytest.fixture
 def db(small_db, tmp_path) -> Path:
     """A copy of small_db of the test's own, to change."""

@@ -73,6 +73,21 @@ def single_node(folder: Path, files, later: Path | None, as_of: datetime | None)
     return {part: path.read_bytes() for part, path in out.items()} | {"rejected": rejected}
 
 
+@pytest.fixture(scope="module")
+def single_node_of(tmp_path_factory):
+    """single_node's files for the module's inputs (and a later batch, an as-of), each made
+    once: several tests compare the cluster with the same single-node report."""
+    made: dict = {}
+
+    def of(files, later: Path | None, as_of: datetime | None) -> dict:
+        if (files, later, as_of) not in made:
+            folder = tmp_path_factory.mktemp("single")
+            made[files, later, as_of] = single_node(folder, files, later, as_of)
+        return made[files, later, as_of]
+
+    return of
+
+
 def on_cluster(client, folder: Path, files: list[Path], buckets: int, as_of) -> dict:
     data = folder / "data"
     cluster.ingest(client, data, files, buckets)
@@ -88,10 +103,10 @@ def on_cluster(client, folder: Path, files: list[Path], buckets: int, as_of) -> 
 
 @pytest.mark.parametrize(("buckets", "as_of"), [(1, None), (7, AS_OF), (64, None)])
 def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
-    client, inputs, tmp_path, buckets, as_of
+    single_node_of, client, inputs, tmp_path, buckets, as_of
 ):
     files, _ = inputs
-    expected = single_node(tmp_path, files, None, as_of)
+    expected = single_node_of(files, None, as_of)
     got = on_cluster(client, tmp_path, [files.status, files.hours, files.timezones], buckets, as_of)
     for part in PARTS:
         assert got[part] == expected[part], part
@@ -99,17 +114,18 @@ def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
     assert got["rejected"] == expected["rejected"] and len(got["rejected"]) >= 8
 
 
-def test_a_later_hours_file_replaces_the_hours_of_the_stores_it_names(client, inputs, tmp_path):
+def test_a_later_hours_file_replaces_the_hours_of_the_stores_it_names(
+    single_node_of, client, inputs, tmp_path
+):
     files, later = inputs
-    expected = single_node(tmp_path, files, later, None)
+    expected = single_node_of(files, later, None)
     got = on_cluster(client, tmp_path, [files.status, files.hours, files.timezones, later], 5, None)
     assert got["report"] == expected["report"]
-    (tmp_path / "without").mkdir()
-    without = single_node(tmp_path / "without", files, None, None)
+    without = single_node_of(files, None, None)
     assert got["report"] != without["report"]  # the later hours changed those stores' numbers
 
 
-def test_polls_in_several_files_and_parquet_are_the_union(client, inputs, tmp_path):
+def test_polls_in_several_files_and_parquet_are_the_union(single_node_of, client, inputs, tmp_path):
     files, _ = inputs
     lines = files.status.read_text().splitlines()
     half = len(lines) // 2
@@ -124,7 +140,7 @@ def test_polls_in_several_files_and_parquet_are_the_union(client, inputs, tmp_pa
             f"TO '{second}' "
             "(FORMAT parquet)"
         )
-    expected = single_node(tmp_path, files, None, None)
+    expected = single_node_of(files, None, None)
     got = on_cluster(client, tmp_path, [first, second, files.hours, files.timezones], 9, None)
     assert got["report"] == expected["report"]
     assert got["outages"] == expected["outages"]
@@ -155,9 +171,9 @@ def test_a_big_polls_file_is_parsed_in_pieces_keeping_its_line_numbers(client, i
     assert ("polls", str(polls), 901, "missing store_id") not in rejected  # a store, kept whole
 
 
-def test_a_worker_killed_mid_report_changes_nothing(client, inputs, tmp_path):
+def test_a_worker_killed_mid_report_changes_nothing(single_node_of, client, inputs, tmp_path):
     files, _ = inputs
-    expected = single_node(tmp_path, files, None, None)
+    expected = single_node_of(files, None, None)
     data = tmp_path / "data"
     cluster.ingest(client, data, [files.status, files.hours, files.timezones], 16)
     pids = sorted(client.run(os.getpid).values())
@@ -207,9 +223,11 @@ def test_an_as_of_outside_the_data_is_refused_before_any_task(client, inputs, tm
     assert len(cluster.read_manifest(data)["batches"]) == batches
 
 
-def test_the_cli_runs_on_its_own_local_cluster_or_on_a_running_one(client, inputs, tmp_path):
+def test_the_cli_runs_on_its_own_local_cluster_or_on_a_running_one(
+    single_node_of, client, inputs, tmp_path
+):
     files, _ = inputs
-    expected = single_node(tmp_path, files, None, AS_OF)
+    expected = single_node_of(files, None, AS_OF)
 
     data = tmp_path / "data"
     # a cluster of its own (one worker) to ingest; a running one, by its address, to report
@@ -228,9 +246,9 @@ def test_the_cli_runs_on_its_own_local_cluster_or_on_a_running_one(client, input
     assert out.read_bytes() == expected["report"]
 
 
-def test_the_service_computes_its_reports_on_the_cluster(client, inputs, tmp_path):
+def test_the_service_computes_its_reports_on_the_cluster(single_node_of, client, inputs, tmp_path):
     files, _ = inputs
-    expected = single_node(tmp_path, files, None, AS_OF)
+    expected = single_node_of(files, None, AS_OF)
     data = tmp_path / "data"
     cluster.ingest(client, data, [files.status, files.hours, files.timezones], 8)
     db = tmp_path / "service" / "storemon.duckdb"

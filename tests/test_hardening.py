@@ -30,7 +30,7 @@ from storemon.api import Settings, create_app
 from storemon.backends import KEPT_ROWS
 from storemon.generate import generate
 from storemon.report_files import SUFFIXES
-from tests.conftest import build_db, write_csv
+from tests.conftest import write_csv
 from tests.server import ROOT, in_process, ingest_command, serving
 from tests.test_service import AS_OF
 
@@ -518,8 +518,10 @@ def test_fifty_simultaneous_triggers_compute_once_with_identical_bytes(db):
     assert computed == (1, 1, 50)
 
 
-def test_too_many_waiting_reports_get_503(tmp_path):
-    db = build_db(tmp_path, stores=3000)
+@pytest.mark.xdist_group("large_db")  # built once, in one test process
+def test_too_many_waiting_reports_get_503(large_db, tmp_path):
+    db = tmp_path / "storemon.duckdb"
+    shutil.copy(large_db, db)
     with in_process(db, "--max-waiting", "1", workers=1) as server:
         first = server.trigger("2023-03-14 10:00:00")
         code, answered, content = server.request(

@@ -21,16 +21,9 @@ from storemon.backends import backend_for
 from storemon.generate import generate
 from storemon.service import ReportService
 from storemon.snapshots import write_inputs
-from tests.conftest import build_db
 from tests.server import ROOT, in_process, ingest_command, serving
 
 AS_OF = "2023-03-14 18:30:00"
-
-
-@pytest.fixture(scope="module")
-def large_db(tmp_path_factory) -> Path:
-    """Large enough that a report takes a noticeable fraction of a second."""
-    return build_db(tmp_path_factory.mktemp("large"), stores=6000)
 
 
 def cli_report(db: Path, out: Path, as_of: str | None = None) -> bytes:
