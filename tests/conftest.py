@@ -27,7 +27,8 @@ EXAMPLES_SCALE = float(os.environ.get("STOREMON_EXAMPLES_SCALE", "1"))
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto` (pyproject.toml): one worker more than this process may use cores, since many
     tests spend their time waiting (a server starting, the browser, a drop folder settling)."""
-    return len(os.sched_getaffinity(0)) + 1
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not macOS
+    return (len(usable) if usable else os.cpu_count() or 1) + 1
 
 
 def examples(count: int) -> int:
