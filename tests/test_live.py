@@ -208,7 +208,7 @@ def test_a_report_reads_one_snapshot_while_batches_arrive(db, tmp_path):
         for k in range(4)
     ]
     shutil.copy(db, tmp_path / "again.duckdb")
-    with serving(db) as server:
+    with in_process(db) as server:  # the reports of each state, one after another
         expected = [server.wait(server.trigger(AS_OF))[2]]
         for body in batches:
             assert post(server, "polls", body)[0] == 201
