@@ -189,7 +189,7 @@ def test_a_2xx_is_durable_even_when_the_service_is_killed_right_after(db):
         code, answer = post(server, "polls", POLLS_CSV)
         assert code == 201
         server.kill()  # SIGKILL: no shutdown, no checkpoint
-    with serving(db) as server:
+    with in_process(db) as server:  # what a new service finds in the file
         again = post(server, "polls", POLLS_CSV)
         assert again[0] == 200 and again[1]["batch_id"] == answer["batch_id"]  # it is there
 

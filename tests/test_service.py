@@ -169,7 +169,7 @@ def test_a_report_cut_off_by_a_crash_completes_after_restart(large_db, tmp_path)
             assert time.monotonic() < deadline, "no report ever computed"
             time.sleep(0.01)
         server.kill()  # SIGKILL, mid-report
-    with serving(db) as server:
+    with in_process(db) as server:  # a new service on the same file
         for report_id in ids:
             code, _, content = server.wait(report_id)
             assert code == 200
