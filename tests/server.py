@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 import msgspec
 from litestar.testing import TestClient
@@ -166,16 +167,8 @@ def in_process(
     """`storemon serve --db DB ARGS...` as an app in this process, until the block ends: the
     same settings from the same command line, without the socket and the process."""
     arguments = parser().parse_args(["serve", "--db", str(db), "--workers", str(workers), *args])
-    saved = {name: os.environ.get(name) for name in env or {}}
-    os.environ.update(env or {})
-    try:
+    with patch.dict(os.environ, env or {}):  # as the server's own environment would
         settings = msgspec.structs.replace(serve_settings(arguments), url=None)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     with ExitStack() as running:
         log = running.enter_context(logged_to(Path(db).with_suffix(".in-process.log")))
         client = running.enter_context(
