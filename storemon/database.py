@@ -165,7 +165,14 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
-    ).fetchone()
-    return bool(found and found[0])
+    return name in table_names(con)
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The database's own tables (not the connection's temporary ones)."""
+    return {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+        ).fetchall()
+    }

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import scalar
+from storemon.database import one
 
 DEFAULT_END = datetime(2023, 3, 15, 12, 0, tzinfo=UTC)  # the week holds the US spring-forward
 
@@ -130,7 +130,8 @@ def generate(
         "INSERT INTO ids VALUES (?, ?, ?)",
         [(i, s, rng.choice([0, 50, 150, 400, 1500])) for i, s in enumerate(ids)],
     )
-    con.execute(
+    (polls,) = one(
+        con,
         f"""
         COPY (
             WITH slots AS (
@@ -155,9 +156,8 @@ def generate(
             FROM polls
             ORDER BY shuffle
         ) TO '{files.status}' (HEADER)
-        """
-    )
-    polls = scalar(con, f"SELECT count(*) FROM read_csv('{files.status}')")
+        """,
+    )  # COPY answers the rows it wrote
     if bad_rows:
         with files.status.open("a", newline="") as status:
             csv.writer(status).writerows(

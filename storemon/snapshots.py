@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import copy_atomically, has_table, scalar
+from storemon.database import copy_atomically, scalar, table_names
 
 INPUT_TABLES = ("stores", "polls", "business_hours", "store_timezones", "rejected_rows")
 _writing = threading.Lock()  # two threads writing one file would share its partial file
@@ -36,8 +36,9 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> 
         return
     folder.mkdir(parents=True, exist_ok=True)
     with _writing:
+        present = table_names(con)
         for table in tables:
-            if not has_table(con, table):
+            if table not in present:
                 continue  # e.g. data_quality in a database loaded before storemon made it
             copy_atomically(con, table, folder / f"{table}.parquet", "FORMAT parquet")
 
