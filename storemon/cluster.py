@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -81,6 +82,45 @@ VARIABLES = {"polls": "poll_files", "hours": "hours_files", "timezones": "timezo
 if TYPE_CHECKING:
     from distributed import Client
 
+_worker = threading.local()  # each worker thread's DuckDB (task_connection)
+
+
+def new_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for a bucket's tables (bucket_tables) or a file's parsing: in UTC,
+    with the load's macros."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    run_all(con, [sql_dir() / "load" / "00_parse_macros.sql"])
+    return con
+
+
+def _clear(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget the last task's variables."""
+    for (name,) in con.execute("SELECT name FROM duckdb_variables()").fetchall():
+        con.execute(f'RESET VARIABLE "{name}"')
+
+
+@contextmanager
+def task_connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The DuckDB a task runs on: one per worker thread, made with the load's macros once and
+    kept for its next tasks (a new DuckDB and its macros cost about 50 ms, most of a small
+    bucket's work). Each task starts with no variables set (one that a task set and the next
+    does not, such as `status_read_from`, would be read by the next); the tables it reads, it
+    makes (CREATE OR REPLACE), so those of the last task are replaced, not read. A task that
+    fails leaves its DuckDB behind, and the next one starts a new one."""
+    con = getattr(_worker, "con", None)
+    if con is None:
+        con = _worker.con = new_connection()
+    else:
+        _clear(con)
+    try:
+        yield con
+    except BaseException:
+        _worker.con = None
+        con.close()
+        raise
+
 
 # --- the manifest ---------------------------------------------------------------------------
 
@@ -126,9 +166,7 @@ def ingest_file(
     spec = KINDS[kind]
     data_dir = Path(data)
     name = f"{seq:06d}-{batch_id}" + (f"-{piece[0]:04d}" if piece else "")
-    with ExitStack() as scratch, duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
+    with ExitStack() as scratch, task_connection() as con:
         read = Path(path)
         if is_parquet(read):
             read, _ = as_csv(read, "parquet", kind, scratch)
@@ -142,7 +180,6 @@ def ingest_file(
         use_input(con, item)
         load = sql_dir() / "load"
         with load_memory(con):  # as a full load reads: its memory cap, short lines first
-            run_all(con, [load / "00_parse_macros.sql"])
             parse_file(con, load / spec.parse, [item], lambda _: None)
             reject_control_characters(con, spec, item.read_from)
             if piece is not None:  # the piece's line 2 is the file's line piece[3]
@@ -252,10 +289,9 @@ def bucket_files(data: Path, kind: str, bucket: int) -> list[str]:
 
 
 def bucket_tables(con: duckdb.DuckDBPyConnection, data: Path, bucket: int, scratch) -> int:
-    """Make one bucket's tables in `con` (stores, polls, business_hours, store_timezones), as a
-    load would, from its files (sql/cluster/, then sql/load/20-23). Returns its polls."""
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    """Make one bucket's tables in `con` (a new_connection()) (stores, polls, business_hours,
+    store_timezones), as a load would, from its files (sql/cluster/, then sql/load/20-23).
+    Returns its polls."""
     for kind, variable in VARIABLES.items():
         files = bucket_files(data, kind, bucket)
         if not files:
@@ -275,7 +311,6 @@ def bucket_tables(con: duckdb.DuckDBPyConnection, data: Path, bucket: int, scrat
     load = sql_dir() / "load"
     steps = [
         *sql_files("cluster"),
-        load / "00_parse_macros.sql",
         *(load / name for name in ("20_stores.sql", "21_polls.sql", "22_business_hours.sql")),
         load / "23_store_timezones.sql",
     ]
@@ -288,7 +323,7 @@ def report_bucket(data: str, bucket: int, as_of_us: int, report_id: str) -> dict
     load's and the report's own SQL files; its rows, outages and summary go to Parquet."""
     started = time.perf_counter()
     out = Path(data) / "reports" / report_id
-    with ExitStack() as scratch, duckdb.connect() as con:
+    with ExitStack() as scratch, task_connection() as con:
         polls = bucket_tables(con, Path(data), bucket, scratch)
         con.execute("SET VARIABLE as_of_checked = true")
         run = run_report(con, instant(as_of_us))

@@ -71,7 +71,7 @@ class OnCluster:
         )
         manifest = cluster.read_manifest(self.data) or {"buckets": 1}
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
-        with ExitStack() as scratch, duckdb.connect() as con:
+        with ExitStack() as scratch, cluster.new_connection() as con:
             cluster.bucket_tables(con, self.data, bucket, scratch)
             run_all(con, report_files("00", "01"))
             con.execute("SET VARIABLE as_of_checked = true")
