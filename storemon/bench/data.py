@@ -24,10 +24,12 @@ class Dataset:
     key: str
     stores: int
     poll_minutes: int
+    days: int = 7
 
     @property
     def folder_name(self) -> str:
-        return f"{self.stores}-stores-every-{self.poll_minutes}-min"
+        days = "" if self.days == 7 else f"-{self.days}-days"
+        return f"{self.stores}-stores-every-{self.poll_minutes}-min{days}"
 
 
 @dataclass
@@ -49,11 +51,11 @@ class Prepared:
         ]  # fmt: skip
 
 
-def datasets(stores: int) -> dict[str, Dataset]:
+def datasets(stores: int, days: int = 7) -> dict[str, Dataset]:
     return {
-        "1x": Dataset("1x", stores, 60),
-        "10x": Dataset("10x", stores * 10, 60),
-        "5min": Dataset("5min", stores, 5),
+        "1x": Dataset("1x", stores, 60, days),
+        "10x": Dataset("10x", stores * 10, 60, days),
+        "5min": Dataset("5min", stores, 5, days),
     }
 
 
@@ -66,7 +68,7 @@ def prepare(dataset: Dataset, root: Path, log) -> Prepared:
     wanted = {
         "stores": dataset.stores,
         "poll_minutes": dataset.poll_minutes,
-        "days": 7,
+        "days": dataset.days,
         "seed": 42,
         "generator": generator,
     }
@@ -75,7 +77,8 @@ def prepare(dataset: Dataset, root: Path, log) -> Prepared:
         log(f"generating {dataset.folder_name} (once; cached in {folder}) ...")
         shutil.rmtree(folder, ignore_errors=True)
         args = ["generate", "--out", str(folder), "--stores", str(dataset.stores)]
-        seconds, _, said = run_child(storemon(*args, "--poll-minutes", str(dataset.poll_minutes)))
+        args += ["--poll-minutes", str(dataset.poll_minutes), "--days", str(dataset.days)]
+        seconds, _, said = run_child(storemon(*args))
         counted = re.search(r"and ([\d,]+) polls", said)
         if counted is None:
             raise StoremonError(f"bench: storemon generate did not say how many polls: {said!r}")

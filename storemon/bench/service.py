@@ -210,7 +210,7 @@ def bench_live(data: Prepared, full_report: bytes, as_of: str) -> tuple[Result, 
         Result("live_batch", "one hour of polls via POST /polls, answer", described, answers, rss),
         Result(
             "live_week",
-            "the live week via the API, a report every 24 batches",
+            "the live data via the API, hour by hour, a report every 24 batches",
             described,
             [week],
             rss,
