@@ -45,6 +45,7 @@ from storemon.ingest import (
     Source,
     ingest,
     open_input,
+    parse_macros,
     use_input,
 )
 from storemon.instants import ISO, micros
@@ -114,6 +115,7 @@ def append_batch(
             item = dataclasses.replace(item, path=Path(shown))
         if not has_table(con, "polls"):
             _create_empty_tables(con)
+        parse_macros(con)
         con.execute("BEGIN TRANSACTION")
         try:
             run_all(con, [_file("05_batches_table.sql")])
@@ -138,8 +140,7 @@ def append_batch(
             for name, value in variables.items():
                 con.execute(f"SET VARIABLE {name} = ?", [value])
             use_input(con, item)
-            load = sql_dir() / "load"
-            run_all(con, [load / "00_parse_macros.sql", load / spec.parse])
+            run_all(con, [sql_dir() / "load" / spec.parse])
             reject_control_characters(con, spec, item.read_from)
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW batch_rows AS "

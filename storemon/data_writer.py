@@ -62,6 +62,9 @@ class DataWriter:
         self._stale = False  # batches came in since data_quality and the copies were made
         self._closed = False  # (guarded by `loader`) a timer that fires now writes nothing
         self._retained_day: int | None = None  # the UTC day of the last retention's cutoff
+        # (guarded by `loader`) the cursor batches are appended on: its parsing macros are made
+        # once (ingest.parse_macros), and every variable a batch reads, the batch sets
+        self._appender: duckdb.DuckDBPyConnection | None = None
         self.data = self._read_data_info()
 
     def close(self) -> None:
@@ -74,6 +77,8 @@ class DataWriter:
         with self.loader:
             self._closed = True
             self._rewrite_snapshots()
+            if self._appender is not None:
+                self._appender.close()
 
     def quality(self) -> tuple[list[tuple], list[tuple]]:
         """The last load's files (load_summary) and findings (data_quality), the findings as
@@ -147,9 +152,11 @@ class DataWriter:
         self.backend.refuse_writes()
         with ExitStack() as scratch:
             csv_path, offset = as_csv(path, media, kind, scratch)
-            with self.loader, self.con.cursor() as cur:
+            with self.loader:
+                if self._appender is None:
+                    self._appender = self.con.cursor()
                 result = append_batch(
-                    cur,
+                    self._appender,
                     kind,
                     csv_path,
                     shown=shown,
