@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import csv
 import gc
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+import storemon
 from storemon.append import append_batch
 from storemon.database import connect
 from storemon.generate import generate
@@ -30,6 +32,14 @@ def pytest_xdist_auto_num_workers(config) -> int:
     tests spend their time waiting (a server starting, the browser, a drop folder settling)."""
     usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not macOS
     return (len(usable) if usable else os.cpu_count() or 1) + 1
+
+
+def pytest_configure(config) -> None:
+    """The package's bytecode, compiled once before the test processes start: where
+    PYTHONDONTWRITEBYTECODE is set (as on this project's machines), each of the hundred-odd
+    processes the tests start (servers, commands, cluster workers) would compile it again."""
+    if not hasattr(config, "workerinput"):  # the controlling process, or a run without xdist
+        compileall.compile_dir(Path(storemon.__file__).parent, quiet=1)
 
 
 def pytest_collection_finish(session) -> None:
