@@ -373,15 +373,27 @@ def combined_notes(done: list[dict]) -> list[tuple]:
 # --- the client's side -------------------------------------------------------------------------
 
 
+# A local cluster's monitoring, every second rather than every 20-500 ms: it runs for one
+# command or one service, and no dashboard watches it. Idle, its processes then take 2.0 s of CPU
+# in 30 s instead of 3.6 s (a running cluster keeps the settings its operator gave it).
+QUIET_LOCAL_CLUSTER = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 @contextmanager
 def connect_cluster(scheduler: str) -> Iterator[Client]:
     """A Dask client: `local:N` starts a LocalCluster of N worker processes (one thread each);
     anything else is a scheduler's address (tcp://host:8786)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler.startswith("local:"):
         workers = int(scheduler.removeprefix("local:") or 2)
         with (
+            dask.config.set(QUIET_LOCAL_CLUSTER),
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
