@@ -51,6 +51,9 @@ def report_worker(db: str, repeat: int, furthest: bool = False) -> None:
     from storemon.report import run_report
 
     with connect(Path(db), read_only=True) as con:
+        # its stdout is the JSON: DuckDB's bar, which it prints there for a statement longer
+        # than 2 s (the 10x report's on a slow machine), would break it
+        con.execute("SET enable_progress_bar = false")
         as_of = None
         if furthest:
             latest_us = scalar(con, "SELECT epoch_us(max(timestamp_utc)) FROM polls")
