@@ -55,6 +55,7 @@ from storemon.ingest import (
     load_memory,
     open_input,
     parse_file,
+    parse_macros,
     use_input,
 )
 from storemon.instants import instant, micros
@@ -91,7 +92,7 @@ def new_connection() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    run_all(con, [sql_dir() / "load" / "00_parse_macros.sql"])
+    parse_macros(con)
     return con
 
 

@@ -21,7 +21,7 @@ from storemon.append import (
     refresh_quality_of,
 )
 from storemon.backends import Backend
-from storemon.database import has_table, one, rollback
+from storemon.database import has_table, one, rollback, table_names
 from storemon.ingest import QUALITY_COLUMNS, ingest
 from storemon.instants import ISO
 from storemon.limits import Limits
@@ -233,7 +233,8 @@ class DataWriter:
 
     def _read_data_info(self) -> DataInfo | None:
         with self.con.cursor() as cur:
-            if not has_table(cur, "polls"):
+            tables = table_names(cur)  # asked once: it lists the catalog (after every batch)
+            if "polls" not in tables:
                 return None
             polls, stores, first, latest, loaded = one(
                 cur,
@@ -248,7 +249,7 @@ class DataWriter:
                     "(SELECT count(*) FROM batches WHERE kind = 'append') FROM batches "
                     "ORDER BY received_at DESC, batch_id LIMIT 1"
                 ).fetchone()
-                if has_table(cur, "batches")
+                if "batches" in tables
                 else None
             ) or (None, None, 0)
             (rejected,) = one(cur, "SELECT count(*) FROM rejected_rows")
