@@ -321,11 +321,12 @@ def cmd_cluster_report(args: argparse.Namespace) -> None:
     beside = {name: path for name in ("outages", "summary") if (path := getattr(args, name))}
     with cluster.connect_cluster(args.scheduler) as client:
         done = cluster.report(client, args.data, args.out, as_of, beside)
-    slowest = max(done["buckets"], key=lambda b: b["seconds"])
+    slowest = max(done["tasks"], key=lambda task: task["seconds"])
     say(
         f"wrote {done['stores']:,} stores to {args.out} in {done['seconds']:.2f} s: "
-        f"{len(done['buckets'])} buckets, the slowest {slowest['seconds']:.2f} s "
-        f"(bucket {slowest['bucket']}, {slowest['polls']:,} polls)"
+        f"{done['buckets']} buckets in {len(done['tasks'])} tasks, the slowest "
+        f"{slowest['seconds']:.2f} s ({cluster.buckets_named(slowest['buckets'])}, "
+        f"{slowest['polls']:,} polls)"
     )
 
 

@@ -8,16 +8,18 @@ folder in tests), as Parquet partitioned by store bucket:
     DATA/hours/bucket=B/<seq>-<batch>_0.parquet       usable hours    and bucket it has rows in)
     DATA/timezones/bucket=B/<seq>-<batch>_0.parquet   usable zones
     DATA/rejected/<seq>-<batch>.parquet               rejected rows, with file and line
-    DATA/reports/<report_id>/{report,outages,summary}/bucket=B.parquet
+    DATA/reports/<report_id>/{report,outages,summary}/buckets=F-L.parquet   (one per task)
 
 `ingest` runs one task per input file (a big polls file: one per piece of about 64 MB, cut at
 line breaks outside quotes, its line numbers kept): the load's own parsing (sql/load/00, 10-12,
 and its control-character rule), then the usable rows go to their buckets. `report` runs one
-task per bucket: sql/cluster/ turns the bucket's files into the rows the load's parsing makes,
-sql/load/20-23 make the tables, sql/report/ computes the report, as of the `now` of all the data
-(the largest poll, from the manifest). A store's rows all live in its bucket and a report is
-independent per store, so the buckets' rows, put in store_id order, are the single-node report,
-byte for byte. Dask schedules the tasks, and recomputes a task whose worker died.
+task per group of consecutive buckets, sized by data (task_groups: one per thread of the
+cluster, more where a task would exceed about 2 M polls): sql/cluster/ turns the buckets' files
+into the rows the load's parsing makes, sql/load/20-23 make the tables, sql/report/ computes the
+report, as of the `now` of all the data (the largest poll, from the manifest). A store's rows
+all live in its bucket and a report is independent per store, so the tasks' rows, put in
+store_id order, are the single-node report, byte for byte. Dask schedules the tasks, and
+recomputes a task whose worker died.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,9 @@ from storemon.report import FORMATS, OUTPUTS, copy_options, refuse_as_of, run_re
 from storemon.results import RejectCount
 
 DEFAULT_BUCKETS = 64
+# the most a report task takes (its buckets' polls, in bytes of Parquet: about 2 M polls) once
+# the cluster's threads all have one
+TASK_BYTES = 16 << 20
 BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
 MANIFEST = "manifest.json"
 # what each kind keeps of its parsed rows (sql/load/10-12), beside `seq`
@@ -289,12 +294,14 @@ def bucket_files(data: Path, kind: str, bucket: int) -> list[str]:
     return sorted(str(p) for p in (Path(data) / kind / f"bucket={bucket}").glob("*.parquet"))
 
 
-def bucket_tables(con: duckdb.DuckDBPyConnection, data: Path, bucket: int, scratch) -> int:
-    """Make one bucket's tables in `con` (a new_connection()) (stores, polls, business_hours,
-    store_timezones), as a load would, from its files (sql/cluster/, then sql/load/20-23).
-    Returns its polls."""
+def bucket_tables(
+    con: duckdb.DuckDBPyConnection, data: Path, buckets: Sequence[int], scratch
+) -> int:
+    """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
+    business_hours, store_timezones), as a load would, from their files (sql/cluster/, then
+    sql/load/20-23). Returns their polls."""
     for kind, variable in VARIABLES.items():
-        files = bucket_files(data, kind, bucket)
+        files = [name for bucket in buckets for name in bucket_files(data, kind, bucket)]
         if not files:
             empty = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "e.parquet"
             con.execute(
@@ -319,26 +326,66 @@ def bucket_tables(con: duckdb.DuckDBPyConnection, data: Path, bucket: int, scrat
     return scalar(con, "SELECT count(*) FROM polls")
 
 
-def report_bucket(data: str, bucket: int, as_of_us: int, report_id: str) -> dict:
-    """The report of one bucket's stores, as of `as_of_us` (the `now` of all the data), by the
-    load's and the report's own SQL files; its rows, outages and summary go to Parquet."""
+def report_buckets(data: str, buckets: list[int], as_of_us: int, report_id: str) -> dict:
+    """The report of some buckets' stores (one task), as of `as_of_us` (the `now` of all the
+    data), by the load's and the report's own SQL files; its rows, outages and summary go to
+    Parquet, one file each, named for the task's first and last bucket."""
     started = time.perf_counter()
     out = Path(data) / "reports" / report_id
     with ExitStack() as scratch, task_connection() as con:
-        polls = bucket_tables(con, Path(data), bucket, scratch)
+        polls = bucket_tables(con, Path(data), buckets, scratch)
         con.execute("SET VARIABLE as_of_checked = true")
         run = run_report(con, instant(as_of_us))
         for name, relation in OUTPUTS.items():
             folder = out / (name or "report")
             folder.mkdir(parents=True, exist_ok=True)
-            copy_atomically(con, relation, folder / f"bucket={bucket}.parquet", FORMATS[".parquet"])
+            target = folder / f"buckets={buckets[0]}-{buckets[-1]}.parquet"
+            copy_atomically(con, relation, target, FORMATS[".parquet"])
     return {
-        "bucket": bucket,
+        "buckets": buckets,
         "stores": run.stores,
         "polls": polls,
         "seconds": time.perf_counter() - started,
         "notes": run.notes,
     }
+
+
+def bucket_sizes(data: Path, buckets: int) -> list[int]:
+    """Each bucket's polls, in bytes of Parquet (a file's size, not its contents: a file that
+    cannot be read fails its own task, saying so)."""
+    folder = Path(data) / "polls"
+    return [
+        sum(path.stat().st_size for path in (folder / f"bucket={b}").glob("*.parquet"))
+        for b in range(buckets)
+    ]
+
+
+def task_groups(sizes: list[int], threads: int, per_task: int) -> list[list[int]]:
+    """The buckets, consecutive, in tasks of about equal size (`sizes`: their polls' bytes): one
+    per thread of the cluster, or more where a task would hold more than `per_task`; never more
+    than the buckets.
+    A task's fixed cost (its SQL files planned, its tables made: about 0.2 s) is then paid a few
+    times per report, not once per bucket."""
+    total = sum(sizes)
+    tasks = min(len(sizes), max(threads, -(-total // per_task), 1))
+    if not total:  # no polls yet: the buckets by number
+        count = len(sizes)
+        return [[b for b in range(count) if b * tasks // count == t] for t in range(tasks)]
+    target = total / tasks
+    groups: list[list[int]] = []
+    size = 0
+    for bucket, bytes_ in enumerate(sizes):
+        # a new task when this bucket's middle lies past the last one's share, or when each
+        # bucket left needs a task of its own
+        opens = len(groups) < tasks and (
+            size + bytes_ / 2 > target or len(sizes) - bucket <= tasks - len(groups)
+        )
+        if not groups or opens:
+            groups.append([])
+            size = 0
+        groups[-1].append(bucket)
+        size += bytes_
+    return groups
 
 
 def bucket_of(store_id: str, buckets: int) -> int:
@@ -503,19 +550,21 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
         now_us = micros(as_of)
     report_id = secrets.token_urlsafe(16)
     started = time.perf_counter()
-    buckets = range(manifest["buckets"])
+    threads = sum(client.nthreads().values())
+    groups = task_groups(bucket_sizes(data, manifest["buckets"]), threads, TASK_BYTES)
     futures = [
-        client.submit(report_bucket, str(data.resolve()), b, now_us, report_id, pure=False)
-        for b in buckets
+        client.submit(report_buckets, str(data.resolve()), group, now_us, report_id, pure=False)
+        for group in groups
     ]
-    done = _gather(client, futures, [f"bucket {b}" for b in buckets])
+    done = _gather(client, futures, [buckets_named(group) for group in groups])
     return {
         "report_id": report_id,
         "folder": data / "reports" / report_id,
         "as_of_us": now_us,
         "stores": sum(d["stores"] for d in done),
         "seconds": time.perf_counter() - started,
-        "buckets": sorted(done, key=lambda d: d["bucket"]),
+        "buckets": manifest["buckets"],
+        "tasks": sorted(done, key=lambda d: d["buckets"][0]),
         "notes": combined_notes(done),
     }
 
@@ -555,6 +604,10 @@ def report(
     for name, path in (beside or {}).items():
         write_part(done["folder"], name, path)
     return done
+
+
+def buckets_named(group: list[int]) -> str:
+    return f"bucket {group[0]}" if len(group) == 1 else f"buckets {group[0]}-{group[-1]}"
 
 
 def _gather(client, futures: list, names: list[str]) -> list:

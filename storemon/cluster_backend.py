@@ -58,7 +58,7 @@ class OnCluster:
             data_batch_id=batch.get("batch_id"),
             keep=keep,
             done=lambda: shutil.rmtree(done["folder"], ignore_errors=True),  # rows kept
-            said=f" on the cluster ({len(done['buckets'])} buckets)",
+            said=f" on the cluster ({done['buckets']} buckets in {len(done['tasks'])} tasks)",
         )
 
     def store_material(
@@ -72,7 +72,7 @@ class OnCluster:
         manifest = cluster.read_manifest(self.data) or {"buckets": 1}
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
         with ExitStack() as scratch, cluster.new_connection() as con:
-            cluster.bucket_tables(con, self.data, bucket, scratch)
+            cluster.bucket_tables(con, self.data, [bucket], scratch)
             run_all(con, report_files("00", "01"))
             con.execute("SET VARIABLE as_of_checked = true")
             con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])

@@ -92,19 +92,29 @@ def on_cluster(client, folder: Path, files: list[Path], buckets: int, as_of) -> 
     data = folder / "data"
     cluster.ingest(client, data, files, buckets)
     out = {part: folder / f"cluster.{part}.csv" for part in PARTS}
-    cluster.report(client, data, out["report"], as_of, {p: out[p] for p in PARTS[1:]})
+    done = cluster.report(client, data, out["report"], as_of, {p: out[p] for p in PARTS[1:]})
     with duckdb.connect() as con:
         rejected = con.execute(
             "SELECT source, file, line, reason "
             f"FROM read_parquet('{data}/rejected/*.parquet') ORDER BY ALL"
         ).fetchall()
-    return {part: path.read_bytes() for part, path in out.items()} | {"rejected": rejected}
+    return {part: path.read_bytes() for part, path in out.items()} | {
+        "rejected": rejected,
+        "tasks": [task["buckets"] for task in done["tasks"]],
+    }
 
 
-@pytest.mark.parametrize(("buckets", "as_of"), [(1, None), (7, AS_OF), (64, None)])
+# Tasks are sized by data: on two workers, these tiny buckets go two tasks to a report, unless a
+# task may hold no more than a byte (one bucket each).
+@pytest.mark.parametrize(
+    ("buckets", "as_of", "task_bytes"),
+    [(1, None, None), (7, AS_OF, None), (64, None, None), (16, AS_OF, 1)],
+)
 def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
-    single_node_of, client, inputs, tmp_path, buckets, as_of
+    single_node_of, client, inputs, tmp_path, buckets, as_of, task_bytes, monkeypatch
 ):
+    if task_bytes:
+        monkeypatch.setattr(cluster, "TASK_BYTES", task_bytes)
     files, _ = inputs
     expected = single_node_of(files, None, as_of)
     got = on_cluster(client, tmp_path, [files.status, files.hours, files.timezones], buckets, as_of)
@@ -112,6 +122,23 @@ def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
         assert got[part] == expected[part], part
     assert expected["report"].count(b"\n") == 241
     assert got["rejected"] == expected["rejected"] and len(got["rejected"]) >= 8
+    tasks = buckets if task_bytes else min(buckets, 2)
+    assert len(got["tasks"]) == tasks
+    assert [b for task in got["tasks"] for b in task] == list(range(buckets))
+
+
+def test_report_tasks_are_consecutive_buckets_of_about_equal_size():
+    groups = cluster.task_groups
+    # one task per thread while each holds no more than per_task bytes; more when it would
+    assert groups([10] * 8, 2, 1000) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert groups([10] * 8, 2, 20) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    # a bucket goes where its first byte falls: a big one alone, the small ones together
+    assert groups([100, 1, 1, 1], 2, 1000) == [[0], [1, 2, 3]]
+    assert groups([12, 10, 11, 9], 2, 1000) == [[0, 1], [2, 3]]
+    # never more tasks than buckets; empty buckets are shared out by number
+    assert groups([5, 5], 8, 1000) == [[0], [1]]
+    assert groups([0] * 5, 2, 1000) == [[0, 1, 2], [3, 4]]
+    assert groups([3, 0, 4], 1, 1) == [[0], [1], [2]]
 
 
 def test_a_later_hours_file_replaces_the_hours_of_the_stores_it_names(
@@ -194,13 +221,20 @@ def test_a_worker_killed_mid_report_changes_nothing(single_node_of, client, inpu
     assert out.read_bytes() == expected["report"]
 
 
-def test_a_bucket_that_fails_for_good_fails_the_report_naming_it(client, inputs, tmp_path):
+def test_a_bucket_that_fails_for_good_fails_the_report_naming_it(
+    client, inputs, tmp_path, monkeypatch
+):
     files, _ = inputs
     data = tmp_path / "data"
     cluster.ingest(client, data, [files.status, files.hours, files.timezones], 4)
     broken = sorted((data / "polls" / "bucket=2").glob("*.parquet"))[0]
     broken.write_bytes(b"not parquet at all")
-    with pytest.raises(StoremonError, match=r"bucket 2 failed: .*parquet"):
+    monkeypatch.setattr(cluster, "TASK_BYTES", 1)  # a task per bucket
+    with pytest.raises(StoremonError, match=r"bucket 2 failed: .*bucket=2/.*parquet"):
+        cluster.report(client, data, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+    monkeypatch.undo()  # two tasks of two buckets: the task is named by its buckets
+    with pytest.raises(StoremonError, match=r"buckets 2-3 failed: .*bucket=2/.*parquet"):
         cluster.report(client, data, tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
 

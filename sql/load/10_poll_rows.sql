@@ -57,6 +57,21 @@ parsed AS (
         parse_utc_timestamp(timestamp_text) AS timestamp_utc
     FROM picked
 ),
+-- the reason first, then its detail: a detail that named the reason's alias in the same SELECT
+-- would copy its whole expression (and plan it twice)
+reasons AS (
+    SELECT
+        *,
+        CASE
+            WHEN problem IS NOT NULL THEN problem
+            WHEN store_id_problem(store_id) IS NOT NULL THEN store_id_problem(store_id)
+            WHEN active IS NULL THEN 'unknown status'
+            WHEN timestamp_utc IS NULL THEN 'bad timestamp'
+            WHEN epoch_us(timestamp_utc) > epoch_us(load_time()) + 5 * 60000000
+                THEN 'timestamp in the future'
+        END AS reason
+    FROM parsed
+),
 judged AS (
     SELECT
         line,
@@ -65,14 +80,7 @@ judged AS (
         store_id,
         active,
         timestamp_utc,
-        CASE
-            WHEN problem IS NOT NULL THEN problem
-            WHEN store_id_problem(store_id) IS NOT NULL THEN store_id_problem(store_id)
-            WHEN active IS NULL THEN 'unknown status'
-            WHEN timestamp_utc IS NULL THEN 'bad timestamp'
-            WHEN epoch_us(timestamp_utc) > epoch_us(load_time()) + 5 * 60000000
-                THEN 'timestamp in the future'
-        END AS reason,
+        reason,
         coalesce(problem_detail, CASE reason
             WHEN 'missing store_id' THEN store_id_detail(store_id)
             WHEN 'store_id too long' THEN store_id_detail(store_id)
@@ -86,7 +94,7 @@ judged AS (
                             strftime(make_timestamp(epoch_us(load_time())),
                                      '%Y-%m-%d %H:%M:%S UTC'))
         END) AS detail
-    FROM parsed
+    FROM reasons
 ),
 final AS (
     -- only a rejected row needs its text, which is most of the table's size (and a record

@@ -64,6 +64,20 @@ numbering AS (
             AS numbered_from_1
     FROM parsed
 ),
+-- the reason first, then its detail (a detail naming the reason's alias in the same SELECT
+-- would copy its whole expression)
+reasons AS (
+    SELECT
+        *,
+        CASE
+            WHEN problem IS NOT NULL THEN problem
+            WHEN store_id_problem(store_id) IS NOT NULL THEN store_id_problem(store_id)
+            WHEN day_of_week IS NULL THEN 'day outside 0-6'
+            WHEN start_local IS NULL OR start_local = TIME '24:00:00' OR end_local IS NULL
+                THEN 'bad time'
+        END AS reason
+    FROM numbering
+),
 final AS (
     SELECT
         line,
@@ -72,13 +86,7 @@ final AS (
         day_of_week,
         start_local,
         end_local,
-        CASE
-            WHEN problem IS NOT NULL THEN problem
-            WHEN store_id_problem(store_id) IS NOT NULL THEN store_id_problem(store_id)
-            WHEN day_of_week IS NULL THEN 'day outside 0-6'
-            WHEN start_local IS NULL OR start_local = TIME '24:00:00' OR end_local IS NULL
-                THEN 'bad time'
-        END AS reason,
+        reason,
         coalesce(problem_detail, CASE reason
             WHEN 'missing store_id' THEN store_id_detail(store_id)
             WHEN 'store_id too long' THEN store_id_detail(store_id)
@@ -91,7 +99,7 @@ final AS (
                 THEN format('start "{}" / end "{}": times are HH:MM or HH:MM:SS[.ffffff], '
                             'start before 24:00', start_text, end_text)
         END) AS detail
-    FROM numbering
+    FROM reasons
 )
 SELECT * FROM final;
 

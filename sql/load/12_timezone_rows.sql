@@ -70,31 +70,40 @@ zones_per_store AS (
     WHERE timezone IS NOT NULL AND problem IS NULL
     GROUP BY store_id
 ),
-final AS (
+-- the reason first, then its detail (a detail naming the reason's alias in the same SELECT
+-- would copy its whole expression)
+reasons AS (
     SELECT
-        line,
-        raw,
-        parsed.store_id,
-        timezone,
+        parsed.*,
+        zones,
         CASE
             WHEN problem IS NOT NULL THEN problem
             WHEN store_id_problem(parsed.store_id) IS NOT NULL THEN store_id_problem(parsed.store_id)
             WHEN timezone IS NULL THEN 'unknown time zone'
             WHEN zones > 1 THEN 'conflicting time zones'
-        END AS reason,
+        END AS reason
+    FROM parsed
+    LEFT JOIN zones_per_store USING (store_id)
+),
+final AS (
+    SELECT
+        line,
+        raw,
+        store_id,
+        timezone,
+        reason,
         coalesce(problem_detail, CASE reason
-            WHEN 'missing store_id' THEN store_id_detail(parsed.store_id)
-            WHEN 'store_id too long' THEN store_id_detail(parsed.store_id)
+            WHEN 'missing store_id' THEN store_id_detail(store_id)
+            WHEN 'store_id too long' THEN store_id_detail(store_id)
             WHEN 'unknown time zone' THEN if(icu_only,
                 format('"{}" is not an IANA time zone name but an abbreviation or a retired name, '
                        'which tools read differently (IST: India, Ireland or Israel); give the '
                        'IANA name (e.g. America/Chicago for CST)', strip_blanks(zone_text)),
                 format('"{}" is not an IANA time zone name (e.g. America/New_York)', zone_text))
             WHEN 'conflicting time zones'
-                THEN format('store {} is given {} different zones; using America/Chicago', parsed.store_id, zones)
+                THEN format('store {} is given {} different zones; using America/Chicago', store_id, zones)
         END) AS detail
-    FROM parsed
-    LEFT JOIN zones_per_store USING (store_id)
+    FROM reasons
 )
 SELECT * FROM final;
 

@@ -27,17 +27,21 @@ def bench_cluster(
     bench's own stays lean: its children inherit its peak memory): for each data set in turn,
     smallest first, ingest its three files into a fresh data folder of `buckets` buckets, then
     one report. Peak RSS is the largest worker's (peaks only grow: a later set's is at least an
-    earlier one's). Also returns each bucket's (polls, seconds), the Parquet's size, and whether
-    the CSV is the full load's."""
+    earlier one's). Also returns each report task's (polls, seconds), the Parquet's size, and
+    whether the CSV is the full load's."""
     child = [sys.executable, "-m", "storemon.bench", "cluster-worker", str(workers), str(buckets)]
     _, _, out = run_child(child + [str(data.folder) for data in sets])
     rows = []
     for data, facts in zip(sets, json.loads(out), strict=True):
-        described = f"{data.describe()}, local:{workers}, {len(facts['buckets'])} buckets"
+        described = (
+            f"{data.describe()}, local:{workers}, {facts['buckets']} buckets in "
+            f"{len(facts['tasks'])} tasks"
+        )
         rows.append((
             Result("cluster_ingest", "cluster ingest (one task per file or 64 MB piece)",
                    described, [facts["ingest_seconds"]], facts["ingest_peak"]),
-            Result("cluster_report", "cluster report (one task per bucket)", described,
+            Result("cluster_report", "cluster report (tasks of whole buckets, sized by data)",
+                   described,
                    [facts["report_seconds"]], facts["report_peak"]),
             facts,
         ))  # fmt: skip
@@ -79,14 +83,15 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
         "report_seconds": done["seconds"],
         "report_peak": report_peaks[0],
         "worker_peaks": report_peaks,  # each worker's, largest first (peaks only grow)
-        "buckets": [(b["polls"], b["seconds"]) for b in done["buckets"]],
+        "buckets": done["buckets"],
+        "tasks": [(task["polls"], task["seconds"]) for task in done["tasks"]],
         "same": same,
         "disk_bytes": disk,
     }
 
 
 def linear_fit(points: list[tuple[int, float]]) -> dict:
-    """Least squares t = a + b * (polls / 1e6) over the buckets, and its R2."""
+    """Least squares t = a + b * (polls / 1e6) over the report's tasks, and its R2."""
     xs = [polls / 1e6 for polls, _ in points]
     ys = [seconds for _, seconds in points]
     n = len(xs)

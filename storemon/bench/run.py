@@ -64,7 +64,7 @@ def run_bench(
     cluster_rows = bench_cluster([data["1x"], data["10x"]], buckets)
     for key, (ingested, reported, _) in zip(("1x", "10x"), cluster_rows, strict=True):
         ingested.name, reported.name = f"cluster_ingest_{key}", f"cluster_report_{key}"
-    fit = linear_fit([point for _, _, facts in cluster_rows for point in facts["buckets"]])
+    fit = linear_fit([point for _, _, facts in cluster_rows for point in facts["tasks"]])
     quarter = 4.9 * GB / 4  # a quarter of the single-process full load's peak at 10x before
     ingest_10x = once("ingest_10x", "load CSVs at 10x (once)", "10x")
     ingest_5min = once("ingest_5min", "load CSVs, polls every 5 min (once)", "5min")
@@ -121,7 +121,7 @@ def run_bench(
                 (
                     reported,
                     "the single-node report's bytes "
-                    f"({'same' if facts['same'] else 'DIFFERENT'}); per bucket "
+                    f"({'same' if facts['same'] else 'DIFFERENT'}); per task "
                     f"t = {fit['a']:.3f} s + {fit['b']:.3f} s per M polls (R2 {fit['r2']:.2f})",
                     facts["same"]
                     and fit["r2"] >= 0.9
