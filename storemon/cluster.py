@@ -534,8 +534,9 @@ def _combined(parts: list[dict]) -> dict:
 
 
 def compute(client, data: Path, as_of: datetime | None = None) -> dict:
-    """Compute the report over the whole data folder, one task per bucket, into
-    DATA/reports/<report_id>/; returns its id, `now`, stores and each bucket's facts."""
+    """Compute the report over the whole data folder, in tasks of whole buckets (task_groups),
+    into DATA/reports/<report_id>/; returns its id, `now`, stores, buckets and each task's
+    facts."""
     data = Path(data)
     manifest = read_manifest(data)
     if manifest is None:

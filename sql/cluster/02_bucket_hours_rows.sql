@@ -1,8 +1,8 @@
--- Makes: hours_rows — the business hours in force for the stores of one bucket, in the shape of
--- sql/load/11_hours_rows.sql.
+-- Makes: hours_rows — the business hours in force for the stores of a report task's buckets, in the
+-- shape of sql/load/11_hours_rows.sql.
 -- Rules: "Updates": a batch of business hours replaces all the hours of the stores it names with
 -- usable rows; other stores keep theirs. Batches count in the order they were ingested (`seq`).
--- Needs: variable `hours_files`, the bucket's Parquet files of hours (store_id, day_of_week,
+-- Needs: variable `hours_files`, the buckets' Parquet files of hours (store_id, day_of_week,
 -- start_local, end_local, seq).
 
 CREATE OR REPLACE TEMP TABLE hours_rows AS

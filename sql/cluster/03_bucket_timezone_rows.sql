@@ -1,8 +1,8 @@
--- Makes: timezone_rows — the time zone in force for each store of one bucket, in the shape of
--- sql/load/12_timezone_rows.sql.
+-- Makes: timezone_rows — the time zone in force for each store of a report task's buckets, in the
+-- shape of sql/load/12_timezone_rows.sql.
 -- Rules: "Updates": a batch of time zones replaces the zones of the stores it names; other stores
 -- keep theirs. Batches count in the order they were ingested (`seq`).
--- Needs: variable `timezone_files`, the bucket's Parquet files of zones (store_id, timezone, seq).
+-- Needs: variable `timezone_files`, the buckets' Parquet files of zones (store_id, timezone, seq).
 
 CREATE OR REPLACE TEMP TABLE timezone_rows AS
 WITH

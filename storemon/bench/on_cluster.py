@@ -90,15 +90,7 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
     }
 
 
-def linear_fit(points: list[tuple[int, float]]) -> dict:
-    """Least squares t = a + b * (polls / 1e6) over the report's tasks, and its R2."""
-    xs = [polls / 1e6 for polls, _ in points]
-    ys = [seconds for _, seconds in points]
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs) or 1e-12
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
-    a = my - b * mx
-    residual = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys, strict=True))
-    total = sum((y - my) ** 2 for y in ys) or 1e-12
-    return {"a": a, "b": b, "r2": 1 - residual / total}
+def per_million_polls(tasks: list[tuple[int, float]]) -> float:
+    """A report's worker seconds per million polls: its tasks' seconds over their polls."""
+    polls = sum(count for count, _ in tasks)
+    return sum(seconds for _, seconds in tasks) / (polls / 1e6) if polls else 0.0

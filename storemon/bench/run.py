@@ -15,7 +15,7 @@ from pathlib import Path
 
 from storemon import __version__
 from storemon.bench.data import Prepared, datasets, ingest_once, prepare
-from storemon.bench.on_cluster import bench_cluster, linear_fit
+from storemon.bench.on_cluster import bench_cluster, per_million_polls
 from storemon.bench.results import GB, MB, Result
 from storemon.bench.service import bench_api, bench_live, full_load_report
 from storemon.bench.single_node import bench_ingest, bench_report
@@ -64,7 +64,7 @@ def run_bench(
     cluster_rows = bench_cluster([data["1x"], data["10x"]], buckets)
     for key, (ingested, reported, _) in zip(("1x", "10x"), cluster_rows, strict=True):
         ingested.name, reported.name = f"cluster_ingest_{key}", f"cluster_report_{key}"
-    fit = linear_fit([point for _, _, facts in cluster_rows for point in facts["tasks"]])
+    single = {"1x": report, "10x": report_10x}  # the single-process reports, same data
     quarter = 4.9 * GB / 4  # a quarter of the single-process full load's peak at 10x before
     ingest_10x = once("ingest_10x", "load CSVs at 10x (once)", "10x")
     ingest_5min = once("ingest_5min", "load CSVs, polls every 5 min (once)", "5min")
@@ -121,11 +121,11 @@ def run_bench(
                 (
                     reported,
                     "the single-node report's bytes "
-                    f"({'same' if facts['same'] else 'DIFFERENT'}); per task "
-                    f"t = {fit['a']:.3f} s + {fit['b']:.3f} s per M polls (R2 {fit['r2']:.2f})",
-                    facts["same"]
-                    and fit["r2"] >= 0.9
-                    and (key == "1x" or reported.peak_rss_bytes <= quarter),
+                    f"({'same' if facts['same'] else 'DIFFERENT'}); "
+                    f"{reported.median / single[key].median:.1f}x the single-process report; "
+                    f"{len(facts['tasks'])} tasks, {per_million_polls(facts['tasks']):.2f} s of "
+                    "worker time per M polls",
+                    facts["same"] and (key == "1x" or reported.peak_rss_bytes <= quarter),
                 ),
             )
         ],
