@@ -40,6 +40,7 @@ from storemon.errors import KeyReused, StoremonError
 from storemon.ingest import (
     HOURS,
     POLLS,
+    SPECIAL_HOURS,
     TIMEZONES,
     UTF16_BOMS,
     Source,
@@ -54,7 +55,7 @@ from storemon.report import report_files
 from storemon.results import BatchAnswer, RejectCount, RejectReason
 
 MIN_KEEP_DAYS = 8
-BatchKind = Literal["polls", "hours", "timezones"]
+BatchKind = Literal["polls", "hours", "timezones", "special_hours"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ KINDS = {
     "polls": Kind(POLLS, "10_poll_rows.sql", "poll_rows", "polls"),
     "hours": Kind(HOURS, "11_hours_rows.sql", "hours_rows", "business_hours"),
     "timezones": Kind(TIMEZONES, "12_timezone_rows.sql", "timezone_rows", "store_timezones"),
+    "special_hours": Kind(
+        SPECIAL_HOURS, "13_special_hours_rows.sql", "special_hours_rows", "special_hours"
+    ),
 }
 
 
@@ -118,7 +122,7 @@ def append_batch(
         parse_macros(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            run_all(con, [_file("05_batches_table.sql")])
+            run_all(con, [_file("05_batches_table.sql"), _file("06_special_hours_table.sql")])
             if not has_table(con, "batches"):  # loaded before storemon kept batches
                 con.execute("SET VARIABLE batch_id = NULL")
                 run_all(con, [sql_dir() / "load" / "27_batches.sql"])
@@ -281,9 +285,17 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _replaced_rows(con: duckdb.DuckDBPyConnection, spec: Kind) -> int:
-    """Hours and zones: the rows the batch is about to replace (their stores' current rows)."""
+    """Hours and zones: the rows the batch is about to replace (their stores' current rows);
+    special hours: those of the (store, date) pairs it names."""
     if spec.target == "polls":
         return 0
+    if spec.target == "special_hours":
+        return scalar(
+            con,
+            "SELECT count(*) FROM special_hours SEMI JOIN (SELECT stores.store_key, "
+            "rows.local_date FROM special_hours_rows AS rows JOIN stores USING (store_id) "
+            "WHERE rows.reason IS NULL) AS named USING (store_key, local_date)",
+        )
     return scalar(
         con,
         f"SELECT count(*) FROM {spec.target} WHERE store_key IN (SELECT stores.store_key "
@@ -378,10 +390,10 @@ def is_parquet(path: Path) -> bool:
 
 
 def kind_of(path: Path) -> str:
-    """polls, hours or timezones: the input whose required columns the file has, each by one of
-    its accepted names (ingest.Source.columns; case and blanks around do not matter, as for the
-    loader), from its CSV header (UTF-8 or UTF-16) or its Parquet columns. The message quotes
-    nothing of the file."""
+    """polls, hours, timezones or special_hours: the input whose required columns the file has,
+    each by one of its accepted names (ingest.Source.columns; case and blanks around do not
+    matter, as for the loader), from its CSV header (UTF-8 or UTF-16) or its Parquet columns. The
+    message quotes nothing of the file."""
     names = {name.strip().lower() for name in _column_names(Path(path))}
     for kind, spec in KINDS.items():
         if all(
@@ -392,7 +404,7 @@ def kind_of(path: Path) -> str:
     raise StoremonError(
         "its columns are those of no input (polls: store_id, status, timestamp_utc; hours: "
         "store_id, dayOfWeek, start_time_local, end_time_local; time zones: store_id, "
-        "timezone_str)"
+        "timezone_str; special hours: store_id, date, start_time_local, end_time_local)"
     )
 
 

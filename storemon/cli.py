@@ -75,14 +75,23 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         if url is None:
             raise
         say(f"{db} is held by the storemon service at {url}: handing the load to it")
-        print_load(ingest_via(url, db, args.status, args.hours, args.timezones, allow_empty))
+        special = getattr(args, "special_hours", None)
+        print_load(
+            ingest_via(url, db, args.status, args.hours, args.timezones, allow_empty, special)
+        )
         return
     try:
         if sys.stdout.isatty():
             con.execute("SET enable_progress_bar = true")  # DuckDB's own bar, for long steps
         say(f"loading into {db}")
         result = ingest(
-            con, args.status, args.hours, args.timezones, log=say, allow_empty=allow_empty
+            con,
+            args.status,
+            args.hours,
+            args.timezones,
+            log=say,
+            allow_empty=allow_empty,
+            special_hours=getattr(args, "special_hours", None),
         )
     except BaseException:
         con.close()
@@ -105,12 +114,15 @@ def cmd_append(args: argparse.Namespace) -> None:
         for kind, path in (
             ("timezones", args.timezones),
             ("hours", args.hours),
+            ("special_hours", args.special_hours),
             ("polls", args.polls),
         )
         if path is not None
     ]
     if not batches:
-        raise StoremonError("nothing to append: give --polls, --hours and/or --timezones")
+        raise StoremonError(
+            "nothing to append: give --polls, --hours, --timezones and/or --special-hours"
+        )
     try:
         con = connect(args.db)
     except DatabaseBusy:
@@ -426,6 +438,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--hours", type=Path, required=True, help="menu_hours.csv (business hours)")
     sub.add_argument("--timezones", type=Path, required=True, help="timezones.csv")
     sub.add_argument(
+        "--special-hours",
+        type=Path,
+        help="special_hours.csv (optional: the dates a store keeps other hours, or is closed)",
+    )
+    sub.add_argument(
         "--allow-empty",
         action="store_true",
         help="load a file that has a header and no rows, or rows none of which is usable "
@@ -439,6 +456,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--polls", type=Path, help="polls (store_id, status, timestamp_utc)")
     sub.add_argument("--hours", type=Path, help="business hours: replace the named stores' hours")
     sub.add_argument("--timezones", type=Path, help="time zones: replace the named stores' zone")
+    sub.add_argument(
+        "--special-hours",
+        type=Path,
+        help="special hours: replace the named stores' special rows of the dates named",
+    )
     keep_days_option(sub)
     sub.add_argument(
         "--allow-empty",

@@ -62,7 +62,13 @@ def call(
 
 
 def ingest_via(
-    url: str, db: Path, status: Path, hours: Path, timezones: Path, allow_empty: bool = False
+    url: str,
+    db: Path,
+    status: Path,
+    hours: Path,
+    timezones: Path,
+    allow_empty: bool = False,
+    special_hours: Path | None = None,
 ) -> IngestResult:
     token = _token_or_explain(url, db)
     code, _, body = call(
@@ -74,6 +80,7 @@ def ingest_via(
             "timezones": str(Path(timezones).resolve()),
             # sent only when asked for: a service of an earlier version refuses unknown fields
             **({"allow_empty": True} if allow_empty else {}),
+            **({"special_hours": str(Path(special_hours).resolve())} if special_hours else {}),
         },
         token=token,
     )

@@ -7,6 +7,7 @@ folder in tests), as Parquet partitioned by store bucket:
     DATA/polls/bucket=B/<seq>-<batch>_0.parquet       usable polls   (one file per input file
     DATA/hours/bucket=B/<seq>-<batch>_0.parquet       usable hours    and bucket it has rows in)
     DATA/timezones/bucket=B/<seq>-<batch>_0.parquet   usable zones
+    DATA/special_hours/bucket=B/<seq>-<batch>_0.parquet   usable special hours
     DATA/rejected/<seq>-<batch>.parquet               rejected rows, with file and line
     DATA/reports/<report_id>/{report,outages,summary}/buckets=F-L.parquet   (one per task)
 
@@ -75,6 +76,7 @@ KEPT = {
     "polls": "store_id, timestamp_utc, active",
     "hours": "store_id, day_of_week, start_local, end_local",
     "timezones": "store_id, timezone",
+    "special_hours": "store_id, local_date, start_local, end_local",
 }
 EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads this
     "polls": "NULL::VARCHAR AS store_id, NULL::TIMESTAMPTZ AS timestamp_utc, "
@@ -82,8 +84,15 @@ EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads th
     "hours": "NULL::VARCHAR AS store_id, NULL::TINYINT AS day_of_week, NULL::TIME AS start_local, "
     "NULL::TIME AS end_local",
     "timezones": "NULL::VARCHAR AS store_id, NULL::VARCHAR AS timezone",
+    "special_hours": "NULL::VARCHAR AS store_id, NULL::DATE AS local_date, "
+    "NULL::TIME AS start_local, NULL::TIME AS end_local",
 }
-VARIABLES = {"polls": "poll_files", "hours": "hours_files", "timezones": "timezone_files"}
+VARIABLES = {
+    "polls": "poll_files",
+    "hours": "hours_files",
+    "timezones": "timezone_files",
+    "special_hours": "special_files",
+}
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -320,6 +329,7 @@ def bucket_tables(
     steps = [
         *sql_files("cluster"),
         *(load / name for name in ("20_stores.sql", "21_polls.sql", "22_business_hours.sql")),
+        load / "22_special_hours.sql",
         load / "23_store_timezones.sql",
     ]
     run_all(con, steps)

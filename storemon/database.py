@@ -68,7 +68,24 @@ def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb
         _rewrite_for_shell(path)
         con = _open(path, read_only)
     con.execute("SET TimeZone = 'UTC'")
+    _add_special_hours(con, read_only)
     return con
+
+
+def _add_special_hours(con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+    """A database loaded before storemon took special hours has none: it gets the table, empty
+    (sql/append/06_special_hours_table.sql), or, opened read-only, an empty view of its own."""
+    present = table_names(con)
+    if "polls" not in present or "special_hours" in present:
+        return
+    if read_only:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW special_hours AS SELECT NULL::INTEGER AS store_key, "
+            "NULL::DATE AS local_date, NULL::TIME AS start_local, NULL::TIME AS end_local "
+            "WHERE false"
+        )
+    else:
+        run_all(con, [sql_dir() / "append" / "06_special_hours_table.sql"])
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -70,6 +70,17 @@ TIMEZONES = Source(
     "time zones (timezones.csv)",
     {"store_id": ("store_id",), "timezone_str": ("timezone_str",)},
 )
+SPECIAL_HOURS = Source(
+    "special",
+    "special_hours",
+    "special hours (special_hours.csv)",
+    {
+        "store_id": ("store_id",),
+        "date": ("date", "local_date"),
+        "start_time_local": ("start_time_local",),
+        "end_time_local": ("end_time_local",),
+    },
+)
 
 
 # The longest store_id the loader takes (characters); the routes to a store's page take it too.
@@ -107,6 +118,7 @@ class Input:
     newline: str  # \n or \r\n, spelled with backslashes as DuckDB takes it
     has_rows: bool  # a non-blank line after the header
     max_line_size: int = LONG_LINES  # the longest line read, in bytes (SHORT_LINES, LONG_LINES)
+    given: bool = True  # False: an optional input left out, read as a file of no rows
 
 
 def open_input(path: Path, source: Source, scratch: ExitStack, quote_files: bool = True) -> Input:
@@ -264,8 +276,10 @@ def ingest(
     log: Callable[[str], None] = lambda _: None,
     quote_files: bool = True,
     allow_empty: bool = False,
+    special_hours: Path | None = None,
 ) -> IngestResult:
-    """Replace the loaded data with these three files, in one transaction.
+    """Replace the loaded data with these files, in one transaction: the three required ones
+    and, optionally, special hours (without it, the data has none).
 
     On any error nothing changes: the previous data stays as it was. With `quote_files` false,
     errors never quote the files' content (see read_header). A file with a header and no rows
@@ -273,10 +287,14 @@ def ingest(
     """
     started = time.perf_counter()
     files = [(POLLS, Path(status)), (HOURS, Path(hours)), (TIMEZONES, Path(timezones))]
+    if special_hours is not None:
+        files.append((SPECIAL_HOURS, Path(special_hours)))
     with ExitStack() as scratch:  # transcoded copies of UTF-16 files, deleted however it ends
         inputs = [open_input(path, source, scratch, quote_files) for source, path in files]
+        if special_hours is None:  # parsed as a file of no rows, and not listed in the load
+            inputs.append(_no_special_hours(scratch))
         for item in inputs:
-            if not item.has_rows and not allow_empty:
+            if not item.has_rows and not allow_empty and item.given:
                 raise StoremonError(
                     f"{item.source.label}: {item.path} has a header and no rows: nothing was "
                     "loaded; pass --allow-empty to load it anyway"
@@ -287,9 +305,19 @@ def ingest(
             return _replace_data(con, inputs, log, quote_files, started, allow_empty)
 
 
+def _no_special_hours(scratch: ExitStack) -> Input:
+    """An empty special-hours file in the loader's scratch folder: the load has none."""
+    folder = Path(scratch.enter_context(tempfile.TemporaryDirectory()))
+    empty = folder / "special_hours.csv"
+    empty.write_text(",".join(names[0] for names in SPECIAL_HOURS.columns.values()) + "\n")
+    return dataclasses.replace(open_input(empty, SPECIAL_HOURS, scratch), given=False)
+
+
 def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
     """Set the variables its source's parsing file (sql/load/1x_*_rows.sql) reads."""
     prefix = item.source.prefix
+    if item.source is SPECIAL_HOURS:
+        con.execute("SET VARIABLE special_given = ?", [item.given])
     if item.source is TIMEZONES:
         set_zone_names(con)
     con.execute(f"SET VARIABLE {prefix}_file = ?", [str(item.path)])
@@ -362,6 +390,7 @@ PARSE_FILES = {
     "status": "10_poll_rows.sql",
     "hours": "11_hours_rows.sql",
     "timezones": "12_timezone_rows.sql",
+    "special": "13_special_hours_rows.sql",
 }
 
 
@@ -389,6 +418,8 @@ def _replace_data(
             use_input(con, item)
         con.execute("SET VARIABLE batch_id = ?", [secrets.token_urlsafe(16)])  # the load's
         for item in inputs:
+            if not item.given:
+                continue
             transcoded = f", {item.encoding}" if item.read_from != item.path else ""
             log(
                 f"  {item.source.label}: {item.path} "
@@ -453,6 +484,8 @@ def _refuse_files_of_nothing_usable(
     hours, open every store 24x7): refused like one with a header and no rows."""
     data_rows = {row.source: row.data_rows for row in summary}
     for item in inputs:
+        if not item.given:
+            continue
         refuse_if_nothing_usable(
             item.source.label,
             item.path,

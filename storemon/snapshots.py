@@ -17,7 +17,14 @@ import duckdb
 
 from storemon.database import copy_atomically, scalar, table_names
 
-INPUT_TABLES = ("stores", "polls", "business_hours", "store_timezones", "rejected_rows")
+INPUT_TABLES = (
+    "stores",
+    "polls",
+    "business_hours",
+    "special_hours",
+    "store_timezones",
+    "rejected_rows",
+)
 _writing = threading.Lock()  # two threads writing one file would share its partial file
 
 

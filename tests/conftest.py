@@ -78,6 +78,7 @@ OUTAGE_FIELDS = ", ".join(
 STATUS_HEADER = ("store_id", "status", "timestamp_utc")
 HOURS_HEADER = ("store_id", "dayOfWeek", "start_time_local", "end_time_local")
 ZONES_HEADER = ("store_id", "timezone_str")
+SPECIAL_HEADER = ("store_id", "date", "start_time_local", "end_time_local")
 # The stored data, by store_id (keys are the load's own numbering).
 TABLES = {
     "polls": "SELECT store_id, epoch_us(timestamp_utc), active FROM polls",
@@ -119,13 +120,27 @@ class Workspace:
             write_csv(self.root / "timezones.csv", zones_header, zones),
         )
 
-    def load(self, status=(), hours=(), zones=()) -> IngestResult:
-        # An input left out is a header-only file: allowed here, refused by default.
-        return ingest(self.con, *self.files(status, hours, zones), allow_empty=True)
+    def load(self, status=(), hours=(), zones=(), special=None) -> IngestResult:
+        # An input left out is a header-only file: allowed here, refused by default. Special
+        # hours (rows of store_id, date, start, end; "" for a closed day's times) only if given.
+        special_file = None
+        if special is not None:
+            special_file = write_csv(self.root / "special_hours.csv", SPECIAL_HEADER, special)
+        return ingest(
+            self.con,
+            *self.files(status, hours, zones),
+            allow_empty=True,
+            special_hours=special_file,
+        )
 
     def append(self, kind: str, rows, name: str = "batch.csv", **options) -> BatchAnswer:
-        """Append `rows` as one batch of `kind` (polls, hours or timezones)."""
-        header = {"polls": STATUS_HEADER, "hours": HOURS_HEADER, "timezones": ZONES_HEADER}[kind]
+        """Append `rows` as one batch of `kind` (polls, hours, timezones or special_hours)."""
+        header = {
+            "polls": STATUS_HEADER,
+            "hours": HOURS_HEADER,
+            "timezones": ZONES_HEADER,
+            "special_hours": SPECIAL_HEADER,
+        }[kind]
         return append_batch(self.con, kind, write_csv(self.root / name, header, rows), **options)
 
     def report(self, as_of: datetime | None = None) -> dict[str, dict[str, float]]:

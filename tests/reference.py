@@ -30,6 +30,16 @@ class Hours:
     end: timedelta  # may be 24 h
 
 
+@dataclass(frozen=True)
+class Special:
+    """A special-hours row: on local date `day`, open from start to end (both None: closed)."""
+
+    store_id: str
+    day: date
+    start: timedelta | None
+    end: timedelta | None
+
+
 def clock(text: str) -> timedelta:
     """`HH:MM` or `HH:MM:SS` (24:00 allowed) as time since midnight."""
     hours, minutes, *seconds = (int(part) for part in text.split(":"))
@@ -51,18 +61,27 @@ def local_to_micros(local: datetime, zone: ZoneInfo) -> int:
 
 
 def business_intervals(
-    rows: list[Hours], zone: ZoneInfo, first: date, last: date
+    rows: list[Hours], zone: ZoneInfo, first: date, last: date, special: list[Special] = ()
 ) -> list[list[int]]:
-    """Merged [open, close) intervals for every local date from `first` to `last`."""
+    """Merged [open, close) intervals for every local date from `first` to `last`. On a date with
+    special rows, those with times are the day's rows and the weekly rows do not apply."""
     if not rows:
         rows = [Hours("", day, timedelta(0), timedelta(0)) for day in range(7)]
+    special_days: dict[date, list[tuple[timedelta, timedelta]]] = {}
+    for row in special:
+        times = special_days.setdefault(row.day, [])
+        if row.start is not None and row.end is not None:
+            times.append((row.start, row.end))
     intervals = []
     day = first
     while day <= last:
         midnight = datetime.combine(day, time(0))
-        for row in rows:
-            if row.day != day.weekday():
-                continue
+        if day in special_days:
+            todays = special_days[day]
+        else:
+            todays = [(row.start, row.end) for row in rows if row.day == day.weekday()]
+        for start, end in todays:
+            row = Hours("", day.weekday(), start, end)
             opens = midnight + row.start
             closes = (
                 midnight + row.end
@@ -113,7 +132,11 @@ class Store:
 
 
 def store_material(
-    polls: list[tuple[int, bool]], rows: list[Hours], zone_name: str, now: int
+    polls: list[tuple[int, bool]],
+    rows: list[Hours],
+    zone_name: str,
+    now: int,
+    special: list[Special] = (),
 ) -> Store:
     zone = ZoneInfo(zone_name)
     week_start = now - 168 * HOUR
@@ -121,7 +144,7 @@ def store_material(
     first_day = datetime.fromtimestamp(first / US, UTC).date()
     last_day = datetime.fromtimestamp(now / US, UTC).date()
     intervals = business_intervals(
-        rows, zone, first_day - timedelta(days=2), last_day + timedelta(days=1)
+        rows, zone, first_day - timedelta(days=2), last_day + timedelta(days=1), special
     )
     by_instant: dict[int, bool] = {}
     for t, active in polls:
@@ -227,6 +250,7 @@ def stores(
     hours: list[Hours],
     zones: dict[str, str],
     as_of: datetime | None = None,
+    special: list[Special] = (),
 ) -> dict[str, tuple[Store, str]]:
     """store_id -> (its material, its zone), for every store with a poll up to now."""
     if not polls:
@@ -240,7 +264,8 @@ def stores(
     for store_id, store_polls in sorted(per_store.items()):
         zone = zones.get(store_id, DEFAULT_ZONE)
         rows = [h for h in hours if h.store_id == store_id]
-        found[store_id] = (store_material(store_polls, rows, zone, now), zone)
+        days = [d for d in special if d.store_id == store_id]
+        found[store_id] = (store_material(store_polls, rows, zone, now, days), zone)
     return found
 
 
@@ -249,11 +274,12 @@ def outages(
     hours: list[Hours],
     zones: dict[str, str],
     as_of: datetime | None = None,
+    special: list[Special] = (),
 ) -> dict[str, list[dict]]:
     """store_id -> its outages with down time in the week, in time order."""
     return {
         store_id: store_outages(store, zone)
-        for store_id, (store, zone) in stores(polls, hours, zones, as_of).items()
+        for store_id, (store, zone) in stores(polls, hours, zones, as_of, special).items()
     }
 
 
@@ -262,9 +288,10 @@ def report(
     hours: list[Hours],
     zones: dict[str, str],
     as_of: datetime | None = None,
+    special: list[Special] = (),
 ) -> dict[str, dict[str, float]]:
     """store_id -> unrounded figures, for every store with a poll up to now."""
     return {
         store_id: store_report(store)
-        for store_id, (store, _) in stores(polls, hours, zones, as_of).items()
+        for store_id, (store, _) in stores(polls, hours, zones, as_of, special).items()
     }

@@ -74,6 +74,7 @@ def test_the_document_lists_every_route(operations):
         "POST /polls",
         "POST /hours",
         "POST /timezones",
+        "POST /special_hours",
     }
 
 

@@ -70,11 +70,17 @@ poll_offset = st.one_of(
     st.integers(-9 * 96, 96).map(lambda q: q * QUARTER),
     st.integers(-9 * 86400 * 10**6, 86400 * 10**6).map(lambda us: timedelta(microseconds=us)),
 )
+# Special hours: dates around the report's anchor (its DST night among them), closed (None) or
+# with times (overnight ones too), a date given twice (a closed row beside an interval row).
+special_row = st.tuples(
+    st.integers(-9, 1), st.one_of(st.none(), st.tuples(time_text, time_text | st.just("24:00")))
+)
 store = st.fixed_dictionaries(
     {
         "zone": st.sampled_from(ZONES),
         "hours": st.one_of(st.just([]), st.lists(hours_row, min_size=1, max_size=6)),
         "polls": st.lists(st.tuples(poll_offset, st.booleans()), max_size=25),
+        "special": st.one_of(st.just([]), st.lists(special_row, min_size=1, max_size=4)),
     }
 )
 dataset = st.fixed_dictionaries(
@@ -99,7 +105,7 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
     """Load the stores (zone, hours, polls as (instant, active)) and compare the report, its
     outages and their summary with the reference."""
     polls, hours, zones = [], [], {}
-    hours_text = []
+    hours_text, special, special_text = [], [], []
     for number, spec in enumerate(stores):
         store_id = f"{number + 1:019d}"
         polls += [reference.Poll(store_id, at, active) for at, active in spec["polls"]]
@@ -108,6 +114,18 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
             for day, start, end in spec["hours"]
         ]
         hours_text += [(store_id, day, start, end) for day, start, end in spec["hours"]]
+        for offset, times in spec.get("special", []):
+            day = base.date() + timedelta(days=offset)
+            start, end = times or ("", "")
+            special.append(
+                reference.Special(
+                    store_id,
+                    day,
+                    reference.clock(start) if start else None,
+                    reference.clock(end) if end else None,
+                )
+            )
+            special_text.append((store_id, day.isoformat(), start, end))
         if spec["zone"]:
             zones[store_id] = spec["zone"]
 
@@ -122,7 +140,10 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
         ],
         hours=hours_text,
         zones=list(zones.items()),
+        special=special_text,
     )
+    if special:
+        event("special hours")
     # sql/README.md, rule 1: an as-of outside [first poll, latest poll + 7 days] is
     # refused, with the range that would be accepted.
     if (
@@ -134,7 +155,7 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
         with pytest.raises(StoremonError, match="is outside the loaded polls: choose an instant"):
             workspace.report(as_of)
         return
-    expected = reference.report(polls, hours, zones, as_of)
+    expected = reference.report(polls, hours, zones, as_of, special)
     if not polls:
         assert expected == {}
         return
@@ -152,7 +173,7 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
 
     # sql/README.md, rule 8: every outage and summary field, exactly; outage down time adds up
     # to the downtime of each window.
-    expected_outages = reference.outages(polls, hours, zones, as_of)
+    expected_outages = reference.outages(polls, hours, zones, as_of, special)
     got_outages = workspace.outages()
     summary = workspace.outage_summary()
     assert list(summary) == list(expected)

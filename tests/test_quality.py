@@ -43,6 +43,9 @@ def test_every_check_is_listed_even_when_it_finds_nothing(workspace):
         "polls before the latest week": (0, []),
         "polled stores whose id has invisible or direction characters": (0, []),
         "polled stores whose id a spreadsheet would run as a formula": (0, []),
+        "special-hours rows of stores without polls": (0, []),
+        "special dates far from the polls": (0, []),
+        "stores with more special than weekly days in the latest week": (0, []),
     }
     assert {row[0] for row in workspace.query("SELECT meaning FROM data_quality")} != {""}
 

@@ -4,18 +4,22 @@
 -- ordering by store_id, and joins inside the pipeline compare integers instead of strings. A
 -- store_id with control characters (NUL, \x01-\x1f, \x7f; a tab inside counts, blanks around were
 -- trimmed) is not a store: every row naming it, in all three inputs, is rejected as `store_id has
--- control characters` (poll_rows, hours_rows and timezone_rows are updated here). The check runs
+-- control characters` (poll_rows, hours_rows, timezone_rows and special_hours_rows are updated
+-- here). The check runs
 -- once per distinct id rather than once per row: on 2 M polls a per-row regexp costs 0.12 s, a
 -- tenth of the whole load.
--- Needs: the macros of 00_parse_macros.sql; poll_rows, hours_rows, timezone_rows (10-12); the variables of 10_poll_rows.sql (it may
--- read the status file again).
+-- Needs: the macros of 00_parse_macros.sql; poll_rows, hours_rows, timezone_rows,
+-- special_hours_rows (10-13); the variables of 10_poll_rows.sql (it may read the status file
+-- again).
 
 CREATE OR REPLACE TEMP TABLE usable_ids AS
 SELECT store_id FROM poll_rows WHERE reason IS NULL
 UNION
 SELECT store_id FROM hours_rows WHERE reason IS NULL
 UNION
-SELECT store_id FROM timezone_rows WHERE reason IS NULL;
+SELECT store_id FROM timezone_rows WHERE reason IS NULL
+UNION
+SELECT store_id FROM special_hours_rows WHERE reason IS NULL;
 
 CREATE OR REPLACE TEMP TABLE control_character_ids AS
 SELECT store_id, control_characters_detail(store_id) AS detail
@@ -70,6 +74,11 @@ UPDATE timezone_rows
 SET reason = 'store_id has control characters', detail = ids.detail
 FROM control_character_ids AS ids
 WHERE timezone_rows.reason IS NULL AND timezone_rows.store_id = ids.store_id;
+
+UPDATE special_hours_rows
+SET reason = 'store_id has control characters', detail = ids.detail
+FROM control_character_ids AS ids
+WHERE special_hours_rows.reason IS NULL AND special_hours_rows.store_id = ids.store_id;
 
 CREATE OR REPLACE TABLE stores AS
 WITH

@@ -5,7 +5,7 @@
 -- Rules: the load's inputs (store_id is opaque), rule 2 (24x7, America/Chicago), rule 1 (now and
 -- the windows". Whether a store's polls ever fall inside its business hours is known only once its
 -- hours are laid out in time, by a report: see report_notes (sql/report/08_report_notes.sql).
--- Needs: stores, polls, business_hours, store_timezones, rejected_rows.
+-- Needs: stores, polls, business_hours, store_timezones, special_hours, rejected_rows.
 
 CREATE OR REPLACE TABLE data_quality AS
 WITH
@@ -14,6 +14,22 @@ polled AS (
 ),
 with_hours AS (
     SELECT DISTINCT store_key FROM business_hours
+),
+-- The local dates of the week before the latest poll (its UTC date and the six before).
+latest_week AS (
+    SELECT unnest(generate_series(latest - 6, latest, INTERVAL 1 DAY))::DATE AS local_date
+    FROM (SELECT max(timestamp_utc)::DATE AS latest FROM polls)
+),
+special_in_week AS (
+    SELECT store_key, count(DISTINCT local_date) AS special_days
+    FROM special_hours SEMI JOIN latest_week USING (local_date)
+    GROUP BY store_key
+),
+weekly_in_week AS (
+    SELECT store_key, count(DISTINCT latest_week.local_date) AS weekly_days
+    FROM business_hours
+    JOIN latest_week ON business_hours.day_of_week = isodow(latest_week.local_date) - 1
+    GROUP BY store_key
 ),
 -- A spreadsheet that took an id for a number shows it as 2.57E+14 or 257000000000000.0: the
 -- digits past the 15th are gone, and the same store's id differs from file to file.
@@ -154,6 +170,37 @@ found AS (
     FROM polled
     JOIN stores USING (store_key)
     WHERE regexp_matches(stores.store_id, '^[=+\-@]')
+    UNION ALL
+    SELECT
+        'special-hours rows of stores without polls', 'special_hours', 'rows', count(*),
+        list(DISTINCT stores.store_id ORDER BY stores.store_id)[:5],
+        'not used: a report has a row only for a store with polls; check that these ids are '
+        'spelled as in the polls file'
+    FROM special_hours
+    JOIN stores USING (store_key)
+    ANTI JOIN polled USING (store_key)
+    UNION ALL
+    SELECT
+        'special dates far from the polls', 'special_hours', 'rows', count(*),
+        list(DISTINCT stores.store_id ORDER BY stores.store_id)[:5],
+        'more than 60 days before the first poll or after the latest: no report is likely to '
+        'read them; check the year (and that the dates are YYYY-MM-DD)'
+    FROM special_hours
+    JOIN stores USING (store_key),
+         (SELECT min(timestamp_utc)::DATE AS first, max(timestamp_utc)::DATE AS latest FROM polls)
+    WHERE local_date < first - 60 OR local_date > latest + 60
+    UNION ALL
+    SELECT
+        'stores with more special than weekly days in the latest week', 'special_hours',
+        'stores', count(*), list(stores.store_id ORDER BY stores.store_id)[:5],
+        'in the week before the latest poll these stores keep more special days than days of '
+        'weekly hours: is their weekly file missing? (a store without weekly rows is open 24 '
+        'hours on every day that is not special)'
+    FROM special_in_week
+    JOIN stores USING (store_key)
+    SEMI JOIN polled USING (store_key)
+    LEFT JOIN weekly_in_week USING (store_key)
+    WHERE special_days > coalesce(weekly_days, 0)
     UNION ALL
     SELECT
         'polls before the latest week', 'polls', 'polls', count(*), [],

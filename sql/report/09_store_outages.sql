@@ -21,8 +21,9 @@
 -- '2023-01-22 09:15:00-06:00'), down_hours (in the week, 2 decimals), polls, ongoing,
 -- began_before_week, and the exact down time in microseconds: down_us (week), down_us_last_day,
 -- down_us_last_hour (0 when the outage has none in that window).
--- Needs: report_window, report_stores, polls, business_intervals, status_spans, weekly_hours, the
--- macros of 00_report_macros.sql.
+-- Needs: report_window, report_stores, polls, business_intervals, status_spans, weekly_hours,
+-- special_days (the weekly rows apply on other dates only; special time is in
+-- business_intervals), the macros of 00_report_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE store_outages AS
 WITH
@@ -100,7 +101,8 @@ open_looking_back AS (
             look_back_dates.*,
             opens_us(timezone, local_date, start_local) AS open_us,
             closes_us(timezone, local_date, start_local, end_local) AS close_us
-        FROM look_back_dates
+        FROM (SELECT * FROM look_back_dates ANTI JOIN special_days USING (store_key, local_date))
+            AS look_back_dates
         JOIN weekly_hours
           ON weekly_hours.store_key = look_back_dates.store_key
          AND weekly_hours.day_of_week = isodow(look_back_dates.local_date) - 1

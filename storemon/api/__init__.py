@@ -27,7 +27,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from storemon import __version__, web
-from storemon.api.batches import append_hours, append_polls, append_timezones
+from storemon.api.batches import (
+    append_hours,
+    append_polls,
+    append_special_hours,
+    append_timezones,
+)
 from storemon.api.data import ingest_files
 from storemon.api.docs import ApiDocs
 from storemon.api.errors import handle_http_error, handle_unexpected
@@ -115,7 +120,7 @@ def create_app(settings: Settings) -> Litestar:
             ingest_files,
             Router(
                 "/",
-                route_handlers=[append_polls, append_hours, append_timezones],
+                route_handlers=[append_polls, append_hours, append_timezones, append_special_hours],
                 request_max_body_size=settings.max_body,
             ),
         ],

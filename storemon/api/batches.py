@@ -1,4 +1,5 @@
-"""Batches of data appended as they arrive: POST /polls, /hours, /timezones (need the key).
+"""Batches of data appended as they arrive: POST /polls, /hours, /timezones, /special_hours
+(need the key).
 
 The body is streamed to a temporary file, never held in memory, and refused with 413 beyond
 --max-body; a 2xx answer means the batch is committed to the database file.
@@ -84,7 +85,7 @@ def batch_route(kind: BatchKind, what: str) -> HTTPRouteHandler:
         "is refused (400) unless allow_empty=true. 201: committed; 200: the same batch was "
         "appended before (the same Idempotency-Key and content, or the same content), nothing "
         "changed.",
-        operation_id=f"append{kind.title()}",
+        operation_id="append" + kind.title().replace("_", ""),
         tags=["data"],
         guards=[require_token],
         security=[{"bearer": []}],
@@ -128,3 +129,7 @@ append_hours = batch_route(
     "hours", "business hours (store_id, dayOfWeek, start_time_local, end_time_local)"
 )
 append_timezones = batch_route("timezones", "time zones (store_id, timezone_str)")
+append_special_hours = batch_route(
+    "special_hours",
+    "special hours (store_id, date, start_time_local, end_time_local; both times empty: closed)",
+)

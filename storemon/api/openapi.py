@@ -49,7 +49,7 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
     }
     # Batches are read from the stream, so Litestar sees no body to describe.
     rows = {"type": "array", "items": {"type": "object"}}
-    for kind in ("polls", "hours", "timezones"):
+    for kind in ("polls", "hours", "timezones", "special_hours"):
         operation = paths[f"/{kind}"]["post"]
         operation["requestBody"] = {
             "required": True,
