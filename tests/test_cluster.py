@@ -21,7 +21,7 @@ from storemon.errors import StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.report import run_report, write_report
-from tests.conftest import HOURS_HEADER, write_csv
+from tests.conftest import HOURS_HEADER, SPECIAL_HEADER, write_csv
 from tests.server import in_process, storemon
 
 # The LocalCluster (`client`): set up once, as the whole file runs in one test process
@@ -317,3 +317,35 @@ def test_the_service_computes_its_reports_on_the_cluster(single_node_of, client,
         # an instant outside the cluster's data is refused at once
         code, body = server.json("POST", "/trigger_report", {"as_of": "2030-01-01 00:00:00"})
         assert (code, body["error"]) == (400, "bad as_of")
+
+
+def test_special_hours_on_the_cluster_are_the_single_node_ones(client, inputs, tmp_path):
+    files, _ = inputs
+    with files.hours.open() as handle:
+        stores = sorted({line.split(",", 1)[0] for line in handle.read().splitlines()[1:80]})
+    special = write_csv(
+        tmp_path / "special_hours.csv",
+        SPECIAL_HEADER,
+        [
+            row
+            for number, store in enumerate(stores)
+            for row in (
+                [(store, "2023-03-12", "", "")]  # closed on the spring-forward Sunday
+                if number % 2
+                else [(store, "2023-03-10", "20:00", "03:00"), (store, "2023-03-11", "", "")]
+            )
+        ],
+    )
+    single = tmp_path / "single.duckdb"
+    with connect(single) as con:
+        ingest(con, files.status, files.hours, files.timezones, special_hours=special)
+        run_report(con, AS_OF)
+        write_report(con, tmp_path / "single.csv", "store_report")
+        without = tmp_path / "without.csv"
+        ingest(con, files.status, files.hours, files.timezones)
+        run_report(con, AS_OF)
+        write_report(con, without, "store_report")
+    got = on_cluster(
+        client, tmp_path, [files.status, files.hours, files.timezones, special], 6, AS_OF
+    )
+    assert got["report"] == (tmp_path / "single.csv").read_bytes() != without.read_bytes()
