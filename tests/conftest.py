@@ -84,6 +84,7 @@ TABLES = {
     "polls": "SELECT store_id, epoch_us(timestamp_utc), active FROM polls",
     "business_hours": "SELECT store_id, day_of_week, start_local, end_local FROM business_hours",
     "store_timezones": "SELECT store_id, timezone FROM store_timezones",
+    "special_hours": "SELECT store_id, local_date, start_local, end_local FROM special_hours",
 }
 
 
@@ -173,7 +174,7 @@ class Workspace:
         return {finding: (stores, examples) for finding, stores, examples in rows}
 
     def tables(self) -> dict[str, list[tuple]]:
-        """The stored polls, hours, zones and stores, by store_id, sorted."""
+        """The stored polls, hours, zones, special hours and stores, by store_id, sorted."""
         found = {
             name: self.query(f"{query} JOIN stores USING (store_key) ORDER BY ALL")
             for name, query in TABLES.items()

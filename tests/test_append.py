@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,9 +20,9 @@ from tests.test_property import REACH, dataset
 
 
 def rows_of(data):
-    """The dataset's polls, hours and zones as the files' rows, and its as-of."""
+    """The dataset's polls, hours, zones and special hours as the files' rows, and its as-of."""
     base = data["anchor"] + data["shift"]
-    polls, hours, zones = [], [], []
+    polls, hours, zones, special = [], [], [], []
     for number, spec in enumerate(data["stores"]):
         store_id = f"{number + 1:019d}"
         polls += [
@@ -32,8 +32,11 @@ def rows_of(data):
         hours += [(store_id, day, start, end) for day, start, end in spec["hours"]]
         if spec["zone"]:
             zones.append((store_id, spec["zone"]))
+        for offset, times in spec["special"]:
+            day = (base.date() + timedelta(days=offset)).isoformat()
+            special.append((store_id, day, *(times or ("", ""))))
     as_of = base + data["as_of"] if data["as_of"] is not None else None
-    return polls, hours, zones, as_of
+    return polls, hours, zones, special, as_of
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def two_workspaces():
 
 def batches_of(draw, kind: str, rows: list[tuple]) -> list[tuple[str, list[tuple]]]:
     """Polls in any split (a poll may even come twice); hours and zones by store, since a batch
-    of them replaces what the stores it names had."""
+    of them replaces what the stores it names had; special hours by (store, date), likewise."""
     if not rows:
         return []
     if kind == "polls":
@@ -55,9 +58,9 @@ def batches_of(draw, kind: str, rows: list[tuple]) -> list[tuple[str, list[tuple
         parts = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=True)]
         again = draw(st.lists(st.sampled_from(rows), max_size=3))
         return [(kind, part) for part in [*parts, again] if part]
-    by_store: dict[str, list[tuple]] = {}
+    by_store: dict[tuple, list[tuple]] = {}
     for row in rows:
-        by_store.setdefault(row[0], []).append(row)
+        by_store.setdefault(row[:2] if kind == "special_hours" else row[:1], []).append(row)
     groups = draw(st.permutations(list(by_store.values())))
     split = draw(st.integers(0, len(groups)))
     return [
@@ -75,12 +78,13 @@ def batches_of(draw, kind: str, rows: list[tuple]) -> list[tuple[str, list[tuple
 @given(data=dataset, draw=st.data())
 def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw):
     whole, batched = two_workspaces
-    polls, hours, zones, as_of = rows_of(data)
-    whole.load(status=polls, hours=hours, zones=zones)
+    polls, hours, zones, special, as_of = rows_of(data)
+    whole.load(status=polls, hours=hours, zones=zones, special=special)
     batches = (
         batches_of(draw.draw, "polls", polls)
         + batches_of(draw.draw, "hours", hours)
         + batches_of(draw.draw, "timezones", zones)
+        + batches_of(draw.draw, "special_hours", special)
     )
     order = draw.draw(st.permutations(batches))
     batched.load()  # a full load of nothing: everything before it is gone
@@ -103,6 +107,12 @@ def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw)
         [reference.Hours(s, d, reference.clock(b), reference.clock(e)) for s, d, b, e in hours],
         dict(zones),
         as_of,
+        [
+            reference.Special(
+                s, date.fromisoformat(d), *(reference.clock(t) if t else None for t in (b, e))
+            )
+            for s, d, b, e in special
+        ],
     )
     for store_id, figures in expected.items():
         for column, value in figures.items():
@@ -123,7 +133,7 @@ def test_a_report_as_of_the_latest_poll_is_the_same_with_and_without_retention(
     # its outages and their summary, as of the latest poll, equal those of the same rows
     # loaded whole.
     whole, retained = two_workspaces
-    polls, hours, zones, _ = rows_of(data)
+    polls, hours, zones, _, _ = rows_of(data)
     if not polls:
         return
     latest = max(polls, key=lambda row: datetime.fromisoformat(row[2]))
