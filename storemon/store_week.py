@@ -67,6 +67,16 @@ class WeekPoll(msgspec.Struct):
     stands_to: str | None
 
 
+class SpecialDay(msgspec.Struct):
+    """A special date of the store in the week (sql/README.md, rule 3a)."""
+
+    date: str
+    closed: bool
+    """No special row with times: closed all day."""
+    hours: list[str]
+    """Its special hours, HH:MM-HH:MM, local time."""
+
+
 class StoreWeek(msgspec.Struct):
     report_id: str
     store_id: str
@@ -86,6 +96,8 @@ class StoreWeek(msgspec.Struct):
     """Its merged business intervals that overlap the week, whole."""
     polls: list[WeekPoll]
     """Its polls taken in the week, and evidence polls before it whose span reaches into it."""
+    special_days: list[SpecialDay]
+    """Its special dates in the week: its weekly hours did not apply on them."""
     data_changed: bool
     """Data came in after the report: intervals and polls are from the data as it is now."""
 
@@ -225,6 +237,10 @@ class StoreWeeks:
                 for row in _rows(
                     cur, f"SELECT {_instants(WeekPoll.__struct_fields__)} FROM store_week_polls"
                 )
+            ],
+            "special_days": [
+                SpecialDay(**row)
+                for row in _rows(cur, "SELECT date, closed, hours FROM store_week_special_days")
             ],
             "latest_batch": latest_batch,
         }

@@ -350,3 +350,30 @@ def test_data_quality_says_what_special_rows_cannot_mean(workspace):
         "special dates far from the polls": (1, ["s1"]),
         "stores with more special than weekly days in the latest week": (1, ["s2"]),
     }
+
+
+def test_a_stores_week_and_page_name_its_special_days(workspace):
+    workspace.load(
+        status=[("s1", "active", f"2023-01-{d:02d} 18:00:00") for d in range(6, 13)],
+        hours=[("s1", day, "09:00", "17:00") for day in range(7)],
+        special=[
+            ("s1", "2023-01-11", "", ""),
+            ("s1", "2023-01-12", "12:00", "14:00"),
+            ("s1", "2023-01-12", "08:00", "10:00"),
+        ],
+    )
+    workspace.con.close()
+    with in_process(workspace.db) as server:
+        report_id = server.trigger("2023-01-12 20:00:00")
+        assert server.wait(report_id)[0] == 200
+        code, week = server.json("GET", f"/reports/{report_id}/stores/s1")
+        assert code == 200, week
+        assert week["special_days"] == [
+            {"date": "2023-01-11", "closed": True, "hours": []},
+            {"date": "2023-01-12", "closed": False, "hours": ["08:00-10:00", "12:00-14:00"]},
+        ]
+        code, _, page = server.request("GET", f"/ui/reports/{report_id}/stores/s1")
+        assert code == 200
+        assert b"<b>2023-01-11</b>: closed all day (special hours)" in page
+        assert b"open 08:00-10:00, 12:00-14:00 only (special hours)" in page
+    workspace.con = connect(workspace.db)  # for the fixture to close
