@@ -216,8 +216,8 @@ def test_analyst_views_read_reports_while_the_service_runs(db, tmp_path):
 
 
 def test_every_load_leaves_parquet_copies_of_the_loaded_tables(db):
-    tables = ("stores", "polls", "business_hours", "store_timezones", "rejected_rows")
-    for table in (*tables, "load_summary"):
+    tables = ("stores", "polls", "business_hours", "special_hours", "store_timezones")
+    for table in (*tables, "rejected_rows", "load_summary"):
         copy = db.parent / "snapshots" / f"{table}.parquet"
         with duckdb.connect() as con:
             copied = con.execute("SELECT count(*) FROM read_parquet(?)", [str(copy)]).fetchone()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -377,3 +378,23 @@ def test_a_stores_week_and_page_name_its_special_days(workspace):
         assert b"<b>2023-01-11</b>: closed all day (special hours)" in page
         assert b"open 08:00-10:00, 12:00-14:00 only (special hours)" in page
     workspace.con = connect(workspace.db)  # for the fixture to close
+
+
+def test_analysts_read_the_special_hours_without_the_database(workspace):
+    workspace.load(
+        status=[("s1", "active", "2023-01-12 12:00:00")],
+        special=[("s1", "2023-01-11", "", ""), ("s1", "2023-01-12", "10:00", "14:00")],
+    )
+    views = (Path(__file__).resolve().parent.parent / "sql" / "analyst_views.sql").read_text()
+    with duckdb.connect() as con:
+        con.execute("SET VARIABLE storemon_data = ?", [str(workspace.root)])
+        # the file's macro and the views of the loaded data (the report views need a report)
+        for statement in con.extract_statements(views):
+            text = str(statement.query)
+            if "MACRO storemon_file" in text or "VIEW stores " in text or "special_hours" in text:
+                con.execute(statement)
+        rows = con.execute(
+            "SELECT store_id, local_date::VARCHAR, start_local::VARCHAR FROM special_hours "
+            "ORDER BY ALL"
+        ).fetchall()
+    assert rows == [("s1", "2023-01-11", None), ("s1", "2023-01-12", "10:00:00")]
