@@ -47,6 +47,29 @@ class GeneratedFiles:
     timezones: Path
     stores: int
     polls: int
+    special: Path | None = None  # special_hours.csv (loaded only when asked for)
+
+
+# Special hours: this share of stores has SPECIAL_DAYS dates in the data's days, each closed or
+# open 11:00-15:00 and 17:00-23:00 (a holiday, a private event).
+SPECIAL_SHARE = 0.3
+SPECIAL_DAYS = 2
+
+
+def _special_rows(ids: list[str], end: datetime, days: int, seed: int) -> list[tuple]:
+    rng = random.Random(seed * 7919 + 1)  # its own: the other files stay as they were
+    first = (end - timedelta(days=days)).date()
+    rows: list[tuple] = []
+    for store_id in ids:
+        if rng.random() >= SPECIAL_SHARE:
+            continue
+        for offset in sorted(rng.sample(range(days), min(SPECIAL_DAYS, days))):
+            day = (first + timedelta(days=offset + 1)).isoformat()
+            if rng.random() < 0.5:
+                rows.append((store_id, day, "", ""))
+            else:
+                rows += [(store_id, day, "11:00", "15:00"), (store_id, day, "17:00", "23:00")]
+    return rows
 
 
 def _store_id(rng: random.Random) -> str:
@@ -93,7 +116,8 @@ def generate(
     end: datetime = DEFAULT_END,
     bad_rows: bool = False,
 ) -> GeneratedFiles:
-    """Write store_status.csv, menu_hours.csv and timezones.csv into `out`."""
+    """Write store_status.csv, menu_hours.csv and timezones.csv into `out`, and
+    special_hours.csv (special hours for SPECIAL_SHARE of the stores)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -169,4 +193,9 @@ def generate(
                     [ids[3], "active", "yesterday"],
                 ]
             )
-    return GeneratedFiles(files.status, files.hours, files.timezones, len(ids), polls)
+    special = out / "special_hours.csv"
+    with special.open("w", newline="") as handle:
+        special_csv = csv.writer(handle)
+        special_csv.writerow(["store_id", "date", "start_time_local", "end_time_local"])
+        special_csv.writerows(_special_rows(ids, end, days, seed))
+    return GeneratedFiles(files.status, files.hours, files.timezones, len(ids), polls, special)

@@ -18,6 +18,8 @@ WORKLOADS = {
     "store_week",
     "report_page",
     "report_10x",
+    "report_special",
+    "report_special_10x",
     "memory_10x",
     "ingest_10x",
     "ingest_5min",

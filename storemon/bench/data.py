@@ -43,12 +43,18 @@ class Prepared:
     def describe(self) -> str:
         return f"{self.dataset.stores:,} stores, {self.polls / 1e6:.2f} M polls"
 
-    def inputs(self) -> list[str]:
+    def inputs(self, special: bool = False) -> list[str]:
         return [
             "--status", str(self.folder / "store_status.csv"),
             "--hours", str(self.folder / "menu_hours.csv"),
             "--timezones", str(self.folder / "timezones.csv"),
+            *(["--special-hours", str(self.folder / "special_hours.csv")] if special else []),
         ]  # fmt: skip
+
+    @property
+    def special_db(self) -> Path:
+        """The same data loaded with its special hours (30% of the stores)."""
+        return self.folder / "storemon-special.duckdb"
 
 
 def datasets(stores: int, days: int = 7) -> dict[str, Dataset]:
@@ -89,9 +95,9 @@ def prepare(dataset: Dataset, root: Path, log) -> Prepared:
     return Prepared(dataset, folder, folder / "storemon.duckdb", stamp["polls"], csv_mb)
 
 
-def ingest_once(data: Prepared, db: Path) -> tuple[float, int]:
+def ingest_once(data: Prepared, db: Path, special: bool = False) -> tuple[float, int]:
     db.unlink(missing_ok=True)
-    seconds, rss, _ = run_child(storemon("ingest", "--db", str(db), *data.inputs()))
+    seconds, rss, _ = run_child(storemon("ingest", "--db", str(db), *data.inputs(special)))
     return seconds, rss
 
 
