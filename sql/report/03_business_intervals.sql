@@ -73,8 +73,7 @@ local_dates AS (
     JOIN report_stores USING (store_key)
     WHERE local_date < (SELECT min(local_date) FROM week_dates)
 ),
--- MATERIALIZED: computed once; otherwise the filter below repeats both conversions (0.13 s ->
--- 0.09 s on 14,000 stores).
+-- the weekly rows apply on the dates that are not special; the special rows with times on theirs
 weekly_rows AS (
     SELECT local_dates.store_key, timezone, local_date, start_local, end_local
     FROM (SELECT * FROM local_dates ANTI JOIN special_days USING (store_key, local_date))
@@ -92,6 +91,8 @@ special_rows AS (
       AND (getvariable('report_store_key') IS NULL
            OR special_hours.store_key = getvariable('report_store_key'))
 ),
+-- MATERIALIZED: computed once; otherwise the filter below repeats both conversions (0.13 s ->
+-- 0.09 s on 14,000 stores).
 utc_intervals AS MATERIALIZED (
     SELECT
         store_key,
