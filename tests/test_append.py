@@ -129,16 +129,18 @@ def test_a_report_as_of_the_latest_poll_is_the_same_with_and_without_retention(
     two_workspaces, data, keep_days
 ):
     # The data's polls span ten days around its anchor: the latest poll's batch, appended with
-    # retention, drops what lies before latest - 8 or 9 days that no report reads. The report,
+    # retention, drops what lies before latest - 8 or 9 days that no report reads (by the weekly
+    # and special hours in force). The report,
     # its outages and their summary, as of the latest poll, equal those of the same rows
     # loaded whole.
     whole, retained = two_workspaces
-    polls, hours, zones, _, _ = rows_of(data)
+    polls, hours, zones, special, _ = rows_of(data)
     if not polls:
         return
     latest = max(polls, key=lambda row: datetime.fromisoformat(row[2]))
-    whole.load(status=polls, hours=hours, zones=zones)
-    retained.load(status=[row for row in polls if row != latest], hours=hours, zones=zones)
+    whole.load(status=polls, hours=hours, zones=zones, special=special)
+    earlier = [row for row in polls if row != latest]
+    retained.load(status=earlier, hours=hours, zones=zones, special=special)
     retained.append("polls", [latest], keep_days=keep_days)
     dropped = len(whole.tables()["polls"]) - len(retained.tables()["polls"])
     event("polls dropped" if dropped else "nothing dropped")
