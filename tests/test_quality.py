@@ -187,6 +187,7 @@ def test_a_store_whose_polls_never_fall_in_its_hours_gets_zeros_and_a_note(works
     assert workspace.notes() == {
         "no poll inside business hours": (1, ["s1"]),
         "no business time in the week": (0, []),
+        "special hours in the week": (0, []),
     }
 
 
@@ -203,7 +204,11 @@ def test_a_store_with_evidence_but_no_business_time_in_the_week_is_noted_apart(w
     )
     assert set(workspace.report()["s1"].values()) == {0.0}
     notes = dict(workspace.query("SELECT finding, stores FROM report_notes"))
-    assert notes == {"no poll inside business hours": 0, "no business time in the week": 1}
+    assert notes == {
+        "no poll inside business hours": 0,
+        "no business time in the week": 1,
+        "special hours in the week": 0,
+    }
 
 
 def shaped_files(folder):

@@ -377,6 +377,9 @@ def test_a_stores_week_and_page_name_its_special_days(workspace):
         assert code == 200
         assert b"<b>2023-01-11</b>: closed all day (special hours)" in page
         assert b"open 08:00-10:00, 12:00-14:00 only (special hours)" in page
+        code, _, page = server.request("GET", f"/ui/reports/{report_id}")
+        assert code == 200
+        assert b"1 stores: special hours in the week." in page
     workspace.con = connect(workspace.db)  # for the fixture to close
 
 
@@ -398,3 +401,16 @@ def test_analysts_read_the_special_hours_without_the_database(workspace):
             "ORDER BY ALL"
         ).fetchall()
     assert rows == [("s1", "2023-01-11", None), ("s1", "2023-01-12", "10:00:00")]
+
+
+def test_the_report_names_the_stores_with_special_hours_in_its_week(workspace):
+    workspace.load(
+        status=[(s, "active", "2023-01-12 12:00:00") for s in ("s1", "s2", "s3")],
+        special=[
+            ("s1", "2023-01-11", "", ""),  # in the week
+            ("s2", "2022-12-25", "", ""),  # weeks before
+            ("s3", "2023-01-12", "10:00", "14:00"),  # today, in the store's zone
+        ],
+    )
+    workspace.report()
+    assert workspace.notes()["special hours in the week"] == (2, ["s1", "s3"])

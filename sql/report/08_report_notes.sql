@@ -3,10 +3,11 @@
 -- `examples` (store ids) and `meaning`.
 -- Rules: 6 (sums: no evidence, zeros): a store with no evidence poll (no poll inside its
 -- business hours up to now) gets zeros; rule 3: a store with evidence but no business time in
--- the week gets zeros too.
+-- the week gets zeros too. Rule 3a: stores with special hours on a local date of the week (from
+-- its start to now, in the store's zone) are named, since their week is not their weekly hours.
 -- A store has evidence exactly when it has a piece in status_spans (there, the piece of no length
 -- of its last evidence poll).
--- Needs: report_window, report_stores, business_intervals, status_spans.
+-- Needs: report_window, report_stores, business_intervals, status_spans, special_hours.
 
 CREATE OR REPLACE TEMP TABLE report_notes AS
 WITH
@@ -24,6 +25,14 @@ never_open AS (
     SEMI JOIN status_spans USING (store_key)
     ANTI JOIN open_in_week USING (store_key)
 ),
+with_special_days AS (
+    SELECT DISTINCT report_stores.store_key, store_id
+    FROM report_stores
+    JOIN special_hours USING (store_key), report_window
+    WHERE special_hours.local_date
+          BETWEEN timezone(report_stores.timezone, make_timestamptz(week_start_us))::DATE
+              AND timezone(report_stores.timezone, make_timestamptz(now_us))::DATE
+),
 found AS (
     SELECT
         'no poll inside business hours' AS finding, count(*) AS stores,
@@ -36,6 +45,12 @@ found AS (
         'no business time in the week', count(*), list(store_id ORDER BY store_id)[:5],
         'zeros in every column: these stores were never open in the week before now'
     FROM never_open
+    UNION ALL
+    SELECT
+        'special hours in the week', count(*), list(store_id ORDER BY store_id)[:5],
+        'on some dates of the week these stores kept their special hours (closed, or other '
+        'hours), not their weekly ones; each store''s page lists those dates'
+    FROM with_special_days
 ),
 final AS (
     SELECT finding, stores, coalesce(examples, []) AS examples, meaning FROM found
