@@ -20,6 +20,7 @@ WORKLOADS = {
     "report_10x",
     "report_special",
     "report_special_10x",
+    "special_batch",
     "memory_10x",
     "ingest_10x",
     "ingest_5min",

@@ -164,10 +164,16 @@ def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result]:
     )
 
 
-def bench_live(data: Prepared, full_report: bytes, as_of: str) -> tuple[Result, Result, bool]:
+SPECIAL_BATCHES = 5  # batches of special hours the bench sends after the live week
+
+
+def bench_live(
+    data: Prepared, full_report: bytes, as_of: str
+) -> tuple[Result, Result, bool, Result]:
     """The live week: the polls as hourly batches through POST /polls on a real server whose
     hours and zones were loaded first, a report after every 24th batch. Returns the batch
-    answer times, the whole week, and whether the last report equals the full load's."""
+    answer times, the whole week, whether the last report equals the full load's, and the
+    answer times of SPECIAL_BATCHES batches of special hours after it (a row per store each)."""
     db = data.folder / "live-scratch.duckdb"
     remove_scratch(db)
     empty = data.folder / "no-polls.csv"
@@ -203,6 +209,16 @@ def bench_live(data: Prepared, full_report: bytes, as_of: str) -> tuple[Result, 
                 wait_for(url, trigger(url), log_path)
         week = time.perf_counter() - started
         last = wait_for(url, trigger(url, as_of), log_path)
+        special = special_batches(data)
+        special_answers: list[float] = []
+        for body in special:
+            clock = time.perf_counter()
+            code, _, said = call(
+                "POST", f"{url}/special_hours", token=token, raw=body, media="text/csv"
+            )
+            special_answers.append(time.perf_counter() - clock)
+            if code != 201:
+                raise StoremonError(f"bench: special hours answered {code}: {said[:200]!r}")
     remove_scratch(db)
     rss = usage[0].ru_maxrss * 1024
     described = f"{data.describe()} as {len(batches)} hourly batches"
@@ -216,4 +232,25 @@ def bench_live(data: Prepared, full_report: bytes, as_of: str) -> tuple[Result, 
             rss,
         ),
         last == full_report,
+        Result(
+            "special_batch",
+            "a special-hours row per store via POST /special_hours, answer",
+            f"{data.describe()}, {len(special[0].splitlines()) - 1:,} rows a batch",
+            special_answers,
+            rss,
+        ),
     )
+
+
+def special_batches(data: Prepared) -> list[bytes]:
+    """SPECIAL_BATCHES CSV bodies of special hours: each closes every store with hours on a
+    date of its own, after the data's days."""
+    with (data.folder / "menu_hours.csv").open() as handle:
+        stores = sorted({line.split(",", 1)[0] for line in handle.read().splitlines()[1:]})
+    return [
+        (
+            "store_id,date,start_time_local,end_time_local\n"
+            + "".join(f"{store},2031-01-{number + 1:02d},,\n" for store in stores)
+        ).encode()
+        for number in range(SPECIAL_BATCHES)
+    ]
