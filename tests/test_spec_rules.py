@@ -214,7 +214,11 @@ def test_a_poll_at_now_on_an_opening_instant_is_evidence_though_its_span_holds_n
     assert workspace.report()["C"] == OPENING_AT_NOW_ROW
     # Nothing to note: the store has evidence and business time in the week.
     notes = dict(workspace.query("SELECT finding, stores FROM report_notes"))
-    assert notes == {"no business time in the week": 0, "no poll inside business hours": 0}
+    assert notes == {
+        "no business time in the week": 0,
+        "no poll inside business hours": 0,
+        "special hours in the week": 0,
+    }
 
 
 def test_a_store_with_evidence_never_open_in_the_week_is_noted_as_such(workspace):
@@ -231,6 +235,7 @@ def test_a_store_with_evidence_never_open_in_the_week_is_noted_as_such(workspace
     assert workspace.notes() == {
         "no business time in the week": (1, ["s1"]),
         "no poll inside business hours": (1, ["s2"]),
+        "special hours in the week": (0, []),
     }
 
 
