@@ -118,7 +118,6 @@ class Input:
     newline: str  # \n or \r\n, spelled with backslashes as DuckDB takes it
     has_rows: bool  # a non-blank line after the header
     max_line_size: int = LONG_LINES  # the longest line read, in bytes (SHORT_LINES, LONG_LINES)
-    given: bool = True  # False: an optional input left out, read as a file of no rows
 
 
 def open_input(path: Path, source: Source, scratch: ExitStack, quote_files: bool = True) -> Input:
@@ -291,10 +290,8 @@ def ingest(
         files.append((SPECIAL_HOURS, Path(special_hours)))
     with ExitStack() as scratch:  # transcoded copies of UTF-16 files, deleted however it ends
         inputs = [open_input(path, source, scratch, quote_files) for source, path in files]
-        if special_hours is None:  # parsed as a file of no rows, and not listed in the load
-            inputs.append(_no_special_hours(scratch))
         for item in inputs:
-            if not item.has_rows and not allow_empty and item.given:
+            if not item.has_rows and not allow_empty:
                 raise StoremonError(
                     f"{item.source.label}: {item.path} has a header and no rows: nothing was "
                     "loaded; pass --allow-empty to load it anyway"
@@ -305,19 +302,9 @@ def ingest(
             return _replace_data(con, inputs, log, quote_files, started, allow_empty)
 
 
-def _no_special_hours(scratch: ExitStack) -> Input:
-    """An empty special-hours file in the loader's scratch folder: the load has none."""
-    folder = Path(scratch.enter_context(tempfile.TemporaryDirectory()))
-    empty = folder / "special_hours.csv"
-    empty.write_text(",".join(names[0] for names in SPECIAL_HOURS.columns.values()) + "\n")
-    return dataclasses.replace(open_input(empty, SPECIAL_HOURS, scratch), given=False)
-
-
 def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
     """Set the variables its source's parsing file (sql/load/1x_*_rows.sql) reads."""
     prefix = item.source.prefix
-    if item.source is SPECIAL_HOURS:
-        con.execute("SET VARIABLE special_given = ?", [item.given])
     if item.source is TIMEZONES:
         set_zone_names(con)
     con.execute(f"SET VARIABLE {prefix}_file = ?", [str(item.path)])
@@ -326,6 +313,17 @@ def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
     con.execute(f"SET VARIABLE {prefix}_newline = ?", [item.newline])
     con.execute(f"SET VARIABLE {prefix}_columns = ?", [item.columns])
     con.execute(f"SET VARIABLE {prefix}_max_line_size = ?", [item.max_line_size])
+
+
+def forget_input(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Unset every variable of `source` (use_input's and its parsing file's): an optional input
+    left out (special hours) then reads as none, whatever an earlier load or batch on this
+    connection named."""
+    names = con.execute(
+        "SELECT name FROM duckdb_variables() WHERE starts_with(name, ?)", [f"{source.prefix}_"]
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f'RESET VARIABLE "{name}"')
 
 
 @contextmanager
@@ -416,10 +414,10 @@ def _replace_data(
     try:
         for item in inputs:
             use_input(con, item)
+        if all(item.source is not SPECIAL_HOURS for item in inputs):
+            forget_input(con, SPECIAL_HOURS)  # sql/load/13 then reads no special hours
         con.execute("SET VARIABLE batch_id = ?", [secrets.token_urlsafe(16)])  # the load's
         for item in inputs:
-            if not item.given:
-                continue
             transcoded = f", {item.encoding}" if item.read_from != item.path else ""
             log(
                 f"  {item.source.label}: {item.path} "
@@ -484,8 +482,6 @@ def _refuse_files_of_nothing_usable(
     hours, open every store 24x7): refused like one with a header and no rows."""
     data_rows = {row.source: row.data_rows for row in summary}
     for item in inputs:
-        if not item.given:
-            continue
         refuse_if_nothing_usable(
             item.source.label,
             item.path,

@@ -3,11 +3,10 @@
 -- rejected_rows). `duplicates` are usable rows identical to an earlier one: they count once.
 -- `encoding` says how the file was read: 'utf-8', or 'utf-16 (transcoded)' for a file that starts
 -- with a UTF-16 byte order mark (read from its UTF-8 transcoding; `file` is still the file named).
--- The special-hours file is optional: its row is there when `special_file` is set, unless the
--- variable `special_given` is false (the loader then parses an empty file in its place).
+-- The special-hours file is optional: its row is there when `special_file` is set.
 -- Needs: poll_rows, hours_rows, timezone_rows, special_hours_rows, polls, business_hours,
 -- store_timezones, special_hours; variables `status_file`, `hours_file`, `timezones_file`,
--- `special_file`; optionally `*_encoding` (default 'utf-8'), `special_given` and
+-- `special_file`; optionally `*_encoding` (default 'utf-8'), and
 -- `load_time` (loaded_at; default now()).
 
 CREATE OR REPLACE TABLE load_summary AS
@@ -33,7 +32,7 @@ counted AS (
            count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM special_hours),
            coalesce(getvariable('special_encoding'), 'utf-8')
     FROM special_hours_rows
-    HAVING coalesce(getvariable('special_given'), getvariable('special_file') IS NOT NULL)
+    HAVING getvariable('special_file') IS NOT NULL
 ),
 final AS (
     SELECT
