@@ -92,7 +92,8 @@ special_rows AS (
            OR special_hours.store_key = getvariable('report_store_key'))
 ),
 -- MATERIALIZED: computed once; otherwise the filter below repeats both conversions (0.13 s ->
--- 0.09 s on 14,000 stores).
+-- 0.09 s on 14,000 stores). Weekly and special rows are converted apart: through one UNION of
+-- the rows this file took about 10 ms more at 1x with special hours for 30% of the stores.
 weekly_utc AS MATERIALIZED (
     SELECT
         store_key,
