@@ -19,7 +19,7 @@ from storemon.bench.data import Prepared, datasets, ingest_once, prepare
 from storemon.bench.on_cluster import bench_cluster, per_million_polls
 from storemon.bench.results import GB, MB, Result
 from storemon.bench.service import bench_api, bench_live, full_load_report
-from storemon.bench.single_node import bench_ingest, bench_report
+from storemon.bench.single_node import bench_ingest, bench_report, bench_report_pair
 from storemon.cluster import DEFAULT_BUCKETS
 
 
@@ -59,14 +59,13 @@ def run_bench(
     report_5min = bench_report("report_5min", data["5min"], few)
     ratio = report_10x.median / report.median
     log("timing the report with special hours for 30% of the stores, at 1x and 10x ...")
-    special = {}
+    special, special_ratio = {}, {}
     for key, name, runs in (("1x", "report_special", repeat), ("10x", "report_special_10x", few)):
         ingest_once(data[key], data[key].special_db, special=True)
         with_special = dataclasses.replace(data[key], db=data[key].special_db)
-        special[key] = bench_report(name, with_special, runs)
+        special[key], special_ratio[key] = bench_report_pair(name, data[key], with_special, runs)
         special[key].workload += " with special hours for 30% of the stores"
         data[key].special_db.unlink(missing_ok=True)
-    plain = {"1x": report, "10x": report_10x}
 
     def once(name: str, workload: str, key: str) -> Result:
         return Result(name, workload, data[key].describe(), [loads[key][0]], loads[key][1])
@@ -120,9 +119,9 @@ def run_bench(
         *[
             (
                 special[key],
-                "<= 1.1x the report without them "
-                f"(is {special[key].median / plain[key].median:.2f}x)",
-                special[key].median <= 1.1 * plain[key].median,
+                "<= 1.1x the report without them, taken in turn in one process "
+                f"(is {special_ratio[key]:.2f}x, the median pair)",
+                special_ratio[key] <= 1.1,
             )
             for key in ("1x", "10x")
         ],

@@ -45,6 +45,54 @@ def bench_report(name: str, data: Prepared, repeat: int, furthest: bool = False)
     )
 
 
+def bench_report_pair(
+    name: str, plain: Prepared, other: Prepared, repeat: int
+) -> tuple[Result, float]:
+    """The report on `other` against the same report on `plain`, in one child taking them in
+    turn (so the machine's drift falls on both alike): `other`'s Result, and the median of the
+    pairs' ratios (other / plain)."""
+    worker = [sys.executable, "-m", "storemon.bench", "report-pair-worker"]
+    _, rss, out = run_child([*worker, str(plain.db), str(other.db), str(repeat)])
+    pairs = json.loads(out)
+    ratio = statistics.median(b["seconds"] / a["seconds"] for a, b in pairs)
+    runs = [b for _, b in pairs]
+    steps = {
+        step: statistics.median(run["steps"][step] for run in runs) for step in runs[0]["steps"]
+    }
+    return Result(
+        name,
+        "compute the report (SQL, warm)",
+        other.describe(),
+        [run["seconds"] for run in runs],
+        rss,
+        steps=steps,
+    ), ratio
+
+
+def report_pair_worker(plain_db: str, other_db: str, repeat: int) -> None:
+    """Child side of bench_report_pair: prints a JSON list of [plain run, other run] pairs, the
+    two taken in turn, first one then the other first."""
+    from storemon.database import connect
+    from storemon.report import run_report
+
+    with (
+        connect(Path(plain_db), read_only=True) as plain,
+        connect(Path(other_db), read_only=True) as other,
+    ):
+        for con in (plain, other):
+            con.execute("SET enable_progress_bar = false")
+            run_report(con)  # warm
+        pairs = []
+        for number in range(repeat):
+            order = (plain, other) if number % 2 == 0 else (other, plain)
+            timed = {}
+            for con in order:
+                run = run_report(con)
+                timed[id(con)] = {"seconds": run.seconds, "steps": dict(run.steps)}
+            pairs.append([timed[id(plain)], timed[id(other)]])
+    print(json.dumps(pairs))
+
+
 def report_worker(db: str, repeat: int, furthest: bool = False) -> None:
     """Child side of bench_report: prints a JSON list of {seconds, steps}."""
     from storemon.database import connect
