@@ -377,6 +377,21 @@ def test_a_stores_week_and_page_name_its_special_days(workspace):
         assert code == 200
         assert b"<b>2023-01-11</b>: closed all day (special hours)" in page
         assert b"open 08:00-10:00, 12:00-14:00 only (special hours)" in page
+        # the timeline bands each special date over its local day (America/Chicago, the
+        # default zone: 06:00 UTC to 06:00 UTC) in a week from 2023-01-05 20:00 UTC: 130 h in
+        # of 168 to 154 h in, on a drawing 944 units wide from x = 8
+        band = re.search(
+            rb'<g class="special closed" data-date="2023-01-11"><title>([^<]*)</title>'
+            rb'<rect x="([\d.]+)" y="14" width="([\d.]+)"[^>]*/><text[^>]*>([^<]*)</text></g>',
+            page,
+        )
+        assert band is not None, page
+        assert band[1] == b"Wed 11 Jan: closed all day (special hours, not the weekly ones)"
+        left, width = float(band[2]), float(band[3])
+        assert left == pytest.approx(8 + 944 * 130 / 168, abs=0.05)
+        assert left + width == pytest.approx(8 + 944 * 154 / 168, abs=0.1)
+        assert band[4] == b"closed: special hours"
+        assert b"<title>Thu 12 Jan: open 08:00-10:00, 12:00-14:00 only (special hours" in page
         code, _, page = server.request("GET", f"/ui/reports/{report_id}")
         assert code == 200
         assert b"1 stores: special hours in the week." in page

@@ -6,11 +6,12 @@ week, sql/store/; the report's rows).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from storemon.store_week import StoreWeek
+from storemon.store_week import SpecialDay, StoreWeek
 
 WIDTH, HEIGHT = 960, 150
 LEFT, RIGHT = 8, 8
@@ -49,7 +50,8 @@ def histogram(bins: list[int], width: int = 420, height: int = 140) -> str:
 def timeline(week: StoreWeek) -> str:
     """The store's week: business intervals shaded, its outages' down time in red (one group
     per outage), its polls as marks coloured by status (hollow: taken while closed, so not
-    evidence), day lines at its local midnights, and `now` at the right edge."""
+    evidence), day lines at its local midnights, its special days banded and labelled (closed
+    all day, or other hours: why it was closed then), and `now` at the right edge."""
     start, end = when(week.week_start), when(week.as_of)
     span = (end - start).total_seconds() or 1
     zone = ZoneInfo(week.timezone)
@@ -62,6 +64,8 @@ def timeline(week: StoreWeek) -> str:
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-label="the store\'s week">'
     ]
+    for special in week.special_days:  # under the day lines
+        parts.append(special_band(special, zone, x))
     # local midnights
     day = start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     while day <= end:
@@ -107,4 +111,26 @@ def timeline(week: StoreWeek) -> str:
         f'<text class="now" x="{now - 4}" y="10" text-anchor="end">now</text>'
         "</svg>"
     )
+    return "".join(parts)
+
+
+def special_band(special: SpecialDay, zone: ZoneInfo, x: Callable[[datetime], float]) -> str:
+    """A special date as a band over its local day (midnight to midnight, in the store's zone,
+    clipped to the week), saying what applied instead of the weekly hours."""
+    local = date.fromisoformat(special.date)
+    begins = datetime.combine(local, time(), zone)
+    ends = datetime.combine(local + timedelta(days=1), time(), zone)
+    said = "closed all day" if special.closed else "open " + ", ".join(special.hours) + " only"
+    title = escape(f"{local:%a %d %b}: {said} (special hours, not the weekly ones)")
+    left, right = x(begins), x(ends)
+    kind = "closed" if special.closed else "hours"
+    parts = [
+        f'<g class="special {kind}" data-date="{special.date}"><title>{title}</title>',
+        f'<rect x="{left}" y="14" width="{round(right - left, 1)}" height="{HEIGHT - 34}"/>',
+    ]
+    labels = ("closed: special hours", "closed") if special.closed else ("special hours", "special")
+    label = next((text for text in labels if right - left >= 6 * len(text) + 6), None)
+    if label:  # the longest one with room (11 px type)
+        parts.append(f'<text x="{round(left + 3, 1)}" y="26">{label}</text>')
+    parts.append("</g>")
     return "".join(parts)
