@@ -52,7 +52,7 @@ from storemon.runs import (
     failure_reason,
     new_report_id,
 )
-from storemon.snapshots import snapshot_dir, write_inputs, write_runs
+from storemon.snapshots import inputs_missing, snapshot_dir, write_inputs, write_runs
 from storemon.store_week import StoreWeek, StoreWeeks
 
 log = logging.getLogger("storemon.service")
@@ -97,9 +97,8 @@ class ReportService:
         with self.runs:
             self.files.remove(retire_now(self.con, self.limits))
         self.writer.forget_old_batches()
-        snapshots = snapshot_dir(self.con)
-        if self.data is not None and snapshots and not (snapshots / "polls.parquet").exists():
-            write_inputs(self.con)  # a database loaded before storemon kept snapshots
+        if self.data is not None and inputs_missing(self.con):
+            write_inputs(self.con)  # loaded before storemon kept copies (of every table)
         write_runs(self.con)
 
     def close(self) -> None:

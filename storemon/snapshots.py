@@ -50,6 +50,15 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> 
             copy_atomically(con, table, folder / f"{table}.parquet", "FORMAT parquet")
 
 
+def inputs_missing(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a copy of an input table is missing: a database loaded before storemon kept
+    copies, or before it kept that table (special_hours)."""
+    folder = snapshot_dir(con)
+    return folder is not None and not all(
+        (folder / f"{table}.parquet").exists() for table in INPUT_TABLES
+    )
+
+
 def write_inputs(con: duckdb.DuckDBPyConnection) -> None:
     write_snapshots(con, (*INPUT_TABLES, "load_summary", "data_quality"))
 
