@@ -52,7 +52,7 @@ from storemon.runs import (
     failure_reason,
     new_report_id,
 )
-from storemon.snapshots import inputs_missing, snapshot_dir, write_inputs, write_runs
+from storemon.snapshots import inputs_missing, write_inputs, write_runs
 from storemon.store_week import StoreWeek, StoreWeeks
 
 log = logging.getLogger("storemon.service")
