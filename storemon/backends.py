@@ -26,14 +26,15 @@ import duckdb
 
 from storemon.database import has_table, rollback, scalar
 from storemon.instants import ISO, micros
-from storemon.report import NOTE_COLUMNS, OUTPUTS, run_report, write_report
+from storemon.report import OUTPUTS, run_report, write_report
 
-# A finished report's rows, by report_id: the output each table keeps (None: its notes).
+# A finished report's rows, by report_id: the table of its run (sql/report/) each one keeps.
 KEPT_ROWS = {
-    "report_rows": "",
-    "report_notes_rows": None,
-    "report_outages_rows": "outages",
-    "report_summary_rows": "summary",
+    "report_rows": "store_report",
+    "report_notes_rows": "report_notes",
+    "report_note_stores_rows": "report_note_stores",
+    "report_outages_rows": "store_outages",
+    "report_summary_rows": "store_outage_summary",
 }
 
 # What a store's week is made from, given a cursor: (cursor, report_id, store_id, fresh) ->
@@ -120,13 +121,8 @@ class Local:
         cur.execute("COMMIT")  # it only read; its TEMP tables stay with the cursor
 
         def keep(cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
-            for table, name in KEPT_ROWS.items():
-                rows = (
-                    f"{NOTE_COLUMNS} FROM report_notes"
-                    if name is None
-                    else f"* FROM {OUTPUTS[name]}"
-                )
-                cur.execute(f"INSERT INTO {table} SELECT ?, {rows}", [report_id])
+            for table, relation in KEPT_ROWS.items():
+                cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {relation}", [report_id])
 
         return Computed(
             stores=run.stores,

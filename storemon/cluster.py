@@ -336,18 +336,27 @@ def bucket_tables(
     return scalar(con, "SELECT count(*) FROM polls")
 
 
+# What a task writes of its report, each table of the run (sql/report/) to a folder of its own:
+# the report's outputs (report.OUTPUTS), and the stores of its notes.
+PARTS = {
+    **{relation: name or "report" for name, relation in OUTPUTS.items()},
+    "report_note_stores": "note_stores",
+}
+
+
 def report_buckets(data: str, buckets: list[int], as_of_us: int, report_id: str) -> dict:
     """The report of some buckets' stores (one task), as of `as_of_us` (the `now` of all the
-    data), by the load's and the report's own SQL files; its rows, outages and summary go to
-    Parquet, one file each, named for the task's first and last bucket."""
+    data), by the load's and the report's own SQL files; its rows, outages, summary and its
+    notes' stores go to Parquet, one file each (PARTS), named for the task's first and last
+    bucket."""
     started = time.perf_counter()
     out = Path(data) / "reports" / report_id
     with ExitStack() as scratch, task_connection() as con:
         polls = bucket_tables(con, Path(data), buckets, scratch)
         con.execute("SET VARIABLE as_of_checked = true")
         run = run_report(con, instant(as_of_us))
-        for name, relation in OUTPUTS.items():
-            folder = out / (name or "report")
+        for relation, part in PARTS.items():
+            folder = out / part
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"buckets={buckets[0]}-{buckets[-1]}.parquet"
             copy_atomically(con, relation, target, FORMATS[".parquet"])
@@ -581,9 +590,11 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
 
 
 def rows_of(folder: Path, part: str) -> str:
-    """A computed report's rows of `part` (report, outages or summary), in store_id order, as
-    a relation."""
-    order = "store_id, started_at" if part == "outages" else "store_id"
+    """A computed report's rows of `part` (a folder of PARTS), in store_id order, as a
+    relation."""
+    order = {"outages": "store_id, started_at", "note_stores": "finding, store_id"}.get(
+        part, "store_id"
+    )
     files = f"{sql_text(Path(folder) / part)}/*.parquet"
     return f"(SELECT * FROM read_parquet('{files}') ORDER BY {order})"
 

@@ -40,14 +40,16 @@ class OnCluster:
         batch = cluster.last_batch(self.data) or {}
 
         def keep(cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
-            for table, name in KEPT_ROWS.items():
-                if name is None and done["notes"]:
-                    cur.executemany(
-                        f"INSERT INTO {table} (report_id, {NOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                        [[report_id, *note] for note in done["notes"]],
-                    )
-                elif name is not None:
-                    rows = cluster.rows_of(done["folder"], name or "report")
+            for table, relation in KEPT_ROWS.items():
+                if relation == "report_notes":  # the buckets' notes, added up
+                    if done["notes"]:
+                        cur.executemany(
+                            f"INSERT INTO {table} (report_id, {NOTE_COLUMNS}) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            [[report_id, *note] for note in done["notes"]],
+                        )
+                else:
+                    rows = cluster.rows_of(done["folder"], cluster.PARTS[relation])
                     cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {rows}", [report_id])
 
         return Computed(

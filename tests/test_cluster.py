@@ -341,6 +341,7 @@ def test_special_hours_on_the_cluster_are_the_single_node_ones(client, inputs, t
         ingest(con, files.status, files.hours, files.timezones, special_hours=special)
         run_report(con, AS_OF)
         write_report(con, tmp_path / "single.csv", "store_report")
+        noted = con.execute("SELECT * FROM report_note_stores ORDER BY ALL").fetchall()
         without = tmp_path / "without.csv"
         ingest(con, files.status, files.hours, files.timezones)
         run_report(con, AS_OF)
@@ -349,3 +350,13 @@ def test_special_hours_on_the_cluster_are_the_single_node_ones(client, inputs, t
         client, tmp_path, [files.status, files.hours, files.timezones, special], 6, AS_OF
     )
     assert got["report"] == (tmp_path / "single.csv").read_bytes() != without.read_bytes()
+    # the stores of its notes (the report page lists them), from the buckets' files
+    assert ("special hours in the week", stores[0]) in noted
+    with duckdb.connect() as con:
+        assert (
+            noted
+            == con.execute(
+                f"SELECT * FROM read_parquet('{tmp_path}/data/reports/*/note_stores/*.parquet') "
+                "ORDER BY ALL"
+            ).fetchall()
+        )

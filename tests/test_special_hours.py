@@ -367,6 +367,47 @@ def test_data_quality_says_what_special_rows_cannot_mean(workspace):
     }
 
 
+def test_the_report_page_lists_the_stores_that_kept_special_hours(workspace):
+    workspace.load(
+        status=[
+            (s, "active", f"2023-01-{d:02d} 18:00:00")
+            for s in ("s1", "s2", "s3")
+            for d in range(6, 13)
+        ],
+        hours=[(s, day, "09:00", "17:00") for s in ("s1", "s2", "s3") for day in range(7)],
+        special=[
+            ("s1", "2023-01-11", "", ""),
+            ("s3", "2023-01-10", "10:00", "12:00"),
+            ("s2", "2022-12-25", "", ""),  # before the week: not in this report's note
+        ],
+    )
+    workspace.con.close()
+    with in_process(workspace.db) as server:
+        report_id = server.trigger("2023-01-12 20:00:00")
+        assert server.wait(report_id)[0] == 200
+        base = f"/ui/reports/{report_id}"
+        code, _, page = server.request("GET", base)
+        assert code == 200
+        assert b"2 stores: special hours in the week." in page
+        assert b"&note=special%20hours%20in%20the%20week" in page
+        listed = re.compile(rb'/stores/(s\d)"')
+        assert sorted(set(listed.findall(page))) == [b"s1", b"s2", b"s3"]
+        code, _, page = server.request("GET", f"{base}?note=special%20hours%20in%20the%20week")
+        assert code == 200
+        assert sorted(set(listed.findall(page))) == [b"s1", b"s3"]
+        assert "2 stores of the note “special hours in the week”".encode() in page
+        assert b"These stores are listed below" in page
+        # search and sorting keep the note; a note the report does not have lists every store
+        code, _, page = server.request(
+            "GET", f"{base}?note=special%20hours%20in%20the%20week&q=3&sort=store_id"
+        )
+        assert sorted(set(listed.findall(page))) == [b"s3"]
+        assert b"&note=special%20hours%20in%20the%20week&page=1" in page
+        code, _, page = server.request("GET", f"{base}?note=nothing%20like%20it")
+        assert code == 200 and sorted(set(listed.findall(page))) == [b"s1", b"s2", b"s3"]
+    workspace.con = connect(workspace.db)  # for the fixture to close
+
+
 def test_a_stores_week_and_page_name_its_special_days(workspace):
     workspace.load(
         status=[("s1", "active", f"2023-01-{d:02d} 18:00:00") for d in range(6, 13)],

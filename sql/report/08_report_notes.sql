@@ -1,6 +1,7 @@
 -- Makes: report_notes — why a report's numbers may not be what a reader expects, one row per
 -- finding (every finding, with 0 stores when there is none): `finding`, `stores`, up to 5
--- `examples` (store ids) and `meaning`.
+-- `examples` (store ids) and `meaning`; from report_note_stores, also made here: every store of
+-- each finding (`finding`, `store_id`).
 -- Rules: 6 (sums: no evidence, zeros): a store with no evidence poll (no poll inside its
 -- business hours up to now) gets zeros; rule 3: a store with evidence but no business time in
 -- the week gets zeros too. Rule 3a: stores with special hours on a local date of the week (from
@@ -9,7 +10,7 @@
 -- of its last evidence poll).
 -- Needs: report_window, report_stores, business_intervals, status_spans, special_hours.
 
-CREATE OR REPLACE TEMP TABLE report_notes AS
+CREATE OR REPLACE TEMP TABLE report_note_stores AS
 WITH
 without_evidence AS (
     SELECT store_key, store_id FROM report_stores ANTI JOIN status_spans USING (store_key)
@@ -33,26 +34,37 @@ with_special_days AS (
           BETWEEN timezone(report_stores.timezone, make_timestamptz(week_start_us))::DATE
               AND timezone(report_stores.timezone, make_timestamptz(now_us))::DATE
 ),
-found AS (
-    SELECT
-        'no poll inside business hours' AS finding, count(*) AS stores,
-        list(store_id ORDER BY store_id)[:5] AS examples,
-        'zeros in every column: none of these stores'' polls up to now fell inside their '
-        'business hours, so nothing says whether they were up or down' AS meaning
-    FROM without_evidence
+final AS (
+    SELECT 'no poll inside business hours' AS finding, store_id FROM without_evidence
     UNION ALL
-    SELECT
-        'no business time in the week', count(*), list(store_id ORDER BY store_id)[:5],
-        'zeros in every column: these stores were never open in the week before now'
-    FROM never_open
+    SELECT 'no business time in the week', store_id FROM never_open
     UNION ALL
-    SELECT
-        'special hours in the week', count(*), list(store_id ORDER BY store_id)[:5],
-        'on some dates of the week these stores kept their special hours (closed, or other '
-        'hours), not their weekly ones; each store''s page lists those dates'
-    FROM with_special_days
+    SELECT 'special hours in the week', store_id FROM with_special_days
+)
+SELECT * FROM final ORDER BY finding, store_id;
+
+CREATE OR REPLACE TEMP TABLE report_notes AS
+WITH
+meanings (finding, meaning) AS (
+    VALUES
+    ('no poll inside business hours',
+     'zeros in every column: none of these stores'' polls up to now fell inside their '
+     'business hours, so nothing says whether they were up or down'),
+    ('no business time in the week',
+     'zeros in every column: these stores were never open in the week before now'),
+    ('special hours in the week',
+     'on some dates of the week these stores kept their special hours (closed, or other '
+     'hours), not their weekly ones; each store''s page lists those dates')
 ),
 final AS (
-    SELECT finding, stores, coalesce(examples, []) AS examples, meaning FROM found
+    SELECT
+        finding,
+        count(store_id) AS stores,
+        coalesce((list(store_id ORDER BY store_id) FILTER (WHERE store_id IS NOT NULL))[:5], [])
+            AS examples,
+        meaning
+    FROM meanings
+    LEFT JOIN report_note_stores USING (finding)
+    GROUP BY finding, meaning
 )
 SELECT * FROM final ORDER BY finding;

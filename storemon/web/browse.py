@@ -1,9 +1,9 @@
 """What the web pages show, read from the service's tables: a finished report as a sorted,
 searched, paged table with its totals and distribution, and the data-quality details.
 
-Plain queries over the stored results (report_rows, report_summary_rows, rejected_rows,
-batches); every number in them was made by the SQL in sql/. Sort columns come from a fixed list,
-never from the request's text.
+Plain queries over the stored results (report_rows, report_summary_rows,
+report_note_stores_rows, rejected_rows, batches); every number in them was made by the SQL in
+sql/. Sort columns come from a fixed list, never from the request's text.
 """
 
 from __future__ import annotations
@@ -69,14 +69,21 @@ def report_page(
     descending: bool = True,
     search: str = "",
     page: int = 1,
+    note: str = "",
 ) -> ReportPage:
-    """One page of the report's stores with their outage summary, sorted and searched."""
+    """One page of the report's stores with their outage summary, sorted and searched; with
+    `note` (a finding of its notes), only the stores of that note."""
     order = SORTS.get(sort, SORTS[DEFAULT_SORT])
     direction = "DESC" if descending else "ASC"
+    noted = (
+        "AND (? = '' OR store_id IN (SELECT store_id FROM report_note_stores_rows "
+        "WHERE report_id = report_rows.report_id AND finding = ?)) "
+    )
     matched = scalar(
         cur,
-        "SELECT count(*) FROM report_rows WHERE report_id = ? AND contains(lower(store_id), ?)",
-        [report_id, search.lower()],
+        f"SELECT count(*) FROM report_rows WHERE report_id = ? AND contains(lower(store_id), ?) "
+        f"{noted}",
+        [report_id, search.lower(), note, note],
     )
     pages = max(1, -(-matched // PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -88,8 +95,9 @@ def report_page(
             "coalesce(down_now, false) AS down_now "
             "FROM report_rows LEFT JOIN report_summary_rows USING (report_id, store_id) "
             "WHERE report_id = ? AND contains(lower(store_id), ?) "
+            f"{noted}"
             f"ORDER BY {order} {direction}, store_id LIMIT ? OFFSET ?",
-            [report_id, search.lower(), PAGE_SIZE, (page - 1) * PAGE_SIZE],
+            [report_id, search.lower(), note, note, PAGE_SIZE, (page - 1) * PAGE_SIZE],
         )
     )
     return ReportPage(rows, matched, page, pages)

@@ -112,14 +112,17 @@ class Pages(Controller):
         order: Annotated[str, Parameter(pattern="^(asc|desc)$")] = "desc",
         q: Annotated[str, Parameter(max_length=256)] = "",
         page: Annotated[int, Parameter(ge=1, le=1_000_000)] = 1,
+        note: Annotated[str, Parameter(max_length=100)] = "",
     ) -> Template:
         run = service.get(report_id)
         waiting = unfinished(run, report_id)
         if waiting is not None:
             return waiting
         sort = sort if sort in browse.SORTS else browse.DEFAULT_SORT
+        notes = [n for n in service.notes(report_id) if n[1] > 0]
+        note = note if note in {n[0] for n in notes} else ""  # a finding of its notes, or none
         with service.con.cursor() as cur:
-            table = browse.report_page(cur, report_id, sort, order == "desc", q, page)
+            table = browse.report_page(cur, report_id, sort, order == "desc", q, page, note)
             totals = browse.totals(cur, report_id)
         return render(
             "report.html",
@@ -131,7 +134,8 @@ class Pages(Controller):
             order=order,
             q=q,
             histogram=histogram(totals.histogram),
-            notes=[n for n in service.notes(report_id) if n[1] > 0],
+            notes=notes,
+            note=note,
         )
 
     @get("/reports/{report_id:str}/stores/{store_id:path}", sync_to_thread=True)
