@@ -1,7 +1,7 @@
 -- Makes: views for analysts over storemon's Parquet files, which need no lock on the database:
 -- report_runs, report_rows, latest_report, report_outages, latest_outages, report_summary,
--- latest_summary, stores, polls, business_hours, special_hours, store_timezones, rejected_rows,
--- load_summary, data_quality. They work while the service runs (it holds the
+-- latest_summary, stores, polls, business_hours, special_hours, store_groups, store_timezones,
+-- rejected_rows, load_summary, data_quality. They work while the service runs (it holds the
 -- database file, and DuckDB then lets no other process open it).
 --   report_runs     every report asked of the service: report_id, status, requested_as_of,
 --                   as_of, sql_version, created_at, started_at, finished_at, seconds, stores,
@@ -42,6 +42,11 @@ JOIN stores USING (store_key);
 CREATE OR REPLACE TEMP VIEW special_hours AS
 SELECT stores.store_id, special.* EXCLUDE (store_key)
 FROM read_parquet(storemon_file('snapshots/special_hours.parquet')) AS special
+JOIN stores USING (store_key);
+
+CREATE OR REPLACE TEMP VIEW store_groups AS
+SELECT stores.store_id, groups.* EXCLUDE (store_key)
+FROM read_parquet(storemon_file('snapshots/store_groups.parquet')) AS groups
 JOIN stores USING (store_key);
 
 CREATE OR REPLACE TEMP VIEW store_timezones AS

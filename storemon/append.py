@@ -1,5 +1,5 @@
-"""Append a batch of polls, business hours or time zones to the loaded data
-(sql/README.md, "Updates").
+"""Append a batch of polls, business hours, time zones, special hours or store groups to the
+loaded data (sql/README.md, "Updates").
 
 A batch is parsed by the load's own SQL (sql/load/00 and the source's 1x file: the same
 spellings, the same rejections, the same line numbers) and then merged by sql/append/, all in
@@ -28,6 +28,7 @@ from typing import Literal, cast
 import duckdb
 
 from storemon.database import (
+    ADDED_TABLES,
     has_table,
     one,
     rollback,
@@ -38,6 +39,7 @@ from storemon.database import (
 )
 from storemon.errors import KeyReused, StoremonError
 from storemon.ingest import (
+    GROUPS,
     HOURS,
     POLLS,
     SPECIAL_HOURS,
@@ -55,7 +57,7 @@ from storemon.report import report_files
 from storemon.results import BatchAnswer, RejectCount, RejectReason
 
 MIN_KEEP_DAYS = 8
-BatchKind = Literal["polls", "hours", "timezones", "special_hours"]
+BatchKind = Literal["polls", "hours", "timezones", "special_hours", "groups"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ KINDS = {
     "special_hours": Kind(
         SPECIAL_HOURS, "13_special_hours_rows.sql", "special_hours_rows", "special_hours"
     ),
+    "groups": Kind(GROUPS, "14_group_rows.sql", "group_rows", "store_groups"),
 }
 
 
@@ -122,7 +125,7 @@ def append_batch(
         parse_macros(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            run_all(con, [_file("05_batches_table.sql"), _file("06_special_hours_table.sql")])
+            run_all(con, [_file(name) for name in ("05_batches_table.sql", *ADDED_TABLES.values())])
             if not has_table(con, "batches"):  # loaded before storemon kept batches
                 con.execute("SET VARIABLE batch_id = NULL")
                 run_all(con, [sql_dir() / "load" / "27_batches.sql"])
@@ -390,10 +393,10 @@ def is_parquet(path: Path) -> bool:
 
 
 def kind_of(path: Path) -> str:
-    """polls, hours, timezones or special_hours: the input whose required columns the file has,
-    each by one of its accepted names (ingest.Source.columns; case and blanks around do not
-    matter, as for the loader), from its CSV header (UTF-8 or UTF-16) or its Parquet columns. The
-    message quotes nothing of the file."""
+    """polls, hours, timezones, special_hours or groups: the input whose required columns the
+    file has, each by one of its accepted names (ingest.Source.columns; case and blanks around
+    do not matter, as for the loader), from its CSV header (UTF-8 or UTF-16) or its Parquet
+    columns. The message quotes nothing of the file."""
     names = {name.strip().lower() for name in _column_names(Path(path))}
     for kind, spec in KINDS.items():
         if all(
@@ -404,7 +407,8 @@ def kind_of(path: Path) -> str:
     raise StoremonError(
         "its columns are those of no input (polls: store_id, status, timestamp_utc; hours: "
         "store_id, dayOfWeek, start_time_local, end_time_local; time zones: store_id, "
-        "timezone_str; special hours: store_id, date, start_time_local, end_time_local)"
+        "timezone_str; special hours: store_id, date, start_time_local, end_time_local; store "
+        "groups: store_id, group)"
     )
 
 

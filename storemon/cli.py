@@ -75,9 +75,11 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         if url is None:
             raise
         say(f"{db} is held by the storemon service at {url}: handing the load to it")
-        special = getattr(args, "special_hours", None)
+        special, groups = getattr(args, "special_hours", None), getattr(args, "groups", None)
         print_load(
-            ingest_via(url, db, args.status, args.hours, args.timezones, allow_empty, special)
+            ingest_via(
+                url, db, args.status, args.hours, args.timezones, allow_empty, special, groups
+            )
         )
         return
     try:
@@ -92,6 +94,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
             log=say,
             allow_empty=allow_empty,
             special_hours=getattr(args, "special_hours", None),
+            groups=getattr(args, "groups", None),
         )
     except BaseException:
         con.close()
@@ -115,13 +118,14 @@ def cmd_append(args: argparse.Namespace) -> None:
             ("timezones", args.timezones),
             ("hours", args.hours),
             ("special_hours", args.special_hours),
+            ("groups", args.groups),
             ("polls", args.polls),
         )
         if path is not None
     ]
     if not batches:
         raise StoremonError(
-            "nothing to append: give --polls, --hours, --timezones and/or --special-hours"
+            "nothing to append: give --polls, --hours, --timezones, --special-hours and/or --groups"
         )
     try:
         con = connect(args.db)
@@ -443,6 +447,11 @@ def parser() -> argparse.ArgumentParser:
         help="special_hours.csv (optional: the dates a store keeps other hours, or is closed)",
     )
     sub.add_argument(
+        "--groups",
+        type=Path,
+        help="store_groups.csv (optional: store_id, group; a store may be in several groups)",
+    )
+    sub.add_argument(
         "--allow-empty",
         action="store_true",
         help="load a file that has a header and no rows, or rows none of which is usable "
@@ -450,7 +459,10 @@ def parser() -> argparse.ArgumentParser:
     )
 
     sub = command(
-        "append", cmd_append, "add batches to the loaded data (polls, hours, zones; CSV or Parquet)"
+        "append",
+        cmd_append,
+        "add batches to the loaded data (polls, hours, zones, special hours, groups; CSV or "
+        "Parquet)",
     )
     db_option(sub)
     sub.add_argument("--polls", type=Path, help="polls (store_id, status, timestamp_utc)")
@@ -461,6 +473,7 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         help="special hours: replace the named stores' special rows of the dates named",
     )
+    sub.add_argument("--groups", type=Path, help="store groups: replace the named stores' groups")
     keep_days_option(sub)
     sub.add_argument(
         "--allow-empty",

@@ -69,6 +69,7 @@ def ingest_via(
     timezones: Path,
     allow_empty: bool = False,
     special_hours: Path | None = None,
+    groups: Path | None = None,
 ) -> IngestResult:
     token = _token_or_explain(url, db)
     code, _, body = call(
@@ -81,6 +82,7 @@ def ingest_via(
             # sent only when asked for: a service of an earlier version refuses unknown fields
             **({"allow_empty": True} if allow_empty else {}),
             **({"special_hours": str(Path(special_hours).resolve())} if special_hours else {}),
+            **({"groups": str(Path(groups).resolve())} if groups else {}),
         },
         token=token,
     )

@@ -8,6 +8,7 @@ folder in tests), as Parquet partitioned by store bucket:
     DATA/hours/bucket=B/<seq>-<batch>_0.parquet       usable hours    and bucket it has rows in)
     DATA/timezones/bucket=B/<seq>-<batch>_0.parquet   usable zones
     DATA/special_hours/bucket=B/<seq>-<batch>_0.parquet   usable special hours
+    DATA/groups/bucket=B/<seq>-<batch>_0.parquet      usable store groups
     DATA/rejected/<seq>-<batch>.parquet               rejected rows, with file and line
     DATA/reports/<report_id>/{report,outages,summary}/buckets=F-L.parquet   (one per task)
 
@@ -77,6 +78,7 @@ KEPT = {
     "hours": "store_id, day_of_week, start_local, end_local",
     "timezones": "store_id, timezone",
     "special_hours": "store_id, local_date, start_local, end_local",
+    "groups": "store_id, group_name",
 }
 EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads this
     "polls": "NULL::VARCHAR AS store_id, NULL::TIMESTAMPTZ AS timestamp_utc, "
@@ -86,12 +88,14 @@ EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads th
     "timezones": "NULL::VARCHAR AS store_id, NULL::VARCHAR AS timezone",
     "special_hours": "NULL::VARCHAR AS store_id, NULL::DATE AS local_date, "
     "NULL::TIME AS start_local, NULL::TIME AS end_local",
+    "groups": "NULL::VARCHAR AS store_id, NULL::VARCHAR AS group_name",
 }
 VARIABLES = {
     "polls": "poll_files",
     "hours": "hours_files",
     "timezones": "timezone_files",
     "special_hours": "special_files",
+    "groups": "group_files",
 }
 
 if TYPE_CHECKING:
@@ -307,8 +311,8 @@ def bucket_tables(
     con: duckdb.DuckDBPyConnection, data: Path, buckets: Sequence[int], scratch
 ) -> int:
     """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
-    business_hours, store_timezones), as a load would, from their files (sql/cluster/, then
-    sql/load/20-23). Returns their polls."""
+    business_hours, special_hours, store_groups, store_timezones), as a load would, from their
+    files (sql/cluster/, then sql/load/20-23). Returns their polls."""
     for kind, variable in VARIABLES.items():
         files = [name for bucket in buckets for name in bucket_files(data, kind, bucket)]
         if not files:
@@ -330,6 +334,7 @@ def bucket_tables(
         *sql_files("cluster"),
         *(load / name for name in ("20_stores.sql", "21_polls.sql", "22_business_hours.sql")),
         load / "22_special_hours.sql",
+        load / "22_store_groups.sql",
         load / "23_store_timezones.sql",
     ]
     run_all(con, steps)

@@ -121,6 +121,7 @@ class DataWriter:
         quote_files: bool = True,
         allow_empty: bool = False,
         special_hours: Path | None = None,
+        groups: Path | None = None,
     ) -> IngestResult:
         """Replace the loaded data; running reports keep reading the data they started with."""
         self.backend.refuse_writes()
@@ -134,6 +135,7 @@ class DataWriter:
                 quote_files=quote_files,
                 allow_empty=allow_empty,
                 special_hours=special_hours,
+                groups=groups,
             )
         self.data = self._read_data_info()
         log.info("loaded %d stores in %.2f s", result.stores, result.seconds)

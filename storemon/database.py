@@ -68,24 +68,30 @@ def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb
         _rewrite_for_shell(path)
         con = _open(path, read_only)
     con.execute("SET TimeZone = 'UTC'")
-    _add_special_hours(con, read_only)
+    _add_missing_tables(con, read_only)
     return con
 
 
-def _add_special_hours(con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
-    """A database loaded before storemon took special hours has none: it gets the table, empty
-    (sql/append/06_special_hours_table.sql), or, opened read-only, an empty view of its own."""
+# Tables a database loaded by an older storemon may lack, and the file of sql/append/ that makes
+# each, empty.
+ADDED_TABLES = {
+    "special_hours": "06_special_hours_table.sql",
+    "store_groups": "07_store_groups_table.sql",
+}
+
+
+def _add_missing_tables(con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+    """A database loaded before storemon kept a table (ADDED_TABLES) has none of its rows: it
+    gets the table, empty, or, opened read-only, an empty TEMP table of the same shape."""
     present = table_names(con)
-    if "polls" not in present or "special_hours" in present:
+    if "polls" not in present:
         return
-    if read_only:
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW special_hours AS SELECT NULL::INTEGER AS store_key, "
-            "NULL::DATE AS local_date, NULL::TIME AS start_local, NULL::TIME AS end_local "
-            "WHERE false"
-        )
-    else:
-        run_all(con, [sql_dir() / "append" / "06_special_hours_table.sql"])
+    for table, file in ADDED_TABLES.items():
+        if table not in present:
+            sql = (sql_dir() / "append" / file).read_text()
+            if read_only:
+                sql = sql.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE IF NOT EXISTS")
+            con.execute(sql)
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -48,6 +48,7 @@ class GeneratedFiles:
     stores: int
     polls: int
     special: Path | None = None  # special_hours.csv (loaded only when asked for)
+    groups: Path | None = None  # store_groups.csv (loaded only when asked for)
 
 
 # Special hours: this share of stores has SPECIAL_DAYS dates in the data's days, each closed or
@@ -69,6 +70,28 @@ def _special_rows(ids: list[str], end: datetime, days: int, seed: int) -> list[t
                 rows.append((store_id, day, "", ""))
             else:
                 rows += [(store_id, day, "11:00", "15:00"), (store_id, day, "17:00", "23:00")]
+    return rows
+
+
+# Groups: every store has an owner (owner:o0001 has OWNER_STORES stores when there are that many,
+# the others 1 to 30), most a brand (one of BRANDS), and a region named for its zone (or none).
+OWNER_STORES = 60
+BRANDS = 12
+
+
+def _group_rows(ids: list[str], zones: dict[str, str], seed: int) -> list[tuple]:
+    rng = random.Random(seed * 104729 + 2)  # its own: the other files stay as they were
+    rows: list[tuple] = []
+    owner, left = 1, min(OWNER_STORES, len(ids))
+    for store_id in ids:
+        if left == 0:
+            owner, left = owner + 1, rng.randint(1, 30)
+        rows.append((store_id, f"owner:o{owner:04d}"))
+        left -= 1
+        if rng.random() < 0.8:
+            rows.append((store_id, f"brand:b{rng.randrange(BRANDS) + 1:02d}"))
+        if store_id in zones:
+            rows.append((store_id, "region:" + zones[store_id].rsplit("/", 1)[-1].lower()))
     return rows
 
 
@@ -117,7 +140,8 @@ def generate(
     bad_rows: bool = False,
 ) -> GeneratedFiles:
     """Write store_status.csv, menu_hours.csv and timezones.csv into `out`, and
-    special_hours.csv (special hours for SPECIAL_SHARE of the stores)."""
+    special_hours.csv (special hours for SPECIAL_SHARE of the stores) and store_groups.csv
+    (owners, brands, regions)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -127,14 +151,19 @@ def generate(
     files = GeneratedFiles(
         out / "store_status.csv", out / "menu_hours.csv", out / "timezones.csv", len(ids), 0
     )
-    with files.hours.open("w", newline="") as hours, files.timezones.open("w", newline="") as zones:
-        hours_csv, zones_csv = csv.writer(hours), csv.writer(zones)
+    zones: dict[str, str] = {}
+    with (
+        files.hours.open("w", newline="") as hours,
+        files.timezones.open("w", newline="") as zone_file,
+    ):
+        hours_csv, zones_csv = csv.writer(hours), csv.writer(zone_file)
         hours_csv.writerow(["store_id", "dayOfWeek", "start_time_local", "end_time_local"])
         zones_csv.writerow(["store_id", "timezone_str"])
         for store_id in ids:
             hours_csv.writerows((store_id, *row) for row in _weekly_rows(rng))
             if rng.random() > 0.08:
-                zones_csv.writerow([store_id, rng.choices(zone_names, zone_weights)[0]])
+                zones[store_id] = rng.choices(zone_names, zone_weights)[0]
+                zones_csv.writerow([store_id, zones[store_id]])
         if bad_rows:
             hours_csv.writerows(
                 [
@@ -198,4 +227,11 @@ def generate(
         special_csv = csv.writer(handle)
         special_csv.writerow(["store_id", "date", "start_time_local", "end_time_local"])
         special_csv.writerows(_special_rows(ids, end, days, seed))
-    return GeneratedFiles(files.status, files.hours, files.timezones, len(ids), polls, special)
+    groups = out / "store_groups.csv"
+    with groups.open("w", newline="") as handle:
+        groups_csv = csv.writer(handle)
+        groups_csv.writerow(["store_id", "group"])
+        groups_csv.writerows(_group_rows(ids, zones, seed))
+    return GeneratedFiles(
+        files.status, files.hours, files.timezones, len(ids), polls, special, groups
+    )

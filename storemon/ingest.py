@@ -81,6 +81,13 @@ SPECIAL_HOURS = Source(
         "end_time_local": ("end_time_local",),
     },
 )
+GROUPS = Source(
+    "groups",
+    "store_groups",
+    "store groups (store_groups.csv)",
+    {"store_id": ("store_id",), "group": ("group", "group_name")},
+)
+OPTIONAL = (SPECIAL_HOURS, GROUPS)  # inputs a load may leave out: then it has none
 
 
 # The longest store_id the loader takes (characters); the routes to a store's page take it too.
@@ -276,9 +283,10 @@ def ingest(
     quote_files: bool = True,
     allow_empty: bool = False,
     special_hours: Path | None = None,
+    groups: Path | None = None,
 ) -> IngestResult:
     """Replace the loaded data with these files, in one transaction: the three required ones
-    and, optionally, special hours (without it, the data has none).
+    and, optionally, special hours and store groups (without one, the data has none).
 
     On any error nothing changes: the previous data stays as it was. With `quote_files` false,
     errors never quote the files' content (see read_header). A file with a header and no rows
@@ -288,6 +296,8 @@ def ingest(
     files = [(POLLS, Path(status)), (HOURS, Path(hours)), (TIMEZONES, Path(timezones))]
     if special_hours is not None:
         files.append((SPECIAL_HOURS, Path(special_hours)))
+    if groups is not None:
+        files.append((GROUPS, Path(groups)))
     with ExitStack() as scratch:  # transcoded copies of UTF-16 files, deleted however it ends
         inputs = [open_input(path, source, scratch, quote_files) for source, path in files]
         for item in inputs:
@@ -317,7 +327,7 @@ def use_input(con: duckdb.DuckDBPyConnection, item: Input) -> None:
 
 def forget_input(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     """Unset every variable of `source` (use_input's and its parsing file's): an optional input
-    left out (special hours) then reads as none, whatever an earlier load or batch on this
+    left out (special hours, groups) then reads as none, whatever an earlier load or batch on this
     connection named."""
     names = con.execute(
         "SELECT name FROM duckdb_variables() WHERE starts_with(name, ?)", [f"{source.prefix}_"]
@@ -389,6 +399,7 @@ PARSE_FILES = {
     "hours": "11_hours_rows.sql",
     "timezones": "12_timezone_rows.sql",
     "special": "13_special_hours_rows.sql",
+    "groups": "14_group_rows.sql",
 }
 
 
@@ -414,8 +425,9 @@ def _replace_data(
     try:
         for item in inputs:
             use_input(con, item)
-        if all(item.source is not SPECIAL_HOURS for item in inputs):
-            forget_input(con, SPECIAL_HOURS)  # sql/load/13 then reads no special hours
+        for source in OPTIONAL:  # left out: its parsing file (13, 14) then reads none
+            if all(item.source is not source for item in inputs):
+                forget_input(con, source)
         con.execute("SET VARIABLE batch_id = ?", [secrets.token_urlsafe(16)])  # the load's
         for item in inputs:
             transcoded = f", {item.encoding}" if item.read_from != item.path else ""

@@ -91,7 +91,7 @@ class BatchAnswer(msgspec.Struct, frozen=True):
     """What one appended batch did."""
 
     batch_id: str
-    kind: Literal["polls", "hours", "timezones", "special_hours"]
+    kind: Literal["polls", "hours", "timezones", "special_hours", "groups"]
     rows_read: int
     kept: int
     """Polls new to the data; hours and zones now in force for the stores the batch names."""

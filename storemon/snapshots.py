@@ -22,6 +22,7 @@ INPUT_TABLES = (
     "polls",
     "business_hours",
     "special_hours",
+    "store_groups",
     "store_timezones",
     "rejected_rows",
 )
@@ -52,7 +53,7 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> 
 
 def inputs_missing(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether a copy of an input table is missing: a database loaded before storemon kept
-    copies, or before it kept that table (special_hours)."""
+    copies, or before it kept that table (special_hours, store_groups)."""
     folder = snapshot_dir(con)
     return folder is not None and not all(
         (folder / f"{table}.parquet").exists() for table in INPUT_TABLES

@@ -79,12 +79,14 @@ STATUS_HEADER = ("store_id", "status", "timestamp_utc")
 HOURS_HEADER = ("store_id", "dayOfWeek", "start_time_local", "end_time_local")
 ZONES_HEADER = ("store_id", "timezone_str")
 SPECIAL_HEADER = ("store_id", "date", "start_time_local", "end_time_local")
+GROUPS_HEADER = ("store_id", "group")
 # The stored data, by store_id (keys are the load's own numbering).
 TABLES = {
     "polls": "SELECT store_id, epoch_us(timestamp_utc), active FROM polls",
     "business_hours": "SELECT store_id, day_of_week, start_local, end_local FROM business_hours",
     "store_timezones": "SELECT store_id, timezone FROM store_timezones",
     "special_hours": "SELECT store_id, local_date, start_local, end_local FROM special_hours",
+    "store_groups": "SELECT store_id, group_name FROM store_groups",
 }
 
 
@@ -121,26 +123,32 @@ class Workspace:
             write_csv(self.root / "timezones.csv", zones_header, zones),
         )
 
-    def load(self, status=(), hours=(), zones=(), special=None) -> IngestResult:
+    def load(self, status=(), hours=(), zones=(), special=None, groups=None) -> IngestResult:
         # An input left out is a header-only file: allowed here, refused by default. Special
-        # hours (rows of store_id, date, start, end; "" for a closed day's times) only if given.
-        special_file = None
+        # hours (rows of store_id, date, start, end; "" for a closed day's times) and groups
+        # (rows of store_id, group) only if given.
+        special_file = groups_file = None
         if special is not None:
             special_file = write_csv(self.root / "special_hours.csv", SPECIAL_HEADER, special)
+        if groups is not None:
+            groups_file = write_csv(self.root / "store_groups.csv", GROUPS_HEADER, groups)
         return ingest(
             self.con,
             *self.files(status, hours, zones),
             allow_empty=True,
             special_hours=special_file,
+            groups=groups_file,
         )
 
     def append(self, kind: str, rows, name: str = "batch.csv", **options) -> BatchAnswer:
-        """Append `rows` as one batch of `kind` (polls, hours, timezones or special_hours)."""
+        """Append `rows` as one batch of `kind` (polls, hours, timezones, special_hours or
+        groups)."""
         header = {
             "polls": STATUS_HEADER,
             "hours": HOURS_HEADER,
             "timezones": ZONES_HEADER,
             "special_hours": SPECIAL_HEADER,
+            "groups": GROUPS_HEADER,
         }[kind]
         return append_batch(self.con, kind, write_csv(self.root / name, header, rows), **options)
 
@@ -174,7 +182,8 @@ class Workspace:
         return {finding: (stores, examples) for finding, stores, examples in rows}
 
     def tables(self) -> dict[str, list[tuple]]:
-        """The stored polls, hours, zones, special hours and stores, by store_id, sorted."""
+        """The stored polls, hours, zones, special hours, groups and stores, by store_id,
+        sorted."""
         found = {
             name: self.query(f"{query} JOIN stores USING (store_key) ORDER BY ALL")
             for name, query in TABLES.items()

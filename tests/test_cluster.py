@@ -8,6 +8,7 @@ import dataclasses
 import os
 import signal
 import threading
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from storemon.errors import StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.report import run_report, write_report
-from tests.conftest import HOURS_HEADER, SPECIAL_HEADER, write_csv
+from tests.conftest import GROUPS_HEADER, HOURS_HEADER, SPECIAL_HEADER, write_csv
 from tests.server import in_process, storemon
 
 # The LocalCluster (`client`): set up once, as the whole file runs in one test process
@@ -360,3 +361,24 @@ def test_special_hours_on_the_cluster_are_the_single_node_ones(client, inputs, t
                 "ORDER BY ALL"
             ).fetchall()
         )
+
+
+def test_the_cluster_keeps_each_stores_groups_as_one_load_and_its_batches_do(client, tmp_path):
+    polls = [(f"s{n}", "active", "2023-01-12 12:00:00") for n in range(40)]
+    rows = [(f"s{n}", f"owner:o{n % 3}") for n in range(40)] + [("s1", "brand:b1")]
+    later = [("s1", "owner:new"), ("s2", "owner:o0")]  # replaces all of s1's and s2's groups
+    files = [
+        write_csv(tmp_path / "store_status.csv", ("store_id", "status", "timestamp_utc"), polls),
+        write_csv(tmp_path / "store_groups.csv", GROUPS_HEADER, rows),
+    ]
+    data = tmp_path / "data"
+    cluster.ingest(client, data, files, 4)
+    cluster.ingest(client, data, [write_csv(tmp_path / "later.csv", GROUPS_HEADER, later)], 4)
+    expected = sorted([row for row in rows if row[0] not in ("s1", "s2")] + later)
+    with ExitStack() as scratch, cluster.new_connection() as con:
+        cluster.bucket_tables(con, data, range(4), scratch)
+        got = con.execute(
+            "SELECT store_id, group_name FROM store_groups JOIN stores USING (store_key) "
+            "ORDER BY ALL"
+        ).fetchall()
+    assert got == expected

@@ -89,6 +89,9 @@ CREATE OR REPLACE TEMP MACRO max_record_bytes() AS 1048576;
 -- server's request line. store_id_problem gives the reason a row's id names no store (NULL: it
 -- does), store_id_detail what was wrong.
 CREATE OR REPLACE TEMP MACRO store_id_max_length() AS 512;
+-- What a group label may be (store_groups.csv): not empty, at most group_max_length()
+-- characters, no control characters (sql/load/14_group_rows.sql).
+CREATE OR REPLACE TEMP MACRO group_max_length() AS 200;
 CREATE OR REPLACE TEMP MACRO store_id_problem(id) AS CASE
     WHEN id = '' THEN 'missing store_id'
     WHEN length(id) > store_id_max_length() THEN 'store_id too long'
@@ -102,10 +105,13 @@ END;
 -- A store_id with control characters (NUL, \x01-\x1f, \x7f) names no store
 -- (sql/load/20_stores.sql, and a batch's rows alike); the detail shows them as \xNN.
 CREATE OR REPLACE TEMP MACRO has_control_characters(id) AS regexp_matches(id, '[\x00-\x1f\x7f]');
+-- shown_controls: the text with each control character written as \xNN.
+CREATE OR REPLACE TEMP MACRO shown_controls(text) AS
+    array_to_string(list_transform(string_split(text, ''), lambda c: if(
+        ord(c) < 32 OR ord(c) = 127, printf('\x%02x', ord(c)), c)), '');
 CREATE OR REPLACE TEMP MACRO control_characters_detail(id) AS format(
     'store_id "{}" has control characters (shown as \xNN); they are not part of any id',
-    array_to_string(list_transform(string_split(id, ''), lambda c: if(
-        ord(c) < 32 OR ord(c) = 127, printf('\x%02x', ord(c)), c)), ''));
+    shown_controls(id));
 
 -- Records across lines (RFC 4180: a quoted field may hold line breaks). Only a line with an odd
 -- number of quotes can open or close such a record, so only those lines are looked at (a file

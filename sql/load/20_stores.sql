@@ -3,13 +3,13 @@
 -- it survives byte for byte. store_key numbers the ids in text order, so ordering by store_key is
 -- ordering by store_id, and joins inside the pipeline compare integers instead of strings. A
 -- store_id with control characters (NUL, \x01-\x1f, \x7f; a tab inside counts, blanks around were
--- trimmed) is not a store: every row naming it, in all three inputs, is rejected as `store_id has
--- control characters` (poll_rows, hours_rows, timezone_rows and special_hours_rows are updated
--- here). The check runs
+-- trimmed) is not a store: every row naming it, in every input, is rejected as `store_id has
+-- control characters` (poll_rows, hours_rows, timezone_rows, special_hours_rows and group_rows
+-- are updated here). The check runs
 -- once per distinct id rather than once per row: on 2 M polls a per-row regexp costs 0.12 s, a
 -- tenth of the whole load.
 -- Needs: the macros of 00_parse_macros.sql; poll_rows, hours_rows, timezone_rows,
--- special_hours_rows (10-13); the variables of 10_poll_rows.sql (it may read the status file
+-- special_hours_rows, group_rows (10-14); the variables of 10_poll_rows.sql (it may read the status file
 -- again).
 
 CREATE OR REPLACE TEMP TABLE usable_ids AS
@@ -19,7 +19,9 @@ SELECT store_id FROM hours_rows WHERE reason IS NULL
 UNION
 SELECT store_id FROM timezone_rows WHERE reason IS NULL
 UNION
-SELECT store_id FROM special_hours_rows WHERE reason IS NULL;
+SELECT store_id FROM special_hours_rows WHERE reason IS NULL
+UNION
+SELECT store_id FROM group_rows WHERE reason IS NULL;
 
 CREATE OR REPLACE TEMP TABLE control_character_ids AS
 SELECT store_id, control_characters_detail(store_id) AS detail
@@ -79,6 +81,11 @@ UPDATE special_hours_rows
 SET reason = 'store_id has control characters', detail = ids.detail
 FROM control_character_ids AS ids
 WHERE special_hours_rows.reason IS NULL AND special_hours_rows.store_id = ids.store_id;
+
+UPDATE group_rows
+SET reason = 'store_id has control characters', detail = ids.detail
+FROM control_character_ids AS ids
+WHERE group_rows.reason IS NULL AND group_rows.store_id = ids.store_id;
 
 CREATE OR REPLACE TABLE stores AS
 WITH

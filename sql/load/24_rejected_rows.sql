@@ -2,8 +2,8 @@
 -- Rules: the load's inputs: a row that cannot be read is not used and is not lost: it is kept with
 -- its file, line number, raw text and a reason, where a person can query it. `batch_id` names the
 -- load (or, for rows added later by sql/append/, the batch) that brought the row.
--- Needs: poll_rows, hours_rows, timezone_rows, special_hours_rows; variables `status_file`,
--- `hours_file`, `timezones_file`, `special_file`, `batch_id`.
+-- Needs: poll_rows, hours_rows, timezone_rows, special_hours_rows, group_rows; variables
+-- `status_file`, `hours_file`, `timezones_file`, `special_file`, `groups_file`, `batch_id`.
 
 CREATE OR REPLACE TABLE rejected_rows AS
 WITH
@@ -23,5 +23,9 @@ rejected AS (
     SELECT 'special_hours', getvariable('special_file'), line, raw, reason, detail,
            getvariable('batch_id')
     FROM special_hours_rows WHERE reason IS NOT NULL
+    UNION ALL
+    SELECT 'store_groups', getvariable('groups_file'), line, raw, reason, detail,
+           getvariable('batch_id')
+    FROM group_rows WHERE reason IS NOT NULL
 )
 SELECT * FROM rejected ORDER BY source, line;

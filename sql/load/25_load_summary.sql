@@ -3,10 +3,11 @@
 -- rejected_rows). `duplicates` are usable rows identical to an earlier one: they count once.
 -- `encoding` says how the file was read: 'utf-8', or 'utf-16 (transcoded)' for a file that starts
 -- with a UTF-16 byte order mark (read from its UTF-8 transcoding; `file` is still the file named).
--- The special-hours file is optional: its row is there when `special_file` is set.
--- Needs: poll_rows, hours_rows, timezone_rows, special_hours_rows, polls, business_hours,
--- store_timezones, special_hours; variables `status_file`, `hours_file`, `timezones_file`,
--- `special_file`; optionally `*_encoding` (default 'utf-8'), and
+-- The special-hours and store-groups files are optional: each one's row is there when its
+-- variable (`special_file`, `groups_file`) is set.
+-- Needs: poll_rows, hours_rows, timezone_rows, special_hours_rows, group_rows, polls,
+-- business_hours, store_timezones, special_hours, store_groups; variables `status_file`,
+-- `hours_file`, `timezones_file`, `special_file`, `groups_file`; optionally `*_encoding` (default 'utf-8'), and
 -- `load_time` (loaded_at; default now()).
 
 CREATE OR REPLACE TABLE load_summary AS
@@ -33,6 +34,12 @@ counted AS (
            coalesce(getvariable('special_encoding'), 'utf-8')
     FROM special_hours_rows
     HAVING getvariable('special_file') IS NOT NULL
+    UNION ALL
+    SELECT 'store_groups', getvariable('groups_file'),
+           count(*), count(*) FILTER (reason IS NULL), (SELECT count(*) FROM store_groups),
+           coalesce(getvariable('groups_encoding'), 'utf-8')
+    FROM group_rows
+    HAVING getvariable('groups_file') IS NOT NULL
 ),
 final AS (
     SELECT

@@ -5,7 +5,8 @@
 -- Rules: the load's inputs (store_id is opaque), rule 2 (24x7, America/Chicago), rule 1 (now and
 -- the windows". Whether a store's polls ever fall inside its business hours is known only once its
 -- hours are laid out in time, by a report: see report_notes (sql/report/08_report_notes.sql).
--- Needs: stores, polls, business_hours, store_timezones, special_hours, rejected_rows.
+-- Needs: stores, polls, business_hours, store_timezones, special_hours, store_groups,
+-- rejected_rows.
 
 CREATE OR REPLACE TABLE data_quality AS
 WITH
@@ -201,6 +202,25 @@ found AS (
     SEMI JOIN polled USING (store_key)
     LEFT JOIN weekly_in_week USING (store_key)
     WHERE special_days > coalesce(weekly_days, 0)
+    UNION ALL
+    SELECT
+        'groups of stores without polls', 'store_groups', 'rows', count(*),
+        list(DISTINCT stores.store_id ORDER BY stores.store_id)[:5],
+        'not used: a roll-up adds up the stores of a report, which has a row only for a store '
+        'with polls; check that these ids are spelled as in the polls file'
+    FROM store_groups
+    JOIN stores USING (store_key)
+    ANTI JOIN polled USING (store_key)
+    UNION ALL
+    SELECT
+        'polled stores in no group', 'store_groups', 'stores', count(*),
+        list(stores.store_id ORDER BY stores.store_id)[:5],
+        'where groups are loaded, these stores are in no roll-up, and no key of a group reads '
+        'them (only an admin key does)'
+    FROM polled
+    JOIN stores USING (store_key)
+    ANTI JOIN store_groups USING (store_key)
+    WHERE EXISTS (SELECT 1 FROM store_groups)
     UNION ALL
     SELECT
         'polls before the latest week', 'polls', 'polls', count(*), [],

@@ -28,6 +28,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from storemon import __version__, web
 from storemon.api.batches import (
+    append_groups,
     append_hours,
     append_polls,
     append_special_hours,
@@ -120,7 +121,13 @@ def create_app(settings: Settings) -> Litestar:
             ingest_files,
             Router(
                 "/",
-                route_handlers=[append_polls, append_hours, append_timezones, append_special_hours],
+                route_handlers=[
+                    append_polls,
+                    append_hours,
+                    append_timezones,
+                    append_special_hours,
+                    append_groups,
+                ],
                 request_max_body_size=settings.max_body,
             ),
         ],

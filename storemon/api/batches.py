@@ -1,5 +1,5 @@
-"""Batches of data appended as they arrive: POST /polls, /hours, /timezones, /special_hours
-(need the key).
+"""Batches of data appended as they arrive: POST /polls, /hours, /timezones, /special_hours,
+/groups (need the key).
 
 The body is streamed to a temporary file, never held in memory, and refused with 413 beyond
 --max-body; a 2xx answer means the batch is committed to the database file.
@@ -133,3 +133,4 @@ append_special_hours = batch_route(
     "special_hours",
     "special hours (store_id, date, start_time_local, end_time_local; both times empty: closed)",
 )
+append_groups = batch_route("groups", "store groups (store_id, group; a row per group of a store)")

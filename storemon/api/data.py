@@ -54,6 +54,7 @@ def ingest_files(service: Service, data: JSONBody[IngestRequest]) -> Response[In
             quote_files=False,
             allow_empty=data.allow_empty,
             special_hours=Path(data.special_hours) if data.special_hours else None,
+            groups=Path(data.groups) if data.groups else None,
         )
     except StoremonError as bad:
         return error(400, "load failed", str(bad))

@@ -158,6 +158,8 @@ class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
     special_hours: FilePath | None = None
     """Special hours (store_id, date, start_time_local, end_time_local), optional: without it
     the data has none."""
+    groups: FilePath | None = None
+    """Store groups (store_id, group), optional: without it the data has none."""
     allow_empty: bool = False
     """Load a file that has a header and no rows (refused by default: it would replace the
     loaded data with nothing). `storemon ingest --allow-empty`."""
