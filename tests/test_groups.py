@@ -113,7 +113,7 @@ def test_batches_in_any_order_of_stores_equal_one_load(workspace):
 def test_the_cli_and_the_api_take_groups(db, tmp_path):
     batch = write_csv(tmp_path / "owners.csv", GROUPS_HEADER, [("s1", "owner:acme")])
     printed = storemon("append", "--db", str(db), "--groups", str(batch))
-    assert re.search(r"store_groups +1 rows kept +0 rejected", printed), printed
+    assert re.search(r"groups +1 rows kept +0 rejected", printed), printed
     with in_process(db) as server:
         for media, body in (
             ("text/csv", b"store_id,group\ns2,owner:acme\ns2,brand:b1\n"),
