@@ -29,13 +29,13 @@ import duckdb
 
 from storemon.database import (
     ADDED_TABLES,
-    has_table,
     one,
     rollback,
     run_all,
     scalar,
     sql_dir,
     sql_text,
+    table_names,
 )
 from storemon.errors import KeyReused, StoremonError
 from storemon.ingest import (
@@ -120,13 +120,14 @@ def append_batch(
         item = open_input(Path(path), spec.source, scratch, quote_files)
         if shown is not None:
             item = dataclasses.replace(item, path=Path(shown))
-        if not has_table(con, "polls"):
+        tables = table_names(con)  # asked once: it lists the catalog
+        if "polls" not in tables:
             _create_empty_tables(con)
         parse_macros(con)
         con.execute("BEGIN TRANSACTION")
         try:
             run_all(con, [_file(name) for name in ("05_batches_table.sql", *ADDED_TABLES.values())])
-            if not has_table(con, "batches"):  # loaded before storemon kept batches
+            if "batches" not in tables:  # loaded before storemon kept batches
                 con.execute("SET VARIABLE batch_id = NULL")
                 run_all(con, [sql_dir() / "load" / "27_batches.sql"])
             earlier = _earlier(con, spec, content_hash, idempotency_key)
@@ -154,10 +155,9 @@ def append_batch(
                 f"SELECT line, raw, store_id, reason, detail FROM {spec.rows}"
             )
             run_all(con, [_file("10_batch_stores.sql")])
-            before = _count(con, spec.target)
-            replaced = _replaced_rows(con, spec)
+            before, replaced = _rows_before(con, spec)
             run_all(con, [_file(f"20_{kind}_{'append' if kind == 'polls' else 'replace'}.sql")])
-            kept = _count(con, spec.target) - before + replaced
+            kept = scalar(con, f"SELECT count(*) FROM {spec.target}") - before + replaced
             con.execute("SET VARIABLE kept_rows = ?", [kept])
             run_all(con, [_file("30_batch_rejected.sql"), _file("40_batches.sql")])
             reasons = rejected(con, batch_id)
@@ -283,27 +283,22 @@ def reject_control_characters(con: duckdb.DuckDBPyConnection, spec: Kind, path: 
         )
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return scalar(con, f"SELECT count(*) FROM {table}")
-
-
-def _replaced_rows(con: duckdb.DuckDBPyConnection, spec: Kind) -> int:
-    """Hours and zones: the rows the batch is about to replace (their stores' current rows);
-    special hours: those of the (store, date) pairs it names."""
-    if spec.target == "polls":
-        return 0
-    if spec.target == "special_hours":
-        return scalar(
-            con,
-            "SELECT count(*) FROM special_hours SEMI JOIN (SELECT stores.store_key, "
-            "rows.local_date FROM special_hours_rows AS rows JOIN stores USING (store_id) "
-            "WHERE rows.reason IS NULL) AS named USING (store_key, local_date)",
-        )
-    return scalar(
-        con,
-        f"SELECT count(*) FROM {spec.target} WHERE store_key IN (SELECT stores.store_key "
-        f"FROM {spec.rows} JOIN stores USING (store_id) WHERE {spec.rows}.reason IS NULL)",
+def _rows_before(con: duckdb.DuckDBPyConnection, spec: Kind) -> tuple[int, int]:
+    """The target's rows before the batch, and those the batch is about to replace: for hours,
+    zones and groups their stores' current rows; for special hours those of the (store, date)
+    pairs it names; for polls none."""
+    named = (
+        "0"
+        if spec.target == "polls"
+        else "(SELECT count(*) FROM special_hours SEMI JOIN (SELECT stores.store_key, "
+        "rows.local_date FROM special_hours_rows AS rows JOIN stores USING (store_id) "
+        "WHERE rows.reason IS NULL) AS named USING (store_key, local_date))"
+        if spec.target == "special_hours"
+        else f"(SELECT count(*) FROM {spec.target} WHERE store_key IN (SELECT stores.store_key "
+        f"FROM {spec.rows} JOIN stores USING (store_id) WHERE {spec.rows}.reason IS NULL))"
     )
+    before, replaced = one(con, f"SELECT (SELECT count(*) FROM {spec.target}), {named}")
+    return before, replaced
 
 
 def _earlier(
