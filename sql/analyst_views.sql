@@ -1,8 +1,8 @@
 -- Makes: views for analysts over storemon's Parquet files, which need no lock on the database:
 -- report_runs, report_rows, latest_report, report_outages, latest_outages, report_summary,
--- latest_summary, stores, polls, business_hours, special_hours, store_groups, store_timezones,
--- rejected_rows, load_summary, data_quality. They work while the service runs (it holds the
--- database file, and DuckDB then lets no other process open it).
+-- latest_summary, report_rollups, latest_rollups, stores, polls, business_hours, special_hours,
+-- store_groups, store_timezones, rejected_rows, load_summary, data_quality. They work while the
+-- service runs (it holds the database file, and DuckDB then lets no other process open it).
 --   report_runs     every report asked of the service: report_id, status, requested_as_of,
 --                   as_of, sql_version, created_at, started_at, finished_at, seconds, stores,
 --                   attempts, error, computed_by, share_key, removed_at (a copy of the table,
@@ -13,6 +13,9 @@
 --                   report_id, as_of and finished_at; latest_outages: the newest report's
 --   report_summary  every finished report's outage summary per store
 --                   (sql/report/10_store_outage_summary.sql); latest_summary: the newest's
+--   report_rollups  every finished report's roll-ups per group (sql/rollups/02_group_rollups.sql;
+--                   reports made before storemon made roll-ups have none); latest_rollups:
+--                   the newest's
 --   the rest        the loaded data as of the last `storemon ingest`, store ids as text
 -- Run from the project's folder, in any duckdb shell (no database file needed):
 --     .venv/bin/duckdb -c ".read sql/analyst_views.sql" -c "SELECT * FROM report_runs"
@@ -64,7 +67,8 @@ CREATE OR REPLACE TEMP VIEW data_quality AS
 SELECT * FROM read_parquet(storemon_file('snapshots/data_quality.parquet'));
 
 -- A report's files are named by its id (22 characters): reports/<report_id>.parquet, and beside
--- it <report_id>.outages.parquet and <report_id>.summary.parquet; 22 `?` match only the first.
+-- it <report_id>.outages.parquet, .summary.parquet and .rollups.parquet; 22 `?` match only the
+-- first.
 CREATE OR REPLACE TEMP MACRO report_files(part) AS
     storemon_file('reports/' || repeat('?', 22) || part || '.parquet');
 
@@ -107,3 +111,11 @@ SELECT * EXCLUDE (report_id, as_of, finished_at)
 FROM report_summary
 WHERE report_id = latest_report_id()
 ORDER BY store_id;
+
+CREATE OR REPLACE TEMP VIEW report_rollups AS FROM finished_rows('.rollups');
+
+CREATE OR REPLACE TEMP VIEW latest_rollups AS
+SELECT * EXCLUDE (report_id, as_of, finished_at)
+FROM report_rollups
+WHERE report_id = latest_report_id()
+ORDER BY "group";

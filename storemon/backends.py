@@ -35,6 +35,7 @@ KEPT_ROWS = {
     "report_note_stores_rows": "report_note_stores",
     "report_outages_rows": "store_outages",
     "report_summary_rows": "store_outage_summary",
+    "report_rollups_rows": "group_rollups",
 }
 
 # What a store's week is made from, given a cursor: (cursor, report_id, store_id, fresh) ->

@@ -176,9 +176,13 @@ def print_batch(result: BatchAnswer, file: Path) -> None:
     say(f"latest poll now {result.latest_poll}")
 
 
+# The report's files beside it (report.OUTPUTS), by option, and what their rows are.
+ROWS_OF = {"outages": "outages", "summary": "stores", "rollups": "groups"}
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     as_of = parse_as_of(args.as_of, "--as-of") if args.as_of else None
-    beside = {name: path for name in ("outages", "summary") if (path := getattr(args, name))}
+    beside = {name: path for name in ROWS_OF if (path := getattr(args, name))}
     for path in (args.out, *beside.values()):
         copy_options(path)  # a suffix it cannot write is said before anything runs
     try:
@@ -205,7 +209,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         for name, path in beside.items():
             write_report(con, path, OUTPUTS[name])
             rows = scalar(con, f"SELECT count(*) FROM {OUTPUTS[name]}")
-            say(f"wrote {rows:,} {'outages' if name == 'outages' else 'stores'} to {path}")
+            say(f"wrote {rows:,} {ROWS_OF[name]} to {path}")
         notes = run.notes
     for note in notes:
         if note[1] > 0:
@@ -334,7 +338,7 @@ def cmd_cluster_report(args: argparse.Namespace) -> None:
     from storemon import cluster
 
     as_of = parse_as_of(args.as_of, "--as-of") if args.as_of else None
-    beside = {name: path for name in ("outages", "summary") if (path := getattr(args, name))}
+    beside = {name: path for name in ROWS_OF if (path := getattr(args, name))}
     with cluster.connect_cluster(args.scheduler) as client:
         done = cluster.report(client, args.data, args.out, as_of, beside)
     slowest = max(done["tasks"], key=lambda task: task["seconds"])
@@ -492,6 +496,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--summary", type=Path, help="also write how often each store went down (.csv or .parquet)"
     )
+    sub.add_argument(
+        "--rollups", type=Path, help="also write its roll-ups, one row per group (.csv or .parquet)"
+    )
     sub.add_argument("-v", "--verbose", action="store_true", help="time every SQL step")
     sub.add_argument(
         "--as-of", help='report as of this UTC instant, "YYYY-MM-DD HH:MM:SS" (default: last poll)'
@@ -640,6 +647,7 @@ def parser() -> argparse.ArgumentParser:
     step.add_argument("--out", type=Path, required=True, help="the report (.csv or .parquet)")
     step.add_argument("--outages", type=Path, help="also its outages (.csv or .parquet)")
     step.add_argument("--summary", type=Path, help="also its outage summary (.csv or .parquet)")
+    step.add_argument("--rollups", type=Path, help="also its roll-ups per group (.csv or .parquet)")
     step.add_argument("--as-of", help="as of this UTC instant (default: the latest poll)")
 
     sub = command("bench", cmd_bench, "measure load, report and API against the speed targets")

@@ -63,7 +63,14 @@ from storemon.ingest import (
     use_input,
 )
 from storemon.instants import instant, micros
-from storemon.report import FORMATS, OUTPUTS, copy_options, refuse_as_of, run_report
+from storemon.report import (
+    FORMATS,
+    OUTPUTS,
+    copy_options,
+    refuse_as_of,
+    report_files,
+    run_report,
+)
 from storemon.results import RejectCount
 
 DEFAULT_BUCKETS = 64
@@ -341,12 +348,17 @@ def bucket_tables(
     return scalar(con, "SELECT count(*) FROM polls")
 
 
-# What a task writes of its report, each table of the run (sql/report/) to a folder of its own:
-# the report's outputs (report.OUTPUTS), and the stores of its notes.
+# What a task writes of its report, each table of the run (sql/report/, sql/rollups/) to a
+# folder of its own: the report's outputs (report.OUTPUTS) but its roll-ups, the stores of its
+# notes, and its groups' exact sums, from which the whole report's roll-ups are made
+# (combine_rollups: groups span tasks).
 PARTS = {
-    **{relation: name or "report" for name, relation in OUTPUTS.items()},
+    **{relation: name or "report" for name, relation in OUTPUTS.items() if name != "rollups"},
     "report_note_stores": "note_stores",
+    "group_sums": "group_sums",
 }
+# Where a computed report keeps each table's rows: the tasks' parts, and its roll-ups.
+FOLDERS = {**PARTS, "group_rollups": "rollups"}
 
 
 def report_buckets(data: str, buckets: list[int], as_of_us: int, report_id: str) -> dict:
@@ -582,6 +594,7 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
         for group in groups
     ]
     done = _gather(client, futures, [buckets_named(group) for group in groups])
+    combine_rollups(data / "reports" / report_id)
     return {
         "report_id": report_id,
         "folder": data / "reports" / report_id,
@@ -594,12 +607,30 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
     }
 
 
+def combine_rollups(folder: Path) -> None:
+    """The report's roll-ups from its tasks' group sums (sql/rollups/02_group_rollups.sql adds
+    up a group's rows of every task, then rounds), as the part `rollups`."""
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        run_all(con, report_files("00", "01"))  # uptime_ratio
+        con.execute(
+            "CREATE TEMP VIEW group_sums AS SELECT * FROM "
+            f"read_parquet('{sql_text(folder / 'group_sums')}/*.parquet')"
+        )
+        run_all(con, [path for path in sql_files("rollups") if path.name >= "02"])
+        target = folder / FOLDERS["group_rollups"] / "all.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy_atomically(con, "group_rollups", target, FORMATS[".parquet"])
+
+
 def rows_of(folder: Path, part: str) -> str:
     """A computed report's rows of `part` (a folder of PARTS), in store_id order, as a
     relation."""
-    order = {"outages": "store_id, started_at", "note_stores": "finding, store_id"}.get(
-        part, "store_id"
-    )
+    order = {
+        "outages": "store_id, started_at",
+        "note_stores": "finding, store_id",
+        "rollups": '"group"',
+    }.get(part, "store_id")
     files = f"{sql_text(Path(folder) / part)}/*.parquet"
     return f"(SELECT * FROM read_parquet('{files}') ORDER BY {order})"
 

@@ -49,7 +49,7 @@ class OnCluster:
                             [[report_id, *note] for note in done["notes"]],
                         )
                 else:
-                    rows = cluster.rows_of(done["folder"], cluster.PARTS[relation])
+                    rows = cluster.rows_of(done["folder"], cluster.FOLDERS[relation])
                     cur.execute(f"INSERT INTO {table} SELECT ?, * FROM {rows}", [report_id])
 
         return Computed(

@@ -37,9 +37,9 @@ def sql_files(stage: str) -> list[Path]:
 
 @cache
 def sql_version() -> str:
-    """A short hash of the load and report SQL: which logic produced a report."""
+    """A short hash of the load, report and roll-up SQL: which logic produced a report."""
     digest = hashlib.sha256()
-    for path in sql_files("load") + sql_files("report"):
+    for path in sql_files("load") + sql_files("report") + sql_files("rollups"):
         digest.update(path.relative_to(sql_dir()).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

@@ -129,7 +129,8 @@ def run_report(
     as_of: datetime | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> ReportRun:
-    """Build the report's tables (TEMP, so they belong to this connection alone).
+    """Build the report's tables (TEMP, so they belong to this connection alone): sql/report/,
+    then beside it the roll-ups per group (sql/rollups/).
 
     `store_report` holds the result afterwards.
     """
@@ -140,7 +141,7 @@ def run_report(
     steps = []
     step_started = started
     try:
-        for done in run_sql_files(con, sql_files("report")):
+        for done in run_sql_files(con, sql_files("report") + sql_files("rollups")):
             steps.append((done.stem, time.perf_counter() - step_started))
             log(f"  {done.stem:<22} {steps[-1][1]:6.2f} s")
             step_started = time.perf_counter()
@@ -157,8 +158,14 @@ def run_report(
 
 # What a finished report is made of, by the name its files take after the report's own
 # (`ID.csv`, `ID.outages.csv`, ...): the report (sql/README.md, rule 7: its seven columns), and
-# beside it, never inside it, its outages and their summary per store (sql/README.md, rule 8).
-OUTPUTS = {"": "store_report", "outages": "store_outages", "summary": "store_outage_summary"}
+# beside it, never inside it, its outages and their summary per store (rule 8) and its roll-ups
+# per group (rule 10).
+OUTPUTS = {
+    "": "store_report",
+    "outages": "store_outages",
+    "summary": "store_outage_summary",
+    "rollups": "group_rollups",
+}
 FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet"}
 
 

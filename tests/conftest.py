@@ -176,6 +176,12 @@ class Workspace:
         ).fetchall()
         return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in rows}
 
+    def rollups(self) -> dict[str, dict]:
+        """group_rollups after report(): group -> its row."""
+        result = self.con.execute("SELECT * FROM group_rollups")
+        names = [column[0] for column in result.description]
+        return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in result.fetchall()}
+
     def notes(self) -> dict[str, tuple[int, list[str]]]:
         """report_notes after report(): finding -> (stores, examples)."""
         rows = self.query("SELECT finding, stores, examples FROM report_notes")

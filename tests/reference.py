@@ -153,10 +153,15 @@ def store_material(
     return Store(intervals, sorted(by_instant.items()), now)
 
 
-def store_report(store: Store) -> dict[str, float]:
+WINDOWS = {"hour": HOUR, "day": 24 * HOUR, "week": 168 * HOUR}
+
+
+def store_times(store: Store) -> dict[str, int]:
+    """sql/README.md, rule 6: up and down time per window, exactly (microseconds)."""
     now = store.now
     result = {}
-    for name, start in (("hour", now - HOUR), ("day", now - 24 * HOUR), ("week", now - 168 * HOUR)):
+    for name, length in WINDOWS.items():
+        start = now - length
         up = down = 0
         for i, (_, active) in enumerate(store.evidence):
             lo, hi = store.span(i)
@@ -167,9 +172,21 @@ def store_report(store: Store) -> dict[str, float]:
                 up += covered
             else:
                 down += covered
-        unit = 60 * US if name == "hour" else HOUR
-        result[f"uptime_last_{name}"] = up / unit
-        result[f"downtime_last_{name}"] = down / unit
+        result[f"up_{name}_us"], result[f"down_{name}_us"] = up, down
+    return result
+
+
+def unit(window: str) -> int:
+    """Rule 7: the hour in minutes, the day and the week in hours."""
+    return 60 * US if window == "hour" else HOUR
+
+
+def store_report(store: Store) -> dict[str, float]:
+    times = store_times(store)
+    result = {}
+    for name in WINDOWS:
+        result[f"uptime_last_{name}"] = times[f"up_{name}_us"] / unit(name)
+        result[f"downtime_last_{name}"] = times[f"down_{name}_us"] / unit(name)
     return result
 
 
@@ -295,3 +312,46 @@ def report(
         store_id: store_report(store)
         for store_id, (store, _) in stores(polls, hours, zones, as_of, special).items()
     }
+
+
+def rollups(
+    polls: list[Poll],
+    hours: list[Hours],
+    zones: dict[str, str],
+    groups: list[tuple[str, str]],
+    as_of: datetime | None = None,
+    special: list[Special] = (),
+) -> dict[str, dict]:
+    """sql/README.md, rule 10: group -> its figures, unrounded: sums over the report's stores in
+    it (a store in two groups counts in both); a group with none of them has no row."""
+    material = stores(polls, hours, zones, as_of, special)
+    members: dict[str, set[str]] = {}
+    for store_id, group in groups:
+        members.setdefault(group, set()).add(store_id)
+    found = {}
+    for group, ids in sorted(members.items()):
+        inside = sorted(ids & material.keys())
+        if not inside:
+            continue
+        sums = dict.fromkeys(("stores", "stores_with_evidence", "down_now"), 0)
+        for store_id in inside:
+            store, zone = material[store_id]
+            summary = outage_summary(store_outages(store, zone))
+            sums["stores"] += 1
+            sums["stores_with_evidence"] += bool(store.evidence)
+            sums["down_now"] += summary["down_now"]
+            for key, value in store_times(store).items():
+                sums[key] = sums.get(key, 0) + value
+            for name in WINDOWS:
+                key = f"outages_last_{name}"
+                sums[key] = sums.get(key, 0) + summary[key]
+        row = {key: sums[key] for key in ("stores", "stores_with_evidence")}
+        for name in WINDOWS:
+            up, down = sums[f"up_{name}_us"], sums[f"down_{name}_us"]
+            row[f"uptime_last_{name}"] = up / unit(name)
+            row[f"downtime_last_{name}"] = down / unit(name)
+            row[f"outages_last_{name}"] = sums[f"outages_last_{name}"]
+            row[f"uptime_ratio_last_{name}"] = up / (up + down) if up + down else None
+        row["down_now"] = sums["down_now"]
+        found[group] = row
+    return found

@@ -30,7 +30,7 @@ from tests.server import in_process, storemon
 pytestmark = pytest.mark.xdist_group("cluster")
 
 AS_OF = datetime(2023, 3, 13, 9, 30, tzinfo=UTC)  # the week holds the US spring-forward night
-PARTS = ("report", "outages", "summary")
+PARTS = ("report", "outages", "summary", "rollups")
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +58,15 @@ def inputs(tmp_path_factory):
 def single_node(folder: Path, files, later: Path | None, as_of: datetime | None) -> dict:
     """The single-node files (and rejected rows) for the same inputs."""
     with connect(folder / "single.duckdb") as con:
-        ingest(con, files.status, files.hours, files.timezones)
+        ingest(con, files.status, files.hours, files.timezones, groups=files.groups)
         if later is not None:
             append_batch(con, "hours", later)
         run_report(con, as_of)
         out = {}
         for part, relation in zip(
-            PARTS, ("store_report", "store_outages", "store_outage_summary"), strict=True
+            PARTS,
+            ("store_report", "store_outages", "store_outage_summary", "group_rollups"),
+            strict=True,
         ):
             out[part] = folder / f"single.{part}.csv"
             write_report(con, out[part], relation)
@@ -118,7 +120,10 @@ def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
         monkeypatch.setattr(cluster, "TASK_BYTES", task_bytes)
     files, _ = inputs
     expected = single_node_of(files, None, as_of)
-    got = on_cluster(client, tmp_path, [files.status, files.hours, files.timezones], buckets, as_of)
+    got = on_cluster(
+        client, tmp_path, [files.status, files.hours, files.timezones, files.groups], buckets, as_of
+    )
+    assert expected["rollups"].count(b"\n") > 10  # owners, brands and regions, across buckets
     for part in PARTS:
         assert got[part] == expected[part], part
     assert expected["report"].count(b"\n") == 241

@@ -75,6 +75,7 @@ def test_the_document_lists_every_route(operations):
         "POST /hours",
         "POST /timezones",
         "POST /special_hours",
+        "POST /groups",
     }
 
 

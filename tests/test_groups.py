@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -191,3 +192,100 @@ def test_data_quality_says_what_groups_cannot_mean(workspace):
     assert workspace.query(
         "SELECT count FROM data_quality WHERE finding = 'polled stores in no group'"
     ) == [(0,)]
+
+
+# --- roll-ups (sql/README.md, rule 10) ------------------------------------------------------
+
+NOW = datetime(2023, 1, 12, 19, 0, tzinfo=UTC)  # 13:00 in America/Chicago (the default zone)
+
+
+def test_a_groups_figures_are_summed_exactly_then_rounded_once(workspace):
+    # each store is open the last 7.5 s before now and up: 0.125 min, 0.13 in its report row;
+    # their group's two add up to 0.25 min exactly (0.26 from the rounded rows)
+    stores = ("s1", "s2")
+    workspace.load(
+        status=[(s, "active", "2023-01-12 18:59:55") for s in stores],
+        hours=[(s, 3, "12:59:52.5", "13:00:00") for s in stores],
+        groups=[(s, "owner:acme") for s in stores],
+    )
+    report = workspace.report(NOW)
+    assert [report[s]["uptime_last_hour"] for s in stores] == [0.13, 0.13]
+    row = workspace.rollups()["owner:acme"]
+    assert (row["stores"], row["stores_with_evidence"]) == (2, 2)
+    assert float(row["uptime_last_hour"]) == 0.25
+    assert float(row["uptime_ratio_last_hour"]) == 1.0
+
+
+def test_a_store_in_two_groups_counts_in_both_and_a_group_outside_the_report_has_no_row(
+    workspace,
+):
+    workspace.load(
+        status=[
+            ("s1", "inactive", "2023-01-12 18:00:00"),
+            ("s1", "inactive", "2023-01-12 18:30:00"),
+            ("s2", "active", "2023-01-12 18:00:00"),
+            ("s2", "active", "2023-01-12 18:30:00"),
+            ("late", "active", "2023-01-12 20:00:00"),  # after now: not in the report
+        ],
+        groups=[
+            ("s1", "owner:acme"),
+            ("s1", "brand:b1"),
+            ("s2", "owner:acme"),
+            ("late", "owner:late"),
+            ("nowhere", "owner:ghost"),  # no polls at all
+        ],
+    )
+    workspace.report(NOW)
+    rollups = workspace.rollups()
+    assert list(rollups) == ["brand:b1", "owner:acme"]
+    acme, brand = rollups["owner:acme"], rollups["brand:b1"]
+    assert (acme["stores"], acme["down_now"], acme["outages_last_week"]) == (2, 1, 1)
+    assert (brand["stores"], brand["down_now"]) == (1, 1)
+    # 24x7 (no hours loaded): in the last hour s1 is down 60 min and s2 up 60 min
+    assert (float(acme["uptime_last_hour"]), float(acme["downtime_last_hour"])) == (60.0, 60.0)
+    assert float(acme["uptime_ratio_last_hour"]) == 0.5
+    assert float(brand["uptime_ratio_last_hour"]) == 0.0
+
+
+def test_a_group_without_up_or_down_time_has_an_empty_ratio(workspace):
+    workspace.load(
+        status=[("s1", "active", "2023-01-12 18:00:00")],
+        hours=[("s1", 0, "09:00", "10:00")],  # open only on Mondays: no poll is evidence
+        groups=[("s1", "owner:acme")],
+    )
+    workspace.report(NOW)
+    row = workspace.rollups()["owner:acme"]
+    assert (row["stores"], row["stores_with_evidence"]) == (1, 0)
+    assert [row[f"uptime_ratio_last_{w}"] for w in ("hour", "day", "week")] == [None] * 3
+
+
+def test_the_cli_and_the_api_give_the_rollups_with_exactly_their_columns(db, tmp_path):
+    with connect(db) as con:
+        stores = con.execute("SELECT store_id FROM stores ORDER BY store_id LIMIT 3").fetchall()
+    batch = write_csv(tmp_path / "g.csv", GROUPS_HEADER, [(s, "owner:acme") for (s,) in stores])
+    storemon("append", "--db", str(db), "--groups", str(batch))
+    out = tmp_path / "rollups.csv"
+    printed = storemon(
+        "report", "--db", str(db), "--out", str(tmp_path / "r.csv"), "--rollups", str(out)
+    )
+    assert "wrote 1 groups to" in printed
+    lines = out.read_text().splitlines()
+    assert lines[0] == ROLLUP_HEADER
+    assert lines[1].startswith("owner:acme,3,")
+    with in_process(db) as server:
+        report_id = server.trigger()
+        assert server.wait(report_id)[0] == 200
+        _, answer = server.json("GET", f"/get_report/{report_id}")
+        assert answer["rollups_csv_url"] == f"/reports/{report_id}/rollups.csv"
+        code, _, body = server.request("GET", answer["rollups_csv_url"])
+        assert code == 200 and body.decode().splitlines() == lines
+        code, _, body = server.request("GET", answer["rollups_parquet_url"])
+        assert code == 200 and body.startswith(b"PAR1")
+
+
+ROLLUP_HEADER = (
+    "group,stores,stores_with_evidence,uptime_last_hour,uptime_last_day,uptime_last_week,"
+    "downtime_last_hour,downtime_last_day,downtime_last_week,outages_last_hour,"
+    "outages_last_day,outages_last_week,down_now,uptime_ratio_last_hour,uptime_ratio_last_day,"
+    "uptime_ratio_last_week"
+)

@@ -83,12 +83,17 @@ store = st.fixed_dictionaries(
         "special": st.one_of(st.just([]), st.lists(special_row, min_size=1, max_size=4)),
     }
 )
+# Groups: random assignments of stores (and of a store with no polls, number 9) to a few
+# labels, a store in several groups, a label with a comma and quotes.
+GROUP_LABELS = ("owner:a", "owner:b", "brand:x", 'region:"north, east"', "région:ü")
+group_row = st.tuples(st.sampled_from((1, 2, 3, 4, 9)), st.sampled_from(GROUP_LABELS))
 dataset = st.fixed_dictionaries(
     {
         "anchor": st.sampled_from(ANCHORS),
         "shift": st.integers(-3 * 24, 8 * 24).map(lambda h: timedelta(hours=h)),
         "stores": st.lists(store, min_size=1, max_size=4),
         "as_of": st.one_of(st.none(), poll_offset),
+        "groups": st.lists(group_row, max_size=8),
     }
 )
 
@@ -101,9 +106,17 @@ def shared_workspace():
         ws.con.close()
 
 
-def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None) -> None:
-    """Load the stores (zone, hours, polls as (instant, active)) and compare the report, its
-    outages and their summary with the reference."""
+def check(
+    workspace,
+    stores: list[dict],
+    base: datetime,
+    as_of: datetime | None,
+    groups: list[tuple[int, str]] = (),
+) -> None:
+    """Load the stores (zone, hours, polls as (instant, active)) and their groups (store
+    number, label), and compare the report, its outages, their summary and the roll-ups with
+    the reference."""
+    groups = [(f"{number:019d}", label) for number, label in groups]
     polls, hours, zones = [], [], {}
     hours_text, special, special_text = [], [], []
     for number, spec in enumerate(stores):
@@ -141,6 +154,7 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
         hours=hours_text,
         zones=list(zones.items()),
         special=special_text,
+        groups=groups,
     )
     if special:
         event("special hours")
@@ -204,6 +218,23 @@ def check(workspace, stores: list[dict], base: datetime, as_of: datetime | None)
             downtime["downtime_last_week"], abs=1e-9
         )
 
+    # sql/README.md, rule 10: each group's sums over its report stores, rounded once.
+    expected_rollups = reference.rollups(polls, hours, zones, groups, as_of, special)
+    got_rollups = workspace.rollups()
+    assert list(got_rollups) == list(expected_rollups)
+    event("groups in the roll-ups", str(min(3, len(expected_rollups))))
+    for group, want in expected_rollups.items():
+        row = got_rollups[group]
+        for column, value in want.items():
+            if column.startswith(("uptime_last", "downtime_last")):
+                assert float(row[column]) == pytest.approx(value, abs=0.00501), (group, column)
+            elif column.startswith("uptime_ratio"):
+                assert (row[column] is None) == (value is None), (group, column)
+                if value is not None:
+                    assert float(row[column]) == pytest.approx(value, abs=0.0000501), group
+            else:
+                assert row[column] == value, (group, column)
+
 
 SETTINGS = settings(
     max_examples=examples(30),
@@ -221,7 +252,7 @@ def test_sql_report_equals_the_reference(shared_workspace, data):
         for spec in data["stores"]
     ]
     as_of = base + data["as_of"] if data["as_of"] is not None else None
-    check(shared_workspace, stores, base, as_of)
+    check(shared_workspace, stores, base, as_of, data["groups"])
 
 
 def intervals_near(spec: dict, base: datetime) -> list[list[int]]:

@@ -46,6 +46,8 @@ def test_every_check_is_listed_even_when_it_finds_nothing(workspace):
         "special-hours rows of stores without polls": (0, []),
         "special dates far from the polls": (0, []),
         "stores with more special than weekly days in the latest week": (0, []),
+        "groups of stores without polls": (0, []),
+        "polled stores in no group": (0, []),
     }
     assert {row[0] for row in workspace.query("SELECT meaning FROM data_quality")} != {""}
 

@@ -12,9 +12,14 @@
 --                             few rows; store_outages converts many a faster way)
 --   as_of_reach_hours()       how far past the latest poll an `as of` may lie: 168 (rule 1;
 --                             storemon reads the number from here)
+--   uptime_ratio(up_us, down_us)  uptime / (uptime + downtime), to 4 decimals; NULL when both
+--                             are 0 ("Groups: roll-ups": a group's, and a store's own, per window)
 -- Needs: nothing. Runs on its own in the duckdb shell; the report runs it first.
 
 CREATE OR REPLACE TEMP MACRO as_of_reach_hours() AS 168;
+
+CREATE OR REPLACE TEMP MACRO uptime_ratio(up_us, down_us) AS
+    CASE WHEN up_us + down_us > 0 THEN round(up_us / (up_us + down_us), 4)::DECIMAL(5, 4) END;
 
 CREATE OR REPLACE TEMP MACRO opens_us(zone, local_date, start_local) AS
     epoch_us(timezone(zone, local_date + start_local));

@@ -1,12 +1,15 @@
 -- Makes: store_report — the report: uptime and downtime per store over the last hour (minutes),
--- day and week (hours), rounded to 2 decimals.
+-- day and week (hours), rounded to 2 decimals; from store_times, also made here: each report
+-- store's exact figures in microseconds (up_hour_us, up_day_us, up_week_us, down_hour_us,
+-- down_day_us, down_week_us) and whether it has evidence, which the roll-ups (sql/rollups/) add
+-- up before they round.
 -- Rules: 6 (sums) and 7 (output): one row per store with at least one
 -- poll up to now, ordered by store_id; a store without evidence gets zeros.
 -- Uptime is the store's business time in the window minus its downtime: for a store with
 -- evidence, its poll spans cover all of its business time (status_spans).
 -- Needs: report_window, report_stores, business_intervals, status_spans.
 
-CREATE OR REPLACE TEMP TABLE store_report AS
+CREATE OR REPLACE TEMP TABLE store_times AS
 WITH
 -- Each piece lies in the week; the day and the hour take the part of it after their start.
 -- A store has pieces exactly when it has evidence (its last evidence poll's piece of no length).
@@ -44,14 +47,29 @@ totals AS (
 ),
 final AS (
     SELECT
+        report_stores.store_key,
         report_stores.store_id,
-        round(coalesce(up_hour_us, 0) / 60e6, 2)::DECIMAL(10, 2) AS uptime_last_hour,
-        round(coalesce(up_day_us, 0) / 3600e6, 2)::DECIMAL(10, 2) AS uptime_last_day,
-        round(coalesce(up_week_us, 0) / 3600e6, 2)::DECIMAL(10, 2) AS uptime_last_week,
-        round(coalesce(down_hour_us, 0) / 60e6, 2)::DECIMAL(10, 2) AS downtime_last_hour,
-        round(coalesce(down_day_us, 0) / 3600e6, 2)::DECIMAL(10, 2) AS downtime_last_day,
-        round(coalesce(down_week_us, 0) / 3600e6, 2)::DECIMAL(10, 2) AS downtime_last_week
+        down.store_key IS NOT NULL AS evidence,
+        coalesce(totals.up_hour_us, 0)::BIGINT AS up_hour_us,
+        coalesce(totals.up_day_us, 0)::BIGINT AS up_day_us,
+        coalesce(totals.up_week_us, 0)::BIGINT AS up_week_us,
+        coalesce(totals.down_hour_us, 0)::BIGINT AS down_hour_us,
+        coalesce(totals.down_day_us, 0)::BIGINT AS down_day_us,
+        coalesce(totals.down_week_us, 0)::BIGINT AS down_week_us
     FROM report_stores
     LEFT JOIN totals USING (store_key)
+    LEFT JOIN down USING (store_key)
 )
-SELECT * FROM final ORDER BY store_id;
+SELECT * FROM final ORDER BY store_key;
+
+CREATE OR REPLACE TEMP TABLE store_report AS
+SELECT
+    store_id,
+    round(up_hour_us / 60e6, 2)::DECIMAL(10, 2) AS uptime_last_hour,
+    round(up_day_us / 3600e6, 2)::DECIMAL(10, 2) AS uptime_last_day,
+    round(up_week_us / 3600e6, 2)::DECIMAL(10, 2) AS uptime_last_week,
+    round(down_hour_us / 60e6, 2)::DECIMAL(10, 2) AS downtime_last_hour,
+    round(down_day_us / 3600e6, 2)::DECIMAL(10, 2) AS downtime_last_day,
+    round(down_week_us / 3600e6, 2)::DECIMAL(10, 2) AS downtime_last_week
+FROM store_times
+ORDER BY store_id;

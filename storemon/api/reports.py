@@ -98,6 +98,8 @@ COMPLETE = ResponseSpec(
             "outages_parquet_url": f"/reports/{EXAMPLE_ID}/outages.parquet",
             "summary_csv_url": f"/reports/{EXAMPLE_ID}/summary.csv",
             "summary_parquet_url": f"/reports/{EXAMPLE_ID}/summary.parquet",
+            "rollups_csv_url": f"/reports/{EXAMPLE_ID}/rollups.csv",
+            "rollups_parquet_url": f"/reports/{EXAMPLE_ID}/rollups.parquet",
             "store_url": f"/reports/{EXAMPLE_ID}/stores/{{store_id}}",
             "sql_version": "b8447c1a7754",
             "computed_by": None,
@@ -256,6 +258,8 @@ class Reports(Controller):
                     outages_parquet_url=link(f"/reports/{run.report_id}/outages.parquet"),
                     summary_csv_url=link(f"/reports/{run.report_id}/summary.csv"),
                     summary_parquet_url=link(f"/reports/{run.report_id}/summary.parquet"),
+                    rollups_csv_url=link(f"/reports/{run.report_id}/rollups.csv"),
+                    rollups_parquet_url=link(f"/reports/{run.report_id}/rollups.parquet"),
                     store_url=link(f"/reports/{run.report_id}/stores/") + "{store_id}",
                     sql_version=run.sql_version or "",
                     computed_by=run.computed_by,
@@ -290,11 +294,16 @@ class Reports(Controller):
 
     @get(
         "/reports/{report_id:str}/{part:str}",
-        summary="Download a finished report's outages or outage summary as .csv or .parquet",
+        summary="Download a finished report's outages, outage summary or roll-ups as .csv or "
+        ".parquet",
         description="`outages`: one row per outage with down time in the report's week (when it "
         "started and ended, in UTC and local time, its down time, polls, whether it is ongoing "
         "or began before the week). `summary`: per store, how many outages in the last hour, "
-        "day and week, the longest, whether it is down now. Beside the report, never in it.",
+        "day and week, the longest, whether it is down now. `rollups`: per group (owner, brand, "
+        "region, ...) with at least one of the report's stores, its stores, stores with "
+        "evidence, uptime and downtime per window summed exactly then rounded, outages per "
+        "window, stores down now and the uptime ratio per window. Beside the report, never in "
+        "it.",
         operation_id="getReportPart",
         responses=FILE_ANSWERS,
         sync_to_thread=True,
@@ -306,7 +315,8 @@ class Reports(Controller):
         part: Annotated[
             str,
             Parameter(
-                description="outages.csv, outages.parquet, summary.csv or summary.parquet",
+                description="outages.csv, outages.parquet, summary.csv, summary.parquet, "
+                "rollups.csv or rollups.parquet",
                 pattern=PART_PATTERN,
                 max_length=15,
             ),

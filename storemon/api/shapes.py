@@ -27,7 +27,7 @@ Service = NamedDependency[ReportService]
 
 REPORT_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 FILE_NAME_PATTERN = r"^[A-Za-z0-9_-]{22}\.(csv|parquet)$"
-PART_PATTERN = r"^(outages|summary)\.(csv|parquet)$"
+PART_PATTERN = r"^(outages|summary|rollups)\.(csv|parquet)$"
 EXAMPLE_ID = "pR3x9qJd0kV2mW7tYb4s1Q"
 MAX_PATH = 4096
 
@@ -95,6 +95,9 @@ class ReportComplete(msgspec.Struct):
     summary_csv_url: str
     """How often each store went down (sql/report/10_store_outage_summary.sql)."""
     summary_parquet_url: str
+    rollups_csv_url: str
+    """Its roll-ups, one row per group (sql/rollups/02_group_rollups.sql)."""
+    rollups_parquet_url: str
     store_url: str
     """One store's week, explained: replace {store_id}."""
     sql_version: str
