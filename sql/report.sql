@@ -5,8 +5,9 @@
 --     .venv/bin/duckdb -readonly data/storemon.duckdb \
 --         -c "SET VARIABLE as_of = TIMESTAMPTZ '2023-03-14 12:00:00+00'" -c ".read sql/report.sql"
 -- Add -csv for CSV. The steps leave their relations (report_window, business_intervals,
--- evidence_polls, poll_spans, status_spans, store_report, report_notes, store_outages,
--- store_outage_summary) as TEMP tables and views, to query in the same session, e.g.
+-- evidence_polls, poll_spans, status_spans, store_times, store_report, report_notes,
+-- store_outages, store_outage_summary, and beside the report its roll-ups per group,
+-- group_rollups) as TEMP tables and views, to query in the same session, e.g.
 --     SELECT * FROM store_outages WHERE store_id = '...';
 -- DuckDB lets one process open the database file: while the service runs, use
 -- sql/analyst_views.sql instead (finished reports and the loaded data, as Parquet).
@@ -23,5 +24,7 @@
 .read sql/report/08_report_notes.sql
 .read sql/report/09_store_outages.sql
 .read sql/report/10_store_outage_summary.sql
+.read sql/rollups/01_group_sums.sql
+.read sql/rollups/02_group_rollups.sql
 
 SELECT * FROM store_report;

@@ -299,6 +299,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         args.status = BUNDLED / "store_status.csv"
         args.hours = BUNDLED / "menu_hours.csv"
         args.timezones = BUNDLED / "timezones.csv"
+        args.special_hours = BUNDLED / "special_hours.csv"
+        args.groups = BUNDLED / "store_groups.csv"
         cmd_ingest(args)
     else:
         say(f"{args.db} already holds data: serving it (`storemon ingest` loads other files)")

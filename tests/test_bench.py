@@ -15,6 +15,7 @@ WORKLOADS = {
     "report_plus_7d",
     "api",
     "outages",
+    "rollups",
     "store_week",
     "report_page",
     "report_10x",
@@ -69,7 +70,9 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     furthest = by_name["report_plus_7d"]
     assert len(furthest["seconds"]) == 2 and furthest["target"].startswith("<= 2x the normal")
     assert furthest["met"] is (furthest["median"] <= 2 * by_name["report"]["median"])
-    assert list(furthest["steps"]) == [path.stem for path in sql_files("report")]
+    assert list(furthest["steps"]) == [
+        path.stem for path in sql_files("report") + sql_files("rollups")
+    ]
     assert by_name["report_10x"]["data"].startswith("600 stores")
     # The live days: one answer per hourly batch, and the report after them is the full load's.
     assert len(by_name["live_batch"]["seconds"]) >= 2 * 24
@@ -78,10 +81,13 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     polls = {r["name"]: r["data"] for r in results["results"]}
     assert polls["report_5min"] != polls["report"]
     steps = by_name["report"]["steps"]
-    assert list(steps) == [path.stem for path in sql_files("report")]
-    # The outages row is the report's own steps 09 and 10; a store's week was asked of 25 stores.
+    assert list(steps) == [path.stem for path in sql_files("report") + sql_files("rollups")]
+    # The outages row is the report's own steps 09 and 10, the roll-ups' its sql/rollups/ (the
+    # bench's data has groups); a store's week was asked of 25 stores.
     outages = by_name["outages"]["seconds"][0]
     assert outages == steps["09_store_outages"] + steps["10_store_outage_summary"]
+    rollups = by_name["rollups"]["seconds"][0]
+    assert rollups == steps["01_group_sums"] + steps["02_group_rollups"] > 0
     assert len(by_name["store_week"]["seconds"]) == 25
     # The cluster's report is the single-node report, at both sizes.
     for key in ("1x", "10x"):

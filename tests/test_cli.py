@@ -152,9 +152,16 @@ def test_demo_loads_the_bundled_data_and_serves_it(tmp_path):
         assert "rejected polls" in printed  # the sample carries a few unreadable rows on purpose
         assert f"curl -s -X POST {server.url}/trigger_report" in printed
         code, _, content = server.wait(server.trigger())
+        report_id = server.json("GET", "/reports")[1][0]["report_id"]
+        code_rollups, _, rollups = server.request("GET", f"/reports/{report_id}/rollups.csv")
     assert code == 200
     rows = list(csv.DictReader(io.StringIO(content.decode())))
     assert len(rows) == 300
+    # the sample's groups and special hours are loaded too: owner:o0001 has 60 stores
+    assert code_rollups == 200
+    groups = {row["group"]: row for row in csv.DictReader(io.StringIO(rollups.decode()))}
+    assert groups["owner:o0001"]["stores"] == "60"
+    assert "special_hours" in printed and "store_groups" in printed
     assert [r["store_id"] for r in rows] == sorted(r["store_id"] for r in rows)
     # A second start finds the data already there and serves it as it is.
     with serving(Path("data/storemon.duckdb"), command="demo", cwd=work) as server:
@@ -167,7 +174,13 @@ def test_generate_is_deterministic(tmp_path):
             "generate", "--out", tmp_path / folder, "--stores", 40, "--days", 2, "--seed", 7
         )
         assert made.returncode == 0, made.stderr
-    for name in ("store_status.csv", "menu_hours.csv", "timezones.csv"):
+    for name in (
+        "store_status.csv",
+        "menu_hours.csv",
+        "timezones.csv",
+        "special_hours.csv",
+        "store_groups.csv",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "store_status.csv").read_text().count("\n") > 40 * 2 * 24 * 0.9
 

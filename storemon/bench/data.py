@@ -48,6 +48,7 @@ class Prepared:
             "--status", str(self.folder / "store_status.csv"),
             "--hours", str(self.folder / "menu_hours.csv"),
             "--timezones", str(self.folder / "timezones.csv"),
+            "--groups", str(self.folder / "store_groups.csv"),  # owners, brands, regions
             *(["--special-hours", str(self.folder / "special_hours.csv")] if special else []),
         ]  # fmt: skip
 

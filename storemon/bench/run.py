@@ -49,6 +49,15 @@ def run_bench(
         [sum(report.steps.get(name, 0) for name in outage_files)],
         report.peak_rss_bytes,
     )
+    rollup_files = ("01_group_sums", "02_group_rollups")
+    rollups = Result(
+        "rollups",
+        "the report's roll-ups per group (sql/rollups/; part of the report above)",
+        f"{data['1x'].describe()}, an owner each, most a brand and a region",
+        [sum(report.steps.get(name, 0) for name in rollup_files)],
+        report.peak_rss_bytes,
+    )
+    rollup_share = rollups.median / (report.median - rollups.median)
     log(f"the live {days} days on the 1x data: hourly batches through POST /polls ...")
     week_limit = round(20 * days / 7, 1)  # 20 s for a week of hourly batches
     live_batch, live_week, same_bytes, special_batch = bench_live(
@@ -101,6 +110,11 @@ def run_bench(
             furthest_ratio <= 2,
         ),
         (outages, "<= 0.1 s", outages.median <= 0.1),
+        (
+            rollups,
+            f"<= 10% of the rest of the report (is {rollup_share:.1%})",
+            rollup_share <= 0.1,
+        ),
         (api, "<= 1.5 s", api.median <= 1.5),
         (report_page, "<= 150 ms median", report_page.median <= 0.15),
         (store_week, "<= 50 ms median", store_week.median <= 0.05),
