@@ -8,7 +8,6 @@ places, so whoever may read the database may write to the service, and nobody el
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 import stat
@@ -54,11 +53,6 @@ def client_token(db: Path) -> str | None:
             f"{path} (the service's key) is not readable by you: run as its owner, or set "
             f"{TOKEN_ENV}"
         ) from None
-
-
-def matches(given: str, expected: str) -> bool:
-    """Compare in constant time, so the answer's timing says nothing about the token."""
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _read(path: Path) -> str:

@@ -36,6 +36,7 @@ KEPT_ROWS = {
     "report_outages_rows": "store_outages",
     "report_summary_rows": "store_outage_summary",
     "report_rollups_rows": "group_rollups",
+    "report_store_groups_rows": "report_store_groups",
 }
 
 # What a store's week is made from, given a cursor: (cursor, report_id, store_id, fresh) ->

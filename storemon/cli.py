@@ -12,18 +12,20 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import msgspec
 
 from storemon import __version__
 from storemon.append import MIN_KEEP_DAYS, BatchRetention, append_batch, as_csv, is_parquet
-from storemon.client import append_via, ingest_via, report_via, running_service
+from storemon.auth import client_token
+from storemon.client import append_via, ingest_via, keys_via, report_via, running_service
 from storemon.cluster import DEFAULT_BUCKETS
 from storemon.database import DEFAULT_DB, connect, has_table, scalar
 from storemon.errors import DatabaseBusy, StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
+from storemon.keys import add_key, list_keys, revoke_key
 from storemon.quality import finding_line, note_line
 from storemon.report import OUTPUTS, copy_options, parse_as_of, run_report, write_report
 from storemon.results import BatchAnswer, IngestResult, RejectCount
@@ -216,6 +218,78 @@ def cmd_report(args: argparse.Namespace) -> None:
             say(f"  note: {note_line(*note)}")
 
 
+def cmd_keys_add(args: argparse.Namespace) -> None:
+    groups = args.group or None
+    key = keys_via_service_or_db(
+        args.db,
+        lambda con: add_key(con, args.name, groups, args.write, args.admin),
+        lambda url, token: keys_via(
+            url,
+            token,
+            "POST",
+            "/keys",
+            {"name": args.name, "groups": groups, "write": args.write, "admin": args.admin},
+        )["key"],
+    )
+    rights = ", ".join(r for r, on in (("write", args.write), ("admin", args.admin)) if on)
+    reads = (
+        "every store"
+        if args.admin
+        else "the stores of " + ", ".join(groups)
+        if groups
+        else "no store (a key without --group or --admin only writes, with --write)"
+    )
+    say(f"key {args.name!r} made: it reads {reads}{'; ' + rights if rights else ''}")
+    say("it is shown this once (storemon keeps only its hash):")
+    print(key)
+
+
+def cmd_keys_list(args: argparse.Namespace) -> None:
+    found = keys_via_service_or_db(
+        args.db,
+        lambda con: [msgspec.structs.asdict(k) for k in list_keys(con)],
+        lambda url, token: keys_via(url, token, "GET", "/keys"),
+    )
+    for key in found:
+        groups = (
+            "every store"
+            if key["admin"]
+            else ", ".join(key["groups"])
+            if key["groups"]
+            else "no store"
+        )
+        rights = "admin" if key["admin"] else "write" if key["write"] else "read"
+        state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "current"
+        print(f"{key['name']:<24} {rights:<6} {state:<30} {groups}")
+    if not found:
+        say("no keys yet (the service's token is its admin key): storemon keys add")
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> None:
+    revoked = keys_via_service_or_db(
+        args.db,
+        lambda con: revoke_key(con, args.name),
+        lambda url, token: keys_via(url, token, "DELETE", f"/keys/{quote(args.name)}") == {},
+    )
+    if not revoked:
+        raise StoremonError(f"no current key is named {args.name!r}")
+    say(f"key {args.name!r} revoked")
+
+
+def keys_via_service_or_db(db: Path, direct, through):
+    """Do it on the database, or, when a running service holds it, through that service."""
+    try:
+        con = connect(db)
+    except DatabaseBusy:
+        url = running_service(db)
+        token = client_token(db)
+        if url is None or token is None:
+            raise
+        return through(url, token)
+    with con:
+        return direct(con)
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     files = generate(
@@ -232,9 +306,13 @@ def cmd_generate(args: argparse.Namespace) -> None:
     )
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def serve_settings(args: argparse.Namespace) -> Settings:
     """What `storemon serve ARGS` serves: the app's settings from its command line."""
     from storemon.api import Settings
+    from storemon.api.access import Reads
     from storemon.auth import service_token
     from storemon.limits import Limits
 
@@ -245,9 +323,16 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     hosts = {args.host, "localhost", "127.0.0.1", "::1", *args.allowed_host}
     if args.public_url:
         hosts.add(urlsplit(args.public_url).hostname or "")
+    reads: Reads = args.reads or ("open" if args.host in LOOPBACK else "key")
+    say(
+        "reads: open (no key needed to read; the service listens on this machine alone)"
+        if reads == "open"
+        else "reads: key (every read route and page needs a key: storemon keys add)"
+    )
     return Settings(
         db=args.db,
         token=service_token(args.db),
+        reads=reads,
         workers=args.workers,
         url=url,
         allowed_hosts=tuple(sorted(hosts - {""})),
@@ -520,6 +605,13 @@ def parser() -> argparse.ArgumentParser:
             "and ::1); repeat for more, `*` for any. Requests for other hosts are refused.",
         )
         sub.add_argument(
+            "--reads",
+            choices=("open", "key"),
+            help="open: reading needs no key; key: every read route and page needs one "
+            "(default: open when --host is loopback, key otherwise: a service the network "
+            "reaches serves data to no one by default)",
+        )
+        sub.add_argument(
             "--public-url",
             help="the service's address as clients see it (e.g. behind a proxy), for the links "
             "in answers (default: relative links)",
@@ -602,6 +694,29 @@ def parser() -> argparse.ArgumentParser:
     serve_options(
         command("demo", cmd_demo, "load the bundled data in data/ if the database is empty; serve")
     )
+
+    sub = command("keys", lambda _: None, "make, list and revoke the keys owners and pollers use")
+    key_commands = sub.add_subparsers(dest="keys_command", required=True, metavar="STEP")
+    step = key_commands.add_parser("add", help="make a key; it is printed once, on the last line")
+    step.set_defaults(handler=cmd_keys_add)
+    db_option(step)
+    step.add_argument("--name", required=True, help="what the key is called (its holder)")
+    step.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="G",
+        help="it reads the stores of this group (repeat for more; none: no store but with --admin)",
+    )
+    step.add_argument("--write", action="store_true", help="it may append batches (a poller)")
+    step.add_argument("--admin", action="store_true", help="it may do everything")
+    step = key_commands.add_parser("list", help="the keys, their groups and rights (no key)")
+    step.set_defaults(handler=cmd_keys_list)
+    db_option(step)
+    step = key_commands.add_parser("revoke", help="revoke a key at once")
+    step.set_defaults(handler=cmd_keys_revoke)
+    db_option(step)
+    step.add_argument("name", help="the key's name")
 
     sub = command("generate", cmd_generate, "write synthetic real-shaped input files")
     sub.add_argument("--out", type=Path, required=True, help="folder for the three CSV files")

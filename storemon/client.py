@@ -157,3 +157,12 @@ def report_via(
         partial.write_bytes(data)
         os.replace(partial, path)
     return answer
+
+
+def keys_via(url: str, token: str, method: str, path: str, body: dict | None = None):
+    """A call to the service's /keys routes (admin): its JSON answer ({} for 204)."""
+    code, _, answer = call(method, f"{url}{path}", body, token=token)
+    if code >= 400:
+        said = json.loads(answer) if answer else {}
+        raise StoremonError(said.get("detail") or said.get("error") or f"HTTP {code}")
+    return json.loads(answer) if answer else {}

@@ -355,6 +355,7 @@ def bucket_tables(
 PARTS = {
     **{relation: name or "report" for name, relation in OUTPUTS.items() if name != "rollups"},
     "report_note_stores": "note_stores",
+    "report_store_groups": "store_groups",
     "group_sums": "group_sums",
 }
 # Where a computed report keeps each table's rows: the tasks' parts, and its roll-ups.
@@ -629,6 +630,7 @@ def rows_of(folder: Path, part: str) -> str:
     order = {
         "outages": "store_id, started_at",
         "note_stores": "finding, store_id",
+        "store_groups": 'store_id, "group"',
         "rollups": '"group"',
     }.get(part, "store_id")
     files = f"{sql_text(Path(folder) / part)}/*.parquet"

@@ -142,13 +142,17 @@ def sql_text(value: object) -> str:
 
 
 def copy_atomically(
-    con: duckdb.DuckDBPyConnection, relation: str, path: Path, options: str
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    path: Path,
+    options: str,
+    parameters: list | None = None,
 ) -> None:
-    """COPY a table to `path` through a partial file renamed over it: a reader sees the old file
-    or the whole new one, never a part."""
+    """COPY a table (or a query, with its `parameters`) to `path` through a partial file renamed
+    over it: a reader sees the old file or the whole new one, never a part."""
     partial = path.with_name(f".{path.name}.partial")
     try:
-        con.execute(f"COPY {relation} TO '{sql_text(partial)}' ({options})")
+        con.execute(f"COPY {relation} TO '{sql_text(partial)}' ({options})", parameters)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)  # a full disk, say: nothing half-written stays

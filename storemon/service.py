@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from storemon import visible
 from storemon.backends import Backend, Local
 from storemon.data_writer import DataInfo, DataWriter
 from storemon.database import (
@@ -37,9 +39,11 @@ from storemon.database import (
     sql_version,
 )
 from storemon.instants import instant, iso
+from storemon.keys import KeyInfo, KeyRing, add_key, list_keys, revoke_key
 from storemon.limits import Limits
 from storemon.report import (
     AS_OF_REACH,
+    FORMATS,
     refuse_as_of,
 )
 from storemon.report_files import ReportFiles
@@ -77,15 +81,18 @@ class ReportService:
         url: str | None = None,
         limits: Limits | None = None,
         backend: Backend | None = None,
+        token: str | None = None,
     ) -> None:
         """`backend`: where reports are computed (storemon/backends.py; default: here, on the
-        database); the database keeps the reports' state and rows either way."""
+        database); the database keeps the reports' state and rows either way. `token`: the
+        admin key, beside the keys of api_keys (storemon/keys.py)."""
         self.db = Path(db)
         self.backend = backend or Local()
         self.limits = limits or Limits()
         self.files = ReportFiles(self.db.parent / "reports")
         self.con = connect(self.db)
         run_all(self.con, sql_files("service"))
+        self.key_ring = KeyRing(self.con, token or "")
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.runs = threading.Lock()  # changes of report state that involve several rows
         self.store_weeks = StoreWeeks(self.con, self.backend)
@@ -178,10 +185,50 @@ class ReportService:
         with self.con.cursor() as cur:
             return RunStore.recent(cur, limit)
 
-    def notes(self, report_id: str) -> list[tuple]:
-        """A finished report's notes: (finding, stores, examples, meaning)."""
+    def notes(self, report_id: str, groups: frozenset[str] | None = None) -> list[tuple]:
+        """A finished report's notes: (finding, stores, examples, meaning); over the stores of
+        `groups` alone when given."""
         with self.con.cursor() as cur:
+            if groups is not None:
+                return visible.visible_notes(cur, report_id, groups)
             return RunStore.notes(cur, report_id)
+
+    def keys(self) -> list[KeyInfo]:
+        with self.con.cursor() as cur:
+            return list_keys(cur)
+
+    def add_key(self, name: str, groups: list[str] | None, write: bool, admin: bool) -> str:
+        """Make a key (storemon/keys.py); it works at once."""
+        with self.con.cursor() as cur:
+            key = add_key(cur, name, groups, write, admin)
+        self.key_ring.reload()
+        return key
+
+    def revoke_key(self, name: str) -> bool:
+        """Revoke a key; its requests and sessions are refused at once."""
+        with self.con.cursor() as cur:
+            revoked = revoke_key(cur, name)
+        self.key_ring.reload()
+        return revoked
+
+    def visible_stores(self, report_id: str, groups: frozenset[str]) -> int:
+        """How many of a finished report's stores `groups` see."""
+        with self.con.cursor() as cur:
+            return visible.visible_stores(cur, report_id, groups)
+
+    def sees_store(self, report_id: str, store_id: str, groups: frozenset[str]) -> bool:
+        with self.con.cursor() as cur:
+            return visible.sees_store(cur, report_id, store_id, groups)
+
+    def visible_file(self, report_id: str, part: str, suffix: str, groups: frozenset[str]) -> Path:
+        """The part of a finished report that `groups` see, as a new temporary file (the
+        caller removes it)."""
+        handle, name = tempfile.mkstemp(prefix="storemon-visible-", suffix=suffix)
+        os.close(handle)
+        path = Path(name)
+        with self.con.cursor() as cur:
+            visible.write_visible(cur, report_id, part, groups, path, FORMATS[suffix])
+        return path
 
     def quality(self) -> tuple[list[tuple], list[tuple]]:
         """The last load's files and the findings as of the latest batch (DataWriter)."""

@@ -27,6 +27,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from storemon import __version__, web
+from storemon.api.access import Reads, access_guard, check_routes
 from storemon.api.batches import (
     append_groups,
     append_hours,
@@ -40,6 +41,7 @@ from storemon.api.errors import handle_http_error, handle_unexpected
 from storemon.api.guards import host_guard, known_query_only
 from storemon.api.headers import head_as_get, security_headers
 from storemon.api.health import data_quality, health
+from storemon.api.keys import add_key, list_keys, revoke_key
 from storemon.api.openapi import Document, query_names
 from storemon.api.reports import Reports
 from storemon.api.stores import get_report_store, route_store_paths
@@ -72,6 +74,9 @@ class Settings(msgspec.Struct, frozen=True):
     """A Dask scheduler (or local:N): reports are computed there, from `data` (cluster.py)."""
     data: Path | None = None
     """The cluster's data folder (with `scheduler`)."""
+    reads: Reads = "open"
+    """`open`: reading needs no key (a key of some groups still sees only theirs); `key`: every
+    read route and page needs one (storemon/api/access.py)."""
 
 
 def link_maker(public_url: str | None) -> Callable[[str], str]:
@@ -92,7 +97,9 @@ def create_app(settings: Settings) -> Litestar:
             url=settings.url,
             limits=settings.limits,
             backend=backend_for(settings.scheduler, settings.data),
+            token=settings.token,
         )
+        app.state.key_ring = service.key_ring
         inbox = app.state.inbox = (
             Inbox(settings.inbox, service, settle=settings.inbox_settle) if settings.inbox else None
         )
@@ -119,6 +126,9 @@ def create_app(settings: Settings) -> Litestar:
             health,
             data_quality,
             ingest_files,
+            list_keys,
+            add_key,
+            revoke_key,
             Router(
                 "/",
                 route_handlers=[
@@ -151,6 +161,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         dependencies={"service": Provide(provide_service, sync_to_thread=False)},
         middleware=[host_guard(frozenset(h.lower() for h in settings.allowed_hosts))],
+        guards=[access_guard],
         csrf_config=CSRFConfig(secret=csrf_secret),
         exception_handlers={HTTPException: handle_error, Exception: handle_unexpected},
         before_send=[security_headers],
@@ -158,6 +169,9 @@ def create_app(settings: Settings) -> Litestar:
         state=State(
             {
                 "token": settings.token,
+                "reads": settings.reads,
+                "key_ring": None,
+                "sessions": None,
                 "link": link_maker(settings.public_url),
                 "inbox": None,
                 "query_names": {},
@@ -182,6 +196,7 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
     )
+    check_routes(app)  # every route has its access rule
     # before routing: every GET route answers HEAD; a store's route takes any store_id
     app.asgi_handler = head_as_get(route_store_paths(app.asgi_handler))
     return app

@@ -26,7 +26,6 @@ from storemon.api.errors import (
     documented,
     error,
 )
-from storemon.api.guards import require_token
 from storemon.api.shapes import BatchAnswer, Service
 from storemon.append import BatchKind
 from storemon.errors import KeyReused, StoremonError
@@ -87,7 +86,6 @@ def batch_route(kind: BatchKind, what: str) -> HTTPRouteHandler:
         "changed.",
         operation_id="append" + kind.title().replace("_", ""),
         tags=["data"],
-        guards=[require_token],
         security=[{"bearer": []}],
         status_code=201,
         responses={

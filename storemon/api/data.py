@@ -16,7 +16,7 @@ from storemon.api.errors import (
     documented,
     error,
 )
-from storemon.api.guards import require_json, require_token
+from storemon.api.guards import require_json
 from storemon.api.shapes import IngestRequest, IngestResult, Service
 from storemon.errors import StoremonError
 
@@ -30,7 +30,7 @@ from storemon.errors import StoremonError
     operation_id="ingest",
     tags=["service"],
     status_code=200,
-    guards=[require_token, require_json],
+    guards=[require_json],
     security=[{"bearer": []}],
     responses={
         400: documented(

@@ -1,6 +1,6 @@
 """What every request must be before any handler reads it: for an allowed host, from no
-foreign web page, with the key when it writes, JSON when it has a JSON body, and no query
-parameter its route does not take."""
+foreign web page, JSON when it has a JSON body, and no query parameter its route does not take
+(who may use a route: storemon/api/access.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from litestar.handlers import BaseRouteHandler
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from storemon.api.errors import Refused
-from storemon.auth import matches
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -56,19 +55,6 @@ def host_guard(allowed: frozenset[str]):
         return guarded
 
     return middleware
-
-
-def require_token(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Writes need `Authorization: Bearer <token>`, compared in constant time."""
-    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not matches(given.strip(), connection.app.state.token):
-        raise Refused(
-            401,
-            "unauthorized",
-            "this route changes data: send Authorization: Bearer <token> (the token is "
-            "$STOREMON_TOKEN, or the file <database>.token the service made)",
-            headers={"WWW-Authenticate": 'Bearer realm="storemon"'},
-        )
 
 
 def require_json(connection: ASGIConnection, _: BaseRouteHandler) -> None:

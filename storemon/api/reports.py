@@ -7,6 +7,7 @@ from typing import Annotated, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
@@ -241,6 +242,7 @@ class Reports(Controller):
         if answer is not None:
             return answer
         assert run is not None  # (unfinished() answers for a missing run)
+        groups = principal_groups(request)
         wanted = request.accept.best_match(["text/csv", MediaType.JSON], default="text/csv")
         if wanted == MediaType.JSON:
             link = request.app.state.link
@@ -249,7 +251,9 @@ class Reports(Controller):
                     report_id=run.report_id,
                     status="Complete",
                     as_of=run.as_of or "",
-                    stores=run.stores or 0,
+                    stores=(run.stores or 0)
+                    if groups is None
+                    else service.visible_stores(run.report_id, groups),
                     created_at=run.created_at,
                     finished_at=run.finished_at or "",
                     csv_url=link(f"/reports/{run.report_id}.csv"),
@@ -264,10 +268,10 @@ class Reports(Controller):
                     sql_version=run.sql_version or "",
                     computed_by=run.computed_by,
                     data_batch_at=run.data_batch_at,
-                    notes=[ReportNote(*note) for note in service.notes(run.report_id)],
+                    notes=[ReportNote(*note) for note in service.notes(run.report_id, groups)],
                 )
             )
-        return report_file(service, run.report_id, "csv")
+        return report_file(service, run.report_id, "csv", groups=groups)
 
     @get(
         "/reports/{file_name:str}",
@@ -278,6 +282,7 @@ class Reports(Controller):
     )
     def get_report_file(
         self,
+        request: Request,
         service: Service,
         file_name: Annotated[
             str,
@@ -290,7 +295,9 @@ class Reports(Controller):
     ) -> Response:
         report_id, _, suffix = file_name.rpartition(".")
         answer = unfinished(service.get(report_id), report_id)
-        return answer if answer is not None else report_file(service, report_id, suffix)
+        if answer is not None:
+            return answer
+        return report_file(service, report_id, suffix, groups=principal_groups(request))
 
     @get(
         "/reports/{report_id:str}/{part:str}",
@@ -310,6 +317,7 @@ class Reports(Controller):
     )
     def get_report_part(
         self,
+        request: Request,
         service: Service,
         report_id: Annotated[str, ReportIdParameter],
         part: Annotated[
@@ -324,7 +332,9 @@ class Reports(Controller):
     ) -> Response:
         answer = unfinished(service.get(report_id), report_id)
         name, _, suffix = part.partition(".")
-        return answer if answer is not None else report_file(service, report_id, suffix, name)
+        if answer is not None:
+            return answer
+        return report_file(service, report_id, suffix, name, principal_groups(request))
 
     @get(
         "/reports",
@@ -346,15 +356,34 @@ class Reports(Controller):
         ]
 
 
-def report_file(service: Service, report_id: str, suffix: str, part: str = "") -> Response:
-    """A finished report's file: the report itself, or (`part`) its outages or summary."""
+def principal_groups(request: Request) -> frozenset[str] | None:
+    """The groups whose stores the request's key reads (None: every store)."""
+    principal = request.state.principal
+    return None if principal is None else principal.groups
+
+
+def report_file(
+    service: Service,
+    report_id: str,
+    suffix: str,
+    part: str = "",
+    groups: frozenset[str] | None = None,
+) -> Response:
+    """A finished report's file: the report itself, or (`part`) its outages, summary or
+    roll-ups; for a key of some groups, only their stores' rows (their groups' roll-ups)."""
     dotted = f".{part}" if part else ""
+    filename = f"storemon-report-{report_id}{dotted}.{suffix}"
+    headers = {"X-Report-Status": "Complete"}
+    if groups is not None:
+        path = service.visible_file(report_id, part, f".{suffix}", groups)
+        return File(
+            path,
+            filename=filename,
+            media_type=MEDIA[suffix],
+            headers=headers,
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
     path = service.file(report_id, f"{dotted}.{suffix}")
     if not path.exists():
         raise HTTPException(status_code=500, detail=f"{path} is missing")
-    return File(
-        path,
-        filename=f"storemon-report-{report_id}{dotted}.{suffix}",
-        media_type=MEDIA[suffix],
-        headers={"X-Report-Status": "Complete"},
-    )
+    return File(path, filename=filename, media_type=MEDIA[suffix], headers=headers)

@@ -139,6 +139,14 @@ class InboxState(msgspec.Struct):
     """Folders other than done/ and failed/: never taken."""
 
 
+class Up(msgspec.Struct):
+    """What /health says to anyone but an admin key (and, with reads open, to anyone without a
+    key): that the service is up."""
+
+    status: Literal["ok"]
+    version: str
+
+
 class Health(msgspec.Struct):
     status: Literal["ok"]
     version: str

@@ -159,7 +159,11 @@ def get_report_store(
     store_id: Annotated[str, StorePath],  # decoded, `//` collapsed: read again below
 ) -> Response[StoreWeek]:
     store_id = store_id_in(request, report_id)
-    week = service.store_week(report_id, store_id)  # a row only a Complete report has
+    groups = request.state.principal.groups if request.state.principal else None
+    # a store outside the key's groups is one the report does not have (404, not 403: the key
+    # does not learn that it exists)
+    hidden = groups is not None and not service.sees_store(report_id, store_id, groups)
+    week = None if hidden else service.store_week(report_id, store_id)  # only a Complete report
     if week is not None:
         return Response(week)
     answer = unfinished(service.get(report_id), report_id)

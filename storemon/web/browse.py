@@ -14,6 +14,7 @@ import duckdb
 
 from storemon.database import one, scalar
 from storemon.instants import ISO
+from storemon.visible import STORES_IN
 
 PAGE_SIZE = 50
 # column -> what it sorts by (the report's own columns, then the summary's)
@@ -70,11 +71,14 @@ def report_page(
     search: str = "",
     page: int = 1,
     note: str = "",
+    groups: frozenset[str] | None = None,
 ) -> ReportPage:
     """One page of the report's stores with their outage summary, sorted and searched; with
-    `note` (a finding of its notes), only the stores of that note."""
+    `note` (a finding of its notes), only the stores of that note; with `groups`, only their
+    stores."""
     order = SORTS.get(sort, SORTS[DEFAULT_SORT])
     direction = "DESC" if descending else "ASC"
+    where, params = _seen(report_id, groups)
     noted = (
         "AND (? = '' OR store_id IN (SELECT store_id FROM report_note_stores_rows "
         "WHERE report_id = report_rows.report_id AND finding = ?)) "
@@ -82,8 +86,8 @@ def report_page(
     matched = scalar(
         cur,
         f"SELECT count(*) FROM report_rows WHERE report_id = ? AND contains(lower(store_id), ?) "
-        f"{noted}",
-        [report_id, search.lower(), note, note],
+        f"{noted}{where}",
+        [report_id, search.lower(), note, note, *params],
     )
     pages = max(1, -(-matched // PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -95,37 +99,41 @@ def report_page(
             "coalesce(down_now, false) AS down_now "
             "FROM report_rows LEFT JOIN report_summary_rows USING (report_id, store_id) "
             "WHERE report_id = ? AND contains(lower(store_id), ?) "
-            f"{noted}"
+            f"{noted}{where}"
             f"ORDER BY {order} {direction}, store_id LIMIT ? OFFSET ?",
-            [report_id, search.lower(), note, note, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+            [report_id, search.lower(), note, note, *params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
         )
     )
     return ReportPage(rows, matched, page, pages)
 
 
-def totals(cur: duckdb.DuckDBPyConnection, report_id: str) -> Totals:
-    """The report's totals, and its stores by weekly uptime % (of their business time)."""
+def totals(
+    cur: duckdb.DuckDBPyConnection, report_id: str, groups: frozenset[str] | None = None
+) -> Totals:
+    """The report's totals, and its stores by weekly uptime % (of their business time); with
+    `groups`, over their stores alone."""
+    where, params = _seen(report_id, groups)
     row = one(
         cur,
         "SELECT count(*), count(*) FILTER (downtime_last_week > 0), "
         "coalesce(sum(downtime_last_week), 0)::DOUBLE, coalesce(sum(uptime_last_week), 0)::DOUBLE, "
         "count(*) FILTER (uptime_last_week + downtime_last_week = 0) "
-        "FROM report_rows WHERE report_id = ?",
-        [report_id],
+        f"FROM report_rows WHERE report_id = ? {where}",
+        [report_id, *params],
     )
     outages, down_now = one(
         cur,
         "SELECT coalesce(sum(outages_last_week), 0), count(*) FILTER (down_now) "
-        "FROM report_summary_rows WHERE report_id = ?",
-        [report_id],
+        f"FROM report_summary_rows WHERE report_id = ? {where}",
+        [report_id, *params],
     )
     bins = dict(
         cur.execute(
             f"SELECT least(floor(uptime_last_week / (uptime_last_week + downtime_last_week) "
             f"* {HISTOGRAM_BINS}), {HISTOGRAM_BINS - 1})::INTEGER AS bin, count(*) "
             "FROM report_rows WHERE report_id = ? AND uptime_last_week + downtime_last_week > 0 "
-            "GROUP BY bin",
-            [report_id],
+            f"{where} GROUP BY bin",
+            [report_id, *params],
         ).fetchall()
     )
     return Totals(
@@ -138,6 +146,13 @@ def totals(cur: duckdb.DuckDBPyConnection, report_id: str) -> Totals:
         without_time=row[4],
         histogram=[bins.get(i, 0) for i in range(HISTOGRAM_BINS)],
     )
+
+
+def _seen(report_id: str, groups: frozenset[str] | None) -> tuple[str, list]:
+    """The condition (and its parameters) that keeps the stores `groups` see (None: all)."""
+    if groups is None:
+        return "", []
+    return f"AND store_id IN ({STORES_IN}) ", [report_id, sorted(groups)]
 
 
 def rejected_by_reason(cur: duckdb.DuckDBPyConnection, samples: int = 3) -> list[dict]:

@@ -12,11 +12,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
+from storemon.api.access import is_admin
 from storemon.api.health import inbox_state
 from storemon.api.shapes import REPORT_ID_PATTERN, Service
 from storemon.api.stores import StorePath, store_id_in
 from storemon.errors import StoremonError
 from storemon.instants import iso
+from storemon.keys import Principal
 from storemon.report import parse_as_of
 from storemon.runs import UNREADY_STATUS, Busy, Run, unready
 from storemon.web import browse
@@ -61,16 +63,23 @@ def unfinished(run: Run | None, report_id: str) -> Template | None:
 
 
 def overview_page(
-    service: Service, status: int = 200, form_error: str | None = None, as_of_text: str = ""
+    service: Service,
+    principal: Principal | None,
+    status: int = 200,
+    form_error: str | None = None,
+    as_of_text: str = "",
 ) -> Template:
-    """The overview; after a refused run, with the form's error and what was typed."""
+    """The overview; after a refused run, with the form's error and what was typed. What the
+    data is (counts, rejected rows) is for admin keys; a key of some groups sees which."""
     allowed = service.as_of_range()
+    admin = is_admin(principal)
     with service.con.cursor() as cur:
-        rejected = browse.rejected_by_reason(cur, samples=0)
+        rejected = browse.rejected_by_reason(cur, samples=0) if admin else []
     return render(
         "overview.html",
         status,
-        data=service.data,
+        data=service.data if admin else None,
+        principal=principal,
         runs=service.recent(20),
         rejected=sum(r["rows"] for r in rejected),
         as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
@@ -84,12 +93,13 @@ class Pages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
-    def overview(self, service: Service) -> Template:
-        return overview_page(service)
+    def overview(self, request: Request, service: Service) -> Template:
+        return overview_page(service, request.state.principal)
 
     @post("/reports", sync_to_thread=True, status_code=303)
     def run_report(
         self,
+        request: Request,
         service: Service,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect | Template:
@@ -100,12 +110,15 @@ class Pages(Controller):
         except Busy as busy:
             return problem(503, "Busy", str(busy))
         except StoremonError as bad:  # said on the form itself, with what was typed
-            return overview_page(service, 400, form_error=str(bad), as_of_text=text)
+            return overview_page(
+                service, request.state.principal, 400, form_error=str(bad), as_of_text=text
+            )
         return Redirect(path=f"/ui/#report-{report_id}", status_code=303)
 
     @get("/reports/{report_id:str}", sync_to_thread=True)
     def report(
         self,
+        request: Request,
         service: Service,
         report_id: Annotated[str, Parameter(pattern=REPORT_ID_PATTERN)],
         sort: Annotated[str, Parameter(max_length=40)] = browse.DEFAULT_SORT,
@@ -119,11 +132,12 @@ class Pages(Controller):
         if waiting is not None:
             return waiting
         sort = sort if sort in browse.SORTS else browse.DEFAULT_SORT
-        notes = [n for n in service.notes(report_id) if n[1] > 0]
+        groups = groups_of(request)
+        notes = [n for n in service.notes(report_id, groups) if n[1] > 0]
         note = note if note in {n[0] for n in notes} else ""  # a finding of its notes, or none
         with service.con.cursor() as cur:
-            table = browse.report_page(cur, report_id, sort, order == "desc", q, page, note)
-            totals = browse.totals(cur, report_id)
+            table = browse.report_page(cur, report_id, sort, order == "desc", q, page, note, groups)
+            totals = browse.totals(cur, report_id, groups)
         return render(
             "report.html",
             run=run,
@@ -147,7 +161,9 @@ class Pages(Controller):
         store_id: Annotated[str, StorePath],  # decoded, `//` collapsed: read again below
     ) -> Template:
         store_id = store_id_in(request, report_id)
-        week = service.store_week(report_id, store_id)  # a row only a Complete report has
+        groups = groups_of(request)
+        hidden = groups is not None and not service.sees_store(report_id, store_id, groups)
+        week = None if hidden else service.store_week(report_id, store_id)  # if Complete
         run = service.get(report_id)
         waiting = unfinished(run, report_id)
         if waiting is not None:
@@ -175,6 +191,12 @@ class Pages(Controller):
             batches=batches,
             inbox=inbox_state(request),
         )
+
+
+def groups_of(request: Request) -> frozenset[str] | None:
+    """The groups whose stores the page's key reads (None: every store)."""
+    principal = request.state.principal
+    return None if principal is None else principal.groups
 
 
 @get("/", include_in_schema=False, sync_to_thread=False)

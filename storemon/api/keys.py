@@ -1,0 +1,93 @@
+"""Keys, through the service (admin only): what `storemon keys` does when the service holds
+the database. GET /keys lists them (never a key), POST /keys makes one and answers it once,
+DELETE /keys/NAME revokes one at once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Request, Response, delete, get, post
+from litestar.params import Parameter
+
+from storemon.api.errors import UNAUTHORIZED, documented, error
+from storemon.api.guards import require_json
+from storemon.api.shapes import Service
+from storemon.errors import StoremonError
+from storemon.keys import KeyInfo
+
+
+class NewKey(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    groups: list[str] | None = None
+    """The groups whose stores it reads (an admin key reads every store; a key of no group
+    none)."""
+    write: bool = False
+    """It may append batches (a poller)."""
+    admin: bool = False
+    """It may do everything."""
+
+
+class MadeKey(msgspec.Struct):
+    name: str
+    key: str
+    """The key itself: shown this once, stored only as its hash."""
+
+
+FORBIDDEN_ADMIN = documented("The key is not an admin key.", "forbidden", "...")
+
+
+@get(
+    "/keys",
+    summary="The keys the service knows (names, groups, rights; never a key)",
+    operation_id="listKeys",
+    tags=["keys"],
+    security=[{"bearer": []}],
+    responses={401: UNAUTHORIZED, 403: FORBIDDEN_ADMIN},
+    sync_to_thread=True,
+)
+def list_keys(service: Service) -> list[KeyInfo]:
+    return service.keys()
+
+
+@post(
+    "/keys",
+    summary="Make a key (shown once)",
+    operation_id="addKey",
+    tags=["keys"],
+    guards=[require_json],
+    security=[{"bearer": []}],
+    status_code=201,
+    responses={
+        400: documented("The name or a group is not one a key can have.", "bad key", "..."),
+        401: UNAUTHORIZED,
+        403: FORBIDDEN_ADMIN,
+    },
+    sync_to_thread=True,
+)
+def add_key(request: Request, service: Service, data: NewKey) -> Response[MadeKey]:
+    try:
+        key = service.add_key(data.name, data.groups, data.write, data.admin)
+    except StoremonError as bad:
+        return error(400, "bad key", str(bad))
+    return Response(MadeKey(data.name, key), status_code=201)
+
+
+@delete(
+    "/keys/{name:str}",
+    summary="Revoke a key, at once (its sessions too)",
+    operation_id="revokeKey",
+    tags=["keys"],
+    security=[{"bearer": []}],
+    status_code=204,
+    responses={
+        404: documented("No current key has this name.", "unknown key", "..."),
+        401: UNAUTHORIZED,
+        403: FORBIDDEN_ADMIN,
+    },
+    sync_to_thread=True,
+)
+def revoke_key(service: Service, name: Annotated[str, Parameter(max_length=64)]) -> Response[None]:
+    if not service.revoke_key(name):
+        return error(404, "unknown key", f"no current key is named {name!r}")
+    return Response(None, status_code=204)
