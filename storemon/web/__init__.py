@@ -29,7 +29,13 @@ from storemon.web.pages import Pages, home, problem
 PACKAGE = Path(__file__).resolve().parent.parent
 PREFIX = "/ui"
 
-TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Not allowed"}
+TITLES = {
+    400: "Bad request",
+    401: "A key is needed",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Not allowed",
+}
 
 
 def template_config() -> TemplateConfig:
@@ -83,4 +89,6 @@ def error_page(request: Request, exc: HTTPException) -> Response | Template:
     status = exc.status_code
     if status >= 500:
         return problem(status, "Something went wrong", "The service's log says more.")
-    return problem(status, TITLES.get(status, "Cannot do that"), str(exc.detail))
+    page = problem(status, TITLES.get(status, "Cannot do that"), str(exc.detail))
+    page.headers.update(exc.headers or {})  # a 401's WWW-Authenticate
+    return page
