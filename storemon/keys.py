@@ -151,3 +151,13 @@ class KeyRing:
             return ADMIN
         with self._lock:
             return self._by_hash.get(digest(key))
+
+    def by_fingerprint(self, name: str, fingerprint: str) -> Principal | None:
+        """The current key named `name` whose hash starts with `fingerprint` (a session's)."""
+        with self._lock:
+            for key_hash, principal in self._by_hash.items():
+                if principal.name == name and hmac.compare_digest(
+                    key_hash[: len(fingerprint)], fingerprint
+                ):
+                    return principal
+        return None

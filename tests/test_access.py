@@ -136,6 +136,10 @@ TABLE = {
     "GET /ui/reports/{report_id}/stores/{store_id}": (
         "GET", "/ui/reports/R/stores/b1", None, (200, 404, 200, 404, 401, 401),
     ),
+    "GET /ui/sign-in": ("GET", "/ui/sign-in", None, EVERYONE),
+    # forms: their CSRF token is checked first (the browser test below signs in and out)
+    "POST /ui/sign-in": ("POST", "/ui/sign-in", None, (403,) * 6),
+    "POST /ui/sign-out": ("POST", "/ui/sign-out", None, (403,) * 6),
     "GET /ui/static/{file_path}": ("GET", "/ui/static/storemon.css", None, EVERYONE),
     "GET /schema": ("GET", "/schema", None, EVERYONE),
     "GET /schema/swagger": ("GET", "/schema/swagger", None, EVERYONE),
@@ -274,3 +278,52 @@ def test_reads_open_on_loopback_serve_everything_without_a_key_but_a_bad_key_is_
             "POST", "/polls", data=poll, headers={"Content-Type": "text/csv"}
         )
         assert code == 401  # writes still need a key
+
+
+def test_signing_in_sets_a_strict_httponly_session_that_ends_with_its_key(served):
+    server, headers, report_id = served
+    code, made = server.json(
+        "POST", "/keys", {"name": "browser", "groups": ["owner:b"]}, headers=headers["admin"]
+    )
+    assert code == 201, made
+    client = server.client
+    client.cookies.clear()
+    client.get("/ui/sign-in")  # hands out the CSRF cookie
+    token = client.cookies.get("csrftoken")
+    answer = client.post(
+        "/ui/sign-in",
+        data={"key": made["key"], "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"]
+    assert "storemon_session=browser." in cookie
+    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
+    assert "Max-Age=43200" in cookie and "Secure" not in cookie  # (http here: no --public-url)
+    assert made["key"] not in cookie  # the cookie names the key, never holds it
+    page = client.get(f"/ui/reports/{report_id}")
+    assert page.status_code == 200 and "/stores/b1" in page.text and "/stores/a1" not in page.text
+    # a forged or edited cookie is nobody
+    value = client.cookies.get("storemon_session")
+    client.cookies.set("storemon_session", value.replace("browser.", "owner-a.", 1))
+    assert client.get(f"/ui/reports/{report_id}").status_code == 401
+    client.cookies.set("storemon_session", value)
+    server.request("DELETE", "/keys/browser", headers=headers["admin"])
+    assert client.get(f"/ui/reports/{report_id}").status_code == 401  # revoked: at once
+    client.cookies.clear()
+
+
+def test_the_session_cookie_is_secure_behind_an_https_address(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.load(status=[("s1", "active", "2023-01-12 10:00:00")])
+    key = add_key(ws.con, "someone", ["owner:a"])
+    ws.con.close()
+    with in_process(ws.db, "--public-url", "https://storemon.example.org") as server:
+        server.client.get("/ui/sign-in")
+        answer = server.client.post(
+            "/ui/sign-in",
+            data={"key": key, "_csrf_token": server.client.cookies.get("csrftoken")},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        assert "Secure" in answer.headers["set-cookie"]

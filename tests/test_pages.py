@@ -20,6 +20,8 @@ import pytest
 from storemon.database import connect
 from storemon.generate import generate
 from storemon.ingest import ingest
+from storemon.keys import add_key
+from tests.conftest import Workspace
 from tests.server import free_port, serving
 
 # The server and the browser: set up once, as the whole file runs in one test process
@@ -290,3 +292,40 @@ def test_the_run_form_says_on_the_form_why_it_ran_nothing(server, page, tmp_path
     page.fill("input[name=as_of]", "not an instant")
     page.click("button:text('Run report')")
     assert "No report was run" in page.locator("form.run .form-error").inner_text()
+
+
+def test_an_owner_signs_in_sees_only_their_stores_and_signs_out(page, tmp_path):
+    ws = Workspace(tmp_path / "owners")
+    ws.load(
+        status=[(s, "active", f"2023-01-12 {h:02d}:00:00") for s in ("a1", "a2", "b1")
+                for h in (10, 11)],
+        groups=[("a1", "owner:a"), ("a2", "owner:a"), ("b1", "owner:b")],
+    )  # fmt: skip
+    key = add_key(ws.con, "owner-a", ["owner:a"])
+    ws.con.close()
+    with serving(ws.db, "--reads", "key") as server:
+        code, answer = server.json("POST", "/trigger_report", headers=server.authorized())
+        assert code == 202, answer
+        report_id = answer["report_id"]
+        done = server.authorized()
+        while server.request("GET", f"/get_report/{report_id}", headers=done)[0] != 200:
+            time.sleep(0.05)
+        page.goto(f"{server.url}/ui/reports/{report_id}")
+        assert page.locator("h1").inner_text() == "A key is needed"
+        shoot(page, tmp_path, "needs-a-key")
+        page.goto(f"{server.url}/ui/sign-in")
+        page.fill("input[name=key]", "smk_wrong")
+        page.click("form.sign-in button")
+        assert "not a current key" in page.locator("#key-error").inner_text()
+        page.fill("input[name=key]", key)
+        page.click("form.sign-in button")
+        page.wait_for_url(f"{server.url}/ui/")
+        assert "owner-a" in page.locator("header").inner_text()
+        page.goto(f"{server.url}/ui/reports/{report_id}")
+        shown = set(page.locator("table.stores tbody td:first-child").all_inner_texts())
+        assert shown == {"a1", "a2"}
+        shoot(page, tmp_path, "signed-in")
+        page.click("form.sign-out button")
+        page.wait_for_url(f"{server.url}/ui/sign-in")
+        page.goto(f"{server.url}/ui/reports/{report_id}")
+        assert page.locator("h1").inner_text() == "A key is needed"

@@ -49,6 +49,7 @@ from storemon.backends import backend_for
 from storemon.inbox import Inbox
 from storemon.limits import Limits
 from storemon.service import ReportService
+from storemon.web.sessions import Sessions
 
 MAX_JSON_BODY = 64 * 1024  # the JSON bodies here are a few hundred bytes
 
@@ -100,6 +101,11 @@ def create_app(settings: Settings) -> Litestar:
             token=settings.token,
         )
         app.state.key_ring = service.key_ring
+        app.state.sessions = Sessions(
+            settings.token,
+            service.key_ring,
+            secure=(settings.public_url or "").lower().startswith("https://"),
+        )
         inbox = app.state.inbox = (
             Inbox(settings.inbox, service, settle=settings.inbox_settle) if settings.inbox else None
         )

@@ -30,6 +30,7 @@ from litestar.types import HTTPScope
 
 from storemon.api.errors import Refused
 from storemon.keys import ADMIN, ANYONE, KeyRing, Principal
+from storemon.web.sessions import Sessions
 
 Level = Literal["public", "read", "quality", "write", "admin"]
 Reads = Literal["open", "key"]
@@ -59,6 +60,9 @@ ACCESS: dict[str, Level] = {
     "GET /ui/reports/{report_id}": "read",
     "POST /ui/reports": "read",
     "GET /ui/reports/{report_id}/stores/{store_id}": "read",
+    "GET /ui/sign-in": "public",
+    "POST /ui/sign-in": "public",
+    "POST /ui/sign-out": "public",
     "GET /ui/static/{file_path}": "public",
     "GET /schema": "public",
     "GET /schema/swagger": "public",
@@ -90,19 +94,21 @@ def check_routes(app: Litestar) -> None:
         raise RuntimeError(f"routes without an access rule (storemon/api/access.py): {missing}")
 
 
-def presented_key(connection: ASGIConnection) -> str | None:
-    """The key a request carries: its bearer header, else its session's (pages)."""
+def bearer_key(connection: ASGIConnection) -> str | None:
+    """The key of a request's `Authorization: Bearer` header."""
     scheme, _, given = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and given.strip():
-        return given.strip()
-    session = connection.app.state.sessions
-    return session.key_of(connection) if session is not None else None
+    return given.strip() if scheme.lower() == "bearer" and given.strip() else None
 
 
 def principal_of(connection: ASGIConnection) -> Principal | None:
-    """Who the request is: a key's holder, anyone (reads open, no key), or nobody."""
-    key = presented_key(connection)
+    """Who the request is: a key's holder (by its bearer header, or a page's session), anyone
+    (reads open, no key), or nobody."""
+    key = bearer_key(connection)
     if key is None:
+        sessions: Sessions | None = connection.app.state.sessions
+        signed_in = sessions.principal(connection) if sessions is not None else None
+        if signed_in is not None:
+            return signed_in
         return ANYONE if connection.app.state.reads == "open" else None
     ring: KeyRing = connection.app.state.key_ring
     found = ring.principal(key)

@@ -177,6 +177,36 @@ class Pages(Controller):
             )
         return render("store.html", run=run, week=week, timeline=timeline(week))
 
+    @get("/sign-in", sync_to_thread=False)
+    def sign_in_form(self) -> Template:
+        return render("sign_in.html")
+
+    @post("/sign-in", sync_to_thread=False, status_code=303)
+    def sign_in(
+        self,
+        request: Request,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect | Template:
+        """A key typed in sets a session cookie (storemon/web/sessions.py)."""
+        key = (data.get("key") or "").strip()
+        principal = request.app.state.key_ring.principal(key) if key else None
+        if principal is None:
+            return render(
+                "sign_in.html",
+                401,
+                form_error="That is not a current key: check it, or ask "
+                "for a new one (storemon keys add).",
+            )
+        answer = Redirect(path="/ui/", status_code=303)
+        answer.cookies.append(request.app.state.sessions.cookie(principal, key))
+        return answer
+
+    @post("/sign-out", sync_to_thread=False, status_code=303)
+    def sign_out(self, request: Request) -> Redirect:
+        answer = Redirect(path="/ui/sign-in", status_code=303)
+        answer.cookies.append(request.app.state.sessions.ended())
+        return answer
+
     @get("/data-quality", sync_to_thread=True)
     def quality(self, request: Request, service: Service) -> Template:
         files, findings = service.quality()
