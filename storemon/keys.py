@@ -25,6 +25,12 @@ from storemon.database import run_all, sql_dir
 from storemon.errors import StoremonError
 
 KEY_PREFIX = "smk_"
+
+
+class KeyExists(StoremonError):
+    """A current key already has the name."""
+
+
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:-]{0,63}")
 GROUP_MAX = 200  # the longest group label (sql/load/00_parse_macros.sql, group_max_length)
 
@@ -83,7 +89,7 @@ def add_key(
     if con.execute(
         "SELECT 1 FROM api_keys WHERE name = ? AND revoked_at IS NULL", [name]
     ).fetchone():
-        raise StoremonError(f"a key named {name!r} exists: revoke it first, or choose another name")
+        raise KeyExists(f"a key named {name!r} exists: revoke it first, or choose another name")
     key = KEY_PREFIX + secrets.token_urlsafe(24)
     con.execute(
         "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",

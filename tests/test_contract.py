@@ -43,6 +43,8 @@ SEMANTIC_REFUSALS = {
     # A batch's columns have several accepted spellings and its rows are the data's: the
     # document says "CSV, an array of objects, or NDJSON", and the service says what is wrong.
     "batch refused": ("",),
+    # a group label is any printable text of 1 to 200 characters: more than a pattern says
+    "bad key": ("a group is 1 to",),
 }
 
 
@@ -76,6 +78,9 @@ def test_the_document_lists_every_route(operations):
         "POST /timezones",
         "POST /special_hours",
         "POST /groups",
+        "GET /keys",
+        "POST /keys",
+        "DELETE /keys/{name}",
     }
 
 

@@ -1,6 +1,7 @@
 """The SQL files say truly what they need: every relation a file's `Needs:` names is made by a
 file that runs before it (in its own folder, in run order, or in a stage that runs first), and
-sql/report.sql, the analysts' entry point, reads exactly the files of sql/report/, in order."""
+sql/report.sql, the analysts' entry point, reads exactly the files of sql/report/ and
+sql/rollups/, in order."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ EARLIER = {
     "append": ["load"],
     "report": ["load", "append"],
     "store": ["load", "append", "report"],
+    "rollups": ["load", "append", "report"],
     "cluster": [],
     "service": ["load", "append", "report"],
 }
@@ -69,6 +71,7 @@ def test_every_relation_a_file_needs_is_made_before_it(path):
     assert needs(path), f"{path.name} has no Needs: line"
 
 
-def test_report_sql_reads_exactly_the_report_files_in_order():
-    read = re.findall(r"^\.read (sql/report/\S+)$", (SQL / "report.sql").read_text(), re.M)
-    assert read == [str(p.relative_to(ROOT)) for p in sorted((SQL / "report").glob("*.sql"))]
+def test_report_sql_reads_exactly_the_report_and_rollup_files_in_order():
+    read = re.findall(r"^\.read (sql/\S+)$", (SQL / "report.sql").read_text(), re.M)
+    files = [*sorted((SQL / "report").glob("*.sql")), *sorted((SQL / "rollups").glob("*.sql"))]
+    assert read == [str(p.relative_to(ROOT)) for p in files]

@@ -16,7 +16,6 @@ from storemon.api.shapes import (
     InboxEntry,
     InboxState,
     Service,
-    Up,
 )
 from storemon.instants import iso
 
@@ -28,9 +27,9 @@ from storemon.instants import iso
     tags=["service"],
     sync_to_thread=False,
 )
-def health(request: Request, service: Service) -> Health | Up:
+def health(request: Request, service: Service) -> Health:
     if not is_admin(request.state.principal):  # what the data is, is for admin keys
-        return Up(status="ok", version=__version__)
+        return Health(status="ok", version=__version__)
     allowed = service.as_of_range()
     return Health(
         status="ok",

@@ -10,18 +10,20 @@ import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.params import Parameter
 
-from storemon.api.errors import UNAUTHORIZED, documented, error
+from storemon.api.errors import INVALID, UNAUTHORIZED, Refused, documented, error
 from storemon.api.guards import require_json
 from storemon.api.shapes import Service
 from storemon.errors import StoremonError
-from storemon.keys import KeyInfo
+from storemon.keys import NAME, KeyExists, KeyInfo
+
+KeyName = Annotated[str, msgspec.Meta(pattern=NAME.pattern.join("^$"), max_length=64)]
 
 
 class NewKey(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    groups: list[str] | None = None
-    """The groups whose stores it reads (an admin key reads every store; a key of no group
-    none)."""
+    name: KeyName
+    groups: Annotated[list[str], msgspec.Meta(max_length=1000)] | None = None
+    """The groups whose stores it reads, each 1 to 200 printable characters (an admin key
+    reads every store; a key of no group none)."""
     write: bool = False
     """It may append batches (a poller)."""
     admin: bool = False
@@ -43,7 +45,7 @@ FORBIDDEN_ADMIN = documented("The key is not an admin key.", "forbidden", "...")
     operation_id="listKeys",
     tags=["keys"],
     security=[{"bearer": []}],
-    responses={401: UNAUTHORIZED, 403: FORBIDDEN_ADMIN},
+    responses={400: INVALID, 401: UNAUTHORIZED, 403: FORBIDDEN_ADMIN},
     sync_to_thread=True,
 )
 def list_keys(service: Service) -> list[KeyInfo]:
@@ -60,6 +62,7 @@ def list_keys(service: Service) -> list[KeyInfo]:
     status_code=201,
     responses={
         400: documented("The name or a group is not one a key can have.", "bad key", "..."),
+        409: documented("A current key has this name.", "key exists", "..."),
         401: UNAUTHORIZED,
         403: FORBIDDEN_ADMIN,
     },
@@ -68,6 +71,8 @@ def list_keys(service: Service) -> list[KeyInfo]:
 def add_key(request: Request, service: Service, data: NewKey) -> Response[MadeKey]:
     try:
         key = service.add_key(data.name, data.groups, data.write, data.admin)
+    except KeyExists as taken:
+        return error(409, "key exists", str(taken))
     except StoremonError as bad:
         return error(400, "bad key", str(bad))
     return Response(MadeKey(data.name, key), status_code=201)
@@ -81,13 +86,16 @@ def add_key(request: Request, service: Service, data: NewKey) -> Response[MadeKe
     security=[{"bearer": []}],
     status_code=204,
     responses={
+        400: INVALID,
         404: documented("No current key has this name.", "unknown key", "..."),
         401: UNAUTHORIZED,
         403: FORBIDDEN_ADMIN,
     },
     sync_to_thread=True,
 )
-def revoke_key(service: Service, name: Annotated[str, Parameter(max_length=64)]) -> Response[None]:
+def revoke_key(
+    service: Service,
+    name: Annotated[str, Parameter(max_length=64, pattern=NAME.pattern.join("^$"))],
+) -> None:
     if not service.revoke_key(name):
-        return error(404, "unknown key", f"no current key is named {name!r}")
-    return Response(None, status_code=204)
+        raise Refused(404, "unknown key", f"no current key is named {name!r}")

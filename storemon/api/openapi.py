@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin
 
-STRICT_BODIES = ("TriggerRequest", "IngestRequest")  # unknown fields are refused
+STRICT_BODIES = ("TriggerRequest", "IngestRequest", "NewKey")  # unknown fields are refused
 
 
 class Document(JsonRenderPlugin):

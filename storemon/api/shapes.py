@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar.di import NamedDependency
+from msgspec import UNSET, UnsetType
 
 from storemon.data_writer import DataInfo
 from storemon.limits import Limits
@@ -139,27 +140,22 @@ class InboxState(msgspec.Struct):
     """Folders other than done/ and failed/: never taken."""
 
 
-class Up(msgspec.Struct):
-    """What /health says to anyone but an admin key (and, with reads open, to anyone without a
-    key): that the service is up."""
-
-    status: Literal["ok"]
-    version: str
-
-
 class Health(msgspec.Struct):
+    """Up, and, to an admin key (or anyone, with reads open), what is loaded and the limits.
+    To anyone else only `status` and `version`: the rest is left out."""
+
     status: Literal["ok"]
     version: str
-    data: DataInfo | None
-    limits: Limits
-    as_of_range: list[str] | None
+    data: DataInfo | UnsetType | None = UNSET
+    limits: Limits | UnsetType = UNSET
+    as_of_range: list[str] | UnsetType | None = UNSET
     """[earliest, latest] instant a report may be asked for (null: no data loaded)."""
-    max_request_bytes: int
+    max_request_bytes: int | UnsetType = UNSET
     """The largest JSON request body accepted (413 beyond)."""
-    data_quality_url: str
+    data_quality_url: str | UnsetType = UNSET
     """What the last load's data can and cannot mean."""
-    inbox: InboxState | None = None
-    """The drop folder, when the service watches one."""
+    inbox: InboxState | UnsetType | None = UNSET
+    """The drop folder, when the service watches one (null: none)."""
 
 
 class IngestRequest(msgspec.Struct, forbid_unknown_fields=True):
