@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import duckdb
@@ -136,6 +137,7 @@ TABLE = {
     "GET /ui/reports/{report_id}/stores/{store_id}": (
         "GET", "/ui/reports/R/stores/b1", None, (200, 404, 200, 404, 401, 401),
     ),
+    "GET /ui/reports/{report_id}/rollups": ("GET", "/ui/reports/R/rollups", None, READ),
     "GET /ui/sign-in": ("GET", "/ui/sign-in", None, EVERYONE),
     # forms: their CSRF token is checked first (the browser test below signs in and out)
     "POST /ui/sign-in": ("POST", "/ui/sign-in", None, (403,) * 6),
@@ -327,3 +329,20 @@ def test_the_session_cookie_is_secure_behind_an_https_address(tmp_path):
         )
         assert answer.status_code == 303
         assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_an_owners_rollups_page_and_group_filter_hold_their_groups_alone(served):
+    server, headers, report_id = served
+    code, _, page = server.request(
+        "GET", f"/ui/reports/{report_id}/rollups", headers=headers["owner_b"]
+    )
+    assert code == 200
+    listed = re.findall(rb'\?group=([^"]+)">', page)
+    assert sorted(listed) == [b"brand%3Ax", b"owner%3Ab"]
+    base = f"/ui/reports/{report_id}"
+    code, _, page = server.request("GET", f"{base}?group=brand%3Ax", headers=headers["owner_b"])
+    assert set(re.findall(rb"/stores/(\w+)\"", page)) == {b"a2", b"b1"}
+    assert b"2 stores of brand:x" in page and b"<small>%</small>" in page
+    # a group that is not the key's is no filter: its own stores, as without one
+    code, _, page = server.request("GET", f"{base}?group=owner%3Aa", headers=headers["owner_b"])
+    assert set(re.findall(rb"/stores/(\w+)\"", page)) == {b"a2", b"b1"}

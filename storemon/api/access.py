@@ -60,6 +60,7 @@ ACCESS: dict[str, Level] = {
     "GET /ui/reports/{report_id}": "read",
     "POST /ui/reports": "read",
     "GET /ui/reports/{report_id}/stores/{store_id}": "read",
+    "GET /ui/reports/{report_id}/rollups": "read",
     "GET /ui/sign-in": "public",
     "POST /ui/sign-in": "public",
     "POST /ui/sign-out": "public",

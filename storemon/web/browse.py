@@ -29,6 +29,7 @@ SORTS = {
     "outages_last_week": "outages_last_week",
     "longest_outage_last_week": "longest_outage_last_week",
     "down_now": "down_now",
+    "uptime_percent_week": "uptime_percent_week",
 }
 DEFAULT_SORT = "downtime_last_week"
 HISTOGRAM_BINS = 10
@@ -94,6 +95,8 @@ def report_page(
     rows = _dicts(
         cur.execute(
             "SELECT report_rows.* EXCLUDE (report_id), "
+            "round(100 * uptime_last_week / nullif(uptime_last_week + downtime_last_week, 0), 1) "
+            "AS uptime_percent_week, "
             "coalesce(outages_last_week, 0) AS outages_last_week, "
             "coalesce(longest_outage_last_week, 0) AS longest_outage_last_week, "
             "coalesce(down_now, false) AS down_now "
@@ -146,6 +149,41 @@ def totals(
         without_time=row[4],
         histogram=[bins.get(i, 0) for i in range(HISTOGRAM_BINS)],
     )
+
+
+def rollups(
+    cur: duckdb.DuckDBPyConnection, report_id: str, groups: frozenset[str] | None = None
+) -> list[dict]:
+    """The report's roll-ups (those of `groups` alone, when given), most weekly downtime
+    first, with weekly uptime as a percentage."""
+    where, params = (
+        ("", []) if groups is None else ('AND list_contains(?, "group")', [sorted(groups)])
+    )
+    return _dicts(
+        cur.execute(
+            'SELECT "group", stores, stores_with_evidence, uptime_last_week, '
+            "downtime_last_week, outages_last_week, down_now, "
+            "round(100 * uptime_ratio_last_week, 2) AS uptime_percent_week "
+            f"FROM report_rollups_rows WHERE report_id = ? {where} "
+            'ORDER BY downtime_last_week DESC, "group"',
+            [report_id, *params],
+        )
+    )
+
+
+def report_groups(
+    cur: duckdb.DuckDBPyConnection, report_id: str, groups: frozenset[str] | None = None
+) -> list[str]:
+    """The groups of the report's stores (those of `groups` alone, when given)."""
+    return [
+        row[0]
+        for row in cur.execute(
+            'SELECT DISTINCT "group" FROM report_store_groups_rows WHERE report_id = ? '
+            + ('AND list_contains(?, "group") ' if groups is not None else "")
+            + 'ORDER BY "group"',
+            [report_id, *([sorted(groups)] if groups is not None else [])],
+        ).fetchall()
+    ]
 
 
 def _seen(report_id: str, groups: frozenset[str] | None) -> tuple[str, list]:

@@ -29,6 +29,7 @@ COLUMNS = [  # (name, heading, unit) of the report table, in order
     ("uptime_last_hour", "up, hour", "min"),
     ("uptime_last_day", "up, day", "h"),
     ("uptime_last_week", "up, week", "h"),
+    ("uptime_percent_week", "up, week", "%"),
     ("downtime_last_hour", "down, hour", "min"),
     ("downtime_last_day", "down, day", "h"),
     ("downtime_last_week", "down, week", "h"),
@@ -126,6 +127,7 @@ class Pages(Controller):
         q: Annotated[str, Parameter(max_length=256)] = "",
         page: Annotated[int, Parameter(ge=1, le=1_000_000)] = 1,
         note: Annotated[str, Parameter(max_length=100)] = "",
+        group: Annotated[str, Parameter(max_length=200)] = "",
     ) -> Template:
         run = service.get(report_id)
         waiting = unfinished(run, report_id)
@@ -136,8 +138,11 @@ class Pages(Controller):
         notes = [n for n in service.notes(report_id, groups) if n[1] > 0]
         note = note if note in {n[0] for n in notes} else ""  # a finding of its notes, or none
         with service.con.cursor() as cur:
-            table = browse.report_page(cur, report_id, sort, order == "desc", q, page, note, groups)
-            totals = browse.totals(cur, report_id, groups)
+            shown_groups = browse.report_groups(cur, report_id, groups)
+            group = group if group in shown_groups else ""  # one of the key's groups, or none
+            seen = frozenset([group]) if group else groups
+            table = browse.report_page(cur, report_id, sort, order == "desc", q, page, note, seen)
+            totals = browse.totals(cur, report_id, seen)
         return render(
             "report.html",
             run=run,
@@ -150,7 +155,25 @@ class Pages(Controller):
             histogram=histogram(totals.histogram),
             notes=notes,
             note=note,
+            groups=shown_groups,
+            group=group,
         )
+
+    @get("/reports/{report_id:str}/rollups", sync_to_thread=True)
+    def rollups(
+        self,
+        request: Request,
+        service: Service,
+        report_id: Annotated[str, Parameter(pattern=REPORT_ID_PATTERN)],
+    ) -> Template:
+        """The report's roll-ups (the key's groups'), most weekly downtime first."""
+        run = service.get(report_id)
+        waiting = unfinished(run, report_id)
+        if waiting is not None:
+            return waiting
+        with service.con.cursor() as cur:
+            rows = browse.rollups(cur, report_id, groups_of(request))
+        return render("rollups.html", run=run, rows=rows)
 
     @get("/reports/{report_id:str}/stores/{store_id:path}", sync_to_thread=True)
     def store(
