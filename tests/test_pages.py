@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -114,7 +115,7 @@ def test_the_report_table_sorts_and_searches_on_the_server(server, finished, pag
         return page.locator(f"table.stores tbody tr td:nth-child({index})").all_inner_texts()
 
     # Worst downtime first, 50 stores a page, 4,000 stores in all.
-    down_week = [float(v) for v in column(7)]
+    down_week = [float(v) for v in column(8)]
     assert len(down_week) == 50 and down_week == sorted(down_week, reverse=True)
     assert "page 1 of 80" in page.locator("nav.pages").inner_text()
     # Sorted by store id, then the other way.
@@ -125,7 +126,7 @@ def test_the_report_table_sorts_and_searches_on_the_server(server, finished, pag
     assert column(1) == sorted(column(1), reverse=True)
     # Most outages first.
     page.click("table.stores th a:text('outages')")
-    outages = [int(v) for v in column(8)]
+    outages = [int(v) for v in column(9)]
     assert outages == sorted(outages, reverse=True) and outages[0] > 0
     # Search by store id: only the matching stores, in the chosen order.
     fragment = ids[0][3:9]
@@ -157,8 +158,12 @@ def test_a_store_page_draws_its_week_with_one_mark_per_outage(server, finished, 
     _, week = server.json("GET", f"/reports/{finished}/stores/{store_id}")
     assert timeline.locator("circle.poll").count() == len(week["polls"])
     assert page.locator("table.outages tbody tr").count() == counts[store_id]
-    local = page.locator("table.outages tbody tr").first.inner_text()
-    assert week["outages"][0]["started_at_local"] in local
+    # times as a person reads them, in the store's zone, the exact instant on hover
+    first = week["outages"][0]
+    cell = page.locator("table.outages tbody tr").first.locator("td time").first
+    started = datetime.fromisoformat(first["started_at_local"])
+    assert cell.inner_text() == f"{started:%a %d %b %H:%M}"
+    assert first["started_at_local"] in cell.get_attribute("title")
 
 
 def test_the_csv_link_downloads_the_apis_bytes(server, finished, page, tmp_path):

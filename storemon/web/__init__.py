@@ -12,6 +12,7 @@ storemon/static/ (served at /ui/static/): nothing is fetched from elsewhere at r
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -50,6 +51,37 @@ def add_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["store_link"] = lambda store_id: quote(store_id, safe="")
     engine.engine.filters["shown"] = shown
     engine.engine.filters["shown_text"] = shown_text
+    engine.engine.filters["when"] = when
+    engine.engine.filters["when_utc"] = when_utc
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace(" UTC", "+00:00").replace("Z", "+00:00"))
+
+
+def when(local_text: str | None, utc_text: str | None = None) -> Markup:
+    """A local time as a person reads it, `Wed 25 Jan 13:13`, with the instant in UTC on
+    hover (the data's own text: `2023-01-25 13:13:20-05:00`)."""
+    if not local_text:
+        return Markup("")
+    moment = _instant(local_text)
+    exact = (_instant(utc_text).astimezone(UTC) if utc_text else moment.astimezone(UTC)).strftime(
+        "%Y-%m-%d %H:%M:%S UTC"
+    )
+    return Markup('<time datetime="{}" title="{} ({})">{}</time>').format(
+        moment.isoformat(), exact, local_text, f"{moment:%a %d %b %H:%M}"
+    )
+
+
+def when_utc(utc_text: str | None) -> Markup:
+    """An instant in UTC as a person reads it, `Wed 25 Jan 18:13 UTC`, to the microsecond on
+    hover."""
+    if not utc_text:
+        return Markup("")
+    moment = _instant(utc_text).astimezone(UTC)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        moment.isoformat(), utc_text, f"{moment:%a %d %b %H:%M} UTC"
+    )
 
 
 def shown(text: object) -> Markup:
