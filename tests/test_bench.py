@@ -17,6 +17,7 @@ WORKLOADS = {
     "outages",
     "rollups",
     "store_week",
+    "owner_csv",
     "report_page",
     "report_10x",
     "report_special",

@@ -106,9 +106,14 @@ REPORT_PAGES = [  # the report pages the bench asks for
 ]
 
 
-def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result]:
+OWNER = "owner:o0001"  # storemon generate's owner of 60 stores
+OWNER_CSVS = 10
+
+
+def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result, Result]:
     """Trigger -> Complete through a real server on a free loopback port; then one store's week
-    (GET /reports/ID/stores/STORE) for stores spread over the report, each asked once."""
+    (GET /reports/ID/stores/STORE) for stores spread over the report, each asked once; the
+    report's pages; and the report CSV as an owner's key reads it (OWNER's stores alone)."""
     db = data.folder / "api-scratch.duckdb"
     shutil.copyfile(data.db, db)
     log_path = data.folder / "api-server.log"
@@ -143,6 +148,20 @@ def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result]:
                 raise StoremonError(f"bench: a report page answered {code}; see {log_path}")
             if turn:  # the first warms the templates and is not counted
                 page_seconds.append(time.perf_counter() - started)
+        token = client_token(db)
+        _, _, made = call(
+            "POST", f"{url}/keys", {"name": "bench-owner", "groups": [OWNER]}, token=token
+        )
+        owner = json.loads(made)["key"]
+        owner_seconds = []
+        for turn in range(OWNER_CSVS + 1):
+            started = time.perf_counter()
+            code, _, body = call("GET", f"{url}/reports/{report_id}.csv", accept="*/*", token=owner)
+            if code != 200:
+                raise StoremonError(f"bench: an owner's CSV answered {code}; see {log_path}")
+            if turn:  # the first warms the cursor and is not counted
+                owner_seconds.append(time.perf_counter() - started)
+        owner_stores = len(body.splitlines()) - 1
     remove_scratch(db)
     peak = usage[0].ru_maxrss * 1024
     return (
@@ -159,6 +178,13 @@ def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result]:
             f"one store's week via GET /reports/ID/stores/STORE ({STORE_WEEKS} stores)",
             data.describe(),
             week_seconds,
+            peak,
+        ),
+        Result(
+            "owner_csv",
+            f"the report CSV through an owner's key ({OWNER}: {owner_stores} stores)",
+            data.describe(),
+            owner_seconds,
             peak,
         ),
     )
