@@ -289,3 +289,22 @@ ROLLUP_HEADER = (
     "outages_last_day,outages_last_week,down_now,uptime_ratio_last_hour,uptime_ratio_last_day,"
     "uptime_ratio_last_week"
 )
+
+
+def test_a_load_that_leaves_the_optional_files_out_has_their_rows_tables_empty_and_alike(
+    workspace,
+):
+    shapes = {}
+    for given in (True, False, False):  # the second leaves them out, the third reuses that
+        workspace.load(
+            status=POLLS,
+            groups=[("s1", "owner:a")] if given else None,
+            special=[("s1", "2023-01-11", "", "")] if given else None,
+        )
+        for table in ("group_rows", "special_hours_rows"):
+            shape = workspace.query(f"SELECT column_name, column_type FROM (DESCRIBE {table})")
+            count = workspace.query(f"SELECT count(*) FROM {table}")[0][0]
+            shapes.setdefault(table, []).append((shape, count))
+    for table, seen in shapes.items():
+        assert seen[0][0] == seen[1][0] == seen[2][0], table
+        assert [count for _, count in seen] == [1, 0, 0], table
