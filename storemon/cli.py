@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import json
 import logging
 import shutil
@@ -306,7 +307,14 @@ def cmd_generate(args: argparse.Namespace) -> None:
     )
 
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
+def loopback(host: str) -> bool:
+    """Whether listening on `host` serves this machine alone (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name: it may resolve to anything
+        return False
 
 
 def serve_settings(args: argparse.Namespace) -> Settings:
@@ -323,7 +331,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     hosts = {args.host, "localhost", "127.0.0.1", "::1", *args.allowed_host}
     if args.public_url:
         hosts.add(urlsplit(args.public_url).hostname or "")
-    reads: Reads = args.reads or ("open" if args.host in LOOPBACK else "key")
+    reads: Reads = args.reads or ("open" if loopback(args.host) else "key")
     say(
         "reads: open (no key needed to read; the service listens on this machine alone)"
         if reads == "open"

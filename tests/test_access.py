@@ -346,3 +346,22 @@ def test_an_owners_rollups_page_and_group_filter_hold_their_groups_alone(served)
     # a group that is not the key's is no filter: its own stores, as without one
     code, _, page = server.request("GET", f"{base}?group=owner%3Aa", headers=headers["owner_b"])
     assert set(re.findall(rb"/stores/(\w+)\"", page)) == {b"a2", b"b1"}
+
+
+def test_reads_default_to_open_on_loopback_alone():
+    from storemon.cli import loopback
+
+    assert [loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost")] == [
+        True
+    ] * 5
+    assert not any(loopback(h) for h in ("0.0.0.0", "::", "192.168.1.5", "storemon.example.org"))
+
+
+def test_a_service_the_network_reaches_reads_by_key_by_default(tmp_path, capsys):
+    ws = Workspace(tmp_path)
+    ws.load(status=[("s1", "active", "2023-01-12 10:00:00")])
+    ws.con.close()
+    with in_process(ws.db, "--host", "0.0.0.0") as server:
+        assert "reads: key" in capsys.readouterr().out  # said at start
+        assert server.request("GET", "/reports")[0] == 401
+        assert server.request("GET", "/reports", headers=server.authorized())[0] == 200
