@@ -290,7 +290,7 @@ def test_the_service_computes_its_reports_on_the_cluster(single_node_of, client,
     files, _ = inputs
     expected = single_node_of(files, None, AS_OF)
     data = tmp_path / "data"
-    cluster.ingest(client, data, [files.status, files.hours, files.timezones], 8)
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones, files.groups], 8)
     db = tmp_path / "service" / "storemon.duckdb"
     db.parent.mkdir()
     # the service connects to the running cluster by its scheduler's address
@@ -303,9 +303,23 @@ def test_the_service_computes_its_reports_on_the_cluster(single_node_of, client,
         assert (code, content) == (200, expected["report"])
         code, answer = server.json("GET", f"/get_report/{report_id}")
         assert answer["stores"] == 240 and answer["as_of"].startswith("2023-03-13T09:30:00")
-        for part in ("outages", "summary"):
+        for part in ("outages", "summary", "rollups"):
             got = server.request("GET", f"/reports/{report_id}/{part}.csv")[2]
             assert got == expected[part], part
+        # an owner's key reads its own stores' rows of the cluster's report
+        with files.groups.open() as handle:
+            owned = {
+                line.split(",")[0] for line in handle if line.rstrip().endswith(",owner:o0001")
+            }
+        code, made = server.json(
+            "POST", "/keys", {"name": "o1", "groups": ["owner:o0001"]}, headers=server.authorized()
+        )
+        assert code == 201, made
+        mine = {"Authorization": f"Bearer {made['key']}"}
+        lines = expected["report"].decode().splitlines()
+        wanted = [lines[0], *(line for line in lines[1:] if line.split(",")[0] in owned)]
+        got = server.request("GET", f"/reports/{report_id}.csv", headers=mine)[2]
+        assert got.decode().splitlines() == wanted and len(wanted) == 61
         # one store's week: its material from the store's bucket on the cluster's data
         store_id = expected["outages"].decode().splitlines()[1].split(",", 1)[0]
         code, week = server.json("GET", f"/reports/{report_id}/stores/{store_id}")
