@@ -305,6 +305,9 @@ def test_signing_in_sets_a_strict_httponly_session_that_ends_with_its_key(served
     assert made["key"] not in cookie  # the cookie names the key, never holds it
     page = client.get(f"/ui/reports/{report_id}")
     assert page.status_code == 200 and "/stores/b1" in page.text and "/stores/a1" not in page.text
+    # what the pages' script reads, it reads with the session; the API's writes never do
+    assert client.get(f"/get_report/{report_id}").status_code == 200
+    assert client.post("/trigger_report").status_code == 401
     # a forged or edited cookie is nobody
     value = client.cookies.get("storemon_session")
     client.cookies.set("storemon_session", value.replace("browser.", "owner-a.", 1))

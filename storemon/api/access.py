@@ -14,8 +14,9 @@ What each level needs (storemon/keys.py says who holds which key):
 - `write`: batches: a key made with `--write`, or an admin key.
 - `admin`: full loads and keys: an admin key (the service's token is one).
 
-A request's key is its `Authorization: Bearer` header, or for pages the session cookie that
-signing in set (storemon/web/sessions.py). A key that is unknown or revoked is refused, with
+A request's key is its `Authorization: Bearer` header, or the session cookie that signing in
+set (storemon/web/sessions.py), which counts for the pages and for reads alone: the API's writes
+take the header. A key that is unknown or revoked is refused, with
 reads open too: it never silently reads as nobody.
 """
 
@@ -107,7 +108,13 @@ def principal_of(connection: ASGIConnection) -> Principal | None:
     key = bearer_key(connection)
     if key is None:
         sessions: Sessions | None = connection.app.state.sessions
-        signed_in = sessions.principal(connection) if sessions is not None else None
+        # a session signs in the pages (their forms carry a CSRF token) and what they read;
+        # the API's writes take the bearer header alone
+        method = cast("HTTPScope", connection.scope)["method"]
+        usable = sessions is not None and (
+            method in ("GET", "HEAD") or connection.scope["path"].startswith("/ui/")
+        )
+        signed_in = sessions.principal(connection) if usable and sessions else None
         if signed_in is not None:
             return signed_in
         return ANYONE if connection.app.state.reads == "open" else None
