@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from storemon.api.access import ACCESS, app_routes
-from storemon.keys import add_key, revoke_key
+from storemon.keys import KeyRing, add_key, revoke_key
+from storemon.web.sessions import COOKIE, Sessions
 from tests.conftest import Workspace
 from tests.server import in_process
 
@@ -312,6 +313,9 @@ def test_signing_in_sets_a_strict_httponly_session_that_ends_with_its_key(served
     value = client.cookies.get("storemon_session")
     client.cookies.set("storemon_session", value.replace("browser.", "owner-a.", 1))
     assert client.get(f"/ui/reports/{report_id}").status_code == 401
+    for hostile in ("x.1.2.3", "....", "a.b.c.d.e", value[:-1] + "0"):
+        client.cookies.set("storemon_session", hostile)
+        assert client.get(f"/ui/reports/{report_id}").status_code == 401, hostile
     client.cookies.set("storemon_session", value)
     server.request("DELETE", "/keys/browser", headers=headers["admin"])
     assert client.get(f"/ui/reports/{report_id}").status_code == 401  # revoked: at once
@@ -368,3 +372,14 @@ def test_a_service_the_network_reaches_reads_by_key_by_default(tmp_path, capsys)
         assert "reads: key" in capsys.readouterr().out  # said at start
         assert server.request("GET", "/reports")[0] == 401
         assert server.request("GET", "/reports", headers=server.authorized())[0] == 200
+
+
+def test_a_session_cookie_of_any_text_is_nobody_never_an_error():
+    class Connection:  # what Sessions reads of a request
+        def __init__(self, value: str) -> None:
+            self.cookies = {COOKIE: value}
+
+    with duckdb.connect() as con:
+        sessions = Sessions("t" * 22, KeyRing(con, "t" * 22), secure=False)
+        for text in ("x.1.2.é", "ü.ü.ü.ü", "....", "a" * 5000, ".1.2.3", "token.9999999999.x.y"):
+            assert sessions.principal(Connection(text)) is None, text

@@ -132,7 +132,7 @@ def principal_of(connection: ASGIConnection) -> Principal | None:
 
 def access_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """The route's rule (ACCESS) against the request's principal, which handlers then read
-    (request.state.principal, or the `principal` dependency)."""
+    (request.state.principal)."""
     scope = cast("HTTPScope", connection.scope)
     level = ACCESS.get(route_key(scope["method"], scope["path_template"]))
     if level is None:

@@ -59,10 +59,10 @@ class Sessions:
             return None
         text, _, mac = value.rpartition(".")
         name, expires, fingerprint = text.rsplit(".", 2)
-        if not hmac.compare_digest(mac, self._mac(text)):
-            return None
+        if not hmac.compare_digest(mac.encode(), self._mac(text).encode()):
+            return None  # (as bytes: a cookie's text may be anything)
         if not expires.isdigit() or int(expires) < time.time():
             return None
-        if name == ADMIN.name and hmac.compare_digest(fingerprint, self._token_fingerprint):
+        if name == ADMIN.name and fingerprint == self._token_fingerprint:  # (both signed)
             return ADMIN
         return self._ring.by_fingerprint(name, fingerprint)
