@@ -116,12 +116,14 @@ UNSUPPORTED = documented(
     "send the body as application/json",
 )
 UNAUTHORIZED = documented(
-    "No key, or a wrong one: send `Authorization: Bearer <token>`.",
+    "No key, or one the service does not know (or revoked): send `Authorization: Bearer "
+    "<key>` (storemon/api/access.py says what each route needs).",
     "unauthorized",
-    "this route changes data: send Authorization: Bearer <token>",
+    "this route needs a key: send Authorization: Bearer <key> ...",
 )
 FORBIDDEN = documented(
-    "Sent from a web page of another site (its Origin is not an allowed host).",
-    "cross-origin request refused",
-    "a page of http://example.com may not send this request",
+    "The key may not do this (a write needs --write or --admin; a full load, keys and data "
+    "quality an admin key), or it was sent from a web page of another site.",
+    "forbidden",
+    "this route changes data: it needs a key made with --write or --admin (key 'acme' reads only)",
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Request, Response, delete, get, post
+from litestar import Response, delete, get, post
 from litestar.params import Parameter
 
 from storemon.api.errors import INVALID, UNAUTHORIZED, Refused, documented, error
@@ -36,7 +36,11 @@ class MadeKey(msgspec.Struct):
     """The key itself: shown this once, stored only as its hash."""
 
 
-FORBIDDEN_ADMIN = documented("The key is not an admin key.", "forbidden", "...")
+FORBIDDEN_ADMIN = documented(
+    "The key is not an admin key.",
+    "forbidden",
+    "this route needs an admin key (key 'acme' is not one)",
+)
 
 
 @get(
@@ -61,14 +65,18 @@ def list_keys(service: Service) -> list[KeyInfo]:
     security=[{"bearer": []}],
     status_code=201,
     responses={
-        400: documented("The name or a group is not one a key can have.", "bad key", "..."),
-        409: documented("A current key has this name.", "key exists", "..."),
+        400: documented(
+            "The name or a group is not one a key can have.", "bad key", "a group is 1 to 200 ..."
+        ),
+        409: documented(
+            "A current key has this name.", "key exists", "a key named 'acme' exists: ..."
+        ),
         401: UNAUTHORIZED,
         403: FORBIDDEN_ADMIN,
     },
     sync_to_thread=True,
 )
-def add_key(request: Request, service: Service, data: NewKey) -> Response[MadeKey]:
+def add_key(service: Service, data: NewKey) -> Response[MadeKey]:
     try:
         key = service.add_key(data.name, data.groups, data.write, data.admin)
     except KeyExists as taken:
@@ -87,7 +95,9 @@ def add_key(request: Request, service: Service, data: NewKey) -> Response[MadeKe
     status_code=204,
     responses={
         400: INVALID,
-        404: documented("No current key has this name.", "unknown key", "..."),
+        404: documented(
+            "No current key has this name.", "unknown key", "no current key is named 'acme'"
+        ),
         401: UNAUTHORIZED,
         403: FORBIDDEN_ADMIN,
     },
