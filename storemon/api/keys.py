@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, delete, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from storemon.api.errors import INVALID, UNAUTHORIZED, Refused, documented, error
 from storemon.api.guards import require_json
@@ -76,7 +76,7 @@ def list_keys(service: Service) -> list[KeyInfo]:
     },
     sync_to_thread=True,
 )
-def add_key(service: Service, data: NewKey) -> Response[MadeKey]:
+def add_key(service: Service, data: JSONBody[NewKey]) -> Response[MadeKey]:
     try:
         key = service.add_key(data.name, data.groups, data.write, data.admin)
     except KeyExists as taken:
