@@ -19,7 +19,6 @@ import msgspec
 
 from storemon import __version__
 from storemon.append import MIN_KEEP_DAYS, BatchRetention, append_batch, as_csv, is_parquet
-from storemon.auth import client_token
 from storemon.client import append_via, ingest_via, keys_via, report_via, running_service
 from storemon.cluster import DEFAULT_BUCKETS
 from storemon.database import DEFAULT_DB, connect, has_table, scalar
@@ -224,9 +223,9 @@ def cmd_keys_add(args: argparse.Namespace) -> None:
     key = keys_via_service_or_db(
         args.db,
         lambda con: add_key(con, args.name, groups, args.write, args.admin),
-        lambda url, token: keys_via(
+        lambda url: keys_via(
             url,
-            token,
+            args.db,
             "POST",
             "/keys",
             {"name": args.name, "groups": groups, "write": args.write, "admin": args.admin},
@@ -249,7 +248,7 @@ def cmd_keys_list(args: argparse.Namespace) -> None:
     found = keys_via_service_or_db(
         args.db,
         lambda con: [msgspec.structs.asdict(k) for k in list_keys(con)],
-        lambda url, token: keys_via(url, token, "GET", "/keys"),
+        lambda url: keys_via(url, args.db, "GET", "/keys"),
     )
     for key in found:
         groups = (
@@ -270,7 +269,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> None:
     revoked = keys_via_service_or_db(
         args.db,
         lambda con: revoke_key(con, args.name),
-        lambda url, token: keys_via(url, token, "DELETE", f"/keys/{quote(args.name)}") == {},
+        lambda url: keys_via(url, args.db, "DELETE", f"/keys/{quote(args.name)}") == {},
     )
     if not revoked:
         raise StoremonError(f"no current key is named {args.name!r}")
@@ -283,10 +282,9 @@ def keys_via_service_or_db(db: Path, direct, through):
         con = connect(db)
     except DatabaseBusy:
         url = running_service(db)
-        token = client_token(db)
-        if url is None or token is None:
+        if url is None:
             raise
-        return through(url, token)
+        return through(url)
     with con:
         return direct(con)
 

@@ -159,9 +159,9 @@ def report_via(
     return answer
 
 
-def keys_via(url: str, token: str, method: str, path: str, body: dict | None = None):
-    """A call to the service's /keys routes (admin): its JSON answer ({} for 204)."""
-    code, _, answer = call(method, f"{url}{path}", body, token=token)
+def keys_via(url: str, db: Path, method: str, path: str, body: dict | None = None):
+    """A call to the service's /keys routes with its admin key: its JSON answer ({} for 204)."""
+    code, _, answer = call(method, f"{url}{path}", body, token=_token_or_explain(url, db))
     if code >= 400:
         said = json.loads(answer) if answer else {}
         raise StoremonError(said.get("detail") or said.get("error") or f"HTTP {code}")

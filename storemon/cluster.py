@@ -10,7 +10,7 @@ folder in tests), as Parquet partitioned by store bucket:
     DATA/special_hours/bucket=B/<seq>-<batch>_0.parquet   usable special hours
     DATA/groups/bucket=B/<seq>-<batch>_0.parquet      usable store groups
     DATA/rejected/<seq>-<batch>.parquet               rejected rows, with file and line
-    DATA/reports/<report_id>/{report,outages,summary}/buckets=F-L.parquet   (one per task)
+    DATA/reports/<report_id>/<part>/buckets=F-L.parquet   (one per task and PARTS' part)
 
 `ingest` runs one task per input file (a big polls file: one per piece of about 64 MB, cut at
 line breaks outside quotes, its line numbers kept): the load's own parsing (sql/load/00, 10-12,
@@ -65,6 +65,7 @@ from storemon.ingest import (
 from storemon.instants import instant, micros
 from storemon.report import (
     FORMATS,
+    ORDER_BY,
     OUTPUTS,
     copy_options,
     refuse_as_of,
@@ -350,8 +351,8 @@ def bucket_tables(
 
 # What a task writes of its report, each table of the run (sql/report/, sql/rollups/) to a
 # folder of its own: the report's outputs (report.OUTPUTS) but its roll-ups, the stores of its
-# notes, and its groups' exact sums, from which the whole report's roll-ups are made
-# (combine_rollups: groups span tasks).
+# notes, the groups of its stores, and its groups' exact sums, from which the whole report's
+# roll-ups are made (combine_rollups: groups span tasks).
 PARTS = {
     **{relation: name or "report" for name, relation in OUTPUTS.items() if name != "rollups"},
     "report_note_stores": "note_stores",
@@ -625,14 +626,9 @@ def combine_rollups(folder: Path) -> None:
 
 
 def rows_of(folder: Path, part: str) -> str:
-    """A computed report's rows of `part` (a folder of PARTS), in store_id order, as a
-    relation."""
-    order = {
-        "outages": "store_id, started_at",
-        "note_stores": "finding, store_id",
-        "store_groups": 'store_id, "group"',
-        "rollups": '"group"',
-    }.get(part, "store_id")
+    """A computed report's rows of `part` (a folder of FOLDERS), in their relation's order
+    (report.ORDER_BY), as a relation."""
+    order = ORDER_BY[next(relation for relation, name in FOLDERS.items() if name == part)]
     files = f"{sql_text(Path(folder) / part)}/*.parquet"
     return f"(SELECT * FROM read_parquet('{files}') ORDER BY {order})"
 

@@ -4,8 +4,8 @@ a key of no group none: a poller's), may append (`write`) or may do everything (
 A key is made once (`storemon keys add`), printed once, and stored only as its SHA-256
 (`api_keys`, sql/service/09_api_keys.sql): a key is 190 random bits, so a hash that cannot be
 reversed is as good as the key is long, and the database never holds one. The service's own
-token (storemon/auth.py) is the admin key. A request's key is found by its hash and compared in
-constant time; a key by its hash.
+token (storemon/auth.py) is the admin key: a request's key is compared with it in constant time,
+and found among the others by its hash.
 """
 
 from __future__ import annotations

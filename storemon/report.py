@@ -167,6 +167,16 @@ OUTPUTS = {
     "rollups": "group_rollups",
 }
 FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet"}
+# The order each relation's rows are written in (as its SQL file orders them), wherever they are
+# put together again from rows kept apart: the cluster's tasks, a key's filtered answer.
+ORDER_BY = {
+    "store_report": "store_id",
+    "store_outages": "store_id, started_at",
+    "store_outage_summary": "store_id",
+    "group_rollups": '"group"',
+    "report_note_stores": "finding, store_id",
+    "report_store_groups": 'store_id, "group"',
+}
 
 
 def write_report(

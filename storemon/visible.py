@@ -14,15 +14,12 @@ from pathlib import Path
 
 import duckdb
 
+from storemon.backends import KEPT_ROWS
 from storemon.database import copy_atomically, scalar
+from storemon.report import ORDER_BY, OUTPUTS
 
-# Each part of a report (report.OUTPUTS' names): the table the service keeps it in, its order.
-KEPT = {
-    "": ("report_rows", "store_id"),
-    "outages": ("report_outages_rows", "store_id, started_at"),
-    "summary": ("report_summary_rows", "store_id"),
-    "rollups": ("report_rollups_rows", '"group"'),
-}
+# The table the service keeps each relation of a run in (backends.KEPT_ROWS, read backwards).
+TABLE_OF = {relation: table for table, relation in KEPT_ROWS.items()}
 # The stores of a report in a list of groups (parameters: report_id, groups).
 STORES_IN = (
     "SELECT store_id FROM report_store_groups_rows WHERE report_id = ? "
@@ -39,17 +36,18 @@ def write_visible(
     options: str,
 ) -> None:
     """Write the part of the report that `groups` see to `path` (COPY `options`)."""
-    table, order = KEPT[part]
+    relation = OUTPUTS[part]
+    table, order = TABLE_OF[relation], ORDER_BY[relation]
     wanted = sorted(groups)
     if part == "rollups":
         where, params = 'list_contains(?, "group")', [report_id, wanted]
     else:
         where, params = f"store_id IN ({STORES_IN})", [report_id, report_id, wanted]
-    relation = (
+    rows = (
         f"(SELECT * EXCLUDE (report_id) FROM {table} WHERE report_id = ? AND {where} "
         f"ORDER BY {order})"
     )
-    copy_atomically(cur, relation, path, options, params)
+    copy_atomically(cur, rows, path, options, params)
 
 
 def sees_store(

@@ -16,7 +16,7 @@ from storemon.api.access import ACCESS, app_routes
 from storemon.keys import KeyRing, add_key, revoke_key
 from storemon.web.sessions import COOKIE, Sessions
 from tests.conftest import Workspace
-from tests.server import in_process
+from tests.server import in_process, serving, storemon
 
 OWNER_A = {"a1", "a2"}  # owner:a; a2 is also brand:x
 OWNER_B = {"b1"}  # owner:b and brand:x
@@ -383,3 +383,21 @@ def test_a_session_cookie_of_any_text_is_nobody_never_an_error():
         sessions = Sessions("t" * 22, KeyRing(con, "t" * 22), secure=False)
         for text in ("x.1.2.é", "ü.ü.ü.ü", "....", "a" * 5000, ".1.2.3", "token.9999999999.x.y"):
             assert sessions.principal(Connection(text)) is None, text
+
+
+def test_the_keys_commands_go_through_a_running_service_that_holds_the_database(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.load(status=[("s1", "active", "2023-01-12 10:00:00")], groups=[("s1", "owner:a")])
+    ws.con.close()
+    with serving(ws.db) as server:
+        printed = storemon(
+            "keys", "add", "--db", str(ws.db), "--name", "acme", "--group", "owner:a"
+        )
+        key = printed.splitlines()[-1]  # alone on the last line
+        assert key.startswith("smk_")
+        mine = {"Authorization": f"Bearer {key}"}
+        assert server.request("GET", "/reports", headers=mine)[0] == 200
+        listed = storemon("keys", "list", "--db", str(ws.db))
+        assert re.search(r"^acme +read +current +owner:a$", listed, re.M), listed
+        storemon("keys", "revoke", "--db", str(ws.db), "acme")
+        assert server.request("GET", "/reports", headers=mine)[0] == 401

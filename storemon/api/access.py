@@ -151,7 +151,7 @@ def access_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         )
     allowed = {
         "read": True,
-        "quality": principal.admin or principal is ANYONE,
+        "quality": is_admin(principal),
         "write": principal.write or principal.admin,
         "admin": principal.admin,
     }[level]
@@ -175,6 +175,12 @@ FORBIDDEN = {
     "{name!r} reads only)",
     "admin": "this route needs an admin key (key {name!r} is not one)",
 }
+
+
+def groups_of(connection: ASGIConnection) -> frozenset[str] | None:
+    """The groups whose stores the request's key reads (None: every store)."""
+    principal = connection.state.principal
+    return None if principal is None else principal.groups
 
 
 def is_admin(principal: Principal | None) -> bool:

@@ -14,6 +14,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.response import File
 
+from storemon.api.access import groups_of
 from storemon.api.errors import (
     FORBIDDEN,
     INVALID,
@@ -242,7 +243,7 @@ class Reports(Controller):
         if answer is not None:
             return answer
         assert run is not None  # (unfinished() answers for a missing run)
-        groups = principal_groups(request)
+        groups = groups_of(request)
         wanted = request.accept.best_match(["text/csv", MediaType.JSON], default="text/csv")
         if wanted == MediaType.JSON:
             link = request.app.state.link
@@ -297,7 +298,7 @@ class Reports(Controller):
         answer = unfinished(service.get(report_id), report_id)
         if answer is not None:
             return answer
-        return report_file(service, report_id, suffix, groups=principal_groups(request))
+        return report_file(service, report_id, suffix, groups=groups_of(request))
 
     @get(
         "/reports/{report_id:str}/{part:str}",
@@ -334,7 +335,7 @@ class Reports(Controller):
         name, _, suffix = part.partition(".")
         if answer is not None:
             return answer
-        return report_file(service, report_id, suffix, name, principal_groups(request))
+        return report_file(service, report_id, suffix, name, groups_of(request))
 
     @get(
         "/reports",
@@ -354,12 +355,6 @@ class Reports(Controller):
             )
             for run in service.recent(limit)
         ]
-
-
-def principal_groups(request: Request) -> frozenset[str] | None:
-    """The groups whose stores the request's key reads (None: every store)."""
-    principal = request.state.principal
-    return None if principal is None else principal.groups
 
 
 def report_file(

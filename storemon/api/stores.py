@@ -12,6 +12,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
+from storemon.api.access import groups_of
 from storemon.api.errors import INVALID, Refused, documented, error, example
 from storemon.api.reports import FAILED, GONE, PENDING, ReportIdParameter, unfinished
 from storemon.api.shapes import EXAMPLE_ID, REPORT_ID_PATTERN, Service
@@ -159,7 +160,7 @@ def get_report_store(
     store_id: Annotated[str, StorePath],  # decoded, `//` collapsed: read again below
 ) -> Response[StoreWeek]:
     store_id = store_id_in(request, report_id)
-    groups = request.state.principal.groups if request.state.principal else None
+    groups = groups_of(request)
     # a store outside the key's groups is one the report does not have (404, not 403: the key
     # does not learn that it exists)
     hidden = groups is not None and not service.sees_store(report_id, store_id, groups)

@@ -156,9 +156,7 @@ def rollups(
 ) -> list[dict]:
     """The report's roll-ups (those of `groups` alone, when given), most weekly downtime
     first, with weekly uptime as a percentage."""
-    where, params = (
-        ("", []) if groups is None else ('AND list_contains(?, "group")', [sorted(groups)])
-    )
+    where, params = _groups_in(groups)
     return _dicts(
         cur.execute(
             'SELECT "group", stores, stores_with_evidence, uptime_last_week, '
@@ -175,15 +173,20 @@ def report_groups(
     cur: duckdb.DuckDBPyConnection, report_id: str, groups: frozenset[str] | None = None
 ) -> list[str]:
     """The groups of the report's stores (those of `groups` alone, when given)."""
+    where, params = _groups_in(groups)
     return [
         row[0]
         for row in cur.execute(
             'SELECT DISTINCT "group" FROM report_store_groups_rows WHERE report_id = ? '
-            + ('AND list_contains(?, "group") ' if groups is not None else "")
-            + 'ORDER BY "group"',
-            [report_id, *([sorted(groups)] if groups is not None else [])],
+            f'{where} ORDER BY "group"',
+            [report_id, *params],
         ).fetchall()
     ]
+
+
+def _groups_in(groups: frozenset[str] | None) -> tuple[str, list]:
+    """The condition (and its parameter) that keeps the rows of `groups` (None: all)."""
+    return ("", []) if groups is None else ('AND list_contains(?, "group") ', [sorted(groups)])
 
 
 def _seen(report_id: str, groups: frozenset[str] | None) -> tuple[str, list]:

@@ -12,7 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
-from storemon.api.access import is_admin
+from storemon.api.access import groups_of, is_admin
 from storemon.api.health import inbox_state
 from storemon.api.shapes import REPORT_ID_PATTERN, Service
 from storemon.api.stores import StorePath, store_id_in
@@ -244,12 +244,6 @@ class Pages(Controller):
             batches=batches,
             inbox=inbox_state(request),
         )
-
-
-def groups_of(request: Request) -> frozenset[str] | None:
-    """The groups whose stores the page's key reads (None: every store)."""
-    principal = request.state.principal
-    return None if principal is None else principal.groups
 
 
 @get("/", include_in_schema=False, sync_to_thread=False)
