@@ -232,6 +232,7 @@ def test_notes_and_pages_hold_only_the_keys_stores(served):
     assert code == 200
     assert b"/stores/a1" in page and b"/stores/a2" in page and b"/stores/b1" not in page
     assert b"/stores/n1" not in page
+    assert b" 2 stores (your key's) " in page  # the key's count, never the report's 4
     code, _, page = server.request("GET", "/ui/", headers=headers["owner_a"])
     assert b"rejected rows" not in page and b"owner:a" in page
     code, health = server.json("GET", "/health", headers=headers["owner_a"])
