@@ -27,6 +27,7 @@ from typing import Literal, cast
 
 import duckdb
 
+from storemon.alerts import DEFAULT_ALERT_AFTER, KINDS_WITH_EVENTS, baseline, record_events
 from storemon.database import (
     ADDED_TABLES,
     one,
@@ -100,6 +101,7 @@ def append_batch(
     quote_files: bool = True,
     refresh_quality: bool = True,
     allow_empty: bool = False,
+    alert_after: int = DEFAULT_ALERT_AFTER,
     log: Callable[[str], None] = lambda _: None,
 ) -> BatchAnswer:
     """Append the batch in `path` (CSV with a header) of `kind`, in one transaction.
@@ -111,7 +113,10 @@ def append_batch(
     the batch log forgets the batches past it (both in the same transaction).
 
     `data_quality` is made again after it, unless `refresh_quality` is false (the service does
-    it once for a burst of batches: refresh_quality())."""
+    it once for a burst of batches: refresh_quality()).
+
+    The batch's alert events (storemon/alerts.py, K = `alert_after`) are written in the same
+    transaction."""
     if keep_days is not None and keep_days < MIN_KEEP_DAYS:
         raise StoremonError(f"--keep-days must be at least {MIN_KEEP_DAYS} (a report reads a week)")
     spec = KINDS[kind]
@@ -130,6 +135,8 @@ def append_batch(
             if "batches" not in tables:  # loaded before storemon kept batches
                 con.execute("SET VARIABLE batch_id = NULL")
                 run_all(con, [sql_dir() / "load" / "27_batches.sql"])
+            if "alert_state" not in tables and kind in KINDS_WITH_EVENTS:
+                baseline(con)  # loaded before storemon kept alerts: the data before the batch
             earlier = _earlier(con, spec, content_hash, idempotency_key)
             if earlier is not None:
                 rollback(con)
@@ -160,8 +167,9 @@ def append_batch(
             kept = scalar(con, f"SELECT count(*) FROM {spec.target}") - before + replaced
             con.execute("SET VARIABLE kept_rows = ?", [kept])
             run_all(con, [_file("30_batch_rejected.sql"), _file("40_batches.sql")])
+            events = record_events(con, kind, batch_id, alert_after)
             reasons = rejected(con, batch_id)
-            result = _result(con, batch_id, kind, repeated=False, reasons=reasons)
+            result = _result(con, batch_id, kind, repeated=False, reasons=reasons, events=events)
             if not allow_empty:
                 refuse_if_nothing_usable(
                     spec.source.label,
@@ -342,6 +350,7 @@ def _result(
     *,
     repeated: bool,
     reasons: list[RejectCount] | None = None,
+    events: int = 0,
 ) -> BatchAnswer:
     data_rows, kept_rows, duplicates, rejected_rows, latest_poll = one(
         con,
@@ -362,6 +371,7 @@ def _result(
         ],
         latest_poll=latest_poll,
         repeated=repeated,
+        events=events,
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from storemon.alerts import baseline
 from storemon.database import (
     one,
     rollback,
@@ -480,6 +481,8 @@ def _replace_data(
             try:
                 for path in run_sql_files(con, making):
                     done(path)
+                baseline(con)  # who is down now: the alerts' state, and no event
+                done(sql_dir() / 'alerts' / 'baseline')
                 summary = [
                     FileLoad(*row)
                     for row in con.execute(

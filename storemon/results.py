@@ -102,3 +102,5 @@ class BatchAnswer(msgspec.Struct, frozen=True):
     latest_poll: str | None
     repeated: bool
     """The same batch was appended before: nothing changed."""
+    events: int = 0
+    """Alert events the batch made (stores that went down or came back while open)."""

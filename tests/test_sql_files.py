@@ -27,11 +27,13 @@ EARLIER = {
     "rollups": ["load", "append", "report"],
     "cluster": [],
     "service": ["load", "append", "report"],
+    "alerts": ["load", "append", "report"],
 }
 # Files that run another stage's files first (their Needs: says so).
 ALSO_EARLIER = {"append/50_poll_retention.sql": ["report"]}
-# Made by Python, not by a file: a batch's parsed rows (storemon/append.py).
-FROM_PYTHON = {"batch_rows"}
+# Made by Python, not by a file: a batch's parsed rows (storemon/append.py), and its usable rows
+# as the alerts read them (storemon/alerts.py).
+FROM_PYTHON = {"batch_rows", "alert_batch"}
 
 
 def made_by(path: Path) -> set[str]:

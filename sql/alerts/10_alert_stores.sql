@@ -1,0 +1,70 @@
+-- Makes: report_stores — here the stores whose down-now state is decided again: those a batch
+-- names with a usable row (`alert_batch`), or every store with polls at a full load; with each
+-- store's state before (alert_state's columns, NULL for a store without one) and whether it can
+-- go the fast way. Also `alert_polls`: the polls to read for them.
+-- Rules: "Alerts" (sql/README.md): only the stores a batch names can change state (the others'
+-- polls, hours and zone are unchanged, and so are their last K evidence polls). A store goes the
+-- fast way when the batch is of polls and all of them are later than its latest evidence poll
+-- (the hourly case): its state then follows from its state before and its polls after
+-- `last_us` alone. Any other store's state is computed again from all its polls: a batch of
+-- hours, zones or special hours, a poll at or before its latest evidence poll, a store without
+-- state, every store at a full load.
+-- Named report_stores (with the report's columns first) so that sql/report/03_business_dates.sql
+-- makes its views (weekly_hours, special_days, business_special_rows) over these stores.
+-- Variables: alert_baseline (true at a full load), alert_after (K).
+-- Needs: alert_state, alert_batch (the batch's usable rows: store_id, and the poll's
+-- timestamp_utc in a batch of polls, else NULL), polls, stores, store_timezones, business_hours.
+
+CREATE OR REPLACE TEMP TABLE report_stores AS
+WITH
+batch AS (
+    SELECT
+        stores.store_key,
+        min(epoch_us(alert_batch.timestamp_utc)) AS first_us,
+        bool_and(alert_batch.timestamp_utc IS NOT NULL) AS of_polls
+    FROM alert_batch
+    JOIN stores USING (store_id)
+    WHERE NOT getvariable('alert_baseline')
+    GROUP BY ALL
+),
+everyone AS (
+    SELECT DISTINCT store_key, NULL::BIGINT AS first_us, false AS of_polls
+    FROM polls
+    WHERE getvariable('alert_baseline')
+),
+named AS (
+    SELECT * FROM batch
+    UNION ALL
+    SELECT * FROM everyone
+),
+with_hours AS (
+    SELECT DISTINCT store_key FROM business_hours SEMI JOIN named USING (store_key)
+),
+final AS (
+    SELECT
+        named.store_key,
+        stores.store_id,
+        coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
+        with_hours.store_key IS NOT NULL AS has_hours,
+        coalesce(named.of_polls AND named.first_us > state.last_us, false) AS fast,
+        state.last_us,
+        state.run_polls,
+        state.run_first_us,
+        state.prior_us,
+        coalesce(state.down, state.run_polls >= getvariable('alert_after'), false) AS down_before,
+        state.started_us AS started_before_us
+    FROM named
+    JOIN stores USING (store_key)
+    LEFT JOIN store_timezones USING (store_key)
+    LEFT JOIN with_hours USING (store_key)
+    LEFT JOIN alert_state AS state
+      ON state.store_key = named.store_key AND NOT getvariable('alert_baseline')
+)
+SELECT * FROM final;
+
+-- The polls to read: a fast store's after its latest evidence poll, any other's all.
+CREATE OR REPLACE TEMP TABLE alert_polls AS
+SELECT polls.store_key, epoch_us(polls.timestamp_utc) AS at_us, polls.active
+FROM polls
+JOIN report_stores USING (store_key)
+WHERE NOT report_stores.fast OR epoch_us(polls.timestamp_utc) > report_stores.last_us;

@@ -1,0 +1,141 @@
+-- Makes: alert_next — each store's state after the batch (or load) beside its state before:
+-- whether it is down now before and after, and what its events need; and business_dates
+-- (again, for sql/report/03_business_intervals.sql run next) around the outages' instants
+-- those events need: where an outage starts, and the business time an ended one covered.
+-- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls are all
+-- inactive (K: variable alert_after). Evidence (rule 4): open <= t < close, the join of
+-- sql/report/04_evidence_polls.sql. A store's tail: its last evidence poll (last_us), the
+-- inactive evidence polls after its last active one (run_polls, the first run_first_us) and
+-- that active one (prior_us: the evidence poll before the run). The fast way adds the polls
+-- after last_us to the state before: all inactive, the run grows; one active, the tail is what
+-- follows it. An `up` event's outage ends at the first active evidence poll after its first
+-- poll (`end_poll_us`, NULL if none: it then ends at its last poll before the batch), its down
+-- time is counted up to the midpoint with the evidence poll before that one (`ended_us`).
+-- Needs: report_stores, alert_polls (sql/alerts/10_alert_stores.sql), business_intervals.
+
+CREATE OR REPLACE TEMP TABLE alert_evidence AS
+WITH
+open_days AS (
+    SELECT *, unnest(range(open_us // 86400000000, (close_us - 1) // 86400000000 + 1)) AS day
+    FROM business_intervals
+)
+SELECT alert_polls.*
+FROM alert_polls
+JOIN open_days
+  ON open_days.store_key = alert_polls.store_key
+ AND open_days.day = alert_polls.at_us // 86400000000
+ AND alert_polls.at_us >= open_days.open_us
+ AND alert_polls.at_us < open_days.close_us;
+
+CREATE OR REPLACE TEMP TABLE alert_next AS
+WITH
+marked AS (
+    SELECT *, max(if(active, at_us, NULL)) OVER (PARTITION BY store_key) AS last_active_us
+    FROM alert_evidence
+),
+seen AS (
+    SELECT
+        marked.store_key,
+        max(at_us) AS last_us,
+        any_value(last_active_us) AS last_active_us,
+        count(*) FILTER (WHERE NOT active AND at_us > coalesce(last_active_us, at_us - 1))
+            AS tail_polls,
+        min(at_us) FILTER (WHERE NOT active AND at_us > coalesce(last_active_us, at_us - 1))
+            AS tail_first_us,
+        -- for an outage that ends: its first active evidence poll after its first poll ...
+        min(at_us) FILTER (WHERE active AND at_us > stores.run_first_us) AS end_poll_us
+    FROM marked
+    JOIN report_stores AS stores USING (store_key)
+    GROUP BY marked.store_key, stores.run_first_us
+),
+ending AS (
+    SELECT
+        seen.store_key,
+        seen.end_poll_us,
+        -- ... the evidence poll before that one, and the outage's polls up to it
+        greatest(if(stores.fast, stores.last_us, NULL),
+                 max(at_us) FILTER (WHERE at_us < seen.end_poll_us)) AS end_prior_us,
+        if(stores.fast, stores.run_polls, 0) + count(*) FILTER (
+            WHERE NOT active AND at_us >= stores.run_first_us AND at_us < seen.end_poll_us
+        ) AS end_polls
+    FROM seen
+    JOIN report_stores AS stores USING (store_key)
+    JOIN alert_evidence USING (store_key)
+    WHERE seen.end_poll_us IS NOT NULL
+    GROUP BY seen.store_key, seen.end_poll_us, stores.fast, stores.last_us, stores.run_polls,
+        stores.run_first_us
+),
+next AS (
+    SELECT
+        stores.*,
+        CASE
+            WHEN seen.store_key IS NULL AND stores.fast THEN stores.last_us
+            ELSE seen.last_us
+        END AS next_last_us,
+        CASE
+            WHEN seen.store_key IS NULL AND stores.fast THEN stores.run_polls
+            WHEN stores.fast AND seen.last_active_us IS NULL THEN stores.run_polls + seen.tail_polls
+            ELSE seen.tail_polls
+        END AS next_run_polls,
+        CASE
+            WHEN seen.store_key IS NULL AND stores.fast THEN stores.run_first_us
+            WHEN stores.fast AND seen.last_active_us IS NULL AND stores.run_polls > 0
+                THEN stores.run_first_us
+            ELSE seen.tail_first_us
+        END AS next_run_first_us,
+        CASE
+            WHEN seen.store_key IS NULL AND stores.fast THEN stores.prior_us
+            WHEN stores.fast AND seen.last_active_us IS NULL AND stores.run_polls > 0
+                THEN stores.prior_us
+            WHEN stores.fast AND seen.last_active_us IS NULL THEN stores.last_us
+            WHEN seen.tail_polls > 0 THEN seen.last_active_us
+        END AS next_prior_us,
+        ending.end_poll_us,
+        ending.end_prior_us,
+        ending.end_polls
+    FROM report_stores AS stores
+    LEFT JOIN seen USING (store_key)
+    LEFT JOIN ending USING (store_key)
+),
+final AS (
+    SELECT
+        *,
+        coalesce(next_run_polls >= getvariable('alert_after'), false) AS down_after,
+        -- where the outage's down time starts must be found (again) ...
+        next_run_polls > 0 AND (
+            NOT fast OR started_before_us IS NULL
+            OR next_run_first_us IS DISTINCT FROM run_first_us
+            OR next_prior_us IS DISTINCT FROM prior_us
+        ) AS finds_start,
+        -- ... from here: the midpoint with the poll before, or a week before its first poll
+        coalesce((next_prior_us + next_run_first_us) // 2, next_run_first_us - 168 * 3600000000)
+            AS start_from_us,
+        (end_prior_us + end_poll_us) // 2 AS ended_at_poll_us
+    FROM next
+)
+SELECT
+    * EXCLUDE (ended_at_poll_us),
+    if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us
+FROM final;
+
+CREATE OR REPLACE TEMP VIEW business_dates AS
+WITH
+spans AS (
+    SELECT store_key, timezone, start_from_us AS from_us, next_run_first_us AS to_us
+    FROM alert_next
+    WHERE finds_start
+    UNION ALL
+    SELECT store_key, timezone, started_before_us, ended_us
+    FROM alert_next
+    WHERE ended_us IS NOT NULL
+),
+final AS (
+    SELECT DISTINCT
+        store_key,
+        timezone,
+        unnest(generate_series(
+            make_timestamp(from_us)::DATE - 2, make_timestamp(to_us)::DATE + 1, INTERVAL 1 DAY
+        ))::DATE AS local_date
+    FROM spans
+)
+SELECT * FROM final;

@@ -1,0 +1,94 @@
+"""Who is down now: the alert events a batch makes, in the batch's own transaction
+(sql/README.md, "Alerts"; the SQL is sql/alerts/).
+
+A full load makes every store's state (the baseline) and no event. After that each batch
+decides the state of the stores it names again, from their state before and their new polls
+(or all their polls, for a batch of hours, zones or special hours), and writes a `down` or `up`
+event for each store that entered or left the down-now set. Because this happens inside the
+batch's transaction, a batch and its events are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from storemon.database import run_all, sql_dir
+from storemon.report import report_files
+
+DEFAULT_ALERT_AFTER = 1
+"""K: a store is down now when its last K evidence polls are all inactive."""
+
+# groups change no store's state: a batch of them makes no event
+KINDS_WITH_EVENTS = ("polls", "hours", "timezones", "special_hours")
+
+
+def _alerts(name: str):
+    return sql_dir() / "alerts" / name
+
+
+def _report(name: str):
+    return sql_dir() / "report" / name
+
+
+def alert_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """alert_state and alert_events, if missing (sql/alerts/01_alert_tables.sql)."""
+    run_all(con, [_alerts("01_alert_tables.sql")])
+
+
+def baseline(con: duckdb.DuckDBPyConnection) -> None:
+    """Every store's state from the data as it is, and no event: after a full load (inside its
+    transaction), or before the first batch of a database loaded before storemon kept alerts."""
+    alert_tables(con)
+    con.execute("DELETE FROM alert_state")
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW alert_batch AS "
+        "SELECT NULL::VARCHAR AS store_id, NULL::TIMESTAMPTZ AS timestamp_utc WHERE false"
+    )
+    _decide(con, baseline=True, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
+
+
+def record_events(
+    con: duckdb.DuckDBPyConnection, kind: str, batch_id: str, alert_after: int
+) -> int:
+    """The events of the batch just merged (inside its transaction: its parsed rows are
+    `batch_rows`, and for polls `poll_rows`); returns how many."""
+    if kind not in KINDS_WITH_EVENTS:
+        return 0
+    if alert_after < 1:
+        raise ValueError("alert_after must be at least 1")
+    instant = "timestamp_utc" if kind == "polls" else "NULL::TIMESTAMPTZ AS timestamp_utc"
+    rows = "poll_rows" if kind == "polls" else "batch_rows"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW alert_batch AS "
+        f"SELECT store_id, {instant} FROM {rows} WHERE reason IS NULL"
+    )
+    before = con.execute("SELECT coalesce(max(seq), 0) FROM alert_events").fetchone()
+    _decide(con, baseline=False, batch_id=batch_id, alert_after=alert_after)
+    after = con.execute("SELECT coalesce(max(seq), 0) FROM alert_events").fetchone()
+    return int(after[0]) - int(before[0])  # type: ignore[index]
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection, *, baseline: bool, batch_id: str, alert_after: int
+) -> None:
+    for name, value in {
+        "alert_baseline": baseline,
+        "alert_after": alert_after,
+        "batch_id": batch_id,
+    }.items():
+        con.execute(f"SET VARIABLE {name} = ?", [value])
+    con.execute("SET VARIABLE report_store_key = NULL")
+    con.execute("RESET VARIABLE as_of")
+    run_all(
+        con,
+        [
+            *report_files("00", "02"),  # the macros; report_window (now, for special rows)
+            _alerts("10_alert_stores.sql"),
+            _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
+            _alerts("11_alert_poll_dates.sql"),
+            _report("03_business_intervals.sql"),  # around the polls to read
+            _alerts("20_alert_next_state.sql"),
+            _report("03_business_intervals.sql"),  # around the outages' instants
+            _alerts("30_alert_events.sql"),
+        ],
+    )
