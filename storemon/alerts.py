@@ -42,7 +42,8 @@ def baseline(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM alert_state")
     con.execute(
         "CREATE OR REPLACE TEMP VIEW alert_batch AS "
-        "SELECT NULL::VARCHAR AS store_id, NULL::TIMESTAMPTZ AS timestamp_utc WHERE false"
+        "SELECT NULL::VARCHAR AS store_id, NULL::TIMESTAMPTZ AS timestamp_utc, "
+        "NULL::BOOLEAN AS active WHERE false"
     )
     _decide(con, baseline=True, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
 
@@ -56,7 +57,11 @@ def record_events(
         return 0
     if alert_after < 1:
         raise ValueError("alert_after must be at least 1")
-    instant = "timestamp_utc" if kind == "polls" else "NULL::TIMESTAMPTZ AS timestamp_utc"
+    instant = (
+        "timestamp_utc, active"
+        if kind == "polls"
+        else "NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active"
+    )
     rows = "poll_rows" if kind == "polls" else "batch_rows"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW alert_batch AS "

@@ -2,9 +2,9 @@
 -- kept alerts gets them empty, and its state is made at its next batch: 10_alert_state.sql).
 -- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls up to
 -- now are all inactive.
---   alert_state: per store with evidence polls, what the next batch needs to tell whether the
+--   alert_state: per store with polls, what the next batch needs to tell whether the
 --     store is down now without reading its history again: its latest evidence poll (last_us),
---     how many inactive evidence polls end its history (run_polls: 0 when the last is active),
+--     (NULL: none yet), how many inactive evidence polls end its history (run_polls: 0 when the last is active),
 --     the first of them (run_first_us) and the evidence poll before them (prior_us, NULL: none);
 --     `down` is whether the store is in the down-now set as the events say (NULL: not decided
 --     yet, as after a full load: decided with the first batch's K), `started_us` the first
@@ -15,7 +15,7 @@
 
 CREATE TABLE IF NOT EXISTS alert_state (
     store_key INTEGER PRIMARY KEY,
-    last_us BIGINT NOT NULL,
+    last_us BIGINT,
     run_polls BIGINT NOT NULL,
     run_first_us BIGINT,
     prior_us BIGINT,

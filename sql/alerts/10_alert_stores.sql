@@ -5,15 +5,15 @@
 -- Rules: "Alerts" (sql/README.md): only the stores a batch names can change state (the others'
 -- polls, hours and zone are unchanged, and so are their last K evidence polls). A store goes the
 -- fast way when the batch is of polls and all of them are later than its latest evidence poll
--- (the hourly case): its state then follows from its state before and its polls after
--- `last_us` alone. Any other store's state is computed again from all its polls: a batch of
+-- (the hourly case; a store with polls and no state has no polls yet): its state then follows
+-- from its state before and the batch's polls alone. Any other store's state is computed again from all its polls: a batch of
 -- hours, zones or special hours, a poll at or before its latest evidence poll, a store without
 -- state, every store at a full load.
 -- Named report_stores (with the report's columns first) so that sql/report/03_business_dates.sql
 -- makes its views (weekly_hours, special_days, business_special_rows) over these stores.
 -- Variables: alert_baseline (true at a full load), alert_after (K).
--- Needs: alert_state, alert_batch (the batch's usable rows: store_id, and the poll's
--- timestamp_utc in a batch of polls, else NULL), polls, stores, store_timezones, business_hours.
+-- Needs: alert_state, alert_batch (the batch's usable rows: store_id, and in a batch of polls
+-- the poll's timestamp_utc and active, else NULL), polls, stores, store_timezones, business_hours.
 
 CREATE OR REPLACE TEMP TABLE report_stores AS
 WITH
@@ -46,9 +46,10 @@ final AS (
         stores.store_id,
         coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
         with_hours.store_key IS NOT NULL AS has_hours,
-        coalesce(named.of_polls AND named.first_us > state.last_us, false) AS fast,
+        coalesce(named.of_polls AND NOT getvariable('alert_baseline')
+                 AND (state.last_us IS NULL OR named.first_us > state.last_us), false) AS fast,
         state.last_us,
-        state.run_polls,
+        coalesce(state.run_polls, 0) AS run_polls,
         state.run_first_us,
         state.prior_us,
         coalesce(state.down, state.run_polls >= getvariable('alert_after'), false) AS down_before,
@@ -62,9 +63,16 @@ final AS (
 )
 SELECT * FROM final;
 
--- The polls to read: a fast store's after its latest evidence poll, any other's all.
+-- The polls to read: a fast store's are the batch's (its earlier polls after last_us, if any,
+-- were taken while it was closed, and its hours have not changed), any other's all its polls.
 CREATE OR REPLACE TEMP TABLE alert_polls AS
-SELECT polls.store_key, epoch_us(polls.timestamp_utc) AS at_us, polls.active
+SELECT stores.store_key, epoch_us(alert_batch.timestamp_utc) AS at_us,
+    bool_and(alert_batch.active) AS active
+FROM alert_batch
+JOIN report_stores AS stores USING (store_id)
+WHERE stores.fast
+GROUP BY ALL
+UNION ALL
+SELECT polls.store_key, epoch_us(polls.timestamp_utc), polls.active
 FROM polls
-JOIN report_stores USING (store_key)
-WHERE NOT report_stores.fast OR epoch_us(polls.timestamp_utc) > report_stores.last_us;
+SEMI JOIN (SELECT store_key FROM report_stores WHERE NOT fast) USING (store_key);

@@ -75,7 +75,7 @@ next AS (
         CASE
             WHEN seen.store_key IS NULL AND stores.fast THEN stores.run_polls
             WHEN stores.fast AND seen.last_active_us IS NULL THEN stores.run_polls + seen.tail_polls
-            ELSE seen.tail_polls
+            ELSE coalesce(seen.tail_polls, 0)
         END AS next_run_polls,
         CASE
             WHEN seen.store_key IS NULL AND stores.fast THEN stores.run_first_us

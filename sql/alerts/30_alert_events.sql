@@ -1,5 +1,5 @@
 -- Makes: alert_events — adds the batch's events; alert_state — the state of the stores in
--- report_stores replaced by their state after (a store left without evidence polls has none).
+-- report_stores replaced by their state after (last_us NULL: a store with no evidence poll).
 -- At a full load (variable alert_baseline) the state is made and no event: it is the baseline.
 -- Rules: "Alerts" (sql/README.md): a store down now after the batch and not before gets one
 -- `down` event, one down before and not after one `up` event. An outage's down time starts at
@@ -95,5 +95,4 @@ SELECT
     if(getvariable('alert_baseline'), NULL, down_after),
     if(next_run_polls > 0, coalesce(alert_starts.started_us, started_before_us), NULL)
 FROM alert_next
-LEFT JOIN alert_starts USING (store_key)
-WHERE next_last_us IS NOT NULL;
+LEFT JOIN alert_starts USING (store_key);

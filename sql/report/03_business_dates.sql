@@ -1,11 +1,11 @@
--- Makes: the dates and rows the report's business intervals come from (views, read by
--- 03_business_intervals.sql): `business_dates` (store_key, timezone, local_date: the local dates
--- whose intervals can touch the week or one of its polls up to now, not the dates in between:
--- the work grows with the polls and the week, never with the distance from the first poll to
--- now), `business_special_rows` (the special rows with times of the report's stores up to the
--- day after now, with the store's zone), and, also for store_outages to look further back for a
--- few stores, `weekly_hours` (each report store's weekly rows, the 24x7 default included) and
--- `special_days` (each report store's special dates, on which weekly_hours does not apply).
+-- Makes: business_dates — the local dates whose intervals can touch the week or one of its polls
+-- up to now (store_key, timezone, local_date; not the dates in between: the work grows with the
+-- polls and the week, never with the distance from the first poll to now), and beside it the
+-- other inputs of 03_business_intervals.sql (views): `business_special_rows` (the special rows
+-- with times of the report's stores up to the day after now, with the store's zone), and, also
+-- for store_outages to look further back for a few stores, `weekly_hours` (each report store's
+-- weekly rows, the 24x7 default included) and `special_days` (each report store's special
+-- dates, on which weekly_hours does not apply).
 -- Rules: 2 (defaults): a store with no hours is open 00:00 to 00:00 every day, which merges to
 -- 24x7. Special hours: every special row up to the day after now goes in (not only those of the
 -- dates below): business_intervals holds true business time only, and store_outages finds the

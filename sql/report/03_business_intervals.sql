@@ -32,22 +32,30 @@ weekly_rows AS (
 special_rows AS (
     SELECT * FROM business_special_rows
 ),
+-- each zone's dates: converted once, not once per store (steady_offset_us)
+zone_days AS MATERIALIZED (
+    SELECT timezone, local_date, steady_offset_us(timezone, local_date) AS steady_us
+    FROM (SELECT DISTINCT timezone, local_date FROM business_dates
+          UNION SELECT DISTINCT timezone, local_date FROM special_rows)
+),
 -- MATERIALIZED: computed once; otherwise the filter below repeats both conversions (0.13 s ->
 -- 0.09 s on 14,000 stores). Weekly and special rows are converted apart: through one UNION of
 -- the rows this file took about 10 ms more at 1x with special hours for 30% of the stores.
 weekly_utc AS MATERIALIZED (
     SELECT
         store_key,
-        opens_us(timezone, local_date, start_local) AS open_us,
-        closes_us(timezone, local_date, start_local, end_local) AS close_us
+        opens_at_us(timezone, local_date, start_local, steady_us) AS open_us,
+        closes_at_us(timezone, local_date, start_local, end_local, steady_us) AS close_us
     FROM weekly_rows
+    JOIN zone_days USING (timezone, local_date)
 ),
 special_utc AS MATERIALIZED (
     SELECT
         store_key,
-        opens_us(timezone, local_date, start_local) AS open_us,
-        closes_us(timezone, local_date, start_local, end_local) AS close_us
+        opens_at_us(timezone, local_date, start_local, steady_us) AS open_us,
+        closes_at_us(timezone, local_date, start_local, end_local, steady_us) AS close_us
     FROM special_rows
+    JOIN zone_days USING (timezone, local_date)
 ),
 nonempty AS (
     SELECT * FROM weekly_utc WHERE close_us > open_us
