@@ -1,8 +1,9 @@
 -- Makes: views for analysts over storemon's Parquet files, which need no lock on the database:
 -- report_runs, report_rows, latest_report, report_outages, latest_outages, report_summary,
 -- latest_summary, report_rollups, latest_rollups, stores, polls, business_hours, special_hours,
--- store_groups, store_timezones, rejected_rows, load_summary, data_quality. They work while the
--- service runs (it holds the database file, and DuckDB then lets no other process open it).
+-- store_groups, store_timezones, rejected_rows, load_summary, data_quality, alert_events. They
+-- work while the service runs (it holds the database file, and DuckDB then lets no other
+-- process open it).
 --   report_runs     every report asked of the service: report_id, status, requested_as_of,
 --                   as_of, sql_version, created_at, started_at, finished_at, seconds, stores,
 --                   attempts, error, computed_by, share_key, removed_at (a copy of the table,
@@ -16,6 +17,8 @@
 --   report_rollups  every finished report's roll-ups per group (sql/rollups/02_group_rollups.sql;
 --                   reports made before storemon made roll-ups have none); latest_rollups:
 --                   the newest's
+--   alert_events    every alert event (down / up: sql/alerts/30_alert_events.sql), copied a
+--                   little after each burst of batches
 --   the rest        the loaded data as of the last `storemon ingest`, store ids as text
 -- Run from the project's folder, in any duckdb shell (no database file needed):
 --     .venv/bin/duckdb -c ".read sql/analyst_views.sql" -c "SELECT * FROM report_runs"
@@ -59,6 +62,9 @@ JOIN stores USING (store_key);
 
 CREATE OR REPLACE TEMP VIEW rejected_rows AS
 SELECT * FROM read_parquet(storemon_file('snapshots/rejected_rows.parquet'));
+
+CREATE OR REPLACE TEMP VIEW alert_events AS
+SELECT * FROM read_parquet(storemon_file('snapshots/alert_events.parquet'));
 
 CREATE OR REPLACE TEMP VIEW load_summary AS
 SELECT * FROM read_parquet(storemon_file('snapshots/load_summary.parquet'));

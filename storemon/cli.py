@@ -153,6 +153,7 @@ def cmd_append(args: argparse.Namespace) -> None:
                     batch_retention=batch_retention(args),
                     line_offset=offset,
                     allow_empty=args.allow_empty,
+                    alert_after=args.alert_after,
                 )
             print_batch(result, path)
         write_inputs(con)
@@ -356,6 +357,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         inbox_settle=args.inbox_settle,
         scheduler=args.scheduler,
         data=args.data,
+        alert_after=args.alert_after,
     )
 
 
@@ -459,6 +461,16 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
 def _quiet(_: str) -> None:
     pass
+
+
+def alert_after_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--alert-after",
+        type=at_least(1),
+        default=1,
+        metavar="K",
+        help="a store is down now when its last K polls while open are all inactive (default 1)",
+    )
 
 
 def at_least(low: int):
@@ -572,6 +584,7 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--groups", type=Path, help="store groups: replace the named stores' groups")
     keep_days_option(sub)
+    alert_after_option(sub)
     sub.add_argument(
         "--allow-empty",
         action="store_true",
@@ -602,6 +615,23 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
         sub.add_argument("--port", type=int, default=8000)
         sub.add_argument("--workers", type=int, default=2, help="reports computed at once")
+        alert_after_option(sub)
+        sub.add_argument(
+            "--notify",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="send each alert event there: an http(s):// URL gets a signed JSON POST, any "
+            "other an Apprise message (slack://, mailto://, ntfy://, ...); repeat for more",
+        )
+        sub.add_argument(
+            "--notify-group",
+            action="append",
+            nargs=2,
+            default=[],
+            metavar=("GROUP", "URL"),
+            help="send the events of GROUP's stores alone to URL; repeat for more",
+        )
         sub.add_argument(
             "--allowed-host",
             action="append",

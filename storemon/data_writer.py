@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
 import msgspec
 
+from storemon.alerts import DEFAULT_ALERT_AFTER
 from storemon.append import (
     append_batch,
     apply_poll_retention,
@@ -52,8 +55,20 @@ class DataInfo(msgspec.Struct, frozen=True):
 
 
 class DataWriter:
-    def __init__(self, con: duckdb.DuckDBPyConnection, limits: Limits, backend: Backend) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        limits: Limits,
+        backend: Backend,
+        *,
+        alert_after: int = DEFAULT_ALERT_AFTER,
+        on_batch: Callable[[BatchAnswer, float], None] = lambda _answer, _seconds: None,
+    ) -> None:
+        """`alert_after`: K of the alerts (storemon/alerts/); `on_batch` is told of each batch
+        committed and how long it took (the service wakes its deliveries and counts it)."""
         self.con = con
+        self.alert_after = alert_after
+        self.on_batch = on_batch
         self.limits = limits
         self.backend = backend
         self.loader = threading.Lock()  # one load at a time
@@ -170,6 +185,7 @@ class DataWriter:
         """Append one batch, durably (committed before this returns); reports already running
         keep the data they started with, reports triggered after see it."""
         self.backend.refuse_writes()
+        started = time.perf_counter()
         with ExitStack() as scratch:
             csv_path, offset = as_csv(path, media, kind, scratch)
             with self.loader:
@@ -186,8 +202,10 @@ class DataWriter:
                     quote_files=False,
                     refresh_quality=False,  # once for a burst: _write_snapshots
                     allow_empty=allow_empty,
+                    alert_after=self.alert_after,
                     log=log.info,
                 )
+        self.on_batch(result, time.perf_counter() - started)
         if not result.repeated:
             self._retain_polls()
             self._changed()

@@ -482,7 +482,7 @@ def _replace_data(
                 for path in run_sql_files(con, making):
                     done(path)
                 baseline(con)  # who is down now: the alerts' state, and no event
-                done(sql_dir() / 'alerts' / 'baseline')
+                done(sql_dir() / "alerts" / "baseline")
                 summary = [
                     FileLoad(*row)
                     for row in con.execute(

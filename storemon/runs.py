@@ -120,6 +120,10 @@ class RunStore:
         return scalar(cur, statement("waiting"))
 
     @staticmethod
+    def count_by_status(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        return {status: int(n) for status, n in cur.execute(statement("by_status")).fetchall()}
+
+    @staticmethod
     def queue(
         cur: duckdb.DuckDBPyConnection,
         report_id: str,

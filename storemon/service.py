@@ -25,10 +25,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
 from storemon import visible
+from storemon.alerts import DEFAULT_ALERT_AFTER
+from storemon.alerts.events import alert_tables
+from storemon.alerts.reads import (
+    AlertEvent,
+    DownStore,
+    down_counts,
+    down_now,
+    events_after,
+    events_by_kind,
+    store_events,
+)
 from storemon.backends import Backend, Local
 from storemon.data_writer import DataInfo, DataWriter
 from storemon.database import (
@@ -38,9 +50,10 @@ from storemon.database import (
     sql_files,
     sql_version,
 )
-from storemon.instants import instant, iso
+from storemon.instants import instant, iso, micros
 from storemon.keys import KeyInfo, KeyRing, add_key, list_keys, revoke_key
 from storemon.limits import Limits
+from storemon.metrics import Figures, Metrics
 from storemon.report import (
     AS_OF_REACH,
     FORMATS,
@@ -59,7 +72,11 @@ from storemon.runs import (
 from storemon.snapshots import inputs_missing, write_inputs, write_runs
 from storemon.store_week import StoreWeek, StoreWeeks
 
+if TYPE_CHECKING:
+    from storemon.notify import Notifier
+
 log = logging.getLogger("storemon.service")
+T = TypeVar("T")
 
 
 def service_file(db: Path) -> Path:
@@ -82,6 +99,7 @@ class ReportService:
         limits: Limits | None = None,
         backend: Backend | None = None,
         token: str | None = None,
+        alert_after: int = DEFAULT_ALERT_AFTER,
     ) -> None:
         """`backend`: where reports are computed (storemon/backends.py; default: here, on the
         database); the database keeps the reports' state and rows either way. `token`: the
@@ -96,7 +114,12 @@ class ReportService:
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
         self.runs = threading.Lock()  # changes of report state that involve several rows
         self.store_weeks = StoreWeeks(self.con, self.backend)
-        self.writer = DataWriter(self.con, self.limits, self.backend)
+        self.alert_after = alert_after
+        self.metrics = Metrics()
+        self.writer = DataWriter(
+            self.con, self.limits, self.backend, alert_after=alert_after, on_batch=self._batched
+        )
+        self._batch_listeners: list[Callable[[], None]] = []
         self.url = url
         if url:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
@@ -104,9 +127,69 @@ class ReportService:
         with self.runs:
             self.files.remove(retire_now(self.con, self.limits))
         self.writer.forget_old_batches()
+        if self.data is not None:
+            alert_tables(self.con)  # (a database loaded before storemon kept alerts)
         if self.data is not None and inputs_missing(self.con):
             write_inputs(self.con)  # loaded before storemon kept copies (of every table)
         write_runs(self.con)
+        self.metrics.read_data_with(
+            Figures(
+                down_now=self.down_now_counts,
+                events_by_kind=lambda: self._read(events_by_kind),
+                reports_by_status=lambda: self._read(RunStore.count_by_status),
+                deliveries=self.delivery_summary,
+                latest_poll_us=lambda: (self.poll_range() or (None, None))[1],
+                last_batch_us=self._last_batch_us,
+            )
+        )
+
+    # --- alerts --------------------------------------------------------------------------
+
+    def on_batch(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after each batch that made events is committed."""
+        self._batch_listeners.append(listener)
+
+    def _batched(self, answer: BatchAnswer, seconds: float) -> None:
+        if answer.repeated:
+            return
+        self.metrics.batch_seconds.labels(answer.kind).observe(seconds)
+        if answer.events:
+            for listener in self._batch_listeners:
+                listener()
+
+    def alerts(
+        self, after: int, limit: int, groups: frozenset[str] | None = None
+    ) -> tuple[list[AlertEvent], int]:
+        """Events after `after`, oldest first (alerts.reads.events_after)."""
+        return self._read(lambda cur: events_after(cur, after, limit, groups))
+
+    def down_now(self, groups: frozenset[str] | None = None) -> list[DownStore]:
+        return self._read(lambda cur: down_now(cur, self.alert_after, groups))
+
+    def down_now_counts(self) -> tuple[int, dict[str, int]]:
+        """Stores down now, in all and per group."""
+        return self._read(lambda cur: down_counts(cur, self.alert_after))
+
+    def store_events(self, store_id: str) -> list[AlertEvent]:
+        return self._read(lambda cur: store_events(cur, store_id))
+
+    def delivery_summary(self) -> dict[str, dict[str, int]]:
+        """Per target, how many deliveries are delivered, pending, failed (none: no target)."""
+        notifier = self.notifier
+        return notifier.summary() if notifier is not None else {}
+
+    notifier: Notifier | None = None
+    """What delivers the events (storemon/notify/), when the service has targets."""
+
+    def _read(self, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        with self.con.cursor() as cur:
+            return read(cur)
+
+    def _last_batch_us(self) -> int | None:
+        data = self.data
+        if data is None or data.last_batch_at is None:
+            return None
+        return micros(datetime.fromisoformat(data.last_batch_at.replace("Z", "+00:00")))
 
     def close(self) -> None:
         self.workers.shutdown(wait=True, cancel_futures=True)
@@ -296,6 +379,7 @@ class ReportService:
             ],
         )
         computed.done()
+        self.metrics.report_seconds.observe(computed.seconds)
         log.info(
             "report %s finished%s: %d stores in %.2f s%s",
             report_id,

@@ -25,6 +25,7 @@ INPUT_TABLES = (
     "store_groups",
     "store_timezones",
     "rejected_rows",
+    "alert_events",
 )
 _writing = threading.Lock()  # two threads writing one file would share its partial file
 

@@ -5,6 +5,7 @@ that serves it beside the pages (storemon/web/, under /ui/).
 - data.py      full loads (need the key)
 - batches.py   batches appended as they arrive (need the key)
 - health.py    up, data loaded, limits; what the loaded data can mean
+- alerts.py    alert events, the stores down now, deliveries, /metrics
 - guards.py    allowed hosts, no foreign web pages, the key, JSON bodies
 - errors.py    one error body for every error
 - openapi.py   what the generated OpenAPI document cannot say by itself
@@ -28,6 +29,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from storemon import __version__, web
 from storemon.api.access import Reads, access_guard, check_routes
+from storemon.api.alerts import alerts, alerts_down_now, metrics
 from storemon.api.batches import (
     append_groups,
     append_hours,
@@ -75,6 +77,8 @@ class Settings(msgspec.Struct, frozen=True):
     """A Dask scheduler (or local:N): reports are computed there, from `data` (cluster.py)."""
     data: Path | None = None
     """The cluster's data folder (with `scheduler`)."""
+    alert_after: int = 1
+    """K: a store is down now when its last K evidence polls are all inactive (storemon/alerts/)."""
     reads: Reads = "open"
     """`open`: reading needs no key (a key of some groups still sees only theirs); `key`: every
     read route and page needs one (storemon/api/access.py)."""
@@ -99,6 +103,7 @@ def create_app(settings: Settings) -> Litestar:
             limits=settings.limits,
             backend=backend_for(settings.scheduler, settings.data),
             token=settings.token,
+            alert_after=settings.alert_after,
         )
         app.state.key_ring = service.key_ring
         app.state.sessions = Sessions(
@@ -135,6 +140,9 @@ def create_app(settings: Settings) -> Litestar:
             list_keys,
             add_key,
             revoke_key,
+            alerts,
+            alerts_down_now,
+            metrics,
             Router(
                 "/",
                 route_handlers=[

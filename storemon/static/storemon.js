@@ -1,4 +1,4 @@
-// storemon's one script: reports still running refresh themselves, without reloading the page.
+// storemon's one script: reports still running refresh themselves, and so does the down-now board.
 // An element marked data-running-report asks the API for that report's state every second; when
 // it is done, its row is replaced by the one the server now renders (or, marked
 // data-reload="page", the whole page is loaded again). Without this script, the pages still
@@ -37,3 +37,27 @@ function watch(element) {
 }
 
 document.querySelectorAll("[data-running-report]").forEach(watch);
+
+// An element marked data-refresh-every="N" (the overview's down-now board) is replaced every N
+// seconds by the one the server now renders on this page.
+function refresh(element) {
+  const every = Number(element.dataset.refreshEvery) * 1000;
+  const tick = async () => {
+    try {
+      const page = await fetch(location.pathname, { headers: { Accept: "text/html" } });
+      const fresh = new DOMParser()
+        .parseFromString(await page.text(), "text/html")
+        .getElementById(element.id);
+      if (fresh) {
+        element.replaceWith(fresh);
+        element = fresh;
+      }
+    } catch (error) {
+      // the service is restarting: try again at the next tick
+    }
+    setTimeout(tick, every);
+  };
+  setTimeout(tick, every);
+}
+
+document.querySelectorAll("[data-refresh-every]").forEach(refresh);

@@ -86,6 +86,7 @@ def overview_page(
         as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
         form_error=form_error,
         as_of_text=as_of_text,
+        down=service.down_now(principal.groups if principal is not None else frozenset()),
     )
 
 
@@ -198,7 +199,13 @@ class Pages(Controller):
                 f"Report {report_id} has no store {store_id[:64]}: a report has a row for "
                 "each store with a poll up to its instant.",
             )
-        return render("store.html", run=run, week=week, timeline=timeline(week))
+        return render(
+            "store.html",
+            run=run,
+            week=week,
+            timeline=timeline(week),
+            events=service.store_events(store_id),
+        )
 
     @get("/sign-in", sync_to_thread=False)
     def sign_in_form(self) -> Template:

@@ -1,4 +1,4 @@
-"""Who is down now: the alert events a batch makes, in the batch's own transaction
+"""The alert events a batch makes, in the batch's own transaction
 (sql/README.md, "Alerts"; the SQL is sql/alerts/).
 
 A full load makes every store's state (the baseline) and no event. After that each batch
