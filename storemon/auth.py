@@ -25,18 +25,24 @@ def token_file(db: Path) -> Path:
 
 def service_token(db: Path) -> str:
     """The token the service requires: from the environment, else the file (made if missing)."""
-    if TOKEN_ENV in os.environ:
-        return _checked(os.environ[TOKEN_ENV], f"${TOKEN_ENV}")
-    path = token_file(db)
+    return kept_secret(token_file(db), TOKEN_ENV, "the service's key")
+
+
+def kept_secret(path: Path, env: str, what: str) -> str:
+    """A secret kept like the service's key: `$env` when set, else the file `path`, made at
+    first use (128 random bits, readable by its owner alone) and refused if anyone else may
+    read or change it. (The key, and the secret alerts are signed with: storemon/notify/.)"""
+    if env in os.environ:
+        return _checked(os.environ[env], f"${env}")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: two services starting at once cannot both write it; 0600 from the start.
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _read(path)
+        return _read(path, what)
     with os.fdopen(handle, "w") as out:
         out.write(secrets.token_urlsafe(16) + "\n")
-    return _read(path)
+    return _read(path, what)
 
 
 def client_token(db: Path) -> str | None:
@@ -55,32 +61,32 @@ def client_token(db: Path) -> str | None:
         ) from None
 
 
-def _read(path: Path) -> str:
-    """The key in `path`, which must be a regular file (not a link) of this user's alone:
+def _read(path: Path, what: str = "the service's key") -> str:
+    """The secret in `path`, which must be a regular file (not a link) of this user's alone:
     one that another user owns, or others may read, is someone else's key."""
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
         raise StoremonError(
-            f"{path} should hold the service's key but cannot be opened as a file of its own "
-            f"({error.strerror}): delete it to have a new key made"
+            f"{path} should hold {what} but cannot be opened as a file of its own "
+            f"({error.strerror}): delete it to have a new one made"
         ) from None
     with os.fdopen(handle) as source:
         info = os.fstat(source.fileno())
         mode = stat.S_IMODE(info.st_mode)
         if not stat.S_ISREG(info.st_mode):
-            raise StoremonError(f"{path} should hold the service's key but is not a regular file")
+            raise StoremonError(f"{path} should hold {what} but is not a regular file")
         if info.st_uid != os.geteuid():
             raise StoremonError(
-                f"{path} holds the service's key but belongs to another user (uid "
-                f"{info.st_uid}, not {os.geteuid()}): whoever owns it can change the key. Run "
+                f"{path} holds {what} but belongs to another user (uid "
+                f"{info.st_uid}, not {os.geteuid()}): whoever owns it can change it. Run "
                 f"`chown {os.geteuid()} {path}` as root if it is yours, or delete it to have a "
-                "new key made"
+                "new one made"
             )
         if mode & 0o077:
             raise StoremonError(
-                f"{path} holds the service's key but others may read it (mode {mode:04o}): "
-                f"run `chmod 600 {path}`, or delete it to have a new key made"
+                f"{path} holds {what} but others may read it (mode {mode:04o}): "
+                f"run `chmod 600 {path}`, or delete it to have a new one made"
             )
         return _checked(source.read(), str(path))
 

@@ -322,6 +322,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     from storemon.api.access import Reads
     from storemon.auth import service_token
     from storemon.limits import Limits
+    from storemon.notify import parse_targets
 
     if (args.scheduler is None) != (args.data is None):
         raise StoremonError("--scheduler and --data go together: reports on a cluster's data")
@@ -358,6 +359,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         scheduler=args.scheduler,
         data=args.data,
         alert_after=args.alert_after,
+        notify=parse_targets(args.notify, [tuple(pair) for pair in args.notify_group]),
     )
 
 

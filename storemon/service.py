@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import duckdb
 
@@ -54,6 +54,9 @@ from storemon.instants import instant, iso, micros
 from storemon.keys import KeyInfo, KeyRing, add_key, list_keys, revoke_key
 from storemon.limits import Limits
 from storemon.metrics import Figures, Metrics
+from storemon.notify import Notifier, Target
+from storemon.notify.outbox import Delivery
+from storemon.notify.signing import notify_secret
 from storemon.report import (
     AS_OF_REACH,
     FORMATS,
@@ -71,9 +74,6 @@ from storemon.runs import (
 )
 from storemon.snapshots import inputs_missing, write_inputs, write_runs
 from storemon.store_week import StoreWeek, StoreWeeks
-
-if TYPE_CHECKING:
-    from storemon.notify import Notifier
 
 log = logging.getLogger("storemon.service")
 T = TypeVar("T")
@@ -100,6 +100,7 @@ class ReportService:
         backend: Backend | None = None,
         token: str | None = None,
         alert_after: int = DEFAULT_ALERT_AFTER,
+        notify: tuple[Target, ...] = (),
     ) -> None:
         """`backend`: where reports are computed (storemon/backends.py; default: here, on the
         database); the database keeps the reports' state and rows either way. `token`: the
@@ -132,6 +133,10 @@ class ReportService:
         if self.data is not None and inputs_missing(self.con):
             write_inputs(self.con)  # loaded before storemon kept copies (of every table)
         write_runs(self.con)
+        if notify:  # the events' delivery (storemon/notify/), beside the batches, never on them
+            self.notifier = Notifier(self.con, notify, notify_secret(self.db))
+            self.on_batch(self.notifier.wake)
+            self.notifier.start()
         self.metrics.read_data_with(
             Figures(
                 down_now=self.down_now_counts,
@@ -178,6 +183,10 @@ class ReportService:
         notifier = self.notifier
         return notifier.summary() if notifier is not None else {}
 
+    def deliveries(self, limit: int = 100) -> list[Delivery]:
+        """The latest deliveries to the targets, newest event first (none: no target)."""
+        return self.notifier.deliveries(limit) if self.notifier is not None else []
+
     notifier: Notifier | None = None
     """What delivers the events (storemon/notify/), when the service has targets."""
 
@@ -192,6 +201,8 @@ class ReportService:
         return micros(datetime.fromisoformat(data.last_batch_at.replace("Z", "+00:00")))
 
     def close(self) -> None:
+        if self.notifier is not None:
+            self.notifier.close()
         self.workers.shutdown(wait=True, cancel_futures=True)
         self.writer.close()
         if self.url:

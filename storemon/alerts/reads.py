@@ -49,12 +49,19 @@ class DownStore(msgspec.Struct, frozen=True):
 
 
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
-_EVENT_COLUMNS = (
-    "seq, id, kind, store_id, batch_id, "
-    f"strftime(\"at\" AT TIME ZONE 'UTC', '{_ISO}'), "
-    f"strftime(started_at AT TIME ZONE 'UTC', '{_ISO}'), polls, down_hours, timezone, at_local, "
-    f"started_local, groups, strftime(created_at AT TIME ZONE 'UTC', '{_ISO}')"
-)
+
+
+def event_columns(table: str) -> str:
+    """An AlertEvent's columns, selected from `table` (alert_events), times as ISO text."""
+    return (
+        f"{table}.seq, {table}.id, kind, store_id, batch_id, "
+        f"strftime(\"at\" AT TIME ZONE 'UTC', '{_ISO}'), "
+        f"strftime(started_at AT TIME ZONE 'UTC', '{_ISO}'), polls, down_hours, timezone, "
+        f"at_local, started_local, groups, strftime(created_at AT TIME ZONE 'UTC', '{_ISO}')"
+    )
+
+
+_EVENT_COLUMNS = event_columns("alert_events")
 
 
 def _groups_condition(column: str, groups: frozenset[str] | None) -> tuple[str, list]:

@@ -29,7 +29,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from storemon import __version__, web
 from storemon.api.access import Reads, access_guard, check_routes
-from storemon.api.alerts import alerts, alerts_down_now, metrics
+from storemon.api.alerts import alerts, alerts_deliveries, alerts_down_now, metrics
 from storemon.api.batches import (
     append_groups,
     append_hours,
@@ -50,6 +50,7 @@ from storemon.api.stores import get_report_store, route_store_paths
 from storemon.backends import backend_for
 from storemon.inbox import Inbox
 from storemon.limits import Limits
+from storemon.notify import Target
 from storemon.service import ReportService
 from storemon.web.sessions import Sessions
 
@@ -79,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True):
     """The cluster's data folder (with `scheduler`)."""
     alert_after: int = 1
     """K: a store is down now when its last K evidence polls are all inactive (storemon/alerts/)."""
+    notify: tuple[Target, ...] = ()
+    """Where alert events are delivered (storemon/notify/)."""
     reads: Reads = "open"
     """`open`: reading needs no key (a key of some groups still sees only theirs); `key`: every
     read route and page needs one (storemon/api/access.py)."""
@@ -104,6 +107,7 @@ def create_app(settings: Settings) -> Litestar:
             backend=backend_for(settings.scheduler, settings.data),
             token=settings.token,
             alert_after=settings.alert_after,
+            notify=settings.notify,
         )
         app.state.key_ring = service.key_ring
         app.state.sessions = Sessions(
@@ -142,6 +146,7 @@ def create_app(settings: Settings) -> Litestar:
             revoke_key,
             alerts,
             alerts_down_now,
+            alerts_deliveries,
             metrics,
             Router(
                 "/",

@@ -16,6 +16,7 @@ from storemon.api.access import groups_of
 from storemon.api.errors import INVALID, UNAUTHORIZED
 from storemon.api.shapes import Service
 from storemon.metrics import CONTENT_TYPE, owner_text
+from storemon.notify.outbox import Delivery
 
 
 class AlertEvents(msgspec.Struct):
@@ -55,6 +56,23 @@ def alerts(
 )
 def alerts_down_now(request: Request, service: Service) -> list[DownStore]:
     return service.down_now(groups_of(request))
+
+
+@get(
+    "/alerts/deliveries",
+    summary="What was delivered to the alert targets, what is pending, what failed and why",
+    description="The latest deliveries, newest event first: per target (named without its "
+    "secrets) and event, its status, attempts, last error and next try.",
+    operation_id="alertDeliveries",
+    tags=["alerts"],
+    responses={400: INVALID, 401: UNAUTHORIZED},
+    sync_to_thread=True,
+)
+def alerts_deliveries(
+    service: Service,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="at most this many")] = 100,
+) -> list[Delivery]:
+    return service.deliveries(limit)
 
 
 @get(

@@ -237,6 +237,15 @@ class Pages(Controller):
         answer.cookies.append(request.app.state.sessions.ended())
         return answer
 
+    @get("/alerts", sync_to_thread=True)
+    def alerts(self, service: Service) -> Template:
+        """The alert targets: what was delivered, what is pending, what failed and why."""
+        return render(
+            "alerts.html",
+            summary=service.delivery_summary(),
+            deliveries=service.deliveries(200),
+        )
+
     @get("/data-quality", sync_to_thread=True)
     def quality(self, request: Request, service: Service) -> Template:
         files, findings = service.quality()
