@@ -323,7 +323,9 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     from storemon.auth import service_token
     from storemon.limits import Limits
     from storemon.notify import parse_targets
+    from storemon.notify.signing import notify_secret
 
+    notify = parse_targets(args.notify, [tuple(pair) for pair in args.notify_group])
     if (args.scheduler is None) != (args.data is None):
         raise StoremonError("--scheduler and --data go together: reports on a cluster's data")
     host = "[::1]" if args.host == "::1" else args.host
@@ -359,7 +361,8 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         scheduler=args.scheduler,
         data=args.data,
         alert_after=args.alert_after,
-        notify=parse_targets(args.notify, [tuple(pair) for pair in args.notify_group]),
+        notify=notify,
+        notify_secret=notify_secret(args.db) if notify else "",
     )
 
 

@@ -56,7 +56,6 @@ from storemon.limits import Limits
 from storemon.metrics import Figures, Metrics
 from storemon.notify import Notifier, Target
 from storemon.notify.outbox import Delivery
-from storemon.notify.signing import notify_secret
 from storemon.report import (
     AS_OF_REACH,
     FORMATS,
@@ -101,6 +100,7 @@ class ReportService:
         token: str | None = None,
         alert_after: int = DEFAULT_ALERT_AFTER,
         notify: tuple[Target, ...] = (),
+        notify_secret: str = "",
     ) -> None:
         """`backend`: where reports are computed (storemon/backends.py; default: here, on the
         database); the database keeps the reports' state and rows either way. `token`: the
@@ -134,7 +134,7 @@ class ReportService:
             write_inputs(self.con)  # loaded before storemon kept copies (of every table)
         write_runs(self.con)
         if notify:  # the events' delivery (storemon/notify/), beside the batches, never on them
-            self.notifier = Notifier(self.con, notify, notify_secret(self.db))
+            self.notifier = Notifier(self.con, notify, notify_secret)
             self.on_batch(self.notifier.wake)
             self.notifier.start()
         self.metrics.read_data_with(

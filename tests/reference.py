@@ -355,3 +355,254 @@ def rollups(
         row["down_now"] = sums["down_now"]
         found[group] = row
     return found
+
+
+# --- sql/README.md, rule 11: alerts, who is down now -----------------------------------------
+
+ALERT_LOOK_BACK = 168 * HOUR  # how far before an outage's first poll its first span is looked for
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """One store's evidence polls (sorted, one per instant) and its intervals around them."""
+
+    intervals: list[list[int]]
+    evidence: list[tuple[int, bool]]
+
+    @property
+    def last(self) -> int | None:
+        return self.evidence[-1][0] if self.evidence else None
+
+    @property
+    def run(self) -> list[int]:
+        """The inactive evidence polls after the last active one."""
+        tail: list[int] = []
+        for t, active in reversed(self.evidence):
+            if active:
+                break
+            tail.append(t)
+        return tail[::-1]
+
+    @property
+    def prior(self) -> int | None:
+        run = self.run
+        before = [t for t, _ in self.evidence if run and t < run[0]]
+        return before[-1] if before else None
+
+    def down(self, k: int) -> bool:
+        return len(self.run) >= k
+
+    def started(self) -> int:
+        run_first = self.run[0]
+        prior = self.prior
+        m = (prior + run_first) // 2 if prior is not None else run_first - ALERT_LOOK_BACK
+        return min(max(o, m) for o, c in self.intervals if c > m)
+
+    def business(self, lo: int, hi: int) -> int:
+        return sum(overlap(lo, hi, o, c) for o, c in self.intervals)
+
+
+def alert_state(
+    polls: list[tuple[int, bool]], rows: list[Hours], zone_name: str, special: list[Special] = ()
+) -> AlertState:
+    """A store's state from all its polls (instant, active)."""
+    if not polls:
+        return AlertState([], [])
+    zone = ZoneInfo(zone_name)
+    first = datetime.fromtimestamp(min(t for t, _ in polls) / US, UTC).date()
+    last = datetime.fromtimestamp(max(t for t, _ in polls) / US, UTC).date()
+    intervals = business_intervals(
+        rows, zone, first - timedelta(days=10), last + timedelta(days=1), special
+    )
+    by_instant: dict[int, bool] = {}
+    for t, active in polls:
+        if any(o <= t < c for o, c in intervals):
+            by_instant[t] = by_instant.get(t, True) and active
+    return AlertState(intervals, sorted(by_instant.items()))
+
+
+@dataclass(frozen=True)
+class Data:
+    """All the data at one moment: polls, weekly hours, zones, special hours."""
+
+    polls: list[Poll]
+    hours: list[Hours]
+    zones: dict[str, str]
+    special: list[Special]
+
+    def state(self, store_id: str) -> AlertState:
+        return alert_state(
+            [(micros(p.at), p.active) for p in self.polls if p.store_id == store_id],
+            [h for h in self.hours if h.store_id == store_id],
+            self.zones.get(store_id, DEFAULT_ZONE),
+            [s for s in self.special if s.store_id == store_id],
+        )
+
+
+def alert_events(before: Data, after: Data, k: int) -> set[tuple]:
+    """The events between two moments: (kind, store_id, at, started_at, polls, down_hours)."""
+    found = set()
+    for store_id in sorted({p.store_id for p in after.polls}):
+        was, now = before.state(store_id), after.state(store_id)
+        if now.down(k) and not was.down(k):
+            found.add(("down", store_id, now.last, now.started(), len(now.run), None))
+        elif was.down(k) and not now.down(k):
+            run_first = was.run[0]
+            ending = [t for t, active in now.evidence if active and t > run_first]
+            if ending:
+                at = ending[0]
+                before_end = max(t for t, _ in now.evidence if t < at)
+                ended = (before_end + at) // 2
+                polls = sum(1 for t, a in now.evidence if not a and run_first <= t < at)
+            else:
+                at = now.last if now.last is not None else was.last
+                ended, polls = was.last, len(was.run)
+            started = was.started()
+            hours = round(now.business(started, ended) / (3600 * US), 4)
+            found.add(("up", store_id, at, started, polls, hours))
+    return found
+
+
+# --- sql/README.md, rule 11, read again from the rule's text: the down-now set, the events ---
+# (Written apart from AlertState above, from the rule alone, for tests/test_alert_property.py
+# and tests/test_alert_reference.py: every instant an integer of epoch microseconds.)
+
+OUTAGE_LOOK_BACK = 168 * HOUR  # rule 11: a first poll with no evidence before it: a week back
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The data at one moment (after a full load, or after each batch): every poll, the weekly
+    hours, the zones, the special rows."""
+
+    polls: list[Poll]
+    hours: list[Hours]
+    zones: dict[str, str]
+    special: list[Special] = ()
+
+
+@dataclass(frozen=True)
+class DownState:
+    """A store's tail of evidence, as rule 11 reads it: its latest evidence poll (`last`), the
+    inactive evidence polls that end its history (how many, the first of them), the evidence
+    poll before them (`prior`), and where the outage's down time starts (`started`). None where
+    there is nothing (no evidence; no inactive tail; no poll before it)."""
+
+    last: int | None
+    run_polls: int
+    run_first: int | None
+    prior: int | None
+    started: int | None
+
+    def down(self, k: int) -> bool:
+        """Down now: its last k evidence polls are all inactive (fewer than k: not down)."""
+        return self.run_polls >= k
+
+
+NO_EVIDENCE = DownState(None, 0, None, None, None)
+
+
+def alert_material(
+    polls: list[tuple[int, bool]], rows: list[Hours], zone_name: str, special: list[Special] = ()
+) -> Store:
+    """One store's material for rule 11: all its polls (instant, active) up to the latest, the
+    intervals of every local date that can touch them or the week before the first of them,
+    and its evidence polls (open <= t < close; one per instant, inactive winning)."""
+    first = datetime.fromtimestamp((min(t for t, _ in polls) - OUTAGE_LOOK_BACK) / US, UTC)
+    last = datetime.fromtimestamp(max(t for t, _ in polls) / US, UTC)
+    intervals = business_intervals(
+        rows,
+        ZoneInfo(zone_name),
+        first.date() - timedelta(days=2),
+        last.date() + timedelta(days=1),
+        special,
+    )
+    by_instant: dict[int, bool] = {}
+    for t, active in polls:
+        if any(o <= t < c for o, c in intervals):
+            by_instant[t] = by_instant.get(t, True) and active  # inactive wins
+    return Store(intervals, sorted(by_instant.items()), max(t for t, _ in polls))
+
+
+def first_business_instant(store: Store, m: int) -> int:
+    """The first business instant at or after m: min over the intervals [o, c) with c > m of
+    max(o, m)."""
+    return min(max(o, m) for o, c in store.intervals if c > m)
+
+
+def business_time(store: Store, lo: int, hi: int) -> int:
+    """The business time inside [lo, hi) (0 when hi <= lo), in microseconds."""
+    return sum(overlap(lo, hi, o, c) for o, c in store.intervals)
+
+
+def down_state(store: Store) -> DownState:
+    """Rule 11: the store's tail, and the start of its outage's down time: from the midpoint of
+    the run's first poll and the evidence poll before it (or a week before the run's first poll
+    when there is none), the first business instant."""
+    evidence = store.evidence
+    if not evidence:
+        return NO_EVIDENCE
+    first = len(evidence)
+    while first > 0 and not evidence[first - 1][1]:
+        first -= 1
+    run = evidence[first:]
+    if not run:
+        return DownState(evidence[-1][0], 0, None, None, None)
+    run_first = run[0][0]
+    prior = evidence[first - 1][0] if first > 0 else None
+    m = (prior + run_first) // 2 if prior is not None else run_first - OUTAGE_LOOK_BACK
+    return DownState(evidence[-1][0], len(run), run_first, prior, first_business_instant(store, m))
+
+
+def alert_stores(data: Snapshot) -> dict[str, tuple[Store, DownState]]:
+    """store_id -> (its rule-11 material, its down state), for every store with a poll."""
+    per_store: dict[str, list[tuple[int, bool]]] = {}
+    for p in data.polls:
+        per_store.setdefault(p.store_id, []).append((micros(p.at), p.active))
+    found = {}
+    for store_id, store_polls in sorted(per_store.items()):
+        store = alert_material(
+            store_polls,
+            [h for h in data.hours if h.store_id == store_id],
+            data.zones.get(store_id, DEFAULT_ZONE),
+            [s for s in data.special if s.store_id == store_id],
+        )
+        found[store_id] = (store, down_state(store))
+    return found
+
+
+def down_now(data: Snapshot, k: int) -> set[str]:
+    """Rule 11: the stores down now with K = k."""
+    return {store_id for store_id, (_, state) in alert_stores(data).items() if state.down(k)}
+
+
+def batch_events(before: Snapshot, after: Snapshot, k: int) -> set[tuple]:
+    """Rule 11: the events of a batch that turned `before` into `after`, as tuples
+    (kind, store_id, at_us, started_us, polls, down_hours): `down` for a store down now after
+    and not before, `up` for one down before and not after (down_hours: the business time,
+    after the batch, from the outage's start as it was before to where it ended, rounded to 4
+    decimals; None for `down`)."""
+    was, now = alert_stores(before), alert_stores(after)
+    events = set()
+    for store_id in sorted(was.keys() | now.keys()):
+        old = was[store_id][1] if store_id in was else NO_EVIDENCE
+        store, new = now.get(store_id, (None, NO_EVIDENCE))
+        if new.down(k) and not old.down(k):
+            events.add(("down", store_id, new.last, new.started, new.run_polls, None))
+        elif old.down(k) and not new.down(k):
+            evidence = store.evidence if store is not None else []
+            # the first active evidence poll after the outage's first poll ended it ...
+            ending = [t for t, active in evidence if active and t > old.run_first]
+            if ending:
+                at = ending[0]
+                polls = sum(1 for t, active in evidence if not active and old.run_first <= t < at)
+                earlier = [t for t, _ in evidence if t < at]
+                # (no evidence poll before it, so no midpoint: the rule does not say; read as
+                # when no active poll ended it, up to its last evidence poll before the batch)
+                ended = (earlier[-1] + at) // 2 if earlier else old.last
+            else:  # ... else its polls are no longer evidence: as it was before the batch
+                at = new.last if new.last is not None else old.last
+                polls, ended = old.run_polls, old.last
+            down_us = business_time(store, old.started, ended) if store is not None else 0
+            events.add(("up", store_id, at, old.started, polls, round(down_us / 3.6e9, 4)))
+    return events

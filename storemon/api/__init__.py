@@ -82,6 +82,8 @@ class Settings(msgspec.Struct, frozen=True):
     """K: a store is down now when its last K evidence polls are all inactive (storemon/alerts/)."""
     notify: tuple[Target, ...] = ()
     """Where alert events are delivered (storemon/notify/)."""
+    notify_secret: str = ""
+    """What the webhooks' bodies are signed with (storemon/notify/signing.py)."""
     reads: Reads = "open"
     """`open`: reading needs no key (a key of some groups still sees only theirs); `key`: every
     read route and page needs one (storemon/api/access.py)."""
@@ -108,6 +110,7 @@ def create_app(settings: Settings) -> Litestar:
             token=settings.token,
             alert_after=settings.alert_after,
             notify=settings.notify,
+            notify_secret=settings.notify_secret,
         )
         app.state.key_ring = service.key_ring
         app.state.sessions = Sessions(

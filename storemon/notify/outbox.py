@@ -76,7 +76,8 @@ def head(
     """The target's oldest pending event, its attempts so far, when it was first tried and when
     it may be tried next."""
     row = con.execute(
-        f"SELECT {event_columns('alert_events')}, attempts, first_tried_at, next_try_at "
+        f"SELECT {event_columns('alert_events')}, attempts, epoch_us(first_tried_at), "
+        "epoch_us(next_try_at) "
         "FROM alert_deliveries JOIN alert_events USING (seq) "
         "WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT 1",
         [target],
@@ -84,7 +85,11 @@ def head(
     if row is None:
         return None
     *event, attempts, first, following = row
-    return AlertEvent(*event), attempts, first, following
+    return AlertEvent(*event), attempts, _instant(first), _instant(following)
+
+
+def _instant(us: int | None) -> datetime | None:
+    return None if us is None else datetime.fromtimestamp(us / 1e6, UTC)
 
 
 def delivered(con: duckdb.DuckDBPyConnection, target: str, seq: int) -> None:
