@@ -129,6 +129,11 @@ TABLE = {
     "DELETE /keys/{name}": (
         "DELETE", "/keys/nobody-has-it", None, (404, 403, 403, 403, 401, 401),
     ),
+    "GET /alerts": ("GET", "/alerts", None, READ),
+    "GET /alerts/down_now": ("GET", "/alerts/down_now", None, READ),
+    "GET /alerts/deliveries": ("GET", "/alerts/deliveries", None, QUALITY),
+    "GET /metrics": ("GET", "/metrics", None, READ),
+    "GET /ui/alerts": ("GET", "/ui/alerts", None, QUALITY),
     "GET /": ("GET", "/", None, READ),  # a redirect to /ui/, which the client follows
     "GET /ui": ("GET", "/ui/", None, READ),
     "GET /ui/data-quality": ("GET", "/ui/data-quality", None, QUALITY),
