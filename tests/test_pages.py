@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from playwright.sync_api import expect
 
 from storemon.database import connect
 from storemon.generate import generate
@@ -334,3 +335,39 @@ def test_an_owner_signs_in_sees_only_their_stores_and_signs_out(page, tmp_path):
         page.wait_for_url(f"{server.url}/ui/sign-in")
         page.goto(f"{server.url}/ui/reports/{report_id}")
         assert page.locator("h1").inner_text() == "A key is needed"
+
+
+def test_the_down_now_board_shows_who_is_down_and_refreshes_by_itself(page, tmp_path):
+    """The overview's board (alerts, sql/README.md rule 11): a store down while open is listed
+    with since when and its polls; when it comes back, the board changes in place, without a
+    reload."""
+    ws = Workspace(tmp_path)
+    ws.load(status=[("s1", "active", "2024-01-08 09:00:00")], zones=[("s1", "UTC")])
+    ws.con.close()
+    db = ws.db
+    with serving(db) as server:
+        batch = "store_id,status,timestamp_utc\ns1,inactive,2024-01-08 10:00:00\n"
+        code, _, _ = server.request(
+            "POST",
+            "/polls",
+            data=batch.encode(),
+            headers={"Content-Type": "text/csv", **server.authorized()},
+        )
+        assert code == 201
+        page.goto(server.url + "/ui/")
+        board = page.locator("#down-now")
+        assert "1 store down while open" in board.inner_text()
+        assert "s1" in board.locator("tbody").inner_text()
+        assert board.locator("time").first.get_attribute("datetime") == "2024-01-08T09:30:00+00:00"
+        shoot(page, tmp_path, "down-now")
+        page.evaluate("window.notReloaded = true")
+        back = "store_id,status,timestamp_utc\ns1,active,2024-01-08 11:00:00\n"
+        code, _, _ = server.request(
+            "POST",
+            "/polls",
+            data=back.encode(),
+            headers={"Content-Type": "text/csv", **server.authorized()},
+        )
+        assert code == 201
+        expect(page.locator("#down-now")).to_contain_text("No store is down", timeout=15000)
+        assert page.evaluate("window.notReloaded") is True
