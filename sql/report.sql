@@ -17,6 +17,7 @@
 .read sql/report/01_report_window.sql
 .read sql/report/02_report_stores.sql
 .read sql/report/03_business_dates.sql
+.read sql/report/03_business_hours_utc.sql
 .read sql/report/03_business_intervals.sql
 .read sql/report/04_evidence_polls.sql
 .read sql/report/05_poll_spans.sql

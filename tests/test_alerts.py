@@ -1,5 +1,5 @@
-"""Rule 11 (sql/README.md, "Alerts: who is down now"): the events each batch makes, by hand and
-against the reference (tests/reference.py) on random data split into random batches."""
+"""Rule 11 (sql/README.md, "Alerts: who is down now"): the events each batch makes, by hand, with
+exact instants (the property test against the reference: tests/test_alert_property.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from storemon.append import append_batch
 from storemon.ingest import ingest
@@ -18,10 +16,9 @@ from tests.conftest import (
     SPECIAL_HEADER,
     STATUS_HEADER,
     ZONES_HEADER,
-    examples,
     write_csv,
 )
-from tests.reference import Data, Hours, Poll, Special, alert_events, micros
+from tests.reference import Hours, Poll, Special, micros
 
 EVENT_FIELDS = 'kind, store_id, epoch_us("at"), epoch_us(started_at), polls, down_hours'
 
@@ -221,106 +218,3 @@ def test_special_hours_that_close_the_day_end_an_outage(feed):
     assert f.batch("polls", rows(poll("a", 11, False))) == set()
     got = f.batch("special_hours", [("a", "2024-01-08", "", "")])  # Monday closed
     assert {kind for kind, *_ in got} == {"up"}
-
-
-# --- against the reference -------------------------------------------------------------------
-
-ZONES = ("UTC", "America/New_York", "Europe/London", "Asia/Kolkata")
-START = datetime(2024, 3, 9, tzinfo=UTC)  # over the US spring-forward night (10 March)
-
-polls_st = st.lists(
-    st.builds(
-        Poll,
-        st.sampled_from(("s1", "s2", "s3")),
-        st.integers(0, 4 * 24 * 4).map(lambda q: START + q * timedelta(minutes=15)),
-        st.booleans(),
-    ),
-    min_size=1,
-    max_size=40,
-)
-hours_st = st.lists(
-    st.builds(
-        Hours,
-        st.sampled_from(("s1", "s2", "s3")),
-        st.integers(0, 6),
-        st.integers(0, 23).map(lambda h: timedelta(hours=h)),
-        st.integers(0, 24).map(lambda h: timedelta(hours=h)),
-    ),
-    max_size=8,
-)
-zones_st = st.dictionaries(st.sampled_from(("s1", "s2", "s3")), st.sampled_from(ZONES))
-special_st = st.lists(
-    st.builds(
-        lambda store, day, hours: Special(store, day, *hours),
-        st.sampled_from(("s1", "s2", "s3")),
-        st.sampled_from([START.date() + timedelta(days=n) for n in range(4)]),
-        st.one_of(
-            st.just((None, None)),
-            st.tuples(
-                st.integers(0, 23).map(lambda h: timedelta(hours=h)),
-                st.integers(1, 24).map(lambda h: timedelta(hours=h)),
-            ),
-        ),
-    ),
-    max_size=3,
-)
-# a batch: polls (most often), or all the hours / zones / special rows of the stores it names
-batch_st = st.one_of(
-    st.tuples(st.just("polls"), polls_st),
-    st.tuples(st.just("polls"), polls_st),
-    st.tuples(st.just("hours"), hours_st),
-    st.tuples(st.just("timezones"), zones_st),
-    st.tuples(st.just("special_hours"), special_st),
-)
-
-
-def _replaced(data: Data, kind: str, rows) -> Data:
-    """The data after a batch, by the rules of "Updates" (sql/README.md)."""
-    if kind == "polls":
-        return Data(data.polls + list(rows), data.hours, data.zones, data.special)
-    if kind == "hours":
-        named = {h.store_id for h in rows}
-        kept = [h for h in data.hours if h.store_id not in named]
-        return Data(data.polls, kept + list(rows), data.zones, data.special)
-    if kind == "timezones":
-        return Data(data.polls, data.hours, data.zones | dict(rows), data.special)
-    named_days = {(s.store_id, s.day) for s in rows}
-    kept = [s for s in data.special if (s.store_id, s.day) not in named_days]
-    return Data(data.polls, data.hours, data.zones, kept + list(rows))
-
-
-def _batch_rows(kind: str, rows):
-    if kind == "polls":
-        return _poll_rows(rows)
-    if kind == "hours":
-        return _hours_rows(rows)
-    if kind == "timezones":
-        return sorted(rows.items())
-    return _special_rows(rows)
-
-
-@settings(
-    max_examples=examples(15),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    load=st.tuples(polls_st, hours_st, zones_st, special_st),
-    batches=st.lists(batch_st, min_size=1, max_size=4),
-    k=st.integers(1, 2),
-)
-def test_events_equal_the_references_set_difference_batch_by_batch(tmp_path, load, batches, k):
-    polls, hours, zones, special = load
-    data = Data(list(polls), list(hours), dict(zones), list(special))
-    f = Feed(tmp_path, polls, hours, zones, special)
-    with f.con:
-        for kind, rows in batches:
-            after = _replaced(data, kind, rows)
-            if kind != "polls" and not rows:
-                continue
-            got = f.batch(kind, _batch_rows(kind, rows), alert_after=k)
-            assert got == alert_events(data, after, k), (kind, rows)
-            data = after
-        kind, rows = batches[-1]
-        if rows:  # sent again: recognised, or (hours, zones) a change back to the same: no event
-            assert f.batch(kind, _batch_rows(kind, rows), alert_after=k) == set()

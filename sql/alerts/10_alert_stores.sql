@@ -1,5 +1,5 @@
--- Makes: report_stores — here the stores whose down-now state is decided again: those a batch
--- names with a usable row (`alert_batch`), or every store with polls at a full load; with each
+-- Makes: report_stores — here the stores whose down-now state is decided again: those
+-- `alert_batch` names (a batch's usable rows; at a full load, every store with polls); with each
 -- store's state before (alert_state's columns, NULL for a store without one) and whether it can
 -- go the fast way. Also `alert_polls`: the polls to read for them.
 -- Rules: "Alerts" (sql/README.md): only the stores a batch names can change state (the others'
@@ -17,32 +17,21 @@
 
 CREATE OR REPLACE TEMP TABLE report_stores AS
 WITH
-batch AS (
+named AS (
     SELECT
         stores.store_key,
         min(epoch_us(alert_batch.timestamp_utc)) AS first_us,
         bool_and(alert_batch.timestamp_utc IS NOT NULL) AS of_polls
     FROM alert_batch
     JOIN stores USING (store_id)
-    WHERE NOT getvariable('alert_baseline')
     GROUP BY ALL
-),
-everyone AS (
-    SELECT DISTINCT store_key, NULL::BIGINT AS first_us, false AS of_polls
-    FROM polls
-    WHERE getvariable('alert_baseline')
-),
-named AS (
-    SELECT * FROM batch
-    UNION ALL
-    SELECT * FROM everyone
 ),
 with_hours AS (
     SELECT DISTINCT store_key FROM business_hours SEMI JOIN named USING (store_key)
 ),
 final AS (
     SELECT
-        named.store_key,
+        store_key,
         stores.store_id,
         coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
         with_hours.store_key IS NOT NULL AS has_hours,
@@ -58,8 +47,7 @@ final AS (
     JOIN stores USING (store_key)
     LEFT JOIN store_timezones USING (store_key)
     LEFT JOIN with_hours USING (store_key)
-    LEFT JOIN alert_state AS state
-      ON state.store_key = named.store_key AND NOT getvariable('alert_baseline')
+    LEFT JOIN alert_state AS state USING (store_key)  -- (emptied first at a full load)
 )
 SELECT * FROM final;
 

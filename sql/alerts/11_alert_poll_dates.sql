@@ -1,6 +1,6 @@
 -- Makes: business_dates — here the local dates whose business intervals can hold one of
 -- alert_polls (replacing the report's view of the same name, so that
--- sql/report/03_business_intervals.sql, run next, makes the intervals the polls need).
+-- sql/report/03_business_hours_utc.sql, run next, makes the intervals the polls need).
 -- Rules: as sql/report/03_business_dates.sql: an interval that holds an instant opens on a
 -- local date from the instant's UTC date - 2 to its UTC date + 1.
 -- Needs: report_stores (sql/alerts/10_alert_stores.sql), alert_polls.

@@ -1,6 +1,7 @@
 -- Makes: alert_next — each store's state after the batch (or load) beside its state before:
 -- whether it is down now before and after, and what its events need; and business_dates
--- (again, for sql/report/03_business_intervals.sql run next) around the outages' instants
+-- (again, for sql/report/03_business_hours_utc.sql and 03_business_intervals.sql, run next)
+-- around the outages' instants
 -- those events need: where an outage starts, and the business time an ended one covered.
 -- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls are all
 -- inactive (K: variable alert_after). Evidence (rule 4): open <= t < close, the join of
@@ -11,17 +12,19 @@
 -- follows it. An `up` event's outage ends at the first active evidence poll after its first
 -- poll (`end_poll_us`, NULL if none: it then ends at its last poll before the batch), its down
 -- time is counted up to the midpoint with the evidence poll before that one (`ended_us`).
--- Needs: report_stores, alert_polls (sql/alerts/10_alert_stores.sql), business_intervals.
+-- Needs: report_stores, alert_polls (sql/alerts/10_alert_stores.sql), business_rows_utc (the
+-- rows' intervals, not merged: a poll inside any is evidence).
 
 CREATE OR REPLACE TEMP TABLE alert_evidence AS
 WITH
 open_days AS (
     SELECT *, unnest(range(open_us // 86400000000, (close_us - 1) // 86400000000 + 1)) AS day
-    FROM business_intervals
+    FROM business_rows_utc
 )
+-- (SEMI: the rows' intervals are not merged, and a poll inside two is one poll)
 SELECT alert_polls.*
 FROM alert_polls
-JOIN open_days
+SEMI JOIN open_days
   ON open_days.store_key = alert_polls.store_key
  AND open_days.day = alert_polls.at_us // 86400000000
  AND alert_polls.at_us >= open_days.open_us

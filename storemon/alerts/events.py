@@ -40,10 +40,10 @@ def baseline(con: duckdb.DuckDBPyConnection) -> None:
     transaction), or before the first batch of a database loaded before storemon kept alerts."""
     alert_tables(con)
     con.execute("DELETE FROM alert_state")
-    con.execute(
+    con.execute(  # every store with polls, as a batch that names them all, not of polls
         "CREATE OR REPLACE TEMP VIEW alert_batch AS "
-        "SELECT NULL::VARCHAR AS store_id, NULL::TIMESTAMPTZ AS timestamp_utc, "
-        "NULL::BOOLEAN AS active WHERE false"
+        "SELECT store_id, NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active "
+        "FROM stores SEMI JOIN polls USING (store_key)"
     )
     _decide(con, baseline=True, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
 
@@ -91,9 +91,10 @@ def _decide(
             _alerts("10_alert_stores.sql"),
             _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
             _alerts("11_alert_poll_dates.sql"),
-            _report("03_business_intervals.sql"),  # around the polls to read
+            _report("03_business_hours_utc.sql"),  # around the polls to read (not merged)
             _alerts("20_alert_next_state.sql"),
-            _report("03_business_intervals.sql"),  # around the outages' instants
+            _report("03_business_hours_utc.sql"),  # around the outages' instants, merged
+            _report("03_business_intervals.sql"),
             _alerts("30_alert_events.sql"),
         ],
     )

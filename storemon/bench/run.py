@@ -60,7 +60,7 @@ def run_bench(
     rollup_share = rollups.median / (report.median - rollups.median)
     log(f"the live {days} days on the 1x data: hourly batches through POST /polls ...")
     week_limit = round(20 * days / 7, 1)  # 20 s for a week of hourly batches
-    live_batch, live_week, same_bytes, special_batch = bench_live(
+    live_batch, live_week, same_bytes, special_batch, alert_delay = bench_live(
         data["1x"], *full_load_report(data["1x"])
     )
     log("timing the report on the 10x and 5-minute data ...")
@@ -120,6 +120,7 @@ def run_bench(
         (store_week, "<= 50 ms median", store_week.median <= 0.05),
         (owner_csv, "<= 50 ms median", owner_csv.median <= 0.05),
         (live_batch, "<= 100 ms median", live_batch.median <= 0.1),
+        (alert_delay, "<= 1 s median", alert_delay.median <= 1.0),
         (
             live_week,
             f"<= {week_limit:g} s; then the same report bytes as one full load "

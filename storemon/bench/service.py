@@ -3,12 +3,14 @@ pages, one store's week, and the live week of hourly batches through POST /polls
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -193,13 +195,46 @@ def bench_api(data: Prepared, repeat: int) -> tuple[Result, Result, Result, Resu
 SPECIAL_BATCHES = 5  # batches of special hours the bench sends after the live week
 
 
+class Receiver:
+    """A local webhook receiver for the live week's alerts: when each event arrived."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, float] = {}  # batch_id -> when its first down event came
+        self.events = 0
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                now = time.perf_counter()
+                event = json.loads(body)
+                receiver.events += 1
+                if event["kind"] == "down":
+                    receiver.arrived.setdefault(event["batch_id"], now)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def bench_live(
     data: Prepared, full_report: bytes, as_of: str
-) -> tuple[Result, Result, bool, Result]:
+) -> tuple[Result, Result, bool, Result, Result]:
     """The live week: the polls as hourly batches through POST /polls on a real server whose
     hours and zones were loaded first, a report after every 24th batch. Returns the batch
     answer times, the whole week, whether the last report equals the full load's, and the
-    answer times of SPECIAL_BATCHES batches of special hours after it (a row per store each)."""
+    answer times of SPECIAL_BATCHES batches of special hours after it (a row per store each),
+    and how long after a batch's answer its first `down` event reached a local webhook (the
+    service runs with --notify to it: alerts on)."""
     db = data.folder / "live-scratch.duckdb"
     remove_scratch(db)
     empty = data.folder / "no-polls.csv"
@@ -221,7 +256,10 @@ def bench_live(
     batches = hourly_batches(data)
     log_path = data.folder / "live-server.log"
     answers: list[float] = []
-    with bench_server(db, log_path) as (url, usage):
+    answered: dict[str, float] = {}  # batch_id -> when its answer came
+    expected = 0  # events the batches made
+    receiver = Receiver()
+    with bench_server(db, log_path, "--notify", receiver.url) as (url, usage):
         token = client_token(db)
         started = time.perf_counter()
         for number, batch in enumerate(batches, 1):
@@ -231,6 +269,9 @@ def bench_live(
             answers.append(time.perf_counter() - clock)
             if code != 201:
                 raise StoremonError(f"bench: batch {batch.name} answered {code}: {said[:200]!r}")
+            answer = json.loads(said)
+            answered[answer["batch_id"]] = time.perf_counter()
+            expected += answer["events"]
             if number % 24 == 0:
                 wait_for(url, trigger(url), log_path)
         week = time.perf_counter() - started
@@ -245,6 +286,15 @@ def bench_live(
             special_answers.append(time.perf_counter() - clock)
             if code != 201:
                 raise StoremonError(f"bench: special hours answered {code}: {said[:200]!r}")
+        deadline = time.monotonic() + 60  # the last batches' events, still on their way
+        while receiver.events < expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+    receiver.close()
+    delays = [
+        max(receiver.arrived[batch] - at, 0.0)
+        for batch, at in answered.items()
+        if batch in receiver.arrived
+    ]
     remove_scratch(db)
     rss = usage[0].ru_maxrss * 1024
     described = f"{data.describe()} as {len(batches)} hourly batches"
@@ -263,6 +313,13 @@ def bench_live(
             "a special-hours row per store via POST /special_hours, answer",
             f"{data.describe()}, {len(special[0].splitlines()) - 1:,} rows a batch",
             special_answers,
+            rss,
+        ),
+        Result(
+            "alert_delay",
+            "a batch's first down event at a local webhook, after the batch's answer",
+            f"{described}: {receiver.events:,} events, {len(delays):,} batches with a down event",
+            delays,
             rss,
         ),
     )
