@@ -12,6 +12,7 @@ slows a batch, nor another target.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import random
 import threading
@@ -62,6 +63,11 @@ class Notifier:
             outbox.outbox_tables(cur)
 
     def start(self) -> None:
+        # Each target is seen here, before its thread runs: one seen for the first time gets
+        # every event committed after start(), not only those after its thread's first look.
+        with self.con.cursor() as cur:
+            for target in self.targets:
+                outbox.queue(cur, target.name, target.group)
         for target, wake in zip(self.targets, self._wakes, strict=True):
             thread = threading.Thread(
                 target=self._run, args=(target, wake), name=f"notify {target.name}", daemon=True
@@ -161,7 +167,7 @@ class Notifier:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+            with _OPENER.open(request, timeout=self.timeout) as answer:
                 answer.read(64 * 1024)
             return None
         except urllib.error.HTTPError as error:
@@ -175,12 +181,36 @@ class Notifier:
             return str(getattr(reason, "strerror", None) or reason)
         except OSError as error:
             return str(error.strerror or error)
+        except http.client.HTTPException as error:  # a TLS port, or not a web server at all
+            return f"not an HTTP answer ({type(error).__name__})"
 
     def _apprise(self, target: Target, event: AlertEvent) -> str | None:
         import apprise
 
         sender = apprise.Apprise()
         sender.add(target.url)
-        if sender.notify(title=title(event), body=human_text(event)):
+        result = sender.notify(title=title(event), body=human_text(event))
+        if result:
             return None
-        return "Apprise could not deliver it (its log says why)"
+        return _apprise_why(result) or "Apprise could not deliver it (its log says why)"
+
+
+def _apprise_why(result: object) -> str | None:
+    """The last warning of a failed notification: Apprise 2 keeps its log in its answer (1.x
+    answers a bare bool, and says why only in its log)."""
+    entries = getattr(result, "logs", None)
+    if entries is None:
+        return None
+    said = [entry.message for entry in entries() if entry.level in ("WARNING", "ERROR")]
+    return said[-1][:200] if said else None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer other than 2xx: urllib would follow a POST's 302 with a GET
+    without the body, and the event would count as delivered while nobody got it."""
+
+    def redirect_request(self, *args, **kwargs) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)

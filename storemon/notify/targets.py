@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from storemon.errors import StoremonError
+from storemon.keys import GROUP_MAX
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,27 @@ class Target:
 def parse_targets(urls: list[str], group_urls: list[tuple[str, str]]) -> tuple[Target, ...]:
     """The targets of the command line, each checked now: a bad URL stops the service from
     starting, rather than failing at the first event."""
-    targets = [Target(url) for url in urls] + [Target(url, group) for group, url in group_urls]
+    targets = [Target(url) for url in urls]
+    targets += [Target(url, _group(group)) for group, url in group_urls]
+    names: set[str] = set()
     for target in targets:
         _check(target)
+        if target.name in names:  # one queue each: two threads on one would send all twice
+            raise StoremonError(f"--notify: {target.name} is given twice")
+        names.add(target.name)
     return tuple(targets)
+
+
+def _group(group: str) -> str:
+    """The group as the loaded data spells it (blanks around it removed)."""
+    label = group.strip()
+    if not label:
+        raise StoremonError("--notify-group: the group is empty")
+    if len(label) > GROUP_MAX or not label.isprintable():
+        raise StoremonError(
+            f"--notify-group: a group is 1 to {GROUP_MAX} printable characters (not {group!r})"
+        )
+    return label
 
 
 def _check(target: Target) -> None:
@@ -49,7 +67,10 @@ def _check(target: Target) -> None:
         parts = urlsplit(target.url)
         parts.port  # noqa: B018 (raises on a bad port)
     except ValueError as error:
-        raise StoremonError(f"--notify: {target.url!r} is not a URL ({error})") from None
+        # named by its scheme and host alone: the rest may hold a password or a token
+        scheme, _, rest = target.url.partition("://")
+        host = rest.split("/", 1)[0].rpartition("@")[2].split(":", 1)[0]
+        raise StoremonError(f"--notify: {scheme}://{host}/... is not a URL ({error})") from None
     if not parts.scheme:
         raise StoremonError(
             f"--notify: {target.name} has no scheme: give https://... for a webhook, or an "
@@ -66,5 +87,3 @@ def _check(target: Target) -> None:
             f"--notify: Apprise does not take {target.name}: see Apprise's list of URLs "
             "(https://github.com/caronc/apprise/wiki)"
         )
-    if target.group is not None and not target.group.strip():
-        raise StoremonError("--notify-group: the group is empty")
