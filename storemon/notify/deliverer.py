@@ -16,6 +16,7 @@ import http.client
 import logging
 import random
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from storemon.notify.targets import Target
 log = logging.getLogger("storemon.notify")
 
 IDLE_LOOK = 5.0  # seconds: how often an idle target looks for events a wake() did not announce
+CHUNK = 200  # pending events read at once
+FLUSH = 0.2  # seconds: delivered events are marked at least this often
 
 
 class Notifier:
@@ -110,21 +113,57 @@ class Notifier:
                     wake.clear()
 
     def _step(self, cur: duckdb.DuckDBPyConnection, target: Target) -> float:
-        """Deliver the target's oldest pending event if it is due; the seconds to wait next."""
+        """Deliver the target's pending events that are due, oldest first, until one fails or
+        none is left; the seconds to wait next. Deliveries are marked in the database a run
+        at a time (at most every FLUSH seconds): a crash in between sends a run again, which
+        at least once allows, rather than paying a transaction per event."""
         outbox.queue(cur, target.name, target.group)
-        found = outbox.head(cur, target.name)
-        if found is None:
-            return IDLE_LOOK
-        event, attempts, first_tried, next_try = found
-        now = self.clock()
-        if next_try is not None and next_try > now:
-            return min((next_try - now).total_seconds(), IDLE_LOOK * 12)
-        error = self._send(target, event)
-        if error is None:
-            outbox.delivered(cur, target.name, event.seq)
-            log.info("alerts to %s: event %d (%s) delivered", target.name, event.seq, event.kind)
+        done: list[int] = []
+        flushed = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                batch = outbox.pending(cur, target.name, CHUNK)
+                if not batch:
+                    return IDLE_LOOK
+                for event, attempts, first_tried, next_try in batch:
+                    if self._stop.is_set():
+                        return 0
+                    now = self.clock()
+                    if next_try is not None and next_try > now:
+                        return min((next_try - now).total_seconds(), IDLE_LOOK * 12)
+                    error = self._send(target, event)
+                    if error is None:
+                        done.append(event.seq)
+                        if time.monotonic() - flushed > FLUSH:
+                            outbox.delivered(cur, target.name, done)
+                            done, flushed = [], time.monotonic()
+                        continue
+                    if done:  # (first: the failed one waits behind them no more)
+                        outbox.delivered(cur, target.name, done)
+                        done = []
+                    return self._failed(
+                        cur, target, event, attempts, first_tried or now, now, error
+                    )
+                if done:
+                    outbox.delivered(cur, target.name, done)
+                    done, flushed = [], time.monotonic()
             return 0
-        first = first_tried or now
+        finally:
+            if done:
+                outbox.delivered(cur, target.name, done)
+                log.info("alerts to %s: %d event(s) delivered", target.name, len(done))
+
+    def _failed(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        target: Target,
+        event: AlertEvent,
+        attempts: int,
+        first: datetime,
+        now: datetime,
+        error: str,
+    ) -> float:
+        """Record a failed attempt; the seconds until the next (0: given up, go on)."""
         if now - first >= self.give_up_after:
             outbox.failed_attempt(cur, target.name, event.seq, error, first, None)
             log.error(

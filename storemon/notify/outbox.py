@@ -70,36 +70,45 @@ def queue(con: duckdb.DuckDBPyConnection, target: str, group: str | None) -> Non
         raise
 
 
-def head(
-    con: duckdb.DuckDBPyConnection, target: str
-) -> tuple[AlertEvent, int, datetime | None, datetime | None] | None:
-    """The target's oldest pending event, its attempts so far, when it was first tried and when
-    it may be tried next."""
-    row = con.execute(
+def pending(
+    con: duckdb.DuckDBPyConnection, target: str, limit: int = 100
+) -> list[tuple[AlertEvent, int, datetime | None, datetime | None]]:
+    """The target's oldest pending events (each with its attempts so far, when it was first
+    tried and when it may be tried next), in seq order."""
+    rows = con.execute(
         f"SELECT {event_columns('alert_events')}, attempts, epoch_us(first_tried_at), "
         "epoch_us(next_try_at) "
         "FROM alert_deliveries JOIN alert_events USING (seq) "
-        "WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT 1",
-        [target],
-    ).fetchone()
-    if row is None:
-        return None
-    *event, attempts, first, following = row
-    return AlertEvent(*event), attempts, _instant(first), _instant(following)
+        "WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT ?",
+        [target, limit],
+    ).fetchall()
+    return [
+        (AlertEvent(*event), attempts, _instant(first), _instant(following))
+        for *event, attempts, first, following in rows
+    ]
+
+
+def head(
+    con: duckdb.DuckDBPyConnection, target: str
+) -> tuple[AlertEvent, int, datetime | None, datetime | None] | None:
+    """The target's oldest pending event (pending(), first)."""
+    found = pending(con, target, 1)
+    return found[0] if found else None
 
 
 def _instant(us: int | None) -> datetime | None:
     return None if us is None else datetime.fromtimestamp(us / 1e6, UTC)
 
 
-def delivered(con: duckdb.DuckDBPyConnection, target: str, seq: int) -> None:
+def delivered(con: duckdb.DuckDBPyConnection, target: str, seqs: list[int] | int) -> None:
+    """Mark the events delivered (several at once: one transaction for a run of them)."""
     _write(
         con,
         "UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, "
         "first_tried_at = coalesce(first_tried_at, get_current_timestamp()), "
         "delivered_at = get_current_timestamp(), next_try_at = NULL "
-        "WHERE target = ? AND seq = ?",
-        [target, seq],
+        "WHERE target = ? AND list_contains(?::BIGINT[], seq)",
+        [target, [seqs] if isinstance(seqs, int) else seqs],
     )
 
 
