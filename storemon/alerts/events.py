@@ -42,8 +42,8 @@ def baseline(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM alert_state")
     con.execute(  # every store with polls, as a batch that names them all, not of polls
         "CREATE OR REPLACE TEMP VIEW alert_batch AS "
-        "SELECT store_id, NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active "
-        "FROM stores SEMI JOIN polls USING (store_key)"
+        "SELECT store_id, NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active, "
+        "NULL::DATE AS local_date FROM stores SEMI JOIN polls USING (store_key)"
     )
     _decide(con, baseline=True, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
 
@@ -57,15 +57,17 @@ def record_events(
         return 0
     if alert_after < 1:
         raise ValueError("alert_after must be at least 1")
-    instant = (
-        "timestamp_utc, active"
-        if kind == "polls"
-        else "NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active"
+    columns = {  # (the SQL asks of each row its store, and what it says of time)
+        "polls": "timestamp_utc, active, NULL::DATE AS local_date",
+        "special_hours": "NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active, local_date",
+    }.get(
+        kind,
+        "NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active, NULL::DATE AS local_date",
     )
-    rows = "poll_rows" if kind == "polls" else "batch_rows"
+    rows = {"polls": "poll_rows", "special_hours": "special_hours_rows"}.get(kind, "batch_rows")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW alert_batch AS "
-        f"SELECT store_id, {instant} FROM {rows} WHERE reason IS NULL"
+        f"SELECT store_id, {columns} FROM {rows} WHERE reason IS NULL"
     )
     before = con.execute("SELECT coalesce(max(seq), 0) FROM alert_events").fetchone()
     _decide(con, baseline=False, batch_id=batch_id, alert_after=alert_after)
@@ -84,11 +86,13 @@ def _decide(
         con.execute(f"SET VARIABLE {name} = ?", [value])
     con.execute("SET VARIABLE report_store_key = NULL")
     con.execute("RESET VARIABLE as_of")
+    run_all(con, [_alerts("10_alert_stores.sql")])
+    if con.execute("SELECT count(*) FROM report_stores").fetchone() == (0,):
+        return  # no store's state can change (e.g. holidays sent ahead): nothing more to do
     run_all(
         con,
         [
             *report_files("00", "02"),  # the macros; report_window (now, for special rows)
-            _alerts("10_alert_stores.sql"),
             _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
             _alerts("11_alert_poll_dates.sql"),
             _report("03_business_hours_utc.sql"),  # around the polls to read (not merged)
