@@ -29,6 +29,7 @@ WORKLOADS = {
     "report_5min",
     "live_batch",
     "live_week",
+    "alert_delay",
     "cluster_ingest_1x",
     "cluster_report_1x",
     "cluster_ingest_10x",

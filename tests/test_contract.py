@@ -81,6 +81,10 @@ def test_the_document_lists_every_route(operations):
         "GET /keys",
         "POST /keys",
         "DELETE /keys/{name}",
+        "GET /alerts",
+        "GET /alerts/down_now",
+        "GET /alerts/deliveries",
+        "GET /metrics",
     }
 
 

@@ -83,6 +83,7 @@ def alerts_deliveries(
     "data's age. A key of some groups gets its groups' stores down now alone.",
     operation_id="metrics",
     tags=["alerts"],
+    media_type=CONTENT_TYPE,
     responses={400: INVALID, 401: UNAUTHORIZED},
     sync_to_thread=True,
 )
