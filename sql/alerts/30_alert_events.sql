@@ -9,8 +9,8 @@
 -- that ended the outage for `up` (its last evidence poll if none did).
 -- Variables: batch_id, alert_baseline.
 -- Needs: alert_next (sql/alerts/20_alert_next_state.sql), business_intervals (around the
--- outages' instants), alert_state, alert_events, store_groups, the macros of
--- sql/report/00_report_macros.sql.
+-- outages' instants; empty when no outage starts or ends: storemon/alerts/events.py), alert_state,
+-- alert_events, store_groups, the macros of sql/report/00_report_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE alert_starts AS
 SELECT alert_next.store_key, min(greatest(open_us, start_from_us)) AS started_us

@@ -97,8 +97,19 @@ def _decide(
             _alerts("11_alert_poll_dates.sql"),
             _report("03_business_hours_utc.sql"),  # around the polls to read (not merged)
             _alerts("20_alert_next_state.sql"),
-            _report("03_business_hours_utc.sql"),  # around the outages' instants, merged
-            _report("03_business_intervals.sql"),
-            _alerts("30_alert_events.sql"),
         ],
     )
+    (outages,) = con.execute(
+        "SELECT count(*) FROM alert_next WHERE finds_start OR ended_us IS NOT NULL"
+    ).fetchone() or (0,)
+    if outages:  # an outage starts or ends: its business time, merged
+        run_all(
+            con,
+            [_report("03_business_hours_utc.sql"), _report("03_business_intervals.sql")],
+        )
+    else:  # none is asked for (16-25 ms of planning saved on a quiet batch)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE business_intervals "
+            "(store_key INTEGER, open_us BIGINT, close_us BIGINT)"
+        )
+    run_all(con, [_alerts("30_alert_events.sql")])
