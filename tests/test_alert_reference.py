@@ -196,6 +196,18 @@ def test_hours_that_leave_only_a_later_active_poll_as_evidence():
     }
 
 
+def test_hours_that_leave_an_earlier_poll_and_a_later_active_one_as_evidence():
+    # As the rule's words go, not as its intent may: the outage's polls (10:00, 11:00) are no
+    # evidence now, yet the active 18:00 poll "ends" it, at the midpoint with the evidence poll
+    # before it, 09:00 (before the outage): 13:30, with no poll; the business time from its
+    # start (09:30) to 13:30 in the hours now is 09:30-09:45.
+    polls = [("09:00", True), ("10:00", False), ("11:00", False), ("18:00", True)]
+    before = data(polls, MONDAY_9_TO_17)
+    after = data(polls, [*daily("09:00", "09:45", days=[0]), *daily("17:30", "19:00", days=[0])])
+    assert state(before).started == us("09:30")
+    assert batch_events(before, after, 1) == {("up", "s", us("18:00"), us("09:30"), 0, 0.25)}
+
+
 def test_an_outage_over_the_fall_back_night_in_new_york():
     # Open 22:00-06:00 every night in New York. Saturday 4 November 2023 22:00 EDT (02:00 UTC)
     # to Sunday 06:00 EST (11:00 UTC) is 9 hours; Sunday 22:00 EST is Monday 03:00 UTC.
