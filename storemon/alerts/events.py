@@ -10,9 +10,11 @@ batch's transaction, a batch and its events are committed together or not at all
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
-from storemon.database import run_all, sql_dir
+from storemon.database import run_all, scalar, sql_dir
 from storemon.report import report_files
 
 DEFAULT_ALERT_AFTER = 1
@@ -22,11 +24,11 @@ DEFAULT_ALERT_AFTER = 1
 KINDS_WITH_EVENTS = ("polls", "hours", "timezones", "special_hours")
 
 
-def _alerts(name: str):
+def _alerts(name: str) -> Path:
     return sql_dir() / "alerts" / name
 
 
-def _report(name: str):
+def _report(name: str) -> Path:
     return sql_dir() / "report" / name
 
 
@@ -52,7 +54,8 @@ def record_events(
     con: duckdb.DuckDBPyConnection, kind: str, batch_id: str, alert_after: int
 ) -> int:
     """The events of the batch just merged (inside its transaction: its parsed rows are
-    `batch_rows`, and for polls `poll_rows`); returns how many."""
+    `batch_rows`, `poll_rows` for polls, `special_hours_rows` for special hours); returns how
+    many."""
     if kind not in KINDS_WITH_EVENTS:
         return 0
     if alert_after < 1:
@@ -69,10 +72,10 @@ def record_events(
         f"CREATE OR REPLACE TEMP VIEW alert_batch AS "
         f"SELECT store_id, {columns} FROM {rows} WHERE reason IS NULL"
     )
-    before = con.execute("SELECT coalesce(max(seq), 0) FROM alert_events").fetchone()
+    last_seq = "SELECT coalesce(max(seq), 0) FROM alert_events"
+    before = scalar(con, last_seq)
     _decide(con, baseline=False, batch_id=batch_id, alert_after=alert_after)
-    after = con.execute("SELECT coalesce(max(seq), 0) FROM alert_events").fetchone()
-    return int(after[0]) - int(before[0])  # type: ignore[index]
+    return int(scalar(con, last_seq)) - int(before)
 
 
 def _decide(
@@ -87,7 +90,7 @@ def _decide(
     con.execute("SET VARIABLE report_store_key = NULL")
     con.execute("RESET VARIABLE as_of")
     run_all(con, [_alerts("10_alert_stores.sql")])
-    if con.execute("SELECT count(*) FROM report_stores").fetchone() == (0,):
+    if not scalar(con, "SELECT count(*) FROM report_stores"):
         return  # no store's state can change (e.g. holidays sent ahead): nothing more to do
     run_all(
         con,
@@ -99,10 +102,9 @@ def _decide(
             _alerts("20_alert_next_state.sql"),
         ],
     )
-    (outages,) = con.execute(
-        "SELECT count(*) FROM alert_next WHERE finds_start OR ended_us IS NOT NULL"
-    ).fetchone() or (0,)
-    if outages:  # an outage starts or ends: its business time, merged
+    if scalar(
+        con, "SELECT count(*) FROM alert_next WHERE finds_start OR ended_us IS NOT NULL"
+    ):  # an outage starts or ends: its business time, merged
         run_all(
             con,
             [_report("03_business_hours_utc.sql"), _report("03_business_intervals.sql")],
