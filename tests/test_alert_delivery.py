@@ -282,13 +282,12 @@ def test_gives_up_after_the_age_limit_and_goes_on(db, tmp_path):
         notifier = Notifier(con, (target,), SECRET, first_backoff=0.01, give_up_after=timedelta(0))
         notifier.start()
         try:
-            found = eventually(
-                lambda: (
-                    [d for d in notifier.deliveries() if d.status == "failed"] or None
-                    if len([d for d in notifier.deliveries() if d.status == "failed"]) < 2
-                    else notifier.deliveries()
-                )
-            )
+
+            def failed():
+                return [d for d in notifier.deliveries() if d.status == "failed"]
+
+            eventually(lambda: len(failed()) == 2)
+            found = failed()
             assert {d.seq for d in found} == {1, 2}
             assert all("refused" in (d.last_error or "").lower() for d in found)
             assert notifier.summary()[target.name] == {"failed": 2}

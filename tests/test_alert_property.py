@@ -110,6 +110,11 @@ def one_batch(draw, kind: str, rows: list[tuple]) -> tuple[str, list[tuple]]:
     return kind, [row for key in named for row in by_key[key]]
 
 
+def in_time(row: tuple) -> tuple:
+    """A poll row's order: by its instant."""
+    return datetime.fromisoformat(row[2]), row
+
+
 def event_count(ws: Workspace) -> int:
     """How many events there are (0 before the database has the table)."""
     exists = ws.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'alert_events'")
@@ -159,7 +164,6 @@ def test_each_batch_makes_the_events_of_the_reference(shared_workspace, data, la
     # The load: the earliest polls of the first draw (a random number of them); the batches: the
     # rest and the other draw's, in time order or any order, in random pieces, with the batches
     # of hours, zones and special hours among them anywhere.
-    in_time = lambda row: (datetime.fromisoformat(row[2]), row)  # noqa: E731
     polls.sort(key=in_time)
     cut = draw.draw(st.integers(0, len(polls)), label="polls loaded")
     first, rest = polls[:cut], sorted(polls[cut:] + added, key=in_time)
