@@ -20,6 +20,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ from storemon.store_week import StoreWeek, StoreWeeks
 
 log = logging.getLogger("storemon.service")
 T = TypeVar("T")
+RECORD_ATTEMPTS = 5  # a report's failure, recorded on a disk that may be full for a moment
 
 
 def service_file(db: Path) -> Path:
@@ -440,12 +442,21 @@ class ReportService:
         # disk then has room for the run's new state)
         full = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         log.error("report %s failed: %s", report_id, full)
-        try:
-            with self.runs:
-                RunStore.fail(cur, report_id, failure_reason(error))
-                write_runs(cur)
-        except Exception:  # the disk is too full even for that: the next start runs it again
-            log.exception("report %s: its failure could not be recorded", report_id)
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                with self.runs:
+                    RunStore.fail(cur, report_id, failure_reason(error))
+                    write_runs(cur)
+                return
+            except Exception:  # the disk is too full even for that, for now: another
+                # report's partial files may be about to go (two failing at once on a full
+                # disk: the first could not commit its state while the second wrote)
+                with contextlib.suppress(duckdb.Error):
+                    rollback(cur)
+                if attempt + 1 == RECORD_ATTEMPTS:  # the next start runs it again
+                    log.exception("report %s: its failure could not be recorded", report_id)
+                else:
+                    time.sleep(0.25 * (attempt + 1))
 
     def _resume(self) -> None:
         """Reports cut off by a stop run again; one cut off too often fails with the reason."""
