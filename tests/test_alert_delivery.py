@@ -298,7 +298,7 @@ def test_gives_up_after_the_age_limit_and_goes_on(db, tmp_path):
 def test_the_documented_receiver_verifies_the_signature(db):
     port = free_port()
     receiver = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / "receiver.py"), str(port)],
+        [sys.executable, str(ROOT / "docs" / "receiver.py"), str(port)],
         env={**os.environ, "STOREMON_NOTIFY_SECRET": SECRET},
         stdout=subprocess.PIPE,
         text=True,

@@ -445,7 +445,7 @@ def test_deliveries_and_summary_latest_first_per_target(con):
 def test_the_documented_receiver_prints_what_it_accepts_and_refuses_a_bad_signature(con):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / "receiver.py"), str(port)],
+        [sys.executable, str(ROOT / "docs" / "receiver.py"), str(port)],
         env={**os.environ, "STOREMON_NOTIFY_SECRET": SECRET},
         stdout=subprocess.PIPE,
         text=True,

@@ -1,5 +1,5 @@
 """A webhook receiver for storemon's alerts that checks each event's signature (docs/alerts.md).
-Run: STOREMON_NOTIFY_SECRET=... python examples/receiver.py 9000"""
+Run: STOREMON_NOTIFY_SECRET=... python docs/receiver.py 9000"""
 
 import hashlib
 import hmac
