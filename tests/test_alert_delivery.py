@@ -4,15 +4,11 @@ local receivers that fail, time out, come back, and to a service killed before i
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +22,7 @@ from storemon.keys import add_key
 from storemon.notify import Notifier, Target
 from storemon.notify.signing import verify
 from tests.conftest import GROUPS_HEADER, HOURS_HEADER, STATUS_HEADER, ZONES_HEADER, write_csv
+from tests.receivers import eventually, receiving
 from tests.server import ROOT, free_port, in_process, serving
 
 SECRET = "s3cret-for-the-tests-only"
@@ -56,60 +53,6 @@ def db(tmp_path) -> Path:
             allow_empty=True,
         )
     return path
-
-
-class Receiver:
-    """A webhook receiver on a free loopback port: answers `fail` times 503 first, and
-    sleeps `delay` seconds before each answer."""
-
-    def __init__(self, fail: int = 0, delay: float = 0.0, port: int | None = None) -> None:
-        self.fail, self.delay, self.got = fail, delay, []
-        self.attempts = 0
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.attempts += 1
-                time.sleep(receiver.delay)
-                if receiver.fail > 0:
-                    receiver.fail -= 1
-                    self.send_response(503)
-                else:
-                    receiver.got.append((dict(self.headers), body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port or free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.got]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@contextmanager
-def receiving(**options) -> Iterator[Receiver]:
-    receiver = Receiver(**options)
-    try:
-        yield receiver
-    finally:
-        receiver.close()
-
-
-def eventually(check, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.05)
-    return found
 
 
 def read(service, path: str):
@@ -200,12 +143,12 @@ def test_metrics_in_prometheus_text_parsed_by_its_own_parser(db):
 
 def test_a_receiver_that_fails_then_comes_back_gets_every_event_in_order_signed(db):
     with (
-        receiving(fail=3) as receiver,
+        receiving(fail_first=3) as receiver,
         in_process(db, "--notify", receiver.url, env={"STOREMON_NOTIFY_SECRET": SECRET}) as service,
     ):
         post(service, "/polls", DOWN)
         post(service, "/polls", BACK)
-        eventually(lambda: len(receiver.got) == 3)
+        eventually(lambda: len(receiver.got) == 3, timeout=15)
         assert [(e["seq"], e["kind"]) for e in receiver.events()] == [
             (1, "down"),
             (2, "down"),
@@ -215,8 +158,15 @@ def test_a_receiver_that_fails_then_comes_back_gets_every_event_in_order_signed(
             assert verify(SECRET, headers["Storemon-Signature"], body)
             assert not verify("another secret", headers["Storemon-Signature"], body)
             assert headers["Storemon-Event-Id"] == json.loads(body)["id"]
-        deliveries = read(service, "/alerts/deliveries")
-        assert {d["status"] for d in deliveries} == {"delivered"}
+        # (marked a moment after they are sent: a run of deliveries at a time)
+        deliveries = eventually(
+            lambda: (
+                (found := read(service, "/alerts/deliveries"))
+                and {d["status"] for d in found} == {"delivered"}
+                and found
+            ),
+            timeout=15,
+        )
         first = next(d for d in deliveries if d["seq"] == 1)
         assert first["attempts"] == 4 and first["last_error"] == "HTTP 503"
         status, _, page = service.send("GET", "/ui/alerts", None, {}, 10)
@@ -232,7 +182,11 @@ def test_a_slow_receiver_times_out_and_never_holds_back_another_target(db, tmp_p
                 tmp_path / "d.csv", STATUS_HEADER, [("a", "inactive", "2024-01-08 10:00:00")]
             ),
         )
-    with receiving(delay=2.0) as slow, receiving() as quick, duckdb.connect(str(db)) as con:
+    with (
+        receiving(mode="hang", hang=2.0) as slow,
+        receiving() as quick,
+        duckdb.connect(str(db)) as con,
+    ):
         # both targets start from the events there are when first seen: seq 0 here
         con.execute(
             "CREATE TABLE IF NOT EXISTS alert_targets (target VARCHAR PRIMARY KEY, "
@@ -244,14 +198,15 @@ def test_a_slow_receiver_times_out_and_never_holds_back_another_target(db, tmp_p
         notifier = Notifier(con, targets, SECRET, timeout=0.5, first_backoff=0.1)
         notifier.start()
         try:
-            eventually(lambda: quick.events())
+            eventually(lambda: quick.events(), timeout=15)
             assert [e["store_id"] for e in quick.events()] == ["a"]
             failing = eventually(
                 lambda: [
                     d
                     for d in notifier.deliveries()
                     if d.target == targets[0].name and d.attempts > 0
-                ]
+                ],
+                timeout=15,
             )
             assert failing[0].status == "pending"
             assert failing[0].last_error == "timed out after 0.5 s"
@@ -286,7 +241,7 @@ def test_gives_up_after_the_age_limit_and_goes_on(db, tmp_path):
             def failed():
                 return [d for d in notifier.deliveries() if d.status == "failed"]
 
-            eventually(lambda: len(failed()) == 2)
+            eventually(lambda: len(failed()) == 2, timeout=15)
             found = failed()
             assert {d.seq for d in found} == {1, 2}
             assert all("refused" in (d.last_error or "").lower() for d in found)
@@ -310,7 +265,8 @@ def test_the_documented_receiver_verifies_the_signature(db):
         ) as service:
             post(service, "/polls", DOWN)
             eventually(
-                lambda: {d["status"] for d in read(service, "/alerts/deliveries")} == {"delivered"}
+                lambda: {d["status"] for d in read(service, "/alerts/deliveries")} == {"delivered"},
+                timeout=15,
             )
             ids = [e["id"] for e in read(service, "/alerts")["events"]]
     finally:
@@ -330,7 +286,7 @@ def test_an_apprise_target_gets_a_line_a_person_reads(db):
         ) as service,
     ):
         post(service, "/polls", DOWN)
-        eventually(lambda: len(receiver.got) == 2)
+        eventually(lambda: len(receiver.got) == 2, timeout=15)
         bodies = sorted(json.loads(body)["message"] for _, body in receiver.got)
         assert bodies == [
             "Store a (UTC) is down since 09:30 local, 1 poll",

@@ -32,24 +32,12 @@ from storemon.errors import StoremonError
 from storemon.notify import Notifier, Target, deliverer, outbox, parse_targets
 from storemon.notify.messages import event_json, human_text, title
 from storemon.notify.signing import HEADER, notify_secret, secret_file, sign, verify
+from tests.receivers import eventually, receiving
+from tests.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-secret-for-these-tests-only"
 FAST = {"timeout": 0.5, "first_backoff": 0.02, "max_backoff": 0.1}  # seconds
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def eventually(check, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.02)
-    return found
 
 
 # --- the database and its events -------------------------------------------------------------
@@ -98,58 +86,6 @@ def notifying(con, targets, **options) -> Iterator[Notifier]:
         yield notifier
     finally:
         notifier.close()
-
-
-# --- a receiver that can be told to fail -----------------------------------------------------
-
-
-class Receiver:
-    """A webhook receiver on a free loopback port. `mode` is what it does with the next
-    request: 'ok' (204), 'fail' (503) or 'hang' (answers 204 after `hang` seconds)."""
-
-    def __init__(self, port: int | None = None, mode: str = "ok", hang: float = 2.0) -> None:
-        self.mode, self.hang = mode, hang
-        self.attempts: list[tuple[float, str]] = []  # (monotonic time, event id) of each
-        self.got: list[tuple[dict, bytes]] = []  # the requests it accepted
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                mode = receiver.mode
-                receiver.attempts.append((time.monotonic(), self.headers["Storemon-Event-Id"]))
-                if mode == "hang":
-                    time.sleep(receiver.hang)
-                if mode == "fail":
-                    self.send_response(503)
-                else:
-                    receiver.got.append((dict(self.headers), body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port or 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.got]
-
-    def seqs(self) -> list[int]:
-        return [event["seq"] for event in self.events()]
-
-
-@contextmanager
-def receiving(**options) -> Iterator[Receiver]:
-    receiver = Receiver(**options)
-    try:
-        yield receiver
-    finally:
-        receiver.server.shutdown()
-        receiver.server.server_close()
 
 
 # --- delivery --------------------------------------------------------------------------------
