@@ -14,6 +14,7 @@ import duckdb
 import msgspec
 
 from storemon.database import has_table
+from storemon.instants import ISO
 
 MAX_LIMIT = 1000
 
@@ -48,16 +49,13 @@ class DownStore(msgspec.Struct, frozen=True):
     groups: list[str]
 
 
-_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
 def event_columns(table: str) -> str:
     """An AlertEvent's columns, selected from `table` (alert_events), times as ISO text."""
     return (
         f"{table}.seq, {table}.id, kind, store_id, batch_id, "
-        f"strftime(\"at\" AT TIME ZONE 'UTC', '{_ISO}'), "
-        f"strftime(started_at AT TIME ZONE 'UTC', '{_ISO}'), polls, down_hours, timezone, "
-        f"at_local, started_local, groups, strftime(created_at AT TIME ZONE 'UTC', '{_ISO}')"
+        f"strftime(\"at\" AT TIME ZONE 'UTC', '{ISO}'), "
+        f"strftime(started_at AT TIME ZONE 'UTC', '{ISO}'), polls, down_hours, timezone, "
+        f"at_local, started_local, groups, strftime(created_at AT TIME ZONE 'UTC', '{ISO}')"
     )
 
 
@@ -119,9 +117,9 @@ def down_now(
         SELECT
             stores.store_id,
             coalesce(store_timezones.timezone, 'America/Chicago') AS zone,
-            strftime(make_timestamptz(started_us) AT TIME ZONE 'UTC', '{_ISO}'),
+            strftime(make_timestamptz(started_us) AT TIME ZONE 'UTC', '{ISO}'),
             run_polls,
-            strftime(make_timestamptz(last_us) AT TIME ZONE 'UTC', '{_ISO}'),
+            strftime(make_timestamptz(last_us) AT TIME ZONE 'UTC', '{ISO}'),
             coalesce(groups, [])
         FROM alert_state
         JOIN stores USING (store_key)

@@ -11,6 +11,7 @@ import msgspec
 
 from storemon.alerts.reads import AlertEvent, event_columns
 from storemon.database import has_table, run_all, sql_dir
+from storemon.instants import ISO
 
 
 class Delivery(msgspec.Struct, frozen=True):
@@ -130,17 +131,14 @@ def failed_attempt(
     )
 
 
-_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
 def deliveries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[Delivery]:
     """The latest deliveries, newest event first."""
     if not has_table(con, "alert_deliveries"):
         return []
     rows = con.execute(
         "SELECT target, seq, id, kind, store_id, status, attempts, last_error, "
-        f"strftime(next_try_at AT TIME ZONE 'UTC', '{_ISO}'), "
-        f"strftime(delivered_at AT TIME ZONE 'UTC', '{_ISO}') "
+        f"strftime(next_try_at AT TIME ZONE 'UTC', '{ISO}'), "
+        f"strftime(delivered_at AT TIME ZONE 'UTC', '{ISO}') "
         "FROM alert_deliveries JOIN alert_events USING (seq) "
         "ORDER BY seq DESC, target LIMIT ?",
         [limit],

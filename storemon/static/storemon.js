@@ -5,6 +5,20 @@
 // work: they refresh themselves by <noscript> meta refresh instead.
 "use strict";
 
+// The element replaced by the one with its id that the server now renders on this page (kept
+// if the page no longer has one); returns the element now in the page.
+async function replaceWithFresh(element) {
+  const page = await fetch(location.pathname, { headers: { Accept: "text/html" } });
+  const fresh = new DOMParser()
+    .parseFromString(await page.text(), "text/html")
+    .getElementById(element.id);
+  if (!fresh) {
+    return element;
+  }
+  element.replaceWith(fresh);
+  return fresh;
+}
+
 function watch(element) {
   const id = element.dataset.runningReport;
   const tick = async () => {
@@ -25,13 +39,7 @@ function watch(element) {
       location.reload();
       return;
     }
-    const page = await fetch(location.pathname, { headers: { Accept: "text/html" } });
-    const fresh = new DOMParser()
-      .parseFromString(await page.text(), "text/html")
-      .getElementById(element.id);
-    if (fresh) {
-      element.replaceWith(fresh);
-    }
+    await replaceWithFresh(element);
   };
   setTimeout(tick, 500);
 }
@@ -44,14 +52,7 @@ function refresh(element) {
   const every = Number(element.dataset.refreshEvery) * 1000;
   const tick = async () => {
     try {
-      const page = await fetch(location.pathname, { headers: { Accept: "text/html" } });
-      const fresh = new DOMParser()
-        .parseFromString(await page.text(), "text/html")
-        .getElementById(element.id);
-      if (fresh) {
-        element.replaceWith(fresh);
-        element = fresh;
-      }
+      element = await replaceWithFresh(element);
     } catch (error) {
       // the service is restarting: try again at the next tick
     }
