@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -23,24 +24,16 @@ BATCH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 REPORT_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 
+@dataclass(frozen=True)
 class Figures:
     """What the data says now, asked of the service at each scrape."""
 
-    def __init__(
-        self,
-        down_now: Callable[[], tuple[int, dict[str, int]]],
-        events_by_kind: Callable[[], dict[str, int]],
-        reports_by_status: Callable[[], dict[str, int]],
-        deliveries: Callable[[], dict[str, dict[str, int]]],
-        latest_poll_us: Callable[[], int | None],
-        last_batch_us: Callable[[], int | None],
-    ) -> None:
-        self.down_now = down_now
-        self.events_by_kind = events_by_kind
-        self.reports_by_status = reports_by_status
-        self.deliveries = deliveries
-        self.latest_poll_us = latest_poll_us
-        self.last_batch_us = last_batch_us
+    down_now: Callable[[], tuple[int, dict[str, int]]]
+    events_by_kind: Callable[[], dict[str, int]]
+    reports_by_status: Callable[[], dict[str, int]]
+    deliveries: Callable[[], dict[str, dict[str, int]]]
+    latest_poll_us: Callable[[], int | None]
+    last_batch_us: Callable[[], int | None]
 
 
 class _DataCollector(Collector):
@@ -65,8 +58,9 @@ class _DataCollector(Collector):
         events = CounterMetricFamily(
             "storemon_alert_events", "Alert events made, by kind", labels=["kind"]
         )
+        made = self.figures.events_by_kind()
         for kind in ("down", "up"):
-            events.add_metric([kind], self.figures.events_by_kind().get(kind, 0))
+            events.add_metric([kind], made.get(kind, 0))
         yield events
         statuses = self.figures.reports_by_status()
         reports = GaugeMetricFamily("storemon_reports", "Reports by status", labels=["status"])
