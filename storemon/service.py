@@ -122,7 +122,6 @@ class ReportService:
         self.writer = DataWriter(
             self.con, self.limits, self.backend, alert_after=alert_after, on_batch=self._batched
         )
-        self._batch_listeners: list[Callable[[], None]] = []
         self.url = url
         if url:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
@@ -137,7 +136,6 @@ class ReportService:
         write_runs(self.con)
         if notify:  # the events' delivery (storemon/notify/), beside the batches, never on them
             self.notifier = Notifier(self.con, notify, notify_secret)
-            self.on_batch(self.notifier.wake)
             self.notifier.start()
         self.metrics.read_data_with(
             Figures(
@@ -152,17 +150,13 @@ class ReportService:
 
     # --- alerts --------------------------------------------------------------------------
 
-    def on_batch(self, listener: Callable[[], None]) -> None:
-        """Call `listener` after each batch that made events is committed."""
-        self._batch_listeners.append(listener)
-
     def _batched(self, answer: BatchAnswer, seconds: float) -> None:
+        """A batch was committed: counted, and its events' delivery woken."""
         if answer.repeated:
             return
         self.metrics.batch_seconds.labels(answer.kind).observe(seconds)
-        if answer.events:
-            for listener in self._batch_listeners:
-                listener()
+        if answer.events and self.notifier is not None:
+            self.notifier.wake()
 
     def alerts(
         self, after: int, limit: int, groups: frozenset[str] | None = None
