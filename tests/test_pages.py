@@ -78,6 +78,14 @@ def shoot(page, tmp_path: Path, name: str) -> None:
     page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
 
 
+def follow(page, selector: str, lands_on: str) -> None:
+    """Click a link or a form's button and wait until the page it leads to has loaded, so that
+    what the test reads next is the new page, never the old one."""
+    page.click(selector)
+    page.wait_for_url(lambda url: lands_on in url)
+    page.wait_for_load_state("load")
+
+
 def weight(page, url: str) -> int:
     """Bytes transferred to show `url`: the page and everything it loads."""
     sizes: list[int] = []
@@ -120,19 +128,20 @@ def test_the_report_table_sorts_and_searches_on_the_server(server, finished, pag
     assert len(down_week) == 50 and down_week == sorted(down_week, reverse=True)
     assert "page 1 of 80" in page.locator("nav.pages").inner_text()
     # Sorted by store id, then the other way.
-    page.click("table.stores th a:text('store')")
+    follow(page, "table.stores th a:text('store')", "sort=store_id&order=asc")
     ids = column(1)
-    assert ids == sorted(ids)
-    page.click("table.stores th a:text('store')")
-    assert column(1) == sorted(column(1), reverse=True)
+    assert len(ids) == 50 and ids == sorted(ids)
+    follow(page, "table.stores th a:text('store')", "sort=store_id&order=desc")
+    descending = column(1)
+    assert len(descending) == 50 and descending == sorted(descending, reverse=True)
     # Most outages first.
-    page.click("table.stores th a:text('outages')")
+    follow(page, "table.stores th a:text('outages')", "sort=outages_last_week")
     outages = [int(v) for v in column(9)]
     assert outages == sorted(outages, reverse=True) and outages[0] > 0
     # Search by store id: only the matching stores, in the chosen order.
     fragment = ids[0][3:9]
     page.fill("input[name=q]", fragment)
-    page.click("button:text('Search')")
+    follow(page, "button:text('Search')", f"q={fragment}")
     shoot(page, tmp_path, "report-search")
     found = column(1)
     assert found and all(fragment in store for store in found)
@@ -148,10 +157,10 @@ def test_a_store_page_draws_its_week_with_one_mark_per_outage(server, finished, 
     store_id = max(sorted(counts), key=counts.get)
     page.goto(f"{server.url}/ui/reports/{finished}")
     page.fill("input[name=q]", store_id)
-    page.click("button:text('Search')")
+    follow(page, "button:text('Search')", f"q={store_id}")
     page.get_by_role("link", name=store_id, exact=True).click()
+    expect(page.locator("h1")).to_have_text(f"Store {store_id}")
     shoot(page, tmp_path, "store")
-    assert page.locator("h1").inner_text() == f"Store {store_id}"
     timeline = page.locator("svg.timeline")
     assert timeline.locator("g.outage").count() == counts[store_id] > 1
     assert timeline.locator("line.now").count() == 1
