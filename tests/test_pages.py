@@ -103,8 +103,7 @@ def test_overview_runs_a_report_and_watches_it_finish_without_reloading(server, 
     cards = page.locator("section.cards").inner_text()
     assert "4,000 stores" in cards and "rejected rows" in cards
     page.fill("input[name=as_of]", "2023-03-14 09:00:00")
-    page.click("button:text('Run report')")
-    page.wait_for_load_state("domcontentloaded")
+    follow(page, "button:text('Run report')", "#report-")
     report_id = page.url.rsplit("#report-", 1)[1]
     row = page.locator(f"#report-{report_id}")
     assert row.locator("td.status").inner_text() == "Running"
