@@ -41,6 +41,10 @@ sample:
 analyst:
     {{bin}}/duckdb -cmd ".read sql/analyst_views.sql"
 
+# many readers at once: Locust's simulated readers against a served report, per route (data/bench/)
+load *args:
+    {{bin}}/storemon loadtest {{args}}
+
 # measure load, report and API against the speed targets (data sets cached in data/bench/)
 bench *args:
     {{bin}}/storemon bench {{args}}

@@ -464,6 +464,21 @@ def cmd_bench(args: argparse.Namespace) -> None:
     print(f"\n(written to {out}{f'; before = {compare_with}' if earlier else ''})")
 
 
+def cmd_loadtest(args: argparse.Namespace) -> None:
+    from storemon.bench.data import datasets, ingest_once, prepare
+    from storemon.bench.load import run_load
+
+    data = prepare(datasets(args.stores)["1x"], args.data, say)
+    if not data.db.is_file():
+        say(f"loading {data.describe()} ...")
+        ingest_once(data, data.db)
+    say(f"{args.users} readers for {args.seconds} s on {data.describe()} ...")
+    load = run_load(data, args.users, args.seconds, background_reports=not args.no_reports)
+    print(load.table())
+    print()
+    print(load.verdict())
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -824,6 +839,17 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--compare", type=Path, help="earlier results to show beside (default: the last run)"
     )
+
+    sub = command(
+        "loadtest", cmd_loadtest, "many readers at once (Locust): req/s and percentiles per route"
+    )
+    sub.add_argument("--stores", type=int, default=14_000, help="stores in the data set")
+    sub.add_argument("--users", type=at_least(1), default=50, help="simulated readers at once")
+    sub.add_argument("--seconds", type=at_least(1), default=30, help="how long they read")
+    sub.add_argument(
+        "--no-reports", action="store_true", help="no reports computing in the background"
+    )
+    sub.add_argument("--data", type=Path, default=Path("data/bench"), help="cached data sets")
     return top
 
 

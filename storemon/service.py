@@ -164,8 +164,11 @@ class ReportService:
         """Events after `after`, oldest first (alerts.reads.events_after)."""
         return self._read(lambda cur: events_after(cur, after, limit, groups))
 
-    def down_now(self, groups: frozenset[str] | None = None) -> list[DownStore]:
-        return self._read(lambda cur: down_now(cur, self.alert_after, groups))
+    def down_now(
+        self, groups: frozenset[str] | None = None, limit: int | None = None
+    ) -> tuple[list[DownStore], int]:
+        """The stores down now (the first `limit`), and how many in all."""
+        return self._read(lambda cur: down_now(cur, self.alert_after, groups, limit))
 
     def down_now_counts(self) -> tuple[int, dict[str, int]]:
         """Stores down now, in all and per group."""

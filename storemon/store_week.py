@@ -10,8 +10,11 @@ answer says so: the material is then the data's as it is now.
 from __future__ import annotations
 
 import functools
+import queue
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import msgspec
@@ -121,31 +124,63 @@ def _instants(columns) -> str:
     return ", ".join(shown)
 
 
+# Store weeks answered at once, each on a cursor of its own: DuckDB runs them in parallel.
+CURSORS = 4
+
+
+class _Cursor:
+    """A cursor kept for store weeks, with what it has made: its macros and views, and the
+    report_window of which report and data."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.cur = cur
+        self.window: tuple[str, str | None] | None = None  # (report_id, batch) it was made for
+        self.views_made = False  # the views of sql/report and sql/store, once made, stay
+
+
 class StoreWeeks:
-    """Answers store_week on one cursor of its own, kept, one call at a time (a cursor is not
-    for threads). Its macros are made once; its report_window is made again only for another
-    report or other data. So an answer takes a few SQL statements on one store's rows: about
-    30 ms on 14,000 stores, most of it DuckDB planning them."""
+    """Answers store_week on up to CURSORS cursors of its own, kept, each answering one call at
+    a time (a cursor is not for threads). A cursor's macros are made once; its report_window is
+    made again only for another report or other data. So an answer takes a few SQL statements
+    on one store's rows: about 30 ms on 14,000 stores, most of it DuckDB planning them."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, backend: Backend) -> None:
         """`backend`: where the reports were computed, which gives a store's material
         (storemon/backends.py)."""
         self._con = con
         self._backend = backend
-        self._cur: duckdb.DuckDBPyConnection | None = None
-        self._window: tuple[str, str | None] | None = None  # (report_id, batch) it was made for
-        self._views_made = False  # the views of sql/report and sql/store, once made, stay
-        self._lock = threading.Lock()
+        self._idle: queue.LifoQueue[_Cursor] = queue.LifoQueue()
+        self._free = threading.BoundedSemaphore(CURSORS)
+        self._lock = threading.Lock()  # making and closing cursors
+        self._closed = False
+
+    @contextmanager
+    def _cursor(self) -> Iterator[_Cursor]:
+        """A kept cursor of its own for the caller; made at first need, up to CURSORS."""
+        with self._free:
+            try:
+                kept = self._idle.get_nowait()
+            except queue.Empty:
+                with self._lock:
+                    if self._closed:
+                        raise RuntimeError("the service is closing") from None
+                    cur = self._con.cursor()
+                run_all(cur, report_files("00", "01"))
+                kept = _Cursor(cur)
+            try:
+                yield kept
+            finally:
+                with self._lock:
+                    if self._closed:
+                        kept.cur.close()
+                    else:
+                        self._idle.put(kept)
 
     def get(self, report_id: str, store_id: str) -> StoreWeek | None:
         """The store's week in finished report `report_id`, or None when the report has no row
         for that store."""
-        with self._lock:
-            if self._cur is None:
-                cur = self._con.cursor()
-                run_all(cur, report_files("00", "01"))
-                self._cur = cur
-            cur = self._cur
+        with self._cursor() as kept:
+            cur = kept.cur
             found = _rows(
                 cur,
                 f"SELECT report_rows.* EXCLUDE (report_id, store_id), {_instants(SUMMARY)}, "
@@ -164,9 +199,14 @@ class StoreWeeks:
                 [report_id, store_id],
             )
             try:
-                week = self._backend.store_material(cur, report_id, store_id, self._material)
+                week = self._backend.store_material(
+                    cur,
+                    report_id,
+                    store_id,
+                    functools.partial(self._material, kept),
+                )
             except BaseException:
-                self._window, self._views_made = None, False
+                kept.window, kept.views_made = None, False
                 raise
         row = found[0]
         return StoreWeek(
@@ -180,10 +220,16 @@ class StoreWeeks:
         )
 
     def _material(
-        self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str, fresh: bool = False
+        self,
+        kept: _Cursor,
+        cur: duckdb.DuckDBPyConnection,
+        report_id: str,
+        store_id: str,
+        fresh: bool = False,
     ) -> dict:
-        """Inside the caller's transaction: the store's zone, intervals and polls in the week.
-        `fresh`: a connection of its own, whose variable `as_of` is set (nothing kept)."""
+        """Inside the caller's transaction: the store's zone, intervals and polls in the week,
+        on `cur`, which is `kept`'s cursor. `fresh`: `cur` is a connection of its own instead,
+        whose variable `as_of` is set (nothing kept)."""
         try:
             latest = cur.execute(
                 "SELECT batch_id FROM batches ORDER BY received_at DESC LIMIT 1"
@@ -197,18 +243,18 @@ class StoreWeeks:
             return self._shown(cur, latest_batch)
         cur.execute("SET VARIABLE report_store = ?", [store_id])
         files = report_files("02", "06") + sql_files("store")
-        if self._views_made:  # views read the tables under them anew at each use
+        if kept.views_made:  # views read the tables under them anew at each use
             files = [path for path in files if not _makes_only_views(path)]
-        if self._window != (report_id, latest_batch):
+        if kept.window != (report_id, latest_batch):
             cur.execute(
                 "SET VARIABLE as_of = (SELECT as_of FROM report_runs WHERE report_id = ?)",
                 [report_id],
             )
             files = report_files("01", "02") + files
-            self._window = None
+            kept.window = None
         run_all(cur, files)
-        self._window = (report_id, latest_batch)
-        self._views_made = True
+        kept.window = (report_id, latest_batch)
+        kept.views_made = True
         return self._shown(cur, latest_batch)
 
     @staticmethod
@@ -247,9 +293,12 @@ class StoreWeeks:
 
     def close(self) -> None:
         with self._lock:
-            if self._cur is not None:
-                self._cur.close()
-                self._cur = None
+            self._closed = True
+            while True:
+                try:
+                    self._idle.get_nowait().cur.close()
+                except queue.Empty:
+                    break
 
 
 STATEMENT = re.compile(r"^(CREATE|SET|DROP|INSERT|UPDATE|DELETE|ALTER|COPY)\b.*", re.MULTILINE)

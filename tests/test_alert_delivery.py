@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -304,3 +305,30 @@ def test_killed_between_commit_and_delivery_it_delivers_after_restart(db):
     with receiving(port=port) as receiver, serving(db, "--notify", hook, env=env):
         eventually(lambda: len(receiver.got) >= 2, timeout=30)
         assert {e["store_id"] for e in receiver.events()} == {"a", "b"}
+
+
+def test_the_board_lists_the_longest_down_and_says_how_many_are_down_in_all(tmp_path):
+    from storemon.web.pages import BOARD
+
+    stores = [f"s{n:03d}" for n in range(BOARD + 10)]
+    path = tmp_path / "many.duckdb"
+    up = [(s, "active", "2024-01-08 09:00:00") for s in stores]
+    with duckdb.connect(str(path)) as con:
+        ingest(
+            con,
+            write_csv(tmp_path / "p.csv", STATUS_HEADER, up),
+            write_csv(tmp_path / "h.csv", HOURS_HEADER, []),
+            write_csv(tmp_path / "z.csv", ZONES_HEADER, [(s, "UTC") for s in stores]),
+            allow_empty=True,
+        )
+    # the later stores went down first, so they are the ones listed
+    down = "".join(f"{s},inactive,2024-01-08 10:{59 - n:02d}:00\n" for n, s in enumerate(stores))
+    with in_process(path) as service:
+        assert post(service, "/polls", "store_id,status,timestamp_utc\n" + down)["events"] == 60
+        assert len(read(service, "/alerts/down_now")) == 60
+        status, _, page = service.send("GET", "/ui/", None, {}, 10)
+        assert status == 200
+        board = page.decode().split('id="down-now"', 1)[1].split("</section>", 1)[0]
+        assert f"60 stores down while open: the {BOARD} down longest below" in board
+        listed = re.findall(r"<tr><td><bdi>(s\d+)</bdi></td>", board)
+        assert listed == stores[::-1][:BOARD]

@@ -101,12 +101,16 @@ def store_events(
 
 
 def down_now(
-    con: duckdb.DuckDBPyConnection, alert_after: int, groups: frozenset[str] | None = None
-) -> list[DownStore]:
-    """The stores down now, longest down first. A store not named by a batch since the last
-    full load is decided with `alert_after` (its state has no decision yet)."""
+    con: duckdb.DuckDBPyConnection,
+    alert_after: int,
+    groups: frozenset[str] | None = None,
+    limit: int | None = None,
+) -> tuple[list[DownStore], int]:
+    """The stores down now, longest down first (the first `limit`, if given), and how many are
+    down in all. A store not named by a batch since the last full load is decided with
+    `alert_after` (its state has no decision yet)."""
     if not has_table(con, "alert_state"):
-        return []
+        return [], 0
     condition, parameters = _groups_condition("coalesce(groups, [])", groups)
     rows = con.execute(
         f"""
@@ -120,20 +124,23 @@ def down_now(
             strftime(make_timestamptz(started_us) AT TIME ZONE 'UTC', '{ISO}'),
             run_polls,
             strftime(make_timestamptz(last_us) AT TIME ZONE 'UTC', '{ISO}'),
-            coalesce(groups, [])
+            coalesce(groups, []),
+            count(*) OVER () AS down_in_all
         FROM alert_state
         JOIN stores USING (store_key)
         LEFT JOIN store_timezones USING (store_key)
         LEFT JOIN store_group_lists USING (store_key)
         WHERE coalesce(down, run_polls >= ?) AND started_us IS NOT NULL AND {condition}
         ORDER BY started_us, store_id
+        LIMIT ?
         """,
-        [alert_after, *parameters],
+        [alert_after, *parameters, limit],
     ).fetchall()
-    return [
+    stores = [
         DownStore(store_id, zone, since, _local(since, zone), polls, last, groups)
-        for store_id, zone, since, polls, last, groups in rows
+        for store_id, zone, since, polls, last, groups, _ in rows
     ]
+    return stores, rows[0][-1] if rows else 0
 
 
 def _local(utc_text: str, zone: str) -> str:

@@ -55,7 +55,7 @@ def alerts(
     sync_to_thread=True,
 )
 def alerts_down_now(request: Request, service: Service) -> list[DownStore]:
-    return service.down_now(groups_of(request))
+    return service.down_now(groups_of(request))[0]
 
 
 @get(

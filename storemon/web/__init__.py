@@ -89,11 +89,14 @@ def shown(text: object) -> Markup:
     around it (<bdi>), and each invisible or direction character (Unicode category Cf: a
     direction override, a zero-width space, a byte-order mark) shown as ⟨U+XXXX⟩, so that
     `123<U+202E>654` never reads as "123456"."""
+    text = str(text)
+    if text.isascii():  # no character of category Cf is ASCII
+        return Markup("<bdi>") + escape(text) + Markup("</bdi>")
     pieces = [
         Markup('<span class="fmt">⟨U+{:04X}⟩</span>').format(ord(c))
         if unicodedata.category(c) == "Cf"
         else escape(c)
-        for c in str(text)
+        for c in text
     ]
     return Markup("<bdi>") + Markup("").join(pieces) + Markup("</bdi>")
 

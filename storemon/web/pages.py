@@ -63,6 +63,9 @@ def unfinished(run: Run | None, report_id: str) -> Template | None:
     return None
 
 
+BOARD = 50  # stores the down-now board lists, longest down first; GET /alerts/down_now has all
+
+
 def overview_page(
     service: Service,
     principal: Principal | None,
@@ -76,6 +79,8 @@ def overview_page(
     admin = is_admin(principal)
     with service.con.cursor() as cur:
         rejected = browse.rejected_by_reason(cur, samples=0) if admin else []
+    groups = principal.groups if principal is not None else frozenset()
+    down, down_in_all = service.down_now(groups, limit=BOARD)
     return render(
         "overview.html",
         status,
@@ -86,7 +91,8 @@ def overview_page(
         as_of_range=[iso(allowed.earliest), iso(allowed.latest)] if allowed else None,
         form_error=form_error,
         as_of_text=as_of_text,
-        down=service.down_now(principal.groups if principal is not None else frozenset()),
+        down=down,
+        down_in_all=down_in_all,
     )
 
 
