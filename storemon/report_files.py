@@ -4,8 +4,10 @@ the reports that share a computation, removed by retention or a failure."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from storemon.report import FORMATS, OUTPUTS
@@ -13,6 +15,7 @@ from storemon.report import FORMATS, OUTPUTS
 # A finished report's files, by suffix after its id, and the output (report.OUTPUTS) in each.
 FILES = {f"{'.' + name if name else ''}{form}": name for name in OUTPUTS for form in FORMATS}
 SUFFIXES = tuple(FILES)
+GZIP = ".gz"  # a file's gzip-compressed copy, made at the first client that takes it
 
 
 class ReportFiles:
@@ -39,6 +42,27 @@ class ReportFiles:
         for report_id in report_ids:
             for suffix in SUFFIXES:
                 self.file(report_id, suffix).unlink(missing_ok=True)
+                Path(f"{self.file(report_id, suffix)}{GZIP}").unlink(missing_ok=True)
+
+    @staticmethod
+    def gzipped(path: Path) -> Path:
+        """`path` gzip-compressed beside it (`<file>.gz`), made at the first ask, atomically
+        (two at once each write their own temporary file; the last rename wins, same bytes)."""
+        packed = Path(f"{path}{GZIP}")
+        if not packed.exists():
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=GZIP)
+            try:
+                with (
+                    os.fdopen(handle, "wb") as raw,
+                    gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
+                    path.open("rb") as source,
+                ):
+                    shutil.copyfileobj(source, out, 1 << 20)
+                os.replace(name, packed)
+            except BaseException:
+                Path(name).unlink(missing_ok=True)
+                raise
+        return packed
 
 
 def link(source: Path, target: Path) -> None:

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import msgspec
+from anyio import to_thread
 from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -55,6 +56,7 @@ from storemon.service import ReportService
 from storemon.web.sessions import Sessions
 
 MAX_JSON_BODY = 64 * 1024  # the JSON bodies here are a few hundred bytes
+READ_THREADS = 8  # handlers running at once on threads (each DuckDB call frees the GIL)
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -101,6 +103,10 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.query_names = query_names(app)
+        # Handlers that read run on at most READ_THREADS threads; more requests wait their
+        # turn without a thread. Forty threads (anyio's default) all wanting the GIL kept the
+        # event loop, which answers /health and reads requests, waiting seconds under load.
+        to_thread.current_default_thread_limiter().total_tokens = READ_THREADS
         service = state["service"] = ReportService(
             settings.db,
             workers=settings.workers,

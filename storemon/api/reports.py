@@ -15,6 +15,7 @@ from litestar.params import JSONBody, Parameter
 from litestar.response import File
 
 from storemon.api.access import groups_of
+from storemon.api.caching import accepts_gzip, cache_headers, file_tag, not_modified
 from storemon.api.errors import (
     FORBIDDEN,
     INVALID,
@@ -272,7 +273,7 @@ class Reports(Controller):
                     notes=[ReportNote(*note) for note in service.notes(run.report_id, groups)],
                 )
             )
-        return report_file(service, run.report_id, "csv", groups=groups)
+        return report_file(request, service, run.report_id, "csv", groups=groups)
 
     @get(
         "/reports/{file_name:str}",
@@ -298,7 +299,7 @@ class Reports(Controller):
         answer = unfinished(service.get(report_id), report_id)
         if answer is not None:
             return answer
-        return report_file(service, report_id, suffix, groups=groups_of(request))
+        return report_file(request, service, report_id, suffix, groups=groups_of(request))
 
     @get(
         "/reports/{report_id:str}/{part:str}",
@@ -335,7 +336,7 @@ class Reports(Controller):
         name, _, suffix = part.partition(".")
         if answer is not None:
             return answer
-        return report_file(service, report_id, suffix, name, groups_of(request))
+        return report_file(request, service, report_id, suffix, name, groups_of(request))
 
     @get(
         "/reports",
@@ -358,6 +359,7 @@ class Reports(Controller):
 
 
 def report_file(
+    request: Request,
     service: Service,
     report_id: str,
     suffix: str,
@@ -365,10 +367,16 @@ def report_file(
     groups: frozenset[str] | None = None,
 ) -> Response:
     """A finished report's file: the report itself, or (`part`) its outages, summary or
-    roll-ups; for a key of some groups, only their stores' rows (their groups' roll-ups)."""
+    roll-ups; for a key of some groups, only their stores' rows (their groups' roll-ups).
+    Cached by clients for good (storemon/api/caching.py); the whole CSV gzip-encoded for a
+    client that takes it, compressed once."""
     dotted = f".{part}" if part else ""
     filename = f"storemon-report-{report_id}{dotted}.{suffix}"
-    headers = {"X-Report-Status": "Complete"}
+    tag = file_tag(report_id, f"{dotted}.{suffix}", groups)
+    headers = {"X-Report-Status": "Complete", **cache_headers(tag, groups)}
+    unchanged = not_modified(request, tag, headers)
+    if unchanged is not None:
+        return unchanged
     if groups is not None:
         path = service.visible_file(report_id, part, f".{suffix}", groups)
         return File(
@@ -381,4 +389,7 @@ def report_file(
     path = service.file(report_id, f"{dotted}.{suffix}")
     if not path.exists():
         raise HTTPException(status_code=500, detail=f"{path} is missing")
+    if suffix == "csv" and accepts_gzip(request):
+        path = service.files.gzipped(path)
+        headers["Content-Encoding"] = "gzip"
     return File(path, filename=filename, media_type=MEDIA[suffix], headers=headers)
