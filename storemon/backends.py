@@ -82,6 +82,10 @@ class Backend(Protocol):
         """One store's material for a finished report, by `material`, with "latest_batch"."""
         ...
 
+    keeps_store_weeks: bool
+    """Whether the service keeps every store's week of the reports read last, made from its
+    own database (storemon/store_week.py): only where the reports were computed from it."""
+
     def refuse_writes(self) -> None:
         """Raise when data may not be loaded or appended through the service."""
         ...
@@ -91,6 +95,8 @@ class Backend(Protocol):
 
 class Local:
     """Reports computed on the service's own database, each in one transaction of its cursor."""
+
+    keeps_store_weeks = True
 
     def poll_range(self, data_first: str | None, data_latest: str | None) -> tuple[int, int] | None:
         if data_first is None or data_latest is None:

@@ -19,6 +19,8 @@ from storemon.report import NOTE_COLUMNS, report_files
 
 
 class OnCluster:
+    keeps_store_weeks = False  # its data is the cluster's folder, not the service's database
+
     def __init__(self, scheduler: str, data: Path) -> None:
         self.data = data
         self._stack = ExitStack()

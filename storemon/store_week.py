@@ -10,19 +10,24 @@ answer says so: the material is then the data's as it is now.
 from __future__ import annotations
 
 import functools
+import logging
 import queue
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import duckdb
 import msgspec
 
 from storemon.backends import Backend
-from storemon.database import one, run_all, sql_files
+from storemon.database import one, rollback, run_all, scalar, sql_files
 from storemon.instants import ISO
 from storemon.report import COLUMNS, report_files
+
+log = logging.getLogger("storemon.service")
 
 SUMMARY = (
     "outages_last_hour",
@@ -105,27 +110,98 @@ class StoreWeek(msgspec.Struct):
     """Data came in after the report: intervals and polls are from the data as it is now."""
 
 
+def _latest_batch(cur: duckdb.DuckDBPyConnection) -> str | None:
+    """The data's last batch: what names the data as it is now."""
+    try:
+        latest = cur.execute("SELECT batch_id FROM batches ORDER BY received_at DESC LIMIT 1")
+        found = latest.fetchone()
+    except duckdb.CatalogException:  # none kept: a cluster's bucket, or an old database
+        return None
+    return found[0] if found else None
+
+
 def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
     result = cur.execute(sql, params or [])
     names = [column[0] for column in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def _instants(columns) -> str:
-    """A SELECT list of `columns` that shows instants as ISO text in UTC, numbers as doubles."""
-    shown = []
+def _as_shown(columns, of: str = "") -> dict[str, str]:
+    """Each of `columns` (of the struct `of`, if given) as shown: instants as ISO text in UTC,
+    numbers as doubles."""
+    shown = {}
     for column in columns:
         if column.endswith(("_at", "_from", "_to")):
-            shown.append(f"strftime({column}, '{ISO}') AS {column}")
+            shown[column] = f"strftime({of}{column}, '{ISO}')"
         elif column.startswith(("down_hours", "longest")):
-            shown.append(f"{column}::DOUBLE AS {column}")
+            shown[column] = f"{of}{column}::DOUBLE"
         else:
-            shown.append(column)
-    return ", ".join(shown)
+            shown[column] = f"{of}{column}"
+    return shown
+
+
+def _select(shown: dict[str, str]) -> str:
+    """A SELECT list of expressions by name."""
+    return ", ".join(f"{expression} AS {name}" for name, expression in shown.items())
+
+
+def _struct(shown: dict[str, str]) -> str:
+    """A STRUCT of expressions by name."""
+    return "struct_pack(" + ", ".join(f"{n} := {e}" for n, e in shown.items()) + ")"
+
+
+def _instants(columns) -> str:
+    """A SELECT list of `columns` that shows instants as ISO text in UTC, numbers as doubles."""
+    return _select(_as_shown(columns))
 
 
 # Store weeks answered at once, each on a cursor of its own: DuckDB runs them in parallel.
 CURSORS = 4
+# Reports whose every store's week is kept in memory (sql/store_weeks/), the last ones read.
+KEPT_WEEKS = 2
+
+
+# How the material shows: instants in UTC (ISO) and in the store's zone; read from one store's
+# views (sql/store/), or (`of`) from the lists of the kept weeks (sql/store_weeks/).
+def _intervals(of: str = "") -> dict[str, str]:
+    return {
+        "opens_at": f"strftime(make_timestamptz({of}open_us), '{ISO}')",
+        "closes_at": f"strftime(make_timestamptz({of}close_us), '{ISO}')",
+        "opens_at_local": f"local_text({of}open_us, timezone)",
+        "closes_at_local": f"local_text({of}close_us, timezone)",
+    }
+
+
+def _polls(of: str = "") -> dict[str, str]:
+    return {
+        "taken_at": f"strftime(make_timestamptz({of}at_us), '{ISO}')",
+        "taken_at_local": f"local_text({of}at_us, timezone)",
+        "active": f"{of}active",
+        "evidence": f"{of}evidence",
+        "stands_from": f"strftime(make_timestamptz({of}from_us), '{ISO}')",
+        "stands_to": f"strftime(make_timestamptz({of}to_us), '{ISO}')",
+    }
+
+
+SPECIAL_DAYS = {"date": "date", "closed": "closed", "hours": "hours"}
+
+
+def _each(name: str, shown: dict[str, str], of: str) -> str:
+    """The list column `name` of the kept weeks, each element shown."""
+    return f"list_transform({name}, lambda {of}: {_struct(shown)})"
+
+
+# One store's week from a kept report's database ({kept}): one keyed read ($1: the store_id).
+KEPT_WEEK = (
+    "SELECT timezone, timezone_is_default, open_all_week, "
+    f"{', '.join(COLUMNS[1:])}, {_instants(SUMMARY)}, "
+    f"{_each('outages', _as_shown(Outage.__struct_fields__, 'o.'), 'o')} AS outages, "
+    f"{_each('intervals', _intervals('i.'), 'i')} AS business_intervals, "
+    f"{_each('polls', _polls('p.'), 'p')} AS polls, "
+    "special_days FROM {kept}.weeks WHERE store_id = $1"
+)
+# Weeks are kept only for data of at most this many polls (at 1x, 2.3 M polls take ~75 MB).
+KEPT_POLLS_MAX = 5_000_000
 
 
 class _Cursor:
@@ -138,21 +214,46 @@ class _Cursor:
         self.views_made = False  # the views of sql/report and sql/store, once made, stay
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A report whose stores' weeks are kept: the data it read, and its week."""
+
+    batch: str | None
+    as_of: str
+    week_start: str
+    database: str  # the in-memory database attached for it
+
+
 class StoreWeeks:
     """Answers store_week on up to CURSORS cursors of its own, kept, each answering one call at
-    a time (a cursor is not for threads). A cursor's macros are made once; its report_window is
-    made again only for another report or other data. So an answer takes a few SQL statements
-    on one store's rows: about 30 ms on 14,000 stores, most of it DuckDB planning them."""
+    a time (a cursor is not for threads).
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, backend: Backend) -> None:
+    The weeks of every store of the KEPT_WEEKS reports read last are kept in an in-memory
+    database (sql/store_weeks/, made in the background at a report's first store week, while the
+    data is still the data it read): a store's week is then a few keyed reads, about a
+    millisecond each. Otherwise, and whenever data came in since, it is computed for that store
+    alone by the report's own SQL: a cursor's macros are made once, its report_window again only
+    for another report or other data, so an answer takes a few SQL statements on one store's
+    rows (about 30 ms on 14,000 stores, most of it DuckDB planning them)."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, backend: Backend, kept_weeks: int = KEPT_WEEKS
+    ) -> None:
         """`backend`: where the reports were computed, which gives a store's material
-        (storemon/backends.py)."""
+        (storemon/backends.py); `kept_weeks`: how many reports' weeks to keep (0: none)."""
         self._con = con
         self._backend = backend
         self._idle: queue.LifoQueue[_Cursor] = queue.LifoQueue()
         self._free = threading.BoundedSemaphore(CURSORS)
-        self._lock = threading.Lock()  # making and closing cursors
+        self._lock = threading.Lock()  # making and closing cursors; the kept weeks' books
         self._closed = False
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()  # report_id -> kept, oldest first
+        self._making: str | None = None  # the report whose weeks are being made
+        self._maker: threading.Thread | None = None  # and the thread that makes them
+        self._keep_at_most = kept_weeks
+        self._keeps = backend.keeps_store_weeks and kept_weeks > 0
+        self._databases = 0  # in-memory databases attached for kept weeks so far
+        self._detached: list[str] = []  # those of weeks no longer kept, to detach
 
     @contextmanager
     def _cursor(self) -> Iterator[_Cursor]:
@@ -181,6 +282,22 @@ class StoreWeeks:
         for that store."""
         with self._cursor() as kept:
             cur = kept.cur
+            latest = _latest_batch(cur)
+            with self._lock:
+                weeks = self._kept.get(report_id)
+                if weeks is not None and weeks.batch == latest:
+                    self._kept.move_to_end(report_id)
+            if weeks is not None and weeks.batch == latest:
+                cur.execute("BEGIN TRANSACTION")  # one snapshot of the kept weeks
+                try:
+                    answer = self._from_kept(cur, report_id, store_id, weeks)
+                except duckdb.CatalogException:  # gone since: a report read later made room
+                    answer = None
+                finally:
+                    rollback(cur)  # it only read
+                if answer is not None:
+                    return answer
+                # (no such store, or its weeks gone since: computed, which says which)
             found = _rows(
                 cur,
                 f"SELECT report_rows.* EXCLUDE (report_id, store_id), {_instants(SUMMARY)}, "
@@ -209,15 +326,128 @@ class StoreWeeks:
                 kept.window, kept.views_made = None, False
                 raise
         row = found[0]
+        changed = week.pop("latest_batch") != row["data_batch_id"]
+        if not changed:
+            self._keep_later(report_id, row["data_batch_id"])
         return StoreWeek(
             report_id=report_id,
             store_id=store_id,
             report={name: float(row[name]) for name in COLUMNS[1:]},
             summary={name: row[name] for name in SUMMARY},
             outages=[Outage(**outage) for outage in outages],
-            data_changed=week.pop("latest_batch") != row["data_batch_id"],
+            data_changed=changed,
             **week,
         )
+
+    def kept(self) -> list[str]:
+        """The reports whose weeks are kept, the one read least recently first."""
+        with self._lock:
+            return list(self._kept)
+
+    def _from_kept(
+        self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str, weeks: _Kept
+    ) -> StoreWeek | None:
+        """The store's week from the kept weeks of its report: one keyed read."""
+        found = _rows(cur, KEPT_WEEK.format(kept=weeks.database), [store_id])
+        if not found:
+            return None
+        row = found[0]
+        return StoreWeek(
+            report_id=report_id,
+            store_id=store_id,
+            as_of=weeks.as_of,
+            week_start=weeks.week_start,
+            timezone=row["timezone"],
+            timezone_is_default=row["timezone_is_default"],
+            open_all_week=row["open_all_week"],
+            report={name: float(row[name]) for name in COLUMNS[1:]},
+            summary={name: row[name] for name in SUMMARY},
+            outages=[Outage(**outage) for outage in row["outages"]],
+            business_intervals=[Interval(**r) for r in row["business_intervals"]],
+            polls=[WeekPoll(**r) for r in row["polls"]],
+            special_days=[SpecialDay(**r) for r in row["special_days"]],
+            data_changed=False,
+        )
+
+    def _keep_later(self, report_id: str, batch: str | None) -> None:
+        """Make the weeks of every store of `report_id` in the background, if they are kept
+        here and no other report's are being made."""
+        if not self._keeps:
+            return
+        with self._lock:
+            if self._closed or self._making is not None or report_id in self._kept:
+                return
+            self._making = report_id
+            self._maker = threading.Thread(
+                target=self._keep, args=(report_id, batch), name="store-weeks", daemon=True
+            )
+            self._maker.start()
+
+    def _keep(self, report_id: str, batch: str | None) -> None:
+        """The weeks of every store of `report_id` into an in-memory database of its own
+        (sql/store_weeks/), in one transaction that reads the data the report read: none if
+        data came in since, or if the data is too large to keep. The report least recently
+        read goes, beyond `kept_weeks`."""
+        try:
+            with self._con.cursor() as cur:
+                self._detach_gone(cur)
+                with self._lock:
+                    self._databases += 1
+                    database = f"store_weeks_{self._databases}"
+                cur.execute(f"ATTACH ':memory:' AS {database}")
+                run_all(cur, report_files("00", "01"))
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    if _latest_batch(cur) != batch or scalar(
+                        cur, "SELECT count(*) > ? FROM polls", [KEPT_POLLS_MAX]
+                    ):
+                        rollback(cur)
+                        cur.execute(f"DETACH {database}")
+                        return
+                    cur.execute(
+                        "SET VARIABLE as_of = (SELECT as_of FROM report_runs WHERE report_id = ?)",
+                        [report_id],
+                    )
+                    cur.execute("SET VARIABLE report_store = NULL")
+                    cur.execute("SET VARIABLE store_weeks_report = ?", [report_id])
+                    run_all(cur, report_files("01", "06") + sql_files("store"))
+                    for path in sql_files("store_weeks"):
+                        text = path.read_text().replace("store_weeks.", f"{database}.")
+                        for statement in cur.extract_statements(text):
+                            cur.execute(statement)
+                    as_of, week_start = one(
+                        cur,
+                        f"SELECT strftime(as_of, '{ISO}'), "
+                        f"strftime(make_timestamptz(week_start_us), '{ISO}') FROM report_window",
+                    )
+                    cur.execute("COMMIT")
+                except BaseException:
+                    rollback(cur)
+                    cur.execute(f"DETACH {database}")
+                    raise
+                with self._lock:
+                    self._kept[report_id] = _Kept(batch, as_of, week_start, database)
+                    while len(self._kept) > self._keep_at_most:
+                        _, gone = self._kept.popitem(last=False)
+                        self._detached.append(gone.database)
+                self._detach_gone(cur)
+        except Exception:
+            log.exception("the weeks of report %s were not kept; they are computed each", report_id)
+        finally:
+            with self._lock:
+                self._making = None
+
+    def _detach_gone(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Free the databases of weeks no longer kept (one a reader still reads waits for the
+        next time)."""
+        with self._lock:
+            gone, self._detached = self._detached, []
+        for database in gone:
+            try:
+                cur.execute(f"DETACH {database}")
+            except duckdb.Error:
+                with self._lock:
+                    self._detached.append(database)
 
     def _material(
         self,
@@ -230,13 +460,7 @@ class StoreWeeks:
         """Inside the caller's transaction: the store's zone, intervals and polls in the week,
         on `cur`, which is `kept`'s cursor. `fresh`: `cur` is a connection of its own instead,
         whose variable `as_of` is set (nothing kept)."""
-        try:
-            latest = cur.execute(
-                "SELECT batch_id FROM batches ORDER BY received_at DESC LIMIT 1"
-            ).fetchone()
-        except duckdb.CatalogException:  # none kept: a cluster's bucket, or an old database
-            latest = None
-        latest_batch = latest[0] if latest else None
+        latest_batch = _latest_batch(cur)
         if fresh:
             cur.execute("SET VARIABLE report_store = ?", [store_id])
             run_all(cur, report_files("01", "06") + sql_files("store"))
@@ -275,18 +499,22 @@ class StoreWeeks:
             "business_intervals": [
                 Interval(**row)
                 for row in _rows(
-                    cur, f"SELECT {_instants(Interval.__struct_fields__)} FROM store_week_intervals"
+                    cur,
+                    f"SELECT {_select(_intervals())} FROM store_week_intervals ORDER BY open_us",
                 )
             ],
             "polls": [
                 WeekPoll(**row)
                 for row in _rows(
-                    cur, f"SELECT {_instants(WeekPoll.__struct_fields__)} FROM store_week_polls"
+                    cur, f"SELECT {_select(_polls())} FROM store_week_polls ORDER BY at_us"
                 )
             ],
             "special_days": [
                 SpecialDay(**row)
-                for row in _rows(cur, "SELECT date, closed, hours FROM store_week_special_days")
+                for row in _rows(
+                    cur,
+                    f"SELECT {_select(SPECIAL_DAYS)} FROM store_week_special_days ORDER BY date",
+                )
             ],
             "latest_batch": latest_batch,
         }
@@ -294,6 +522,10 @@ class StoreWeeks:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            maker = self._maker
+        if maker is not None:
+            maker.join()
+        with self._lock:
             while True:
                 try:
                     self._idle.get_nowait().cur.close()

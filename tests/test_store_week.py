@@ -8,17 +8,22 @@ import html
 import io
 import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import duckdb
+import msgspec
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from storemon.api import Settings, create_app
-from storemon.ingest import STORE_ID_MAX
+from storemon.database import connect
+from storemon.generate import generate
+from storemon.ingest import STORE_ID_MAX, ingest
+from storemon.service import ReportService
+from storemon.store_week import KEPT_WEEKS, StoreWeeks
 from tests.conftest import STATUS_HEADER, Workspace, examples, write_csv
 from tests.server import in_process, storemon
 from tests.test_service import AS_OF
@@ -260,3 +265,81 @@ def test_every_store_of_a_report_opens_from_its_link(tmp_path_factory, ids):
         )
     finally:
         ws.con.close()
+
+
+def _complete(service: ReportService, as_of: datetime | None = None) -> str:
+    report_id = service.trigger(as_of)
+    deadline = time.monotonic() + 60
+    while (run := service.get(report_id)) is not None and run.status != "Complete":
+        assert run.status != "Failed" and time.monotonic() < deadline
+        time.sleep(0.02)
+    return report_id
+
+
+def _kept(service: ReportService, report_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while report_id not in service.store_weeks.kept():
+        assert time.monotonic() < deadline, "the report's weeks were never kept"
+        time.sleep(0.02)
+
+
+def test_the_kept_weeks_answer_as_computing_each_store_does(tmp_path):
+    """Every store's week of the reports read last is kept (sql/store_weeks/): each answer from
+    them equals the one computed for that store alone, special hours and groups loaded; new
+    data sends the store's week back to being computed, and says so."""
+    files = generate(tmp_path / "csv", stores=60, days=7, seed=11)
+    db = tmp_path / "kept.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones,
+               special_hours=files.special, groups=files.groups)  # fmt: skip
+    service = ReportService(db)
+    try:
+        report_id = _complete(service)
+        stores = [row[0] for row in service.con.execute(
+            "SELECT store_id FROM report_rows WHERE report_id = ? ORDER BY store_id", [report_id]
+        ).fetchall()]  # fmt: skip
+        assert service.store_week(report_id, stores[0]) is not None  # computed; keeps them
+        _kept(service, report_id)
+        computing = StoreWeeks(service.con, service.backend, kept_weeks=0)
+        try:
+            specials = 0
+            for store_id in stores:
+                kept, computed = (
+                    msgspec.to_builtins(weeks.get(report_id, store_id))
+                    for weeks in (service.store_weeks, computing)
+                )
+                assert kept == computed, store_id
+                specials += bool(kept["special_days"])
+            assert specials > 0  # special dates were among them
+            assert service.store_week(report_id, "no-such-store") is None
+        finally:
+            computing.close()
+        batch = write_csv(tmp_path / "b.csv", STATUS_HEADER, [(stores[0], "active", AS_OF)])
+        service.append("polls", batch, shown="b.csv", idempotency_key=None, media="text/csv")
+        assert service.store_week(report_id, stores[0]).data_changed is True
+    finally:
+        service.close()
+
+
+def test_the_weeks_of_the_reports_read_last_are_kept_and_the_oldest_goes(tmp_path):
+    files = generate(tmp_path / "csv", stores=20, days=7, seed=5)
+    db = tmp_path / "lru.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones)
+    service = ReportService(db)
+    try:
+        latest = service.con.execute("SELECT max(epoch_us(timestamp_utc)) FROM polls").fetchone()
+        last = datetime.fromtimestamp(latest[0] / 1e6, UTC)
+        reports = [_complete(service, last - timedelta(hours=n)) for n in range(KEPT_WEEKS + 1)]
+        store_id = service.con.execute("SELECT min(store_id) FROM stores").fetchone()[0]
+        answers = {}
+        for report_id in reports:
+            answers[report_id] = msgspec.to_builtins(service.store_week(report_id, store_id))
+            _kept(service, report_id)
+        assert service.store_weeks.kept() == reports[1:]  # the first went
+        for report_id in reports:  # each answers as it did, kept or not
+            assert (
+                msgspec.to_builtins(service.store_week(report_id, store_id)) == answers[report_id]
+            )
+    finally:
+        service.close()

@@ -1,7 +1,7 @@
--- Makes: store_week_polls (a view) — one store's polls that say something about a report's week: every
--- poll taken in [now - 168 h, now], and each evidence poll whose span reaches into the week,
--- with its status, whether it is evidence (taken while open), and the stretch of the week it
--- stands for (NULL for a poll taken while closed).
+-- Makes: store_week_polls (a view) — each store's polls that say something about a report's
+-- week: every poll taken in [now - 168 h, now], and each evidence poll whose span reaches into
+-- the week, with its status, whether it is evidence (taken while open), and the stretch of the
+-- week it stands for (NULL for a poll taken while closed), as epoch microseconds, with its zone.
 -- Rules: 4 (evidence) and 5 (nearest poll) (evidence_polls, poll_spans), for the page of one
 -- store's week.
 -- Needs: the report's files 00-05 run with the variables `as_of` and `report_store` (see
@@ -11,6 +11,7 @@ CREATE OR REPLACE TEMP VIEW store_week_polls AS
 WITH
 spans AS (
     SELECT
+        store_key,
         at_us,
         active,
         greatest(coalesce(from_us, week_start_us), week_start_us) AS from_us,
@@ -19,20 +20,22 @@ spans AS (
     WHERE coalesce(to_us, now_us) > week_start_us
 ),
 taken AS (
-    SELECT epoch_us(timestamp_utc) AS at_us, active
-    FROM polls, report_window
-    WHERE store_key = getvariable('report_store_key')
-      AND epoch_us(timestamp_utc) BETWEEN week_start_us AND now_us
+    SELECT store_key, epoch_us(timestamp_utc) AS at_us, active
+    FROM polls
+    JOIN report_stores USING (store_key), report_window
+    WHERE epoch_us(timestamp_utc) BETWEEN week_start_us AND now_us
 ),
 final AS (
     SELECT
-        make_timestamptz(at_us) AS taken_at,
-        local_text(at_us, (SELECT timezone FROM report_stores)) AS taken_at_local,
+        store_key,
+        at_us,
         coalesce(spans.active, taken.active) AS active,
         spans.at_us IS NOT NULL AS evidence,
-        make_timestamptz(spans.from_us) AS stands_from,
-        make_timestamptz(spans.to_us) AS stands_to
+        spans.from_us,
+        spans.to_us
     FROM spans
-    FULL JOIN taken USING (at_us)
+    FULL JOIN taken USING (store_key, at_us)
 )
-SELECT * FROM final ORDER BY taken_at;
+SELECT final.*, report_stores.timezone
+FROM final
+JOIN report_stores USING (store_key);

@@ -1,9 +1,10 @@
--- Makes: store_week_special_days (a view) — the store's special dates in a report's week (its
--- local dates from the week's start to now): the date, whether it was closed all day (no special
--- row with times), and its special hours as `HH:MM-HH:MM` text, in the file's order of times.
+-- Makes: store_week_special_days (a view) — each store's special dates in a report's week (its
+-- local dates from the week's start to now): the date, whether it was closed all day (no
+-- special row with times), and its special hours as `HH:MM-HH:MM` text, in the file's order of
+-- times.
 -- Rules: "Special hours" (sql/README.md, rule 3a): on these dates the weekly rows did not apply.
 -- Needs: the report's files 00-05 run with the variables `as_of` (the report's now) and
--- `report_store` (the store_id), so that report_stores holds that store alone; special_hours.
+-- `report_store` (see 01_store_week_intervals.sql); special_hours.
 
 CREATE OR REPLACE TEMP VIEW store_week_special_days AS
 WITH
@@ -16,6 +17,7 @@ week_dates AS (
 ),
 final AS (
     SELECT
+        store_key,
         strftime(local_date, '%Y-%m-%d') AS date,
         bool_and(start_local IS NULL) AS closed,
         coalesce(list(left(start_local::VARCHAR, 5) || '-' || left(end_local::VARCHAR, 5)
@@ -24,6 +26,6 @@ final AS (
     FROM special_hours
     JOIN week_dates USING (store_key)
     WHERE local_date BETWEEN first_date AND last_date
-    GROUP BY local_date
+    GROUP BY store_key, local_date
 )
-SELECT * FROM final ORDER BY date;
+SELECT * FROM final;

@@ -5,10 +5,12 @@ work without JavaScript, and storemon/static/storemon.js only refreshes what is 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
@@ -41,6 +43,29 @@ COLUMNS = [  # (name, heading, unit) of the report table, in order
 
 def render(name: str, status_code: int = 200, **context: Any) -> Template:
     return Template(template_name=name, context=context, status_code=status_code)
+
+
+def rendered_here(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """A page handler (on a worker thread) whose page is rendered on that thread. Litestar
+    renders a returned Template on the event loop, where a page of a few tens of milliseconds
+    held back every other request, /health too."""
+
+    @functools.wraps(handler)
+    def handle(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = handler(self, request, *args, **kwargs)
+        if not isinstance(page, Template) or page.template_name is None:
+            return page
+        engine = request.app.template_engine
+        if engine is None:
+            raise RuntimeError("no template engine")
+        body = engine.get_template(page.template_name).render(
+            **page.create_template_context(request)
+        )
+        return Response(
+            body, status_code=page.status_code, media_type=MediaType.HTML, headers=page.headers
+        )
+
+    return handle
 
 
 def problem(status_code: int, title: str, detail: str) -> Template:
@@ -101,6 +126,7 @@ class Pages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
+    @rendered_here
     def overview(self, request: Request, service: Service) -> Template:
         return overview_page(service, request.state.principal)
 
@@ -124,6 +150,7 @@ class Pages(Controller):
         return Redirect(path=f"/ui/#report-{report_id}", status_code=303)
 
     @get("/reports/{report_id:str}", sync_to_thread=True)
+    @rendered_here
     def report(
         self,
         request: Request,
@@ -167,6 +194,7 @@ class Pages(Controller):
         )
 
     @get("/reports/{report_id:str}/rollups", sync_to_thread=True)
+    @rendered_here
     def rollups(
         self,
         request: Request,
@@ -183,6 +211,7 @@ class Pages(Controller):
         return render("rollups.html", run=run, rows=rows)
 
     @get("/reports/{report_id:str}/stores/{store_id:path}", sync_to_thread=True)
+    @rendered_here
     def store(
         self,
         request: Request,
@@ -244,7 +273,8 @@ class Pages(Controller):
         return answer
 
     @get("/alerts", sync_to_thread=True)
-    def alerts(self, service: Service) -> Template:
+    @rendered_here
+    def alerts(self, request: Request, service: Service) -> Template:
         """The alert targets: what was delivered, what is pending, what failed and why."""
         return render(
             "alerts.html",
@@ -253,6 +283,7 @@ class Pages(Controller):
         )
 
     @get("/data-quality", sync_to_thread=True)
+    @rendered_here
     def quality(self, request: Request, service: Service) -> Template:
         files, findings = service.quality()
         with service.con.cursor() as cur:
