@@ -51,6 +51,7 @@ from storemon.database import (
     sql_files,
     sql_version,
 )
+from storemon.finished import Finished
 from storemon.instants import instant, iso, micros
 from storemon.keys import KeyInfo, KeyRing, add_key, list_keys, revoke_key
 from storemon.limits import Limits
@@ -111,6 +112,7 @@ class ReportService:
         self.backend = backend or Local()
         self.limits = limits or Limits()
         self.files = ReportFiles(self.db.parent / "reports")
+        self.finished = Finished()  # what the pages read of finished reports (storemon/finished.py)
         self.con = connect(self.db)
         run_all(self.con, sql_files("service"))
         self.key_ring = KeyRing(self.con, token or "")
@@ -127,7 +129,7 @@ class ReportService:
             service_file(self.db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         self._resume()
         with self.runs:
-            self.files.remove(retire_now(self.con, self.limits))
+            self._removed(retire_now(self.con, self.limits))
         self.writer.forget_old_batches()
         if self.data is not None:
             alert_tables(self.con)  # (a database loaded before storemon kept alerts)
@@ -261,7 +263,7 @@ class ReportService:
                 RunStore.follow_running(cur, report_id)
             cur.execute("COMMIT")
             write_runs(cur)
-        self.files.remove(retired)
+        self._removed(retired)
         if leader is None:
             log.info("report %s triggered (as of %s)", report_id, as_of or "the latest poll")
             self.workers.submit(self._compute, report_id)
@@ -419,8 +421,14 @@ class ReportService:
             retired = retire(cur, self.limits)
             cur.execute("COMMIT")
             write_runs(cur)
-        self.files.remove(retired)
+        self._removed(retired)
         return len(followers)
+
+    def _removed(self, report_ids: list[str]) -> None:
+        """Retention removed these reports, or they failed: their files go, and what the pages
+        kept of them."""
+        self.files.remove(report_ids)
+        self.finished.forget(report_ids)
 
     def _finish_followers(
         self, cur: duckdb.DuckDBPyConnection, leader: str, followers: list[str]
@@ -435,7 +443,7 @@ class ReportService:
         has the whole error), and nothing of it left on disk."""
         with contextlib.suppress(duckdb.Error):  # when no transaction was open
             rollback(cur)
-        self.files.remove([report_id])  # those written before the failure (first: a full
+        self._removed([report_id])  # those written before the failure (first: a full
         # disk then has room for the run's new state)
         full = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         log.error("report %s failed: %s", report_id, full)

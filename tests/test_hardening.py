@@ -465,6 +465,10 @@ def test_retention_keeps_the_newest_reports_and_says_410_for_the_rest(db):
         for hour in range(3):
             ids.append(server.trigger(f"2023-03-14 1{hour}:00:00"))
             assert server.wait(ids[-1])[0] == 200
+            page = server.request("GET", f"/ui/reports/{ids[-1]}", accept="text/html")
+            assert page[0] == 200  # its answers kept (storemon/finished.py) ...
+        # ... and forgotten with it: the page of a removed report says so
+        assert server.request("GET", f"/ui/reports/{ids[0]}", accept="text/html")[0] == 410
         code, answer = server.json("GET", f"/get_report/{ids[0]}")
         assert (code, answer["error"]) == (410, "report removed")
         assert "--keep-reports" in answer["detail"] and "removed at 20" in answer["detail"]

@@ -169,14 +169,28 @@ class Pages(Controller):
             return waiting
         sort = sort if sort in browse.SORTS else browse.DEFAULT_SORT
         groups = groups_of(request)
-        notes = [n for n in service.notes(report_id, groups) if n[1] > 0]
+        kept = service.finished  # a finished report's answers, read once
+        notes = kept.get(
+            report_id,
+            ("notes", groups),
+            lambda: [n for n in service.notes(report_id, groups) if n[1] > 0],
+        )
         note = note if note in {n[0] for n in notes} else ""  # a finding of its notes, or none
         with service.con.cursor() as cur:
-            shown_groups = browse.report_groups(cur, report_id, groups)
+            shown_groups = kept.get(
+                report_id, ("groups", groups), lambda: browse.report_groups(cur, report_id, groups)
+            )
             group = group if group in shown_groups else ""  # one of the key's groups, or none
             seen = frozenset([group]) if group else groups
-            table = browse.report_page(cur, report_id, sort, order == "desc", q, page, note, seen)
-            totals = browse.totals(cur, report_id, seen)
+            descending = order == "desc"
+            table = kept.get(
+                report_id,
+                ("page", sort, descending, q, page, note, seen),
+                lambda: browse.report_page(cur, report_id, sort, descending, q, page, note, seen),
+            )
+            totals = kept.get(
+                report_id, ("totals", seen), lambda: browse.totals(cur, report_id, seen)
+            )
         return render(
             "report.html",
             run=run,
