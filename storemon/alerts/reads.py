@@ -114,9 +114,16 @@ def down_now(
     condition, parameters = _groups_condition("coalesce(groups, [])", groups)
     rows = con.execute(
         f"""
-        WITH store_group_lists AS (
+        WITH down_stores AS (
+            SELECT store_key, started_us, run_polls, last_us
+            FROM alert_state
+            WHERE coalesce(down, run_polls >= ?) AND started_us IS NOT NULL
+        ),
+        store_group_lists AS (  -- of the stores down alone
             SELECT store_key, list(group_name ORDER BY group_name) AS groups
-            FROM store_groups GROUP BY store_key
+            FROM store_groups
+            WHERE store_key IN (SELECT store_key FROM down_stores)
+            GROUP BY store_key
         )
         SELECT
             stores.store_id,
@@ -126,11 +133,11 @@ def down_now(
             strftime(make_timestamptz(last_us) AT TIME ZONE 'UTC', '{ISO}'),
             coalesce(groups, []),
             count(*) OVER () AS down_in_all
-        FROM alert_state
+        FROM down_stores
         JOIN stores USING (store_key)
         LEFT JOIN store_timezones USING (store_key)
         LEFT JOIN store_group_lists USING (store_key)
-        WHERE coalesce(down, run_polls >= ?) AND started_us IS NOT NULL AND {condition}
+        WHERE {condition}
         ORDER BY started_us, store_id
         LIMIT ?
         """,
