@@ -369,10 +369,11 @@ def serve_settings(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from storemon.api import create_app
+    from storemon.api import create_app, handler_threads
     from storemon.api.protocol import guarded_protocol
 
     settings = serve_settings(args)
+    handler_threads()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import msgspec
-from anyio import to_thread
 from litestar import Litestar, Request, Router
+from litestar.concurrency import set_asyncio_executor
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -57,6 +58,12 @@ from storemon.web.sessions import Sessions
 
 MAX_JSON_BODY = 64 * 1024  # the JSON bodies here are a few hundred bytes
 READ_THREADS = 8  # handlers running at once on threads (each DuckDB call frees the GIL)
+
+
+def handler_threads() -> None:
+    """The threads that run the handlers (sync_to_thread): READ_THREADS of their own. (The
+    guards are async: what they read is in memory, and they never wait for one.)"""
+    set_asyncio_executor(ThreadPoolExecutor(READ_THREADS, thread_name_prefix="handler"))
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -103,10 +110,6 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.query_names = query_names(app)
-        # Handlers that read run on at most READ_THREADS threads; more requests wait their
-        # turn without a thread. Forty threads (anyio's default) all wanting the GIL kept the
-        # event loop, which answers /health and reads requests, waiting seconds under load.
-        to_thread.current_default_thread_limiter().total_tokens = READ_THREADS
         service = state["service"] = ReportService(
             settings.db,
             workers=settings.workers,

@@ -135,9 +135,10 @@ def principal_of(connection: ASGIConnection) -> Principal | None:
     return found
 
 
-def access_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def access_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """The route's rule (ACCESS) against the request's principal, which handlers then read
-    (request.state.principal)."""
+    (request.state.principal). (Async, as it reads nothing but memory: a sync guard would wait
+    for a worker thread, behind the handlers that read the database.)"""
     scope = cast("HTTPScope", connection.scope)
     level = ACCESS.get(route_key(scope["method"], scope["path_template"]))
     if level is None:

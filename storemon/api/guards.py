@@ -57,7 +57,7 @@ def host_guard(allowed: frozenset[str]):
     return middleware
 
 
-def require_json(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def require_json(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """A body must be sent as application/json; a browser's form or text/plain never is."""
     content_type = connection.headers.get("content-type")
     if content_type is None:
@@ -78,7 +78,7 @@ def require_json(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     )
 
 
-def known_query_only(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+async def known_query_only(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """A query parameter the route does not take is refused, not ignored: `allow_emtpy=true`
     would otherwise be read as nothing at all. The names come from the OpenAPI document
     (app.state.query_names, by operation id: storemon/api/openapi.py)."""
