@@ -20,15 +20,23 @@ class Finished:
         self._kept: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, report_id: str, ask: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    def get(
+        self,
+        report_id: str,
+        ask: tuple[Hashable, ...],
+        compute: Callable[[], T],
+        lasts: Callable[[T], bool] = lambda _: True,
+    ) -> T:
         """The answer to `ask` about finished report `report_id`: kept, or computed now and
-        kept. (Two threads asking at once may both compute it: the same answer.)"""
+        kept if it `lasts`. (Two threads asking at once may both compute it: the same answer.)"""
         key = (report_id, *ask)
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
                 return self._kept[key]
         answer = compute()
+        if not lasts(answer):
+            return answer
         with self._lock:
             self._kept[key] = answer
             while len(self._kept) > self._entries:

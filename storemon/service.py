@@ -154,6 +154,7 @@ class ReportService:
 
     def _batched(self, answer: BatchAnswer, seconds: float) -> None:
         """A batch was committed: counted, and its events' delivery woken."""
+        self.store_weeks.data_changed()
         if answer.repeated:
             return
         self.metrics.batch_seconds.labels(answer.kind).observe(seconds)
@@ -272,8 +273,15 @@ class ReportService:
         return report_id
 
     def get(self, report_id: str) -> Run | None:
-        with self.con.cursor() as cur:
-            return RunStore.get(cur, report_id)
+        """The report's run; a Complete one is kept (it changes only when removed)."""
+
+        def read() -> Run | None:
+            with self.con.cursor() as cur:
+                return RunStore.get(cur, report_id)
+
+        return self.finished.get(
+            report_id, ("run",), read, lambda run: run is not None and run.status == "Complete"
+        )
 
     def recent(self, limit: int = 50) -> list[Run]:
         """The newest reports that were not removed, newest first."""
@@ -331,7 +339,10 @@ class ReportService:
 
     def load(self, status: Path, hours: Path, timezones: Path, **options) -> IngestResult:
         """Replace the loaded data (DataWriter.load)."""
-        return self.writer.load(status, hours, timezones, **options)
+        try:
+            return self.writer.load(status, hours, timezones, **options)
+        finally:
+            self.store_weeks.data_changed()
 
     def append(self, kind: str, path: Path, **options) -> BatchAnswer:
         """Append one batch, durably (DataWriter.append)."""

@@ -191,15 +191,41 @@ def _each(name: str, shown: dict[str, str], of: str) -> str:
     return f"list_transform({name}, lambda {of}: {_struct(shown)})"
 
 
-# One store's week from a kept report's database ({kept}): one keyed read ($1: the store_id).
+# One store's week from a kept report's database ({kept}) as JSON (_KeptWeek): one keyed read
+# ($1: the store_id).
 KEPT_WEEK = (
-    "SELECT timezone, timezone_is_default, open_all_week, "
-    f"{', '.join(COLUMNS[1:])}, {_instants(SUMMARY)}, "
-    f"{_each('outages', _as_shown(Outage.__struct_fields__, 'o.'), 'o')} AS outages, "
-    f"{_each('intervals', _intervals('i.'), 'i')} AS business_intervals, "
-    f"{_each('polls', _polls('p.'), 'p')} AS polls, "
-    "special_days FROM {kept}.weeks WHERE store_id = $1"
+    "SELECT to_json("
+    + _struct(
+        {
+            "timezone": "timezone",
+            "timezone_is_default": "timezone_is_default",
+            "open_all_week": "open_all_week",
+            "report": _struct({name: f"{name}::DOUBLE" for name in COLUMNS[1:]}),
+            "summary": _struct(_as_shown(SUMMARY)),
+            "outages": _each("outages", _as_shown(Outage.__struct_fields__, "o."), "o"),
+            "business_intervals": _each("intervals", _intervals("i."), "i"),
+            "polls": _each("polls", _polls("p."), "p"),
+            "special_days": "special_days",
+        }
+    )
+    + ") FROM {kept}.weeks WHERE store_id = $1"
 )
+
+
+class _KeptWeek(msgspec.Struct):
+    """A store's week as KEPT_WEEK reads it."""
+
+    timezone: str
+    timezone_is_default: bool
+    open_all_week: bool
+    report: dict[str, float]
+    summary: dict[str, float | int | bool | str | None]
+    outages: list[Outage]
+    business_intervals: list[Interval]
+    polls: list[WeekPoll]
+    special_days: list[SpecialDay]
+
+
 # Weeks are kept only for data of at most this many polls (at 1x, 2.3 M polls take ~75 MB).
 KEPT_POLLS_MAX = 5_000_000
 
@@ -252,6 +278,9 @@ class StoreWeeks:
         self._maker: threading.Thread | None = None  # and the thread that makes them
         self._keep_at_most = kept_weeks
         self._keeps = backend.keeps_store_weeks and kept_weeks > 0
+        self._latest: str | None = None  # the data's last batch, as last read ...
+        self._latest_read = False  # ... if read since the data last changed
+        self._changes = 0  # times the data changed (data_changed)
         self._databases = 0  # in-memory databases attached for kept weeks so far
         self._detached: list[str] = []  # those of weeks no longer kept, to detach
 
@@ -282,7 +311,7 @@ class StoreWeeks:
         for that store."""
         with self._cursor() as kept:
             cur = kept.cur
-            latest = _latest_batch(cur)
+            latest = self._latest_batch(cur)
             with self._lock:
                 weeks = self._kept.get(report_id)
                 if weeks is not None and weeks.batch == latest:
@@ -339,6 +368,24 @@ class StoreWeeks:
             **week,
         )
 
+    def data_changed(self) -> None:
+        """Data came in (a batch, a load): the data's last batch is read again."""
+        with self._lock:
+            self._changes += 1
+            self._latest_read = False
+
+    def _latest_batch(self, cur: duckdb.DuckDBPyConnection) -> str | None:
+        """The data's last batch, read once a change (data_changed)."""
+        with self._lock:
+            if self._latest_read:
+                return self._latest
+            changes = self._changes
+        latest = _latest_batch(cur)
+        with self._lock:
+            if self._changes == changes:  # no change came in while it was read
+                self._latest, self._latest_read = latest, True
+        return latest
+
     def kept(self) -> list[str]:
         """The reports whose weeks are kept, the one read least recently first."""
         with self._lock:
@@ -348,25 +395,17 @@ class StoreWeeks:
         self, cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str, weeks: _Kept
     ) -> StoreWeek | None:
         """The store's week from the kept weeks of its report: one keyed read."""
-        found = _rows(cur, KEPT_WEEK.format(kept=weeks.database), [store_id])
-        if not found:
+        found = cur.execute(KEPT_WEEK.format(kept=weeks.database), [store_id]).fetchone()
+        if found is None:
             return None
-        row = found[0]
+        week = msgspec.json.decode(found[0], type=_KeptWeek)
         return StoreWeek(
             report_id=report_id,
             store_id=store_id,
             as_of=weeks.as_of,
             week_start=weeks.week_start,
-            timezone=row["timezone"],
-            timezone_is_default=row["timezone_is_default"],
-            open_all_week=row["open_all_week"],
-            report={name: float(row[name]) for name in COLUMNS[1:]},
-            summary={name: row[name] for name in SUMMARY},
-            outages=[Outage(**outage) for outage in row["outages"]],
-            business_intervals=[Interval(**r) for r in row["business_intervals"]],
-            polls=[WeekPoll(**r) for r in row["polls"]],
-            special_days=[SpecialDay(**r) for r in row["special_days"]],
             data_changed=False,
+            **msgspec.structs.asdict(week),
         )
 
     def _keep_later(self, report_id: str, batch: str | None) -> None:

@@ -63,3 +63,6 @@ final AS (
     WHERE report_id = getvariable('store_weeks_report')
 )
 SELECT * FROM final ORDER BY store_id;
+
+-- a store's row by its id, without scanning its neighbours' lists
+CREATE INDEX weeks_by_store ON store_weeks.weeks (store_id);
