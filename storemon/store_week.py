@@ -254,13 +254,13 @@ class StoreWeeks:
     """Answers store_week on up to CURSORS cursors of its own, kept, each answering one call at
     a time (a cursor is not for threads).
 
-    The weeks of every store of the KEPT_WEEKS reports read last are kept in an in-memory
-    database (sql/store_weeks/, made in the background at a report's first store week, while the
-    data is still the data it read): a store's week is then a few keyed reads, about a
-    millisecond each. Otherwise, and whenever data came in since, it is computed for that store
-    alone by the report's own SQL: a cursor's macros are made once, its report_window again only
-    for another report or other data, so an answer takes a few SQL statements on one store's
-    rows (about 30 ms on 14,000 stores, most of it DuckDB planning them)."""
+    The weeks of every store of the KEPT_WEEKS reports read last are kept, each report's in an
+    in-memory database (sql/store_weeks/, made in the background as a report finishes or at its
+    first store week, while the data is still the data it read): a store's week is then one
+    keyed read. Otherwise, and whenever data came in since, it is computed for that store alone
+    by the report's own SQL: a cursor's macros are made once, its report_window again only for
+    another report or other data, so an answer takes a few SQL statements on one store's rows
+    (about 30 ms on 14,000 stores, most of it DuckDB planning them)."""
 
     def __init__(
         self, con: duckdb.DuckDBPyConnection, backend: Backend, kept_weeks: int = KEPT_WEEKS
@@ -357,7 +357,7 @@ class StoreWeeks:
         row = found[0]
         changed = week.pop("latest_batch") != row["data_batch_id"]
         if not changed:
-            self._keep_later(report_id, row["data_batch_id"])
+            self.keep_later(report_id, row["data_batch_id"])
         return StoreWeek(
             report_id=report_id,
             store_id=store_id,
@@ -408,9 +408,10 @@ class StoreWeeks:
             **msgspec.structs.asdict(week),
         )
 
-    def _keep_later(self, report_id: str, batch: str | None) -> None:
-        """Make the weeks of every store of `report_id` in the background, if they are kept
-        here and no other report's are being made."""
+    def keep_later(self, report_id: str, batch: str | None) -> None:
+        """Make the weeks of every store of finished report `report_id`, which read the data
+        up to `batch`, in the background, if weeks are kept here and no other report's are
+        being made: as it finishes, and at the first store week asked of it."""
         if not self._keeps:
             return
         with self._lock:

@@ -91,12 +91,14 @@ def store_events(
     con: duckdb.DuckDBPyConnection, store_id: str, limit: int = 20
 ) -> list[AlertEvent]:
     """A store's latest events, newest first (the caller has checked the store is visible)."""
-    if not has_table(con, "alert_events"):
+    try:
+        rows = con.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM alert_events WHERE store_id = ? "
+            "ORDER BY seq DESC LIMIT ?",
+            [store_id, limit],
+        ).fetchall()
+    except duckdb.CatalogException:  # a database without the alerts' tables
         return []
-    rows = con.execute(
-        f"SELECT {_EVENT_COLUMNS} FROM alert_events WHERE store_id = ? ORDER BY seq DESC LIMIT ?",
-        [store_id, limit],
-    ).fetchall()
     return [AlertEvent(*row) for row in rows]
 
 

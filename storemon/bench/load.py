@@ -1,6 +1,7 @@
 """Many readers at once: Locust, headless, drives simulated readers (storemon/bench/locustfile.py)
 against a real `storemon serve` on a free loopback port that holds one finished report of the
-1x data, while reports compute in the background. Prints requests/s and percentiles per route.
+1x data, while a report is triggered every REPORT_EVERY seconds. Prints requests/s and
+percentiles per route.
 
 The load generator runs on the same machine as the server, as the targets assume.
 """
@@ -26,6 +27,7 @@ from storemon.errors import StoremonError
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 USERS = 50
+REPORT_EVERY = 10  # seconds between the reports triggered while the readers read
 
 # The targets (issue "many readers at once"): all routes together, and /health alone.
 TARGET_RPS = 150
@@ -83,7 +85,8 @@ class Load:
 
     def verdict(self) -> str:
         said = (
-            f"{self.users} users for {self.seconds} s, {self.reports} reports computed meanwhile; "
+            f"{self.users} users for {self.seconds} s, {self.reports} reports computed meanwhile "
+            f"(one every {REPORT_EVERY} s); "
             f"the server peaked at {self.server_peak_rss_bytes / 2**20:,.0f} MB. "
             f"Targets: >= {TARGET_RPS} req/s (is {self.total.per_second:.0f}), "
             f"p99 <= {TARGET_P99_MS} ms (is {self.total.p99_ms:.0f}), no failure "
@@ -97,7 +100,7 @@ def run_load(
     data: Prepared, users: int = USERS, seconds: int = 30, background_reports: bool = True
 ) -> Load:
     """Serve a copy of the data set's database, compute one report, then let `users` readers
-    read it for `seconds`, with reports triggered one after another in the background."""
+    read it for `seconds`, with a report triggered every REPORT_EVERY seconds meanwhile."""
     db = data.folder / "load-scratch.duckdb"
     remove_scratch(db)
     shutil.copyfile(data.db, db)
@@ -154,10 +157,10 @@ def run_load(
 def _reports_meanwhile(
     url: str, latest: datetime, log_path: Path, stop: threading.Event, finished: list[str]
 ) -> None:
-    """One report after another, each as of its own instant (identical asks would share one
-    computation), until `stop`."""
+    """A report every REPORT_EVERY seconds, each as of its own instant (identical asks would
+    share one computation), until `stop`."""
     turn = 0
-    while not stop.wait(0.5):
+    while not stop.wait(REPORT_EVERY):
         turn += 1
         as_of = (latest - timedelta(seconds=turn)).strftime("%Y-%m-%d %H:%M:%S.%f")
         report_id = trigger(url, as_of)
