@@ -457,7 +457,9 @@ def cmd_bench(args: argparse.Namespace) -> None:
     out = args.json or args.data / "results.json"
     compare_with = args.compare or (out if out.is_file() else None)
     earlier = json.loads(compare_with.read_text()) if compare_with else None
-    results = run_bench(args.stores, args.repeat, args.data, say, args.buckets, args.days)
+    results = run_bench(
+        args.stores, args.repeat, args.data, say, args.buckets, args.days, args.load_seconds
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print()
@@ -834,6 +836,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--days", type=at_least(1), default=7,
         help="days of polls in each data set, hourly batches in the live row (default 7: a week)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--load-seconds", type=at_least(1), default=30,
+        help="how long the concurrent row's readers read (default 30)",
     )  # fmt: skip
     sub.add_argument("--data", type=Path, default=Path("data/bench"), help="cached data sets")
     sub.add_argument("--json", type=Path, help="results file (default: DATA/results.json)")

@@ -19,6 +19,7 @@ WORKLOADS = {
     "store_week",
     "owner_csv",
     "report_page",
+    "concurrent",
     "report_10x",
     "report_special",
     "report_special_10x",
@@ -50,6 +51,8 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
         "2",
         "--buckets",
         "4",
+        "--load-seconds",
+        "3",
         "--data",
         str(tmp_path / "bench"),
     ]

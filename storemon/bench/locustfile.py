@@ -64,11 +64,15 @@ class Reader(FastHttpUser):
 
     @task(3)
     def store_page(self) -> None:
+        if not self.stores:
+            return
         store = quote(random.choice(self.stores), safe="")
         self._get(f"/ui/reports/{REPORT}/stores/{store}", "store page", HTML)
 
     @task(3)
     def store_week(self) -> None:
+        if not self.stores:
+            return
         store = quote(random.choice(self.stores), safe="")
         self._get(f"/reports/{REPORT}/stores/{store}", "store week (JSON)")
 

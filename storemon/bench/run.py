@@ -16,6 +16,14 @@ from pathlib import Path
 
 from storemon import __version__
 from storemon.bench.data import Prepared, datasets, ingest_once, prepare
+from storemon.bench.load import (
+    REPORT_EVERY,
+    TARGET_HEALTH_P99_MS,
+    TARGET_P99_MS,
+    TARGET_RPS,
+    USERS,
+    run_load,
+)
 from storemon.bench.on_cluster import bench_cluster, per_million_polls
 from storemon.bench.results import GB, MB, Result
 from storemon.bench.service import bench_api, bench_live, full_load_report
@@ -24,7 +32,13 @@ from storemon.cluster import DEFAULT_BUCKETS
 
 
 def run_bench(
-    stores: int, repeat: int, root: Path, log, buckets: int = DEFAULT_BUCKETS, days: int = 7
+    stores: int,
+    repeat: int,
+    root: Path,
+    log,
+    buckets: int = DEFAULT_BUCKETS,
+    days: int = 7,
+    load_seconds: int = 30,
 ) -> dict:
     sets = datasets(stores, days)
     data: dict[str, Prepared] = {}
@@ -58,6 +72,16 @@ def run_bench(
         report.peak_rss_bytes,
     )
     rollup_share = rollups.median / (report.median - rollups.median)
+    log(f"{USERS} readers at once on the 1x data for {load_seconds} s (Locust) ...")
+    load = run_load(data["1x"], USERS, load_seconds)
+    concurrent = Result(
+        "concurrent",
+        f"{USERS} readers at once (Locust, `just load`): p99 of every route, a report every "
+        f"{REPORT_EVERY} s meanwhile",
+        data["1x"].describe(),
+        [load.total.p99_ms / 1000],
+        load.server_peak_rss_bytes,
+    )
     log(f"the live {days} days on the 1x data: hourly batches through POST /polls ...")
     week_limit = round(20 * days / 7, 1)  # 20 s for a week of hourly batches
     live_batch, live_week, same_bytes, special_batch, alert_delay = bench_live(
@@ -116,8 +140,15 @@ def run_bench(
             rollup_share <= 0.1,
         ),
         (api, "<= 1.5 s", api.median <= 1.5),
-        (report_page, "<= 150 ms median", report_page.median <= 0.15),
-        (store_week, "<= 50 ms median", store_week.median <= 0.05),
+        (report_page, "<= 10 ms median", report_page.median <= 0.01),
+        (store_week, "<= 15 ms median", store_week.median <= 0.015),
+        (
+            concurrent,
+            f"p99 <= {TARGET_P99_MS} ms, >= {TARGET_RPS} req/s (is {load.total.per_second:.0f}), "
+            f"no failure (is {load.total.failures}), /health p99 <= {TARGET_HEALTH_P99_MS} ms "
+            f"(is {load.health().p99_ms:.0f})",
+            load.met(),
+        ),
         (owner_csv, "<= 50 ms median", owner_csv.median <= 0.05),
         (live_batch, "<= 100 ms median", live_batch.median <= 0.1),
         (alert_delay, "<= 1 s median", alert_delay.median <= 1.0),
