@@ -3,7 +3,13 @@ many answers, the least recently used going first, a removed report's at once.""
 
 from __future__ import annotations
 
+import re
+
 from storemon.finished import Finished
+from storemon.keys import add_key
+from tests.conftest import Workspace
+from tests.server import in_process
+from tests.test_store_week import finished_report
 
 
 def test_an_answer_is_computed_once_and_kept():
@@ -32,3 +38,23 @@ def test_the_least_recently_used_goes_first_and_a_removed_reports_go_at_once():
     kept.forget(["r1", "r2"])
     assert kept.get("r1", ("a",), lambda: 100) == 100
     assert kept.get("r2", ("a",), lambda: 300) == 300
+
+
+def test_a_kept_report_page_is_the_same_page_and_each_key_keeps_its_own(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    ws.load(
+        status=[(s, "active", f"2023-01-12 {h:02d}:00:00") for s in ("a1", "a2", "b1")
+                for h in (10, 11)],
+        groups=[("a1", "owner:a"), ("a2", "owner:a"), ("b1", "owner:b")],
+    )  # fmt: skip
+    key = add_key(ws.con, "owner-a", ["owner:a"])
+    ws.con.close()
+    with in_process(ws.db) as service:
+        report_id = finished_report(service.client)
+        path = f"/ui/reports/{report_id}?sort=store_id&order=asc"
+        first = service.client.get(path).text
+        assert service.client.get(path).text == first  # kept, the same page
+        assert {"a1", "a2", "b1"} <= set(re.findall(r"<bdi>([ab]\d)</bdi>", first))
+        mine = service.client.get(path, headers={"Authorization": f"Bearer {key}"}).text
+        assert set(re.findall(r"<bdi>([ab]\d)</bdi>", mine)) == {"a1", "a2"}
+        assert "owner-a" in mine  # the frame is this request's: who is signed in

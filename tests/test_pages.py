@@ -173,6 +173,13 @@ def test_a_store_page_draws_its_week_with_one_mark_per_outage(server, finished, 
     started = datetime.fromisoformat(first["started_at_local"])
     assert cell.inner_text() == f"{started:%a %d %b %H:%M}"
     assert first["started_at_local"] in cell.get_attribute("title")
+    # its intervals and polls, a row each, behind a link (few readers open them)
+    assert page.locator("details").count() == 0
+    follow(page, "p.rows a", "rows=all")
+    tables = page.locator("details[open] table")
+    assert tables.nth(0).locator("tbody tr").count() == len(week["business_intervals"])
+    assert tables.nth(1).locator("tbody tr").count() == len(week["polls"])
+    shoot(page, tmp_path, "store-rows")
 
 
 def test_the_csv_link_downloads_the_apis_bytes(server, finished, page, tmp_path):

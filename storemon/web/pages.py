@@ -13,12 +13,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from storemon.api.access import groups_of, is_admin
 from storemon.api.health import inbox_state
 from storemon.api.shapes import REPORT_ID_PATTERN, Service
 from storemon.api.stores import StorePath, store_id_in
 from storemon.errors import StoremonError
+from storemon.finished import Finished
 from storemon.instants import iso
 from storemon.keys import Principal
 from storemon.report import parse_as_of
@@ -45,6 +47,21 @@ def render(name: str, status_code: int = 200, **context: Any) -> Template:
     return Template(template_name=name, context=context, status_code=status_code)
 
 
+class KeptPage(Template):
+    """A page of a finished report whose own part (its template's blocks) is the same for
+    every request that asks `ask`: rendered once and kept (storemon/finished.py); the frame
+    around it (base.html: who is signed in, the sign-out form's token) is rendered each time."""
+
+    def __init__(
+        self, name: str, kept: Finished, report_id: str, ask: tuple, **context: Any
+    ) -> None:
+        super().__init__(template_name=name, context=context)
+        self.kept, self.report_id, self.ask = kept, report_id, ask
+
+
+FRAME = "kept.html"  # base.html around a kept page's blocks
+
+
 def rendered_here(handler: Callable[..., Any]) -> Callable[..., Any]:
     """A page handler (on a worker thread) whose page is rendered on that thread. Litestar
     renders a returned Template on the event loop, where a page of a few tens of milliseconds
@@ -58,9 +75,17 @@ def rendered_here(handler: Callable[..., Any]) -> Callable[..., Any]:
         engine = request.app.template_engine
         if engine is None:
             raise RuntimeError("no template engine")
-        body = engine.get_template(page.template_name).render(
-            **page.create_template_context(request)
-        )
+        template = engine.get_template(page.template_name)
+        context = page.create_template_context(request)
+        if isinstance(page, KeptPage):
+
+            def blocks() -> dict[str, Markup]:
+                made = template.new_context(context)
+                return {name: Markup("".join(make(made))) for name, make in template.blocks.items()}
+
+            context["blocks"] = page.kept.get(page.report_id, ("html", *page.ask), blocks)
+            template = engine.get_template(FRAME)
+        body = template.render(**context)
         return Response(
             body, status_code=page.status_code, media_type=MediaType.HTML, headers=page.headers
         )
@@ -191,8 +216,11 @@ class Pages(Controller):
             totals = kept.get(
                 report_id, ("totals", seen), lambda: browse.totals(cur, report_id, seen)
             )
-        return render(
+        return KeptPage(
             "report.html",
+            kept,
+            report_id,
+            ("report", sort, descending, q, table.page, note, group, groups),
             run=run,
             table=table,
             totals=totals,
@@ -232,7 +260,10 @@ class Pages(Controller):
         service: Service,
         report_id: Annotated[str, Parameter(pattern=REPORT_ID_PATTERN)],
         store_id: Annotated[str, StorePath],  # decoded, `//` collapsed: read again below
+        rows: Annotated[str, Parameter(pattern="^(|all)$")] = "",
     ) -> Template:
+        """A store's week; with `rows=all`, also its business intervals and polls one row each
+        (a few hundred rows: most readers never open them, so they are a link)."""
         store_id = store_id_in(request, report_id)
         groups = groups_of(request)
         hidden = groups is not None and not service.sees_store(report_id, store_id, groups)
@@ -254,6 +285,7 @@ class Pages(Controller):
             week=week,
             timeline=timeline(week),
             events=service.store_events(store_id),
+            rows=rows == "all",
         )
 
     @get("/sign-in", sync_to_thread=False)
