@@ -7,7 +7,6 @@ from typing import Annotated, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
@@ -46,6 +45,7 @@ from storemon.runs import UNREADY_STATUS, Busy, Run, unready
 State = Literal["queued", "computing", "done", "failed"]
 STATE = {"Queued": "queued", "Running": "computing", "Complete": "done", "Failed": "failed"}
 MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+KEPT_BYTES = 64 * 1024  # a key's part of a finished report's file, kept when at most this big
 
 ReportIdParameter = Parameter(
     description="from /trigger_report: 22 characters of A-Z a-z 0-9 _ -",
@@ -378,14 +378,19 @@ def report_file(
     if unchanged is not None:
         return unchanged
     if groups is not None:
-        path = service.visible_file(report_id, part, f".{suffix}", groups)
-        return File(
-            path,
-            filename=filename,
-            media_type=MEDIA[suffix],
-            headers=headers,
-            background=BackgroundTask(path.unlink, missing_ok=True),
+
+        def visible() -> bytes:
+            path = service.visible_file(report_id, part, f".{suffix}", groups)
+            try:
+                return path.read_bytes()
+            finally:
+                path.unlink(missing_ok=True)
+
+        content = service.finished.get(
+            report_id, ("file", part, suffix, groups), visible, lambda made: len(made) <= KEPT_BYTES
         )
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return Response(content, media_type=MEDIA[suffix], headers=headers)
     path = service.file(report_id, f"{dotted}.{suffix}")
     if not path.exists():
         raise HTTPException(status_code=500, detail=f"{path} is missing")
