@@ -27,7 +27,13 @@ from typing import Literal, cast
 
 import duckdb
 
-from storemon.alerts import DEFAULT_ALERT_AFTER, KINDS_WITH_EVENTS, baseline, record_events
+from storemon.alerts import (
+    DEFAULT_ALERT_AFTER,
+    KINDS_WITH_EVENTS,
+    alert_tables,
+    baseline,
+    record_events,
+)
 from storemon.database import (
     ADDED_TABLES,
     one,
@@ -137,6 +143,8 @@ def append_batch(
                 run_all(con, [sql_dir() / "load" / "27_batches.sql"])
             if "alert_state" not in tables and kind in KINDS_WITH_EVENTS:
                 baseline(con)  # loaded before storemon kept alerts: the data before the batch
+            elif "alert_hours" not in tables and kind in KINDS_WITH_EVENTS:
+                alert_tables(con)  # loaded before storemon kept alert_hours: it starts empty
             earlier = _earlier(con, spec, content_hash, idempotency_key)
             if earlier is not None:
                 rollback(con)

@@ -1,34 +1,30 @@
 -- Makes: alert_next — each store's state after the batch (or load) beside its state before:
--- whether it is down now before and after, and what its events need; and business_dates
--- (again, for sql/report/03_business_hours_utc.sql and 03_business_intervals.sql, run next)
--- around the outages' instants
--- those events need: where an outage starts, and the business time an ended one covered.
+-- whether it is down now before and after, and what its events need; and alert_days_needed
+-- (again, for sql/alerts/12_alert_hours_dates.sql and 13_alert_hours_add.sql, run next when there
+-- is one): the UTC days those events read the business time of, that alert_hours lacks: from
+-- where an outage's start is looked for to its first poll, and the business time an ended one
+-- covered.
 -- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls are all
--- inactive (K: variable alert_after). Evidence (rule 4): open <= t < close, the join of
--- sql/report/04_evidence_polls.sql. A store's tail: its last evidence poll (last_us), the
--- inactive evidence polls after its last active one (run_polls, the first run_first_us) and
--- that active one (prior_us: the evidence poll before the run). The fast way adds the polls
--- after last_us to the state before: all inactive, the run grows; one active, the tail is what
--- follows it. An `up` event's outage ends at the first active evidence poll after its first
--- poll (`end_poll_us`, NULL if none: it then ends at its last poll before the batch), its down
--- time is counted up to the midpoint with the evidence poll before that one (`ended_us`).
--- Needs: report_stores, alert_polls (sql/alerts/10_alert_stores.sql), business_rows_utc (the
--- rows' intervals, not merged: a poll inside any is evidence).
+-- inactive (K: variable alert_after). Evidence (rule 4): open <= t < close, inside one of its
+-- store's business intervals (alert_hours, by the poll's UTC day). A store's tail: its last
+-- evidence poll (last_us), the inactive evidence polls after its last active one (run_polls, the
+-- first run_first_us) and that active one (prior_us: the evidence poll before the run). The fast
+-- way adds the polls after last_us to the state before: all inactive, the run grows; one active,
+-- the tail is what follows it. An `up` event's outage ends at the first active evidence poll
+-- after its first poll (`end_poll_us`, NULL if none: it then ends at its last poll before the
+-- batch), its down time is counted up to the midpoint with the evidence poll before that one
+-- (`ended_us`).
+-- Needs: report_stores, alert_polls (sql/alerts/10_alert_stores.sql), alert_hours (with the days
+-- of alert_polls: sql/alerts/11_alert_days_needed.sql to 13_alert_hours_add.sql).
 
 CREATE OR REPLACE TEMP TABLE alert_evidence AS
-WITH
-open_days AS (
-    SELECT *, unnest(range(open_us // 86400000000, (close_us - 1) // 86400000000 + 1)) AS day
-    FROM business_rows_utc
-)
--- (SEMI: the rows' intervals are not merged, and a poll inside two is one poll)
 SELECT alert_polls.*
 FROM alert_polls
-SEMI JOIN open_days
-  ON open_days.store_key = alert_polls.store_key
- AND open_days.day = alert_polls.at_us // 86400000000
- AND alert_polls.at_us >= open_days.open_us
- AND alert_polls.at_us < open_days.close_us;
+SEMI JOIN alert_hours
+  ON alert_hours.store_key = alert_polls.store_key
+ AND alert_hours.day = alert_polls.at_us // 86400000000
+ AND alert_polls.at_us >= alert_hours.open_us
+ AND alert_polls.at_us < alert_hours.close_us;
 
 CREATE OR REPLACE TEMP TABLE alert_next AS
 WITH
@@ -121,24 +117,19 @@ SELECT
     if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us
 FROM final;
 
-CREATE OR REPLACE TEMP VIEW business_dates AS
+CREATE OR REPLACE TEMP TABLE alert_days_needed AS
 WITH
 spans AS (
-    SELECT store_key, timezone, start_from_us AS from_us, next_run_first_us AS to_us
+    SELECT store_key, start_from_us AS from_us, next_run_first_us AS to_us
     FROM alert_next
     WHERE finds_start
     UNION ALL
-    SELECT store_key, timezone, started_before_us, ended_us
+    SELECT store_key, started_before_us, ended_us
     FROM alert_next
     WHERE ended_us IS NOT NULL
 ),
-final AS (
-    SELECT DISTINCT
-        store_key,
-        timezone,
-        unnest(generate_series(
-            make_timestamp(from_us)::DATE - 2, make_timestamp(to_us)::DATE + 1, INTERVAL 1 DAY
-        ))::DATE AS local_date
+days AS (
+    SELECT DISTINCT store_key, unnest(range(from_us // 86400000000, to_us // 86400000000 + 1)) AS day
     FROM spans
 )
-SELECT * FROM final;
+SELECT * FROM days ANTI JOIN alert_hours USING (store_key, day);

@@ -8,17 +8,18 @@
 -- outage's start to `ended_us`. `at` is the store's last evidence poll for `down`, the poll
 -- that ended the outage for `up` (its last evidence poll if none did).
 -- Variables: batch_id, alert_baseline.
--- Needs: alert_next (sql/alerts/20_alert_next_state.sql), business_intervals (around the
--- outages' instants; empty when no outage starts or ends: storemon/alerts/events.py), alert_state,
+-- The business time is alert_hours' (its rows never overlap, and hold every day these spans
+-- touch: sql/alerts/20_alert_next_state.sql asked for them).
+-- Needs: alert_next (sql/alerts/20_alert_next_state.sql), alert_hours, alert_state,
 -- alert_events, store_groups, the macros of sql/report/00_report_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE alert_starts AS
 SELECT alert_next.store_key, min(greatest(open_us, start_from_us)) AS started_us
 FROM alert_next
-JOIN business_intervals
-  ON business_intervals.store_key = alert_next.store_key
- AND business_intervals.close_us > alert_next.start_from_us
- AND business_intervals.open_us <= alert_next.next_run_first_us
+JOIN alert_hours
+  ON alert_hours.store_key = alert_next.store_key
+ AND alert_hours.close_us > alert_next.start_from_us
+ AND alert_hours.open_us <= alert_next.next_run_first_us
 WHERE alert_next.finds_start
 GROUP BY alert_next.store_key;
 
@@ -40,10 +41,10 @@ down_time AS (
         sum(greatest(least(close_us, ended_us) - greatest(open_us, event_started_us), 0))
             AS down_us
     FROM changed
-    JOIN business_intervals
-      ON business_intervals.store_key = changed.store_key
-     AND business_intervals.close_us > changed.event_started_us
-     AND business_intervals.open_us < changed.ended_us
+    JOIN alert_hours
+      ON alert_hours.store_key = changed.store_key
+     AND alert_hours.close_us > changed.event_started_us
+     AND alert_hours.open_us < changed.ended_us
     WHERE kind = 'up'
     GROUP BY changed.store_key
 ),
@@ -83,8 +84,6 @@ SELECT
     get_current_timestamp() AS created_at
 FROM final;
 
-DELETE FROM alert_state WHERE store_key IN (SELECT store_key FROM alert_next);
-
 INSERT INTO alert_state
 SELECT
     alert_next.store_key,
@@ -95,4 +94,11 @@ SELECT
     if(getvariable('alert_baseline'), NULL, down_after),
     if(next_run_polls > 0, coalesce(alert_starts.started_us, started_before_us), NULL)
 FROM alert_next
-LEFT JOIN alert_starts USING (store_key);
+LEFT JOIN alert_starts USING (store_key)
+ON CONFLICT DO UPDATE SET
+    last_us = excluded.last_us,
+    run_polls = excluded.run_polls,
+    run_first_us = excluded.run_first_us,
+    prior_us = excluded.prior_us,
+    down = excluded.down,
+    started_us = excluded.started_us;

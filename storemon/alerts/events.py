@@ -42,6 +42,7 @@ def baseline(con: duckdb.DuckDBPyConnection) -> None:
     transaction), or before the first batch of a database loaded before storemon kept alerts."""
     alert_tables(con)
     con.execute("DELETE FROM alert_state")
+    con.execute("DELETE FROM alert_hours")  # (its stores' keys, hours and zones are new)
     con.execute(  # every store with polls, as a batch that names them all, not of polls
         "CREATE OR REPLACE TEMP VIEW alert_batch AS "
         "SELECT store_id, NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active, "
@@ -72,6 +73,8 @@ def record_events(
         f"CREATE OR REPLACE TEMP VIEW alert_batch AS "
         f"SELECT store_id, {columns} FROM {rows} WHERE reason IS NULL"
     )
+    if kind != "polls":  # the business time the batch changes is no longer known
+        run_all(con, [_alerts("05_alert_hours_changed.sql")])
     last_seq = "SELECT coalesce(max(seq), 0) FROM alert_events"
     before = scalar(con, last_seq)
     _decide(con, baseline=False, batch_id=batch_id, alert_after=alert_after)
@@ -92,26 +95,26 @@ def _decide(
     run_all(con, [_alerts("10_alert_stores.sql")])
     if not scalar(con, "SELECT count(*) FROM report_stores"):
         return  # no store's state can change (e.g. holidays sent ahead): nothing more to do
+    run_all(con, [_alerts("11_alert_days_needed.sql")])
+    _add_hours(con)  # the business time of the polls' days
+    run_all(con, [_alerts("20_alert_next_state.sql")])
+    _add_hours(con)  # that of the days where outages start, and of those ended
+    run_all(con, [_report("00_report_macros.sql"), _alerts("30_alert_events.sql")])
+
+
+def _add_hours(con: duckdb.DuckDBPyConnection) -> None:
+    """Add to alert_hours the days of alert_days_needed, when there are any, by the report's
+    own files (most batches need none: their days are there already)."""
+    if not scalar(con, "SELECT count(*) FROM alert_days_needed"):
+        return
     run_all(
         con,
         [
             *report_files("00", "02"),  # the macros; report_window (now, for special rows)
             _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
-            _alerts("11_alert_poll_dates.sql"),
-            _report("03_business_hours_utc.sql"),  # around the polls to read (not merged)
-            _alerts("20_alert_next_state.sql"),
+            _alerts("12_alert_hours_dates.sql"),
+            _report("03_business_hours_utc.sql"),
+            _report("03_business_intervals.sql"),
+            _alerts("13_alert_hours_add.sql"),
         ],
     )
-    if scalar(
-        con, "SELECT count(*) FROM alert_next WHERE finds_start OR ended_us IS NOT NULL"
-    ):  # an outage starts or ends: its business time, merged
-        run_all(
-            con,
-            [_report("03_business_hours_utc.sql"), _report("03_business_intervals.sql")],
-        )
-    else:  # none is asked for (16-25 ms of planning saved on a quiet batch)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE business_intervals "
-            "(store_key INTEGER, open_us BIGINT, close_us BIGINT)"
-        )
-    run_all(con, [_alerts("30_alert_events.sql")])
