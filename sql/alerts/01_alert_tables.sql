@@ -15,8 +15,8 @@
 --   alert_hours: a store's business time on a UTC day (`day`: epoch_us // 86400000000), as
 --     the merged business intervals cut to that day, one row each (NULL, NULL: none that day),
 --     for the days the alerts have asked for so far. A day is there with all its rows or not
---     at all. It is made by the report's files (sql/alerts/13_alert_hours_add.sql), and its rows
---     go when what they come from changes (sql/alerts/05_alert_hours_changed.sql: a batch of
+--     at all. It is made by the report's files (sql/alerts/14_alert_hours_add.sql), and its rows
+--     go when what they come from changes (sql/alerts/07_alert_hours_changed.sql: a batch of
 --     hours, zones or special hours; a full load empties it), so what is there is true: the
 --     alerts read a store's business time from it, by day, without converting its hours again.
 -- Needs: nothing.

@@ -1,6 +1,6 @@
 -- Makes: alert_next — each store's state after the batch (or load) beside its state before:
 -- whether it is down now before and after, and what its events need; and alert_days_needed
--- (again, for sql/alerts/12_alert_hours_dates.sql and 13_alert_hours_add.sql, run next when there
+-- (again, for sql/alerts/13_alert_hours_dates.sql and 14_alert_hours_add.sql, run next when there
 -- is one): the UTC days those events read the business time of, that alert_hours lacks: from
 -- where an outage's start is looked for to its first poll, and the business time an ended one
 -- covered.
@@ -14,8 +14,8 @@
 -- after its first poll (`end_poll_us`, NULL if none: it then ends at its last poll before the
 -- batch), its down time is counted up to the midpoint with the evidence poll before that one
 -- (`ended_us`).
--- Needs: report_stores, alert_polls (sql/alerts/10_alert_stores.sql), alert_hours (with the days
--- of alert_polls: sql/alerts/11_alert_days_needed.sql to 13_alert_hours_add.sql).
+-- Needs: alert_stores, alert_polls (sql/alerts/10_alert_stores.sql), alert_hours (with the days
+-- of alert_polls: sql/alerts/11_alert_days_needed.sql to 14_alert_hours_add.sql).
 
 CREATE OR REPLACE TEMP TABLE alert_evidence AS
 SELECT alert_polls.*
@@ -28,41 +28,35 @@ SEMI JOIN alert_hours
 
 CREATE OR REPLACE TEMP TABLE alert_next AS
 WITH
+-- (one pass: per store, over its evidence polls, its last active one and, for an outage that
+-- ends, the first active one after the outage's first poll; then all the rest by one GROUP BY)
 marked AS (
-    SELECT *, max(if(active, at_us, NULL)) OVER (PARTITION BY store_key) AS last_active_us
+    SELECT
+        alert_evidence.*,
+        stores.run_first_us,
+        max(if(active, at_us, NULL)) OVER per_store AS last_active_us,
+        min(if(active AND at_us > stores.run_first_us, at_us, NULL)) OVER per_store AS end_poll_us
     FROM alert_evidence
+    JOIN alert_stores AS stores USING (store_key)
+    WINDOW per_store AS (PARTITION BY store_key)
 ),
 seen AS (
     SELECT
-        marked.store_key,
+        store_key,
         max(at_us) AS last_us,
         any_value(last_active_us) AS last_active_us,
         count(*) FILTER (WHERE NOT active AND at_us > coalesce(last_active_us, at_us - 1))
             AS tail_polls,
         min(at_us) FILTER (WHERE NOT active AND at_us > coalesce(last_active_us, at_us - 1))
             AS tail_first_us,
-        -- for an outage that ends: its first active evidence poll after its first poll ...
-        min(at_us) FILTER (WHERE active AND at_us > stores.run_first_us) AS end_poll_us
+        -- for an outage that ends: its first active evidence poll after its first poll, the
+        -- evidence poll before that one, and the outage's polls up to it
+        any_value(end_poll_us) AS end_poll_us,
+        max(at_us) FILTER (WHERE at_us < end_poll_us) AS end_prior_seen_us,
+        count(*) FILTER (WHERE NOT active AND at_us >= run_first_us AND at_us < end_poll_us)
+            AS end_polls_seen
     FROM marked
-    JOIN report_stores AS stores USING (store_key)
-    GROUP BY marked.store_key, stores.run_first_us
-),
-ending AS (
-    SELECT
-        seen.store_key,
-        seen.end_poll_us,
-        -- ... the evidence poll before that one, and the outage's polls up to it
-        greatest(if(stores.fast, stores.last_us, NULL),
-                 max(at_us) FILTER (WHERE at_us < seen.end_poll_us)) AS end_prior_us,
-        if(stores.fast, stores.run_polls, 0) + count(*) FILTER (
-            WHERE NOT active AND at_us >= stores.run_first_us AND at_us < seen.end_poll_us
-        ) AS end_polls
-    FROM seen
-    JOIN report_stores AS stores USING (store_key)
-    JOIN alert_evidence USING (store_key)
-    WHERE seen.end_poll_us IS NOT NULL
-    GROUP BY seen.store_key, seen.end_poll_us, stores.fast, stores.last_us, stores.run_polls,
-        stores.run_first_us
+    GROUP BY store_key
 ),
 next AS (
     SELECT
@@ -89,12 +83,15 @@ next AS (
             WHEN stores.fast AND seen.last_active_us IS NULL THEN stores.last_us
             WHEN seen.tail_polls > 0 THEN seen.last_active_us
         END AS next_prior_us,
-        ending.end_poll_us,
-        ending.end_prior_us,
-        ending.end_polls
-    FROM report_stores AS stores
+        seen.end_poll_us,
+        CASE WHEN seen.end_poll_us IS NOT NULL
+             THEN greatest(if(stores.fast, stores.last_us, NULL), seen.end_prior_seen_us)
+        END AS end_prior_us,
+        CASE WHEN seen.end_poll_us IS NOT NULL
+             THEN if(stores.fast, stores.run_polls, 0) + seen.end_polls_seen
+        END AS end_polls
+    FROM alert_stores AS stores
     LEFT JOIN seen USING (store_key)
-    LEFT JOIN ending USING (store_key)
 ),
 final AS (
     SELECT

@@ -1,5 +1,5 @@
 -- Makes: alert_events — adds the batch's events; alert_state — the state of the stores in
--- report_stores replaced by their state after (last_us NULL: a store with no evidence poll).
+-- alert_stores replaced by their state after (last_us NULL: a store with no evidence poll).
 -- At a full load (variable alert_baseline) the state is made and no event: it is the baseline.
 -- Rules: "Alerts" (sql/README.md): a store down now after the batch and not before gets one
 -- `down` event, one down before and not after one `up` event. An outage's down time starts at

@@ -33,7 +33,7 @@ def _report(name: str) -> Path:
 
 
 def alert_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """alert_state and alert_events, if missing (sql/alerts/01_alert_tables.sql)."""
+    """alert_state, alert_events and alert_hours, if missing (sql/alerts/01_alert_tables.sql)."""
     run_all(con, [_alerts("01_alert_tables.sql")])
 
 
@@ -48,7 +48,7 @@ def baseline(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT store_id, NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active, "
         "NULL::DATE AS local_date FROM stores SEMI JOIN polls USING (store_key)"
     )
-    _decide(con, baseline=True, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
+    _decide(con, None, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
 
 
 def record_events(
@@ -73,27 +73,34 @@ def record_events(
         f"CREATE OR REPLACE TEMP VIEW alert_batch AS "
         f"SELECT store_id, {columns} FROM {rows} WHERE reason IS NULL"
     )
-    if kind != "polls":  # the business time the batch changes is no longer known
-        run_all(con, [_alerts("05_alert_hours_changed.sql")])
     last_seq = "SELECT coalesce(max(seq), 0) FROM alert_events"
     before = scalar(con, last_seq)
-    _decide(con, baseline=False, batch_id=batch_id, alert_after=alert_after)
+    _decide(con, kind, batch_id=batch_id, alert_after=alert_after)
     return int(scalar(con, last_seq)) - int(before)
 
 
 def _decide(
-    con: duckdb.DuckDBPyConnection, *, baseline: bool, batch_id: str, alert_after: int
+    con: duckdb.DuckDBPyConnection, kind: str | None, *, batch_id: str, alert_after: int
 ) -> None:
+    """Decide again the state of the stores `alert_batch` names, and write their events (`kind`
+    None: the baseline, every store and no event)."""
     for name, value in {
-        "alert_baseline": baseline,
+        "alert_baseline": kind is None,
         "alert_after": alert_after,
         "batch_id": batch_id,
     }.items():
         con.execute(f"SET VARIABLE {name} = ?", [value])
     con.execute("SET VARIABLE report_store_key = NULL")
     con.execute("RESET VARIABLE as_of")
+    run_all(con, [_alerts("06_alert_named.sql")])
+    if not scalar(con, "SELECT count(*) FROM alert_named"):
+        return  # (e.g. holidays sent ahead)
+    if kind not in (None, "polls"):  # the business time the batch changes is no longer known
+        run_all(con, [_alerts("07_alert_hours_changed.sql")])
+    if kind == "special_hours":
+        run_all(con, [_alerts("08_alert_special_near.sql")])
     run_all(con, [_alerts("10_alert_stores.sql")])
-    if not scalar(con, "SELECT count(*) FROM report_stores"):
+    if not scalar(con, "SELECT count(*) FROM alert_stores"):
         return  # no store's state can change (e.g. holidays sent ahead): nothing more to do
     run_all(con, [_alerts("11_alert_days_needed.sql")])
     _add_hours(con)  # the business time of the polls' days
@@ -111,10 +118,11 @@ def _add_hours(con: duckdb.DuckDBPyConnection) -> None:
         con,
         [
             *report_files("00", "02"),  # the macros; report_window (now, for special rows)
+            _alerts("12_alert_hours_stores.sql"),  # report_stores: the stores that need days
             _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
-            _alerts("12_alert_hours_dates.sql"),
+            _alerts("13_alert_hours_dates.sql"),
             _report("03_business_hours_utc.sql"),
             _report("03_business_intervals.sql"),
-            _alerts("13_alert_hours_add.sql"),
+            _alerts("14_alert_hours_add.sql"),
         ],
     )

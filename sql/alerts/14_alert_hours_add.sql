@@ -1,7 +1,7 @@
 -- Makes: alert_hours — adds the days of alert_days_needed: each store's merged business
 -- intervals cut to the day, or one row (NULL, NULL) for a day without business time.
 -- Rules: 3 (business intervals, merged: no time twice), over the local dates around each day
--- (sql/alerts/12_alert_hours_dates.sql), which hold every interval that touches it. Cut to their
+-- (sql/alerts/13_alert_hours_dates.sql), which hold every interval that touches it. Cut to their
 -- days, a store's rows never overlap: the business time between two instants is the sum of its
 -- rows' pieces between them.
 -- Needs: alert_days_needed, business_intervals (sql/report/03_business_intervals.sql), alert_hours.

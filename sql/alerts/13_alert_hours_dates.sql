@@ -4,7 +4,7 @@
 -- intervals those days need).
 -- Rules: as sql/report/03_business_dates.sql: an interval that holds an instant opens on a
 -- local date from the instant's UTC date - 2 to its UTC date + 1.
--- Needs: report_stores (sql/alerts/10_alert_stores.sql: each store's zone), alert_days_needed.
+-- Needs: report_stores (sql/alerts/12_alert_hours_stores.sql: each store's zone), alert_days_needed.
 
 CREATE OR REPLACE TEMP VIEW business_dates AS
 WITH

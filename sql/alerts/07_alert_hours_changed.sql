@@ -5,22 +5,12 @@
 -- each (store, local date D) it names: the intervals that open on D lie within the UTC days
 -- D - 1 to D + 2 (zones are 14 hours from UTC at most, an interval lasts at most to D + 2
 -- 00:00 local), so the store's UTC days D - 2 to D + 3 go (a margin: a day more on each side).
--- Needs: alert_batch (the batch's usable rows: store_id, and in one of special hours its
--- local_date, else NULL), stores, alert_hours.
+-- The dates alert_named leaves out are later than any day alert_hours holds.
+-- Needs: alert_named (sql/alerts/06_alert_named.sql), alert_hours.
 
 DELETE FROM alert_hours
-WHERE (store_key, day) IN (
-    SELECT (stores.store_key, days.day)
-    FROM alert_batch
-    JOIN stores USING (store_id),
-    LATERAL (SELECT unnest(range(epoch_us(local_date::TIMESTAMP) // 86400000000 - 2,
-                                 epoch_us(local_date::TIMESTAMP) // 86400000000 + 4)) AS day)
-        AS days
-    WHERE alert_batch.local_date IS NOT NULL
-)
-   OR store_key IN (
-    SELECT stores.store_key
-    FROM alert_batch
-    JOIN stores USING (store_id)
-    WHERE alert_batch.local_date IS NULL
-);
+USING alert_named AS named
+WHERE alert_hours.store_key = named.store_key
+  AND (named.date_us IS NULL
+       OR alert_hours.day BETWEEN named.date_us // 86400000000 - 2
+                              AND named.date_us // 86400000000 + 3);
