@@ -14,7 +14,7 @@
 -- it is not decided again.
 -- Variables: alert_baseline (true at a full load), alert_after (K).
 -- Needs: alert_named (sql/alerts/06_alert_named.sql, 08_alert_special_near.sql), alert_state,
--- polls, store_timezones.
+-- polls.
 
 CREATE OR REPLACE TEMP TABLE alert_stores AS
 WITH
@@ -24,34 +24,38 @@ WITH
 named AS (
     SELECT
         named.store_key,
-        any_value(named.store_id) AS store_id,
         bool_and(named.at_us IS NOT NULL) AS of_polls,
         coalesce(bool_or(named.at_us BETWEEN coalesce(if(state.run_polls > 0, state.prior_us,
                                                          state.last_us),
                                                       -9223372036854775807)
                                          AND state.last_us), false) AS late,
-        coalesce(bool_or(named.at_us > state.last_us OR state.last_us IS NULL), false) AS later
+        coalesce(bool_or(named.at_us > state.last_us OR state.last_us IS NULL), false) AS later,
+        -- (the store's state: one row, or none)
+        any_value(state.store_key) IS NOT NULL AS has_state,
+        any_value(state.last_us) AS last_us,
+        coalesce(any_value(state.run_polls), 0) AS run_polls,
+        any_value(state.run_first_us) AS run_first_us,
+        any_value(state.prior_us) AS prior_us,
+        any_value(state.down) AS state_down,
+        any_value(state.started_us) AS started_before_us
     FROM alert_named AS named
-    LEFT JOIN alert_state AS state USING (store_key)
+    LEFT JOIN alert_state AS state USING (store_key)  -- (emptied first at a full load)
     GROUP BY named.store_key
 ),
 final AS (
     SELECT
         store_key,
-        named.store_id,
-        coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
-        named.of_polls AND NOT getvariable('alert_baseline') AND NOT named.late AS fast,
-        state.last_us,
-        coalesce(state.run_polls, 0) AS run_polls,
-        state.run_first_us,
-        state.prior_us,
-        coalesce(state.down, state.run_polls >= getvariable('alert_after'), false) AS down_before,
-        state.started_us AS started_before_us
+        of_polls AND NOT getvariable('alert_baseline') AND NOT late AS fast,
+        last_us,
+        run_polls,
+        run_first_us,
+        prior_us,
+        coalesce(state_down, run_polls >= getvariable('alert_after'), false) AS down_before,
+        started_before_us,
+        has_state,
+        state_down
     FROM named
-    LEFT JOIN store_timezones USING (store_key)
-    LEFT JOIN alert_state AS state USING (store_key)  -- (emptied first at a full load)
-    WHERE NOT (named.of_polls AND NOT getvariable('alert_baseline') AND NOT named.late)
-       OR named.later
+    WHERE NOT (of_polls AND NOT getvariable('alert_baseline') AND NOT late) OR later
 )
 SELECT * FROM final;
 

@@ -3,7 +3,7 @@
 -- makes its views (weekly_hours, special_days, business_special_rows) over them alone.
 -- Rules: 2 (defaults): no zone row, America/Chicago; no hours row, open 24x7.
 -- Needs: alert_days_needed (sql/alerts/11_alert_days_needed.sql or 20_alert_next_state.sql),
--- alert_stores (sql/alerts/10_alert_stores.sql), business_hours.
+-- stores, store_timezones, business_hours.
 
 CREATE OR REPLACE TEMP TABLE report_stores AS
 WITH
@@ -17,10 +17,11 @@ final AS (
     SELECT
         store_key,
         stores.store_id,
-        stores.timezone,
+        coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
         with_hours.store_key IS NOT NULL AS has_hours
     FROM needing
-    JOIN alert_stores AS stores USING (store_key)
+    JOIN stores USING (store_key)
+    LEFT JOIN store_timezones USING (store_key)
     LEFT JOIN with_hours USING (store_key)
 )
 SELECT * FROM final;

@@ -1,5 +1,6 @@
--- Makes: alert_next — each store's state after the batch (or load) beside its state before:
--- whether it is down now before and after, and what its events need; and alert_days_needed
+-- Makes: alert_next — the state after the batch (or load) of each store of alert_stores whose
+-- state changes, beside its state before: whether it is down now before and after, and what its
+-- events need; and alert_days_needed
 -- (again, for sql/alerts/13_alert_hours_dates.sql and 14_alert_hours_add.sql, run next when there
 -- is one): the UTC days those events read the business time of, that alert_hours lacks: from
 -- where an outage's start is looked for to its first poll, and the business time an ended one
@@ -112,7 +113,18 @@ final AS (
 SELECT
     * EXCLUDE (ended_at_poll_us),
     if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us
-FROM final;
+FROM final
+-- (a store whose state comes out as it was, with no start to find, makes no event and needs no
+-- writing: most of an hourly batch's stores whose polls were all taken while closed)
+WHERE NOT (
+    has_state AND NOT getvariable('alert_baseline') AND NOT finds_start
+    AND next_last_us IS NOT DISTINCT FROM last_us
+    AND next_run_polls = run_polls
+    AND next_run_first_us IS NOT DISTINCT FROM run_first_us
+    AND next_prior_us IS NOT DISTINCT FROM prior_us
+    AND down_after IS NOT DISTINCT FROM state_down
+    AND (next_run_polls > 0 OR started_before_us IS NULL)
+);
 
 CREATE OR REPLACE TEMP TABLE alert_days_needed AS
 WITH

@@ -1,5 +1,6 @@
 -- Makes: alert_events — adds the batch's events; alert_state — the state of the stores in
--- alert_stores replaced by their state after (last_us NULL: a store with no evidence poll).
+-- alert_next replaced by their state after, or added (last_us NULL: a store with no evidence
+-- poll).
 -- At a full load (variable alert_baseline) the state is made and no event: it is the baseline.
 -- Rules: "Alerts" (sql/README.md): a store down now after the batch and not before gets one
 -- `down` event, one down before and not after one `up` event. An outage's down time starts at
@@ -11,7 +12,8 @@
 -- The business time is alert_hours' (its rows never overlap, and hold every day these spans
 -- touch: sql/alerts/20_alert_next_state.sql asked for them).
 -- Needs: alert_next (sql/alerts/20_alert_next_state.sql), alert_hours, alert_state,
--- alert_events, store_groups, the macros of sql/report/00_report_macros.sql.
+-- alert_events, stores, store_timezones (rule 2: none, America/Chicago), store_groups, the macros
+-- of sql/report/00_report_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE alert_starts AS
 SELECT alert_next.store_key, min(greatest(open_us, start_from_us)) AS started_us
@@ -28,10 +30,14 @@ WITH
 changed AS (
     SELECT
         alert_next.*,
+        stores.store_id,
+        coalesce(store_timezones.timezone, 'America/Chicago') AS timezone,
         if(down_after, 'down', 'up') AS kind,
         if(down_after, coalesce(alert_starts.started_us, started_before_us), started_before_us)
             AS event_started_us
     FROM alert_next
+    JOIN stores USING (store_key)
+    LEFT JOIN store_timezones USING (store_key)
     LEFT JOIN alert_starts USING (store_key)
     WHERE down_after IS DISTINCT FROM down_before AND NOT getvariable('alert_baseline')
 ),

@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 
 from storemon.database import run_all, scalar, sql_dir
-from storemon.report import report_files
 
 DEFAULT_ALERT_AFTER = 1
 """K: a store is down now when its last K evidence polls are all inactive."""
@@ -90,8 +89,6 @@ def _decide(
         "batch_id": batch_id,
     }.items():
         con.execute(f"SET VARIABLE {name} = ?", [value])
-    con.execute("SET VARIABLE report_store_key = NULL")
-    con.execute("RESET VARIABLE as_of")
     run_all(con, [_alerts("06_alert_named.sql")])
     if not scalar(con, "SELECT count(*) FROM alert_named"):
         return  # (e.g. holidays sent ahead)
@@ -114,10 +111,13 @@ def _add_hours(con: duckdb.DuckDBPyConnection) -> None:
     own files (most batches need none: their days are there already)."""
     if not scalar(con, "SELECT count(*) FROM alert_days_needed"):
         return
+    con.execute("SET VARIABLE report_store_key = NULL")
+    con.execute("RESET VARIABLE as_of")
     run_all(
         con,
         [
-            *report_files("00", "02"),  # the macros; report_window (now, for special rows)
+            _report("00_report_macros.sql"),
+            _report("01_report_window.sql"),  # now, for special rows
             _alerts("12_alert_hours_stores.sql"),  # report_stores: the stores that need days
             _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
             _alerts("13_alert_hours_dates.sql"),
