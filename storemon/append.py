@@ -33,6 +33,7 @@ from storemon.alerts import (
     alert_tables,
     baseline,
     record_events,
+    report_macros,
 )
 from storemon.database import (
     ADDED_TABLES,
@@ -135,6 +136,8 @@ def append_batch(
         if "polls" not in tables:
             _create_empty_tables(con)
         parse_macros(con)
+        if kind in KINDS_WITH_EVENTS:
+            report_macros(con)  # (the alerts' local times)
         con.execute("BEGIN TRANSACTION")
         try:
             run_all(con, [_file(name) for name in ("05_batches_table.sql", *ADDED_TABLES.values())])

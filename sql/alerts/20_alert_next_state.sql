@@ -18,28 +18,29 @@
 -- Needs: alert_stores, alert_polls (sql/alerts/10_alert_stores.sql), alert_hours (with the days
 -- of alert_polls: sql/alerts/11_alert_days_needed.sql to 14_alert_hours_add.sql).
 
-CREATE OR REPLACE TEMP TABLE alert_evidence AS
-SELECT alert_polls.*
-FROM alert_polls
-SEMI JOIN alert_hours
-  ON alert_hours.store_key = alert_polls.store_key
- AND alert_hours.day = alert_polls.at_us // 86400000000
- AND alert_polls.at_us >= alert_hours.open_us
- AND alert_polls.at_us < alert_hours.close_us;
-
 CREATE OR REPLACE TEMP TABLE alert_next AS
 WITH
--- (one pass: per store, over its evidence polls, its last active one and, for an outage that
--- ends, the first active one after the outage's first poll; then all the rest by one GROUP BY)
-marked AS (
+-- (SEMI: a poll inside a store's business time is evidence; alert_hours' rows never overlap)
+alert_evidence AS (
+    SELECT alert_polls.*
+    FROM alert_polls
+    SEMI JOIN alert_hours
+      ON alert_hours.store_key = alert_polls.store_key
+     AND alert_hours.day = alert_polls.at_us // 86400000000
+     AND alert_polls.at_us >= alert_hours.open_us
+     AND alert_polls.at_us < alert_hours.close_us
+),
+-- per store: its last active evidence poll, and for an outage that ends, the first active one
+-- after the outage's first poll (a GROUP BY and a join back: cheaper than a window here)
+firsts AS (
     SELECT
-        alert_evidence.*,
-        stores.run_first_us,
-        max(if(active, at_us, NULL)) OVER per_store AS last_active_us,
-        min(if(active AND at_us > stores.run_first_us, at_us, NULL)) OVER per_store AS end_poll_us
+        store_key,
+        any_value(stores.run_first_us) AS run_first_us,
+        max(at_us) FILTER (WHERE active) AS last_active_us,
+        min(at_us) FILTER (WHERE active AND at_us > stores.run_first_us) AS end_poll_us
     FROM alert_evidence
     JOIN alert_stores AS stores USING (store_key)
-    WINDOW per_store AS (PARTITION BY store_key)
+    GROUP BY store_key
 ),
 seen AS (
     SELECT
@@ -50,13 +51,13 @@ seen AS (
             AS tail_polls,
         min(at_us) FILTER (WHERE NOT active AND at_us > coalesce(last_active_us, at_us - 1))
             AS tail_first_us,
-        -- for an outage that ends: its first active evidence poll after its first poll, the
-        -- evidence poll before that one, and the outage's polls up to it
+        -- for an outage that ends: the evidence poll before its end poll, and its polls up to it
         any_value(end_poll_us) AS end_poll_us,
         max(at_us) FILTER (WHERE at_us < end_poll_us) AS end_prior_seen_us,
         count(*) FILTER (WHERE NOT active AND at_us >= run_first_us AND at_us < end_poll_us)
             AS end_polls_seen
-    FROM marked
+    FROM alert_evidence
+    JOIN firsts USING (store_key)
     GROUP BY store_key
 ),
 next AS (
@@ -111,7 +112,20 @@ final AS (
     FROM next
 )
 SELECT
-    * EXCLUDE (ended_at_poll_us),
+    store_key,
+    last_us,
+    run_polls,
+    down_before,
+    started_before_us,
+    next_last_us,
+    next_run_polls,
+    next_run_first_us,
+    next_prior_us,
+    end_poll_us,
+    end_polls,
+    down_after,
+    finds_start,
+    start_from_us,
     if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us
 FROM final
 -- (a store whose state comes out as it was, with no start to find, makes no event and needs no

@@ -12,6 +12,14 @@ from storemon.alerts.events import (
     alert_tables,
     baseline,
     record_events,
+    report_macros,
 )
 
-__all__ = ["DEFAULT_ALERT_AFTER", "KINDS_WITH_EVENTS", "alert_tables", "baseline", "record_events"]
+__all__ = [
+    "DEFAULT_ALERT_AFTER",
+    "KINDS_WITH_EVENTS",
+    "alert_tables",
+    "baseline",
+    "record_events",
+    "report_macros",
+]

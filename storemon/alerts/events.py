@@ -10,6 +10,7 @@ batch's transaction, a batch and its events are committed together or not at all
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -29,6 +30,26 @@ def _alerts(name: str) -> Path:
 
 def _report(name: str) -> Path:
     return sql_dir() / "report" / name
+
+
+# The connections this process made the report's macros on outside a transaction (a rollback
+# cannot take those back): the alerts use local_text, and the days they add to alert_hours the
+# conversions; making them takes ten statements, about 10 ms of a small batch.
+_WITH_REPORT_MACROS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+def report_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the report's macros (sql/report/00_report_macros.sql) on `con`, unless this process
+    made them on it before. Call it outside a transaction, as ingest.parse_macros."""
+    if con not in _WITH_REPORT_MACROS:
+        run_all(con, [_report("00_report_macros.sql")])
+        _WITH_REPORT_MACROS.add(con)
+
+
+def _macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The report's macros, inside a transaction: made again unless report_macros made them."""
+    if con not in _WITH_REPORT_MACROS:
+        run_all(con, [_report("00_report_macros.sql")])
 
 
 def alert_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -103,7 +124,8 @@ def _decide(
     _add_hours(con)  # the business time of the polls' days
     run_all(con, [_alerts("20_alert_next_state.sql")])
     _add_hours(con)  # that of the days where outages start, and of those ended
-    run_all(con, [_report("00_report_macros.sql"), _alerts("30_alert_events.sql")])
+    _macros(con)
+    run_all(con, [_alerts("30_alert_events.sql")])
 
 
 def _add_hours(con: duckdb.DuckDBPyConnection) -> None:
@@ -113,10 +135,10 @@ def _add_hours(con: duckdb.DuckDBPyConnection) -> None:
         return
     con.execute("SET VARIABLE report_store_key = NULL")
     con.execute("RESET VARIABLE as_of")
+    _macros(con)
     run_all(
         con,
         [
-            _report("00_report_macros.sql"),
             _report("01_report_window.sql"),  # now, for special rows
             _alerts("12_alert_hours_stores.sql"),  # report_stores: the stores that need days
             _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
