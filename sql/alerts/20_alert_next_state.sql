@@ -1,10 +1,6 @@
 -- Makes: alert_next — the state after the batch (or load) of each store of alert_stores whose
--- state changes, beside its state before: whether it is down now before and after, and what its
--- events need; and alert_days_needed
--- (again, for sql/alerts/13_alert_hours_dates.sql and 14_alert_hours_add.sql, run next when there
--- is one): the UTC days those events read the business time of, that alert_hours lacks: from
--- where an outage's start is looked for to its first poll, and the business time an ended one
--- covered.
+-- state changes, beside its state before: whether it is down now before and after, its event
+-- (if any), and what that needs.
 -- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls are all
 -- inactive (K: variable alert_after). Evidence (rule 4): open <= t < close, inside one of its
 -- store's business intervals (alert_hours, by the poll's UTC day). A store's tail: its last
@@ -15,6 +11,7 @@
 -- after its first poll (`end_poll_us`, NULL if none: it then ends at its last poll before the
 -- batch), its down time is counted up to the midpoint with the evidence poll before that one
 -- (`ended_us`).
+-- Variables: alert_after (K), alert_baseline (true at a full load).
 -- Needs: alert_stores, alert_polls (sql/alerts/10_alert_stores.sql), alert_hours (with the days
 -- of alert_polls: sql/alerts/11_alert_days_needed.sql to 14_alert_hours_add.sql).
 
@@ -126,7 +123,13 @@ SELECT
     down_after,
     finds_start,
     start_from_us,
-    if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us
+    if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us,
+    -- the event: a store down now after and not before goes `down`, one down before and not
+    -- after `up` (none at a full load: it is the baseline)
+    CASE WHEN down_after IS DISTINCT FROM down_before AND NOT getvariable('alert_baseline')
+         THEN if(down_after, 'down', 'up')
+    END AS event_kind,
+    NULL::BIGINT AS started_us  -- (where the outage's down time starts: 30_alert_starts.sql)
 FROM final
 -- (a store whose state comes out as it was, with no start to find, makes no event and needs no
 -- writing: most of an hourly batch's stores whose polls were all taken while closed)
@@ -139,20 +142,3 @@ WHERE NOT (
     AND down_after IS NOT DISTINCT FROM state_down
     AND (next_run_polls > 0 OR started_before_us IS NULL)
 );
-
-CREATE OR REPLACE TEMP TABLE alert_days_needed AS
-WITH
-spans AS (
-    SELECT store_key, start_from_us AS from_us, next_run_first_us AS to_us
-    FROM alert_next
-    WHERE finds_start
-    UNION ALL
-    SELECT store_key, started_before_us, ended_us
-    FROM alert_next
-    WHERE ended_us IS NOT NULL
-),
-days AS (
-    SELECT DISTINCT store_key, unnest(range(from_us // 86400000000, to_us // 86400000000 + 1)) AS day
-    FROM spans
-)
-SELECT * FROM days ANTI JOIN alert_hours USING (store_key, day);

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from storemon.database import run_all, scalar, sql_dir
+from storemon.database import one, run_all, scalar, sql_dir
 
 DEFAULT_ALERT_AFTER = 1
 """K: a store is down now when its last K evidence polls are all inactive."""
@@ -123,9 +123,20 @@ def _decide(
     run_all(con, [_alerts("11_alert_days_needed.sql")])
     _add_hours(con)  # the business time of the polls' days
     run_all(con, [_alerts("20_alert_next_state.sql")])
-    _add_hours(con)  # that of the days where outages start, and of those ended
-    _macros(con)
-    run_all(con, [_alerts("30_alert_events.sql")])
+    starts, ends, events = one(
+        con,
+        "SELECT count(*) FILTER (WHERE finds_start), count(*) FILTER (WHERE ended_us IS NOT NULL), "
+        "count(*) FILTER (WHERE event_kind IS NOT NULL) FROM alert_next",
+    )
+    if starts or ends:  # the business time of the days where outages start, and of those ended
+        run_all(con, [_alerts("21_alert_outage_days.sql")])
+        _add_hours(con)
+    if starts:
+        run_all(con, [_alerts("30_alert_starts.sql")])
+    if events:
+        _macros(con)
+        run_all(con, [_alerts("31_alert_events.sql")])
+    run_all(con, [_alerts("32_alert_state.sql")])
 
 
 def _add_hours(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,22 @@
+-- Makes: alert_next.started_us — where the down time of each outage whose start is looked for
+-- (finds_start) starts. (storemon/alerts/events.py runs this only when there is one.)
+-- Rules: "Alerts" (sql/README.md): an outage's down time starts at the first business instant at
+-- or after `start_from_us` (the midpoint with the evidence poll before its first poll, or a week
+-- before it); it is no later than the outage's first poll, which is evidence. The business time
+-- is alert_hours' (it holds every day from there to the first poll:
+-- sql/alerts/21_alert_outage_days.sql asked for them).
+-- Needs: alert_next (sql/alerts/20_alert_next_state.sql), alert_hours.
+
+UPDATE alert_next
+SET started_us = starts.started_us
+FROM (
+    SELECT alert_next.store_key, min(greatest(open_us, start_from_us)) AS started_us
+    FROM alert_next
+    JOIN alert_hours
+      ON alert_hours.store_key = alert_next.store_key
+     AND alert_hours.close_us > alert_next.start_from_us
+     AND alert_hours.open_us <= alert_next.next_run_first_us
+    WHERE alert_next.finds_start
+    GROUP BY alert_next.store_key
+) AS starts
+WHERE alert_next.store_key = starts.store_key;
