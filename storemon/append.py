@@ -222,6 +222,8 @@ def apply_poll_retention(con: duckdb.DuckDBPyConnection, keep_days: int) -> None
     con.execute("SET VARIABLE report_store = NULL")
     try:
         run_all(con, [*report_files("00", "05"), _file("50_poll_retention.sql")])
+        if "alert_hours" in table_names(con):  # (a database loaded before storemon kept it)
+            run_all(con, [sql_dir() / "alerts" / "40_alert_hours_retention.sql"])
     finally:
         con.execute("RESET VARIABLE as_of")
 
