@@ -121,7 +121,7 @@ def _decide(
     if not scalar(con, "SELECT count(*) FROM alert_stores"):
         return  # no store's state can change (e.g. holidays sent ahead): nothing more to do
     run_all(con, [_alerts("11_alert_days_needed.sql")])
-    _add_hours(con)  # the business time of the polls' days
+    add_hours(con)  # the business time of the polls' days
     run_all(con, [_alerts("20_alert_next_state.sql")])
     starts, ends, events = one(
         con,
@@ -130,7 +130,7 @@ def _decide(
     )
     if starts or ends:  # the business time of the days where outages start, and of those ended
         run_all(con, [_alerts("21_alert_outage_days.sql")])
-        _add_hours(con)
+        add_hours(con)
     if starts:
         run_all(con, [_alerts("30_alert_starts.sql")])
     if events:
@@ -139,9 +139,10 @@ def _decide(
     run_all(con, [_alerts("32_alert_state.sql")])
 
 
-def _add_hours(con: duckdb.DuckDBPyConnection) -> None:
+def add_hours(con: duckdb.DuckDBPyConnection) -> None:
     """Add to alert_hours the days of alert_days_needed, when there are any, by the report's
-    own files (most batches need none: their days are there already)."""
+    own files (most batches need none: their days are there already). (The property test,
+    tests/test_alert_property.py, also makes the days alert_hours holds again by it.)"""
     if not scalar(con, "SELECT count(*) FROM alert_days_needed"):
         return
     con.execute("SET VARIABLE report_store_key = NULL")
