@@ -10,13 +10,20 @@
 UPDATE alert_next
 SET started_us = starts.started_us
 FROM (
-    SELECT alert_next.store_key, min(greatest(open_us, start_from_us)) AS started_us
-    FROM alert_next
-    JOIN alert_hours
-      ON alert_hours.store_key = alert_next.store_key
-     AND alert_hours.close_us > alert_next.start_from_us
-     AND alert_hours.open_us <= alert_next.next_run_first_us
-    WHERE alert_next.finds_start
-    GROUP BY alert_next.store_key
+    SELECT store_key, min(greatest(open_us, start_from_us)) AS started_us
+    FROM (  -- (by day: alert_hours' rows of those days alone are read)
+        SELECT
+            store_key,
+            start_from_us,
+            next_run_first_us,
+            unnest(range(start_from_us // 86400000000, next_run_first_us // 86400000000 + 1))
+                AS day
+        FROM alert_next
+        WHERE finds_start
+    ) AS wanted
+    JOIN alert_hours USING (store_key, day)
+    WHERE alert_hours.close_us > wanted.start_from_us
+      AND alert_hours.open_us <= wanted.next_run_first_us
+    GROUP BY store_key
 ) AS starts
 WHERE alert_next.store_key = starts.store_key;

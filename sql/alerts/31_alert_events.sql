@@ -29,16 +29,22 @@ changed AS (
 ),
 down_time AS (
     SELECT
-        changed.store_key,
+        store_key,
         sum(greatest(least(close_us, ended_us) - greatest(open_us, event_started_us), 0))
             AS down_us
-    FROM changed
-    JOIN alert_hours
-      ON alert_hours.store_key = changed.store_key
-     AND alert_hours.close_us > changed.event_started_us
-     AND alert_hours.open_us < changed.ended_us
-    WHERE kind = 'up'
-    GROUP BY changed.store_key
+    FROM (  -- (by day: alert_hours' rows of those days alone are read)
+        SELECT
+            store_key,
+            event_started_us,
+            ended_us,
+            unnest(range(event_started_us // 86400000000, ended_us // 86400000000 + 1)) AS day
+        FROM changed
+        WHERE kind = 'up'
+    ) AS wanted
+    JOIN alert_hours USING (store_key, day)
+    WHERE alert_hours.close_us > wanted.event_started_us
+      AND alert_hours.open_us < wanted.ended_us
+    GROUP BY store_key
 ),
 groups AS (
     SELECT store_key, list(group_name ORDER BY group_name) AS groups

@@ -93,17 +93,14 @@ def record_events(
         f"CREATE OR REPLACE TEMP VIEW alert_batch AS "
         f"SELECT store_id, {columns} FROM {rows} WHERE reason IS NULL"
     )
-    last_seq = "SELECT coalesce(max(seq), 0) FROM alert_events"
-    before = scalar(con, last_seq)
-    _decide(con, kind, batch_id=batch_id, alert_after=alert_after)
-    return int(scalar(con, last_seq)) - int(before)
+    return _decide(con, kind, batch_id=batch_id, alert_after=alert_after)
 
 
 def _decide(
     con: duckdb.DuckDBPyConnection, kind: str | None, *, batch_id: str, alert_after: int
-) -> None:
+) -> int:
     """Decide again the state of the stores `alert_batch` names, and write their events (`kind`
-    None: the baseline, every store and no event)."""
+    None: the baseline, every store and no event); returns how many."""
     for name, value in {
         "alert_baseline": kind is None,
         "alert_after": alert_after,
@@ -112,22 +109,25 @@ def _decide(
         con.execute(f"SET VARIABLE {name} = ?", [value])
     run_all(con, [_alerts("06_alert_named.sql")])
     if not scalar(con, "SELECT count(*) FROM alert_named"):
-        return  # (e.g. holidays sent ahead)
+        return 0  # (e.g. holidays sent ahead)
     if kind not in (None, "polls"):  # the business time the batch changes is no longer known
         run_all(con, [_alerts("07_alert_hours_changed.sql")])
     if kind == "special_hours":
         run_all(con, [_alerts("08_alert_special_near.sql")])
     run_all(con, [_alerts("10_alert_stores.sql")])
     if not scalar(con, "SELECT count(*) FROM alert_stores"):
-        return  # no store's state can change (e.g. holidays sent ahead): nothing more to do
+        return 0  # no store's state can change: nothing more to do
     run_all(con, [_alerts("11_alert_days_needed.sql")])
     add_hours(con)  # the business time of the polls' days
     run_all(con, [_alerts("20_alert_next_state.sql")])
-    starts, ends, events = one(
+    changing, starts, ends, events = one(
         con,
-        "SELECT count(*) FILTER (WHERE finds_start), count(*) FILTER (WHERE ended_us IS NOT NULL), "
+        "SELECT count(*), count(*) FILTER (WHERE finds_start), "
+        "count(*) FILTER (WHERE ended_us IS NOT NULL), "
         "count(*) FILTER (WHERE event_kind IS NOT NULL) FROM alert_next",
     )
+    if not changing:
+        return 0  # every store's state comes out as it was
     if starts or ends:  # the business time of the days where outages start, and of those ended
         run_all(con, [_alerts("21_alert_outage_days.sql")])
         add_hours(con)
@@ -137,6 +137,7 @@ def _decide(
         _macros(con)
         run_all(con, [_alerts("31_alert_events.sql")])
     run_all(con, [_alerts("32_alert_state.sql")])
+    return int(events)
 
 
 def add_hours(con: duckdb.DuckDBPyConnection) -> None:
