@@ -15,11 +15,10 @@ poll_days AS (
     FROM alert_polls
 ),
 wanted AS (
-    SELECT store_key, day FROM poll_days
-    UNION
-    SELECT poll_days.store_key, unnest(range(poll_days.day - 7, poll_days.day)) AS day
+    SELECT DISTINCT
+        store_key,
+        unnest(range(day - if(alert_stores.last_us IS NULL, 7, 0), day + 1)) AS day
     FROM poll_days
     JOIN alert_stores USING (store_key)
-    WHERE alert_stores.last_us IS NULL
 )
 SELECT * FROM wanted ANTI JOIN alert_hours USING (store_key, day);
