@@ -17,7 +17,7 @@
 --   report_rollups  every finished report's roll-ups per group (sql/rollups/02_group_rollups.sql;
 --                   reports made before storemon made roll-ups have none); latest_rollups:
 --                   the newest's
---   alert_events    every alert event (down / up: sql/alerts/30_alert_events.sql), copied a
+--   alert_events    every alert event (down / up: sql/alerts/31_alert_events.sql), copied a
 --                   little after each burst of batches
 --   the rest        the loaded data as of the last `storemon ingest`, store ids as text
 -- Run from the project's folder, in any duckdb shell (no database file needed):

@@ -27,7 +27,14 @@ from typing import Literal, cast
 
 import duckdb
 
-from storemon.alerts import DEFAULT_ALERT_AFTER, KINDS_WITH_EVENTS, baseline, record_events
+from storemon.alerts import (
+    DEFAULT_ALERT_AFTER,
+    KINDS_WITH_EVENTS,
+    alert_tables,
+    baseline,
+    record_events,
+    report_macros,
+)
 from storemon.database import (
     ADDED_TABLES,
     one,
@@ -129,6 +136,8 @@ def append_batch(
         if "polls" not in tables:
             _create_empty_tables(con)
         parse_macros(con)
+        if kind in KINDS_WITH_EVENTS:
+            report_macros(con)  # (the alerts' local times)
         con.execute("BEGIN TRANSACTION")
         try:
             run_all(con, [_file(name) for name in ("05_batches_table.sql", *ADDED_TABLES.values())])
@@ -137,6 +146,8 @@ def append_batch(
                 run_all(con, [sql_dir() / "load" / "27_batches.sql"])
             if "alert_state" not in tables and kind in KINDS_WITH_EVENTS:
                 baseline(con)  # loaded before storemon kept alerts: the data before the batch
+            elif "alert_hours" not in tables and kind in KINDS_WITH_EVENTS:
+                alert_tables(con)  # loaded before storemon kept alert_hours: it starts empty
             earlier = _earlier(con, spec, content_hash, idempotency_key)
             if earlier is not None:
                 rollback(con)
@@ -211,6 +222,8 @@ def apply_poll_retention(con: duckdb.DuckDBPyConnection, keep_days: int) -> None
     con.execute("SET VARIABLE report_store = NULL")
     try:
         run_all(con, [*report_files("00", "05"), _file("50_poll_retention.sql")])
+        if "alert_hours" in table_names(con):  # (a database loaded before storemon kept it)
+            run_all(con, [sql_dir() / "alerts" / "40_alert_hours_retention.sql"])
     finally:
         con.execute("RESET VARIABLE as_of")
 

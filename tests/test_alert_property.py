@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from storemon.alerts.events import add_hours
 from tests import reference
 from tests.conftest import Workspace, examples
 from tests.test_property import dataset, store
@@ -121,6 +122,25 @@ def event_count(ws: Workspace) -> int:
     return ws.query("SELECT count(*) FROM alert_events")[0][0] if exists[0][0] else 0
 
 
+HOURS = "SELECT * FROM alert_hours ORDER BY ALL"
+
+
+def alert_hours_made_again(ws: Workspace) -> list[tuple]:
+    """alert_hours as the data now make it, for the days it holds (in a transaction rolled
+    back): what a batch left there must be true, however many batches ago it was made."""
+    ws.con.execute("BEGIN TRANSACTION")
+    try:
+        ws.con.execute(
+            "CREATE OR REPLACE TEMP TABLE alert_days_needed AS "
+            "SELECT DISTINCT store_key, day FROM alert_hours"
+        )
+        ws.con.execute("DELETE FROM alert_hours")
+        add_hours(ws.con)
+        return ws.query(HOURS)
+    finally:
+        ws.con.execute("ROLLBACK")
+
+
 def norm(rows) -> set[tuple]:
     """alert_events rows as the reference's tuples (down_hours to 4 decimals)."""
     return {
@@ -218,6 +238,8 @@ def test_each_batch_makes_the_events_of_the_reference(shared_workspace, data, la
         got = ws.query(EVENTS, [answer.batch_id])
         assert norm(got) == expected, (number, kind, rows)
         assert len(got) == len(expected) == answer.events
+        # the business time the alerts keep is the data's, after every kind of batch
+        assert ws.query(HOURS) == alert_hours_made_again(ws), (number, kind)
         # seq increases by one
         assert sorted(row[-1] for row in got) == list(range(last_seq + 1, last_seq + 1 + len(got)))
         made += len(got)

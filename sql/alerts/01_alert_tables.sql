@@ -1,5 +1,6 @@
--- Makes: alert_state and alert_events, if missing (tables; a database loaded before storemon
--- kept alerts gets them empty, and its state is made at its next batch: 10_alert_state.sql).
+-- Makes: alert_state, alert_events and alert_hours, if missing (tables; a database loaded before
+-- storemon kept alerts gets them empty, and its state is made at its next batch: 10_alert_state.sql;
+-- one loaded before storemon kept alert_hours gets that empty, which it may be).
 -- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls up to
 -- now are all inactive.
 --   alert_state: per store with polls, what the next batch needs to tell whether the
@@ -11,6 +12,13 @@
 --     instant of its outage's down time once it is down.
 --   alert_events: the events, `seq` increasing from 1; `id` is stable (the batch and the store),
 --     for receivers to count an event once.
+--   alert_hours: a store's business time on a UTC day (`day`: epoch_us // 86400000000), as
+--     the merged business intervals cut to that day, one row each (NULL, NULL: none that day),
+--     for the days the alerts have asked for so far. A day is there with all its rows or not
+--     at all. It is made by the report's files (sql/alerts/14_alert_hours_add.sql), and its rows
+--     go when what they come from changes (sql/alerts/07_alert_hours_changed.sql: a batch of
+--     hours, zones or special hours; a full load empties it), so what is there is true: the
+--     alerts read a store's business time from it, by day, without converting its hours again.
 -- Needs: nothing.
 
 CREATE TABLE IF NOT EXISTS alert_state (
@@ -38,4 +46,11 @@ CREATE TABLE IF NOT EXISTS alert_events (
     started_local VARCHAR NOT NULL,
     groups VARCHAR[] NOT NULL,          -- the store's groups when the event was made
     created_at TIMESTAMPTZ NOT NULL     -- when the batch was committed
+);
+
+CREATE TABLE IF NOT EXISTS alert_hours (
+    store_key INTEGER NOT NULL,
+    day BIGINT NOT NULL,                -- the UTC day: epoch_us // 86400000000
+    open_us BIGINT,                     -- [open_us, close_us) inside the day; NULL: closed all day
+    close_us BIGINT
 );

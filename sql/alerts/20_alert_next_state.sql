@@ -1,72 +1,61 @@
--- Makes: alert_next — each store's state after the batch (or load) beside its state before:
--- whether it is down now before and after, and what its events need; and business_dates
--- (again, for sql/report/03_business_hours_utc.sql and 03_business_intervals.sql, run next)
--- around the outages' instants
--- those events need: where an outage starts, and the business time an ended one covered.
+-- Makes: alert_next — the state after the batch (or load) of each store of alert_stores whose
+-- state changes, beside its state before: whether it is down now before and after, its event
+-- (if any), and what that needs.
 -- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls are all
--- inactive (K: variable alert_after). Evidence (rule 4): open <= t < close, the join of
--- sql/report/04_evidence_polls.sql. A store's tail: its last evidence poll (last_us), the
--- inactive evidence polls after its last active one (run_polls, the first run_first_us) and
--- that active one (prior_us: the evidence poll before the run). The fast way adds the polls
--- after last_us to the state before: all inactive, the run grows; one active, the tail is what
--- follows it. An `up` event's outage ends at the first active evidence poll after its first
--- poll (`end_poll_us`, NULL if none: it then ends at its last poll before the batch), its down
--- time is counted up to the midpoint with the evidence poll before that one (`ended_us`).
--- Needs: report_stores, alert_polls (sql/alerts/10_alert_stores.sql), business_rows_utc (the
--- rows' intervals, not merged: a poll inside any is evidence).
-
-CREATE OR REPLACE TEMP TABLE alert_evidence AS
-WITH
-open_days AS (
-    SELECT *, unnest(range(open_us // 86400000000, (close_us - 1) // 86400000000 + 1)) AS day
-    FROM business_rows_utc
-)
--- (SEMI: the rows' intervals are not merged, and a poll inside two is one poll)
-SELECT alert_polls.*
-FROM alert_polls
-SEMI JOIN open_days
-  ON open_days.store_key = alert_polls.store_key
- AND open_days.day = alert_polls.at_us // 86400000000
- AND alert_polls.at_us >= open_days.open_us
- AND alert_polls.at_us < open_days.close_us;
+-- inactive (K: variable alert_after). Evidence (rule 4): open <= t < close, inside one of its
+-- store's business intervals (alert_hours, by the poll's UTC day). A store's tail: its last
+-- evidence poll (last_us), the inactive evidence polls after its last active one (run_polls, the
+-- first run_first_us) and that active one (prior_us: the evidence poll before the run). The fast
+-- way adds the polls after last_us to the state before: all inactive, the run grows; one active,
+-- the tail is what follows it. An `up` event's outage ends at the first active evidence poll
+-- after its first poll (`end_poll_us`, NULL if none: it then ends at its last poll before the
+-- batch), its down time is counted up to the midpoint with the evidence poll before that one
+-- (`ended_us`).
+-- Variables: alert_after (K), alert_baseline (true at a full load).
+-- Needs: alert_stores, alert_polls (sql/alerts/10_alert_stores.sql), alert_hours (with the days
+-- of alert_polls: sql/alerts/11_alert_days_needed.sql to 14_alert_hours_add.sql).
 
 CREATE OR REPLACE TEMP TABLE alert_next AS
 WITH
-marked AS (
-    SELECT *, max(if(active, at_us, NULL)) OVER (PARTITION BY store_key) AS last_active_us
+-- (SEMI: a poll inside a store's business time is evidence; alert_hours' rows never overlap)
+alert_evidence AS (
+    SELECT alert_polls.*
+    FROM alert_polls
+    SEMI JOIN alert_hours
+      ON alert_hours.store_key = alert_polls.store_key
+     AND alert_hours.day = alert_polls.at_us // 86400000000
+     AND alert_polls.at_us >= alert_hours.open_us
+     AND alert_polls.at_us < alert_hours.close_us
+),
+-- per store: its last active evidence poll, and for an outage that ends, the first active one
+-- after the outage's first poll (a GROUP BY and a join back: cheaper than a window here)
+firsts AS (
+    SELECT
+        store_key,
+        any_value(stores.run_first_us) AS run_first_us,
+        max(at_us) FILTER (WHERE active) AS last_active_us,
+        min(at_us) FILTER (WHERE active AND at_us > stores.run_first_us) AS end_poll_us
     FROM alert_evidence
+    JOIN alert_stores AS stores USING (store_key)
+    GROUP BY store_key
 ),
 seen AS (
     SELECT
-        marked.store_key,
+        store_key,
         max(at_us) AS last_us,
         any_value(last_active_us) AS last_active_us,
         count(*) FILTER (WHERE NOT active AND at_us > coalesce(last_active_us, at_us - 1))
             AS tail_polls,
         min(at_us) FILTER (WHERE NOT active AND at_us > coalesce(last_active_us, at_us - 1))
             AS tail_first_us,
-        -- for an outage that ends: its first active evidence poll after its first poll ...
-        min(at_us) FILTER (WHERE active AND at_us > stores.run_first_us) AS end_poll_us
-    FROM marked
-    JOIN report_stores AS stores USING (store_key)
-    GROUP BY marked.store_key, stores.run_first_us
-),
-ending AS (
-    SELECT
-        seen.store_key,
-        seen.end_poll_us,
-        -- ... the evidence poll before that one, and the outage's polls up to it
-        greatest(if(stores.fast, stores.last_us, NULL),
-                 max(at_us) FILTER (WHERE at_us < seen.end_poll_us)) AS end_prior_us,
-        if(stores.fast, stores.run_polls, 0) + count(*) FILTER (
-            WHERE NOT active AND at_us >= stores.run_first_us AND at_us < seen.end_poll_us
-        ) AS end_polls
-    FROM seen
-    JOIN report_stores AS stores USING (store_key)
-    JOIN alert_evidence USING (store_key)
-    WHERE seen.end_poll_us IS NOT NULL
-    GROUP BY seen.store_key, seen.end_poll_us, stores.fast, stores.last_us, stores.run_polls,
-        stores.run_first_us
+        -- for an outage that ends: the evidence poll before its end poll, and its polls up to it
+        any_value(end_poll_us) AS end_poll_us,
+        max(at_us) FILTER (WHERE at_us < end_poll_us) AS end_prior_seen_us,
+        count(*) FILTER (WHERE NOT active AND at_us >= run_first_us AND at_us < end_poll_us)
+            AS end_polls_seen
+    FROM alert_evidence
+    JOIN firsts USING (store_key)
+    GROUP BY store_key
 ),
 next AS (
     SELECT
@@ -93,12 +82,15 @@ next AS (
             WHEN stores.fast AND seen.last_active_us IS NULL THEN stores.last_us
             WHEN seen.tail_polls > 0 THEN seen.last_active_us
         END AS next_prior_us,
-        ending.end_poll_us,
-        ending.end_prior_us,
-        ending.end_polls
-    FROM report_stores AS stores
+        seen.end_poll_us,
+        CASE WHEN seen.end_poll_us IS NOT NULL
+             THEN greatest(if(stores.fast, stores.last_us, NULL), seen.end_prior_seen_us)
+        END AS end_prior_us,
+        CASE WHEN seen.end_poll_us IS NOT NULL
+             THEN if(stores.fast, stores.run_polls, 0) + seen.end_polls_seen
+        END AS end_polls
+    FROM alert_stores AS stores
     LEFT JOIN seen USING (store_key)
-    LEFT JOIN ending USING (store_key)
 ),
 final AS (
     SELECT
@@ -117,28 +109,36 @@ final AS (
     FROM next
 )
 SELECT
-    * EXCLUDE (ended_at_poll_us),
-    if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us
-FROM final;
-
-CREATE OR REPLACE TEMP VIEW business_dates AS
-WITH
-spans AS (
-    SELECT store_key, timezone, start_from_us AS from_us, next_run_first_us AS to_us
-    FROM alert_next
-    WHERE finds_start
-    UNION ALL
-    SELECT store_key, timezone, started_before_us, ended_us
-    FROM alert_next
-    WHERE ended_us IS NOT NULL
-),
-final AS (
-    SELECT DISTINCT
-        store_key,
-        timezone,
-        unnest(generate_series(
-            make_timestamp(from_us)::DATE - 2, make_timestamp(to_us)::DATE + 1, INTERVAL 1 DAY
-        ))::DATE AS local_date
-    FROM spans
-)
-SELECT * FROM final;
+    store_key,
+    last_us,
+    run_polls,
+    down_before,
+    started_before_us,
+    next_last_us,
+    next_run_polls,
+    next_run_first_us,
+    next_prior_us,
+    end_poll_us,
+    end_polls,
+    down_after,
+    finds_start,
+    start_from_us,
+    if(down_before AND NOT down_after, coalesce(ended_at_poll_us, last_us), NULL) AS ended_us,
+    -- the event: a store down now after and not before goes `down`, one down before and not
+    -- after `up` (none at a full load: it is the baseline)
+    CASE WHEN down_after IS DISTINCT FROM down_before AND NOT getvariable('alert_baseline')
+         THEN if(down_after, 'down', 'up')
+    END AS event_kind,
+    NULL::BIGINT AS started_us  -- (where the outage's down time starts: 30_alert_starts.sql)
+FROM final
+-- (a store whose state comes out as it was, with no start to find, makes no event and needs no
+-- writing: most of an hourly batch's stores whose polls were all taken while closed)
+WHERE NOT (
+    has_state AND NOT getvariable('alert_baseline') AND NOT finds_start
+    AND next_last_us IS NOT DISTINCT FROM last_us
+    AND next_run_polls = run_polls
+    AND next_run_first_us IS NOT DISTINCT FROM run_first_us
+    AND next_prior_us IS NOT DISTINCT FROM prior_us
+    AND down_after IS NOT DISTINCT FROM state_down
+    AND (next_run_polls > 0 OR started_before_us IS NULL)
+);

@@ -6,6 +6,20 @@
 Their delivery to webhooks and Apprise targets is storemon/notify/.
 """
 
-from storemon.alerts.events import DEFAULT_ALERT_AFTER, KINDS_WITH_EVENTS, baseline, record_events
+from storemon.alerts.events import (
+    DEFAULT_ALERT_AFTER,
+    KINDS_WITH_EVENTS,
+    alert_tables,
+    baseline,
+    record_events,
+    report_macros,
+)
 
-__all__ = ["DEFAULT_ALERT_AFTER", "KINDS_WITH_EVENTS", "baseline", "record_events"]
+__all__ = [
+    "DEFAULT_ALERT_AFTER",
+    "KINDS_WITH_EVENTS",
+    "alert_tables",
+    "baseline",
+    "record_events",
+    "report_macros",
+]

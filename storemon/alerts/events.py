@@ -10,12 +10,12 @@ batch's transaction, a batch and its events are committed together or not at all
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import duckdb
 
-from storemon.database import run_all, scalar, sql_dir
-from storemon.report import report_files
+from storemon.database import one, run_all, scalar, sql_dir
 
 DEFAULT_ALERT_AFTER = 1
 """K: a store is down now when its last K evidence polls are all inactive."""
@@ -32,8 +32,28 @@ def _report(name: str) -> Path:
     return sql_dir() / "report" / name
 
 
+# The connections this process made the report's macros on outside a transaction (a rollback
+# cannot take those back): the alerts use local_text, and the days they add to alert_hours the
+# conversions; making them takes ten statements, about 10 ms of a small batch.
+_WITH_REPORT_MACROS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+def report_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the report's macros (sql/report/00_report_macros.sql) on `con`, unless this process
+    made them on it before. Call it outside a transaction, as ingest.parse_macros."""
+    if con not in _WITH_REPORT_MACROS:
+        run_all(con, [_report("00_report_macros.sql")])
+        _WITH_REPORT_MACROS.add(con)
+
+
+def _macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The report's macros, inside a transaction: made again unless report_macros made them."""
+    if con not in _WITH_REPORT_MACROS:
+        run_all(con, [_report("00_report_macros.sql")])
+
+
 def alert_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """alert_state and alert_events, if missing (sql/alerts/01_alert_tables.sql)."""
+    """alert_state, alert_events and alert_hours, if missing (sql/alerts/01_alert_tables.sql)."""
     run_all(con, [_alerts("01_alert_tables.sql")])
 
 
@@ -42,12 +62,13 @@ def baseline(con: duckdb.DuckDBPyConnection) -> None:
     transaction), or before the first batch of a database loaded before storemon kept alerts."""
     alert_tables(con)
     con.execute("DELETE FROM alert_state")
+    con.execute("DELETE FROM alert_hours")  # (its stores' keys, hours and zones are new)
     con.execute(  # every store with polls, as a batch that names them all, not of polls
         "CREATE OR REPLACE TEMP VIEW alert_batch AS "
         "SELECT store_id, NULL::TIMESTAMPTZ AS timestamp_utc, NULL::BOOLEAN AS active, "
         "NULL::DATE AS local_date FROM stores SEMI JOIN polls USING (store_key)"
     )
-    _decide(con, baseline=True, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
+    _decide(con, None, batch_id="", alert_after=DEFAULT_ALERT_AFTER)
 
 
 def record_events(
@@ -72,46 +93,71 @@ def record_events(
         f"CREATE OR REPLACE TEMP VIEW alert_batch AS "
         f"SELECT store_id, {columns} FROM {rows} WHERE reason IS NULL"
     )
-    last_seq = "SELECT coalesce(max(seq), 0) FROM alert_events"
-    before = scalar(con, last_seq)
-    _decide(con, baseline=False, batch_id=batch_id, alert_after=alert_after)
-    return int(scalar(con, last_seq)) - int(before)
+    return _decide(con, kind, batch_id=batch_id, alert_after=alert_after)
 
 
 def _decide(
-    con: duckdb.DuckDBPyConnection, *, baseline: bool, batch_id: str, alert_after: int
-) -> None:
+    con: duckdb.DuckDBPyConnection, kind: str | None, *, batch_id: str, alert_after: int
+) -> int:
+    """Decide again the state of the stores `alert_batch` names, and write their events (`kind`
+    None: the baseline, every store and no event); returns how many."""
     for name, value in {
-        "alert_baseline": baseline,
+        "alert_baseline": kind is None,
         "alert_after": alert_after,
         "batch_id": batch_id,
     }.items():
         con.execute(f"SET VARIABLE {name} = ?", [value])
+    run_all(con, [_alerts("06_alert_named.sql")])
+    if not scalar(con, "SELECT count(*) FROM alert_named"):
+        return 0  # (e.g. holidays sent ahead)
+    if kind not in (None, "polls"):  # the business time the batch changes is no longer known
+        run_all(con, [_alerts("07_alert_hours_changed.sql")])
+    if kind == "special_hours":
+        run_all(con, [_alerts("08_alert_special_near.sql")])
+    run_all(con, [_alerts("10_alert_stores.sql")])
+    if not scalar(con, "SELECT count(*) FROM alert_stores"):
+        return 0  # no store's state can change: nothing more to do
+    run_all(con, [_alerts("11_alert_days_needed.sql")])
+    add_hours(con)  # the business time of the polls' days
+    run_all(con, [_alerts("20_alert_next_state.sql")])
+    changing, starts, ends, events = one(
+        con,
+        "SELECT count(*), count(*) FILTER (WHERE finds_start), "
+        "count(*) FILTER (WHERE ended_us IS NOT NULL), "
+        "count(*) FILTER (WHERE event_kind IS NOT NULL) FROM alert_next",
+    )
+    if not changing:
+        return 0  # every store's state comes out as it was
+    if starts or ends:  # the business time of the days where outages start, and of those ended
+        run_all(con, [_alerts("21_alert_outage_days.sql")])
+        add_hours(con)
+    if starts:
+        run_all(con, [_alerts("30_alert_starts.sql")])
+    if events:
+        _macros(con)
+        run_all(con, [_alerts("31_alert_events.sql")])
+    run_all(con, [_alerts("32_alert_state.sql")])
+    return int(events)
+
+
+def add_hours(con: duckdb.DuckDBPyConnection) -> None:
+    """Add to alert_hours the days of alert_days_needed, when there are any, by the report's
+    own files (most batches need none: their days are there already). (The property test,
+    tests/test_alert_property.py, also makes the days alert_hours holds again by it.)"""
+    if not scalar(con, "SELECT count(*) FROM alert_days_needed"):
+        return
     con.execute("SET VARIABLE report_store_key = NULL")
     con.execute("RESET VARIABLE as_of")
-    run_all(con, [_alerts("10_alert_stores.sql")])
-    if not scalar(con, "SELECT count(*) FROM report_stores"):
-        return  # no store's state can change (e.g. holidays sent ahead): nothing more to do
+    _macros(con)
     run_all(
         con,
         [
-            *report_files("00", "02"),  # the macros; report_window (now, for special rows)
+            _report("01_report_window.sql"),  # now, for special rows
+            _alerts("12_alert_hours_stores.sql"),  # report_stores: the stores that need days
             _report("03_business_dates.sql"),  # weekly_hours, special_days, their rows
-            _alerts("11_alert_poll_dates.sql"),
-            _report("03_business_hours_utc.sql"),  # around the polls to read (not merged)
-            _alerts("20_alert_next_state.sql"),
+            _alerts("13_alert_hours_dates.sql"),
+            _report("03_business_hours_utc.sql"),
+            _report("03_business_intervals.sql"),
+            _alerts("14_alert_hours_add.sql"),
         ],
     )
-    if scalar(
-        con, "SELECT count(*) FROM alert_next WHERE finds_start OR ended_us IS NOT NULL"
-    ):  # an outage starts or ends: its business time, merged
-        run_all(
-            con,
-            [_report("03_business_hours_utc.sql"), _report("03_business_intervals.sql")],
-        )
-    else:  # none is asked for (16-25 ms of planning saved on a quiet batch)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE business_intervals "
-            "(store_key INTEGER, open_us BIGINT, close_us BIGINT)"
-        )
-    run_all(con, [_alerts("30_alert_events.sql")])

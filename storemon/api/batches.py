@@ -28,7 +28,7 @@ from storemon.api.errors import (
 )
 from storemon.api.shapes import BatchAnswer, Service
 from storemon.append import BatchKind
-from storemon.errors import KeyReused, StoremonError
+from storemon.errors import KeyReused, StoremonError, is_disk_full
 
 MEDIA = ("text/csv", "application/json", "application/x-ndjson")
 IDEMPOTENCY_KEY = "idempotency-key"
@@ -67,6 +67,8 @@ async def receive(
         except KeyReused as reused:
             return error(422, "idempotency key reused", str(reused))
         except StoremonError as bad:
+            if is_disk_full(bad):  # (an SQL file that failed for want of space: 507, not 400)
+                raise
             return error(400, "batch refused", str(bad))
     return Response(result, status_code=200 if result.repeated else 201)
 
