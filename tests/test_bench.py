@@ -67,7 +67,9 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     by_name = {r["name"]: r for r in results["results"]}
     assert set(by_name) == WORKLOADS
     for name, result in by_name.items():
-        assert result["seconds"] and all(s > 0 for s in result["seconds"]), name
+        # (an alert can reach the webhook before its batch's answer reaches the client: 0 s)
+        least = 0 if name == "alert_delay" else 1e-9
+        assert result["seconds"] and all(s >= least for s in result["seconds"]), name
         assert result["peak_rss_bytes"] > 10 * 2**20, name  # a Python process with DuckDB
         assert result["target"], name
     assert len(by_name["report"]["seconds"]) == 2

@@ -1,5 +1,5 @@
 -- Makes: alert_state, alert_events and alert_hours, if missing (tables; a database loaded before
--- storemon kept alerts gets them empty, and its state is made at its next batch: 10_alert_state.sql;
+-- storemon kept alerts gets them empty, and its state is made at its next batch: 32_alert_state.sql;
 -- one loaded before storemon kept alert_hours gets that empty, which it may be).
 -- Rules: "Alerts" (sql/README.md): a store is down now when its last K evidence polls up to
 -- now are all inactive.

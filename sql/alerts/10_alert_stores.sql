@@ -8,10 +8,10 @@
 -- case; a store with polls and no state has no polls yet) or older than its last active one
 -- (a late poll that cannot change its tail): its state then follows from its state before and
 -- the batch's later polls alone. Any other store's state is computed again from all its polls: a
--- batch of hours, zones or special hours, a poll at or before its latest evidence poll, a store
--- without state, every store at a full load. A store that would go the fast way with no poll to
--- read (its polls were all late ones, older than its last active evidence poll) keeps its state:
--- it is not decided again.
+-- batch of hours, zones or special hours, a poll at or before its latest evidence poll, every
+-- store at a full load. (A store without state has had no polls: it goes the fast way.) A store
+-- that would go the fast way with no poll to read (its polls were all late ones, older than its
+-- last active evidence poll) keeps its state: it is not decided again.
 -- Variables: alert_baseline (true at a full load), alert_after (K).
 -- Needs: alert_named (sql/alerts/06_alert_named.sql, 08_alert_special_near.sql), alert_state,
 -- polls.
