@@ -14,11 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SQL = ROOT / "sql"
 MAKES = re.compile(
     r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?(?:TABLE|VIEW|MACRO)\s+"
-    r"(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
+    r"(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?(\w+)",  # (a database's name before the dot)
     re.IGNORECASE | re.MULTILINE,
 )
 # What each stage runs after: the load's tables are there for every later stage; a store's week
-# runs the report's files first; a batch is parsed by the load's files (storemon/append.py).
+# runs the report's files first; a batch is parsed by the load's files (storemon/append.py); the
+# kept store weeks run after one store's week's files, on the service's tables.
 EARLIER = {
     "load": [],
     "append": ["load"],
@@ -28,6 +29,7 @@ EARLIER = {
     "cluster": [],
     "service": ["load", "append", "report"],
     "alerts": ["load", "append", "report"],
+    "store_weeks": ["load", "append", "report", "store", "service"],
 }
 # Files that run another stage's files first (their Needs: says so).
 ALSO_EARLIER = {"append/50_poll_retention.sql": ["report"]}
