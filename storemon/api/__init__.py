@@ -57,7 +57,7 @@ from storemon.service import ReportService
 from storemon.web.sessions import Sessions
 
 MAX_JSON_BODY = 64 * 1024  # the JSON bodies here are a few hundred bytes
-READ_THREADS = 8  # handlers running at once on threads (each DuckDB call frees the GIL)
+READ_THREADS = 4  # handlers running at once on threads (each DuckDB call frees the GIL)
 
 
 def handler_threads() -> None:
