@@ -113,35 +113,46 @@ def down_now(
     `alert_after` (its state has no decision yet)."""
     if not has_table(con, "alert_state"):
         return [], 0
-    condition, parameters = _groups_condition("coalesce(groups, [])", groups)
+    seen, parameters = (
+        ("true", [])
+        if groups is None
+        else (
+            "store_key IN (SELECT store_key FROM store_groups WHERE list_contains(?, group_name))",
+            [sorted(groups)],
+        )
+    )
     rows = con.execute(
         f"""
-        WITH down_stores AS (
+        WITH down_stores AS (  -- those the key sees
             SELECT store_key, started_us, run_polls, last_us
             FROM alert_state
-            WHERE coalesce(down, run_polls >= ?) AND started_us IS NOT NULL
+            WHERE coalesce(down, run_polls >= ?) AND started_us IS NOT NULL AND {seen}
         ),
-        store_group_lists AS (  -- of the stores down alone
+        shown AS (  -- the first `limit` of them, and how many in all
+            SELECT down_stores.*, stores.store_id, count(*) OVER () AS down_in_all
+            FROM down_stores
+            JOIN stores USING (store_key)
+            ORDER BY started_us, store_id
+            LIMIT ?
+        ),
+        store_group_lists AS (  -- of the stores shown alone
             SELECT store_key, list(group_name ORDER BY group_name) AS groups
             FROM store_groups
-            WHERE store_key IN (SELECT store_key FROM down_stores)
+            WHERE store_key IN (SELECT store_key FROM shown)
             GROUP BY store_key
         )
         SELECT
-            stores.store_id,
+            store_id,
             coalesce(store_timezones.timezone, 'America/Chicago') AS zone,
             strftime(make_timestamptz(started_us) AT TIME ZONE 'UTC', '{ISO}'),
             run_polls,
             strftime(make_timestamptz(last_us) AT TIME ZONE 'UTC', '{ISO}'),
             coalesce(groups, []),
-            count(*) OVER () AS down_in_all
-        FROM down_stores
-        JOIN stores USING (store_key)
+            down_in_all
+        FROM shown
         LEFT JOIN store_timezones USING (store_key)
         LEFT JOIN store_group_lists USING (store_key)
-        WHERE {condition}
         ORDER BY started_us, store_id
-        LIMIT ?
         """,
         [alert_after, *parameters, limit],
     ).fetchall()

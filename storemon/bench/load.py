@@ -28,6 +28,7 @@ from storemon.errors import StoremonError
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 USERS = 50
 REPORT_EVERY = 10  # seconds between the reports triggered while the readers read
+WARM_UP = 10  # seconds of the same load before the measured run, not counted
 
 # The targets (issue "many readers at once"): all routes together, and /health alone.
 TARGET_RPS = 150
@@ -100,7 +101,8 @@ def run_load(
     data: Prepared, users: int = USERS, seconds: int = 30, background_reports: bool = True
 ) -> Load:
     """Serve a copy of the data set's database, compute one report, then let `users` readers
-    read it for `seconds`, with a report triggered every REPORT_EVERY seconds meanwhile."""
+    read it for `seconds` (after WARM_UP seconds not counted), with a report triggered every
+    REPORT_EVERY seconds meanwhile."""
     db = data.folder / "load-scratch.duckdb"
     remove_scratch(db)
     shutil.copyfile(data.db, db)
@@ -136,6 +138,9 @@ def run_load(
         if background_reports:
             worker.start()
         try:
+            # first a run not counted: the service is warm (its templates compiled, the
+            # report's store weeks kept) when the measured run starts
+            _locust(url, environment, users, WARM_UP, lists / "warm-up")
             routes = _locust(url, environment, users, seconds, lists / "stats")
         finally:
             stop.set()
