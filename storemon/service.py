@@ -390,6 +390,7 @@ class ReportService:
                 return  # already taken or finished
             write_runs(cur)
         log.info("report %s started", report_id)
+        self.store_weeks.give_way()
         as_of = instant(started[0]) if started[0] is not None else None
         computed = self.backend.compute(cur, as_of, self.files.outputs(report_id))
         shared = self._complete(

@@ -278,6 +278,7 @@ class StoreWeeks:
         self._kept: OrderedDict[str, _Kept] = OrderedDict()  # report_id -> kept, oldest first
         self._making: str | None = None  # the report whose weeks are being made
         self._maker: threading.Thread | None = None  # and the thread that makes them
+        self._making_on: duckdb.DuckDBPyConnection | None = None  # on its cursor
         self._keep_at_most = kept_weeks
         self._keeps = backend.keeps_store_weeks and kept_weeks > 0
         self._latest: str | None = None  # the data's last batch, as last read ...
@@ -436,12 +437,14 @@ class StoreWeeks:
         (sql/store_weeks/), in one transaction that reads the data the report read: none if
         data came in since, or if the data is too large to keep. The report least recently
         read goes, beyond `kept_weeks`."""
+        database = ""
         try:
             with self._con.cursor() as cur:
                 self._detach_gone(cur)
                 with self._lock:
                     self._databases += 1
                     database = f"store_weeks_{self._databases}"
+                    self._making_on = cur
                 cur.execute(f"ATTACH ':memory:' AS {database}")
                 run_all(cur, report_files("00", "01"))
                 cur.execute("BEGIN TRANSACTION")
@@ -450,7 +453,6 @@ class StoreWeeks:
                         cur, "SELECT count(*) > ? FROM polls", [KEPT_POLLS_MAX]
                     ):
                         rollback(cur)
-                        cur.execute(f"DETACH {database}")
                         return
                     cur.execute(
                         "SET VARIABLE as_of = (SELECT as_of FROM report_runs WHERE report_id = ?)",
@@ -471,19 +473,30 @@ class StoreWeeks:
                     cur.execute("COMMIT")
                 except BaseException:
                     rollback(cur)
-                    cur.execute(f"DETACH {database}")
                     raise
                 with self._lock:
                     self._kept[report_id] = _Kept(batch, as_of, week_start, database)
+                    database = ""  # kept: not to detach
                     while len(self._kept) > self._keep_at_most:
                         _, gone = self._kept.popitem(last=False)
                         self._detached.append(gone.database)
                 self._detach_gone(cur)
+        except duckdb.InterruptException:
+            log.info("the weeks of report %s gave way to a report; kept when read", report_id)
         except Exception:
             log.exception("the weeks of report %s were not kept; they are computed each", report_id)
         finally:
             with self._lock:
-                self._making = None
+                self._making, self._making_on = None, None
+                if database:  # attached, and not kept: freed at the next keeping
+                    self._detached.append(database)
+
+    def give_way(self) -> None:
+        """A report starts computing: the weeks being kept, if any, stop (a report comes
+        first); they are kept again at their report's next store week."""
+        with self._lock:
+            if self._making_on is not None:
+                self._making_on.interrupt()
 
     def _detach_gone(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Free the databases of weeks no longer kept (one a reader still reads waits for the
