@@ -9,6 +9,7 @@ The load generator runs on the same machine as the server, as the targets assume
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from storemon.errors import StoremonError
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 USERS = 50
 REPORT_EVERY = 10  # seconds between the reports triggered while the readers read
-WARM_UP = 10  # seconds of the same load before the measured run, not counted
+WARM_UP = 10  # seconds of the same load before the measured run, not counted (at most as long)
 
 # The targets (issue "many readers at once"): all routes together, and /health alone.
 TARGET_RPS = 150
@@ -56,7 +57,7 @@ class Load:
     total: Route
     users: int
     seconds: int
-    reports: int  # reports that finished in the background while the readers read
+    reports: int | None  # reports that finished while the readers read (None: none triggered)
     server_peak_rss_bytes: int
     owner_stores: int
 
@@ -85,9 +86,13 @@ class Load:
         return "\n".join(lines)
 
     def verdict(self) -> str:
+        meanwhile = (
+            "no report triggered meanwhile"
+            if self.reports is None
+            else f"{self.reports} reports computed meanwhile (one every {REPORT_EVERY} s)"
+        )
         said = (
-            f"{self.users} users for {self.seconds} s, {self.reports} reports computed meanwhile "
-            f"(one every {REPORT_EVERY} s); "
+            f"{self.users} users for {self.seconds} s, {meanwhile}; "
             f"the server peaked at {self.server_peak_rss_bytes / 2**20:,.0f} MB. "
             f"Targets: >= {TARGET_RPS} req/s (is {self.total.per_second:.0f}), "
             f"p99 <= {TARGET_P99_MS} ms (is {self.total.p99_ms:.0f}), no failure "
@@ -135,12 +140,12 @@ def run_load(
         worker = threading.Thread(
             target=_reports_meanwhile, args=(url, latest, log_path, stop, finished), daemon=True
         )
-        if background_reports:
-            worker.start()
         try:
             # first a run not counted: the service is warm (its templates compiled, the
             # report's store weeks kept) when the measured run starts
-            _locust(url, environment, users, WARM_UP, lists / "warm-up")
+            _locust(url, environment, users, min(WARM_UP, seconds), lists / "warm-up")
+            if background_reports:
+                worker.start()
             routes = _locust(url, environment, users, seconds, lists / "stats")
         finally:
             stop.set()
@@ -150,10 +155,10 @@ def run_load(
     total = next(route for route in routes if route.name == "Aggregated")
     return Load(
         routes=sorted((r for r in routes if r is not total), key=lambda r: r.name),
-        total=Route("all", *list(vars(total).values())[1:]),
+        total=dataclasses.replace(total, name="all"),
         users=users,
         seconds=seconds,
-        reports=len(finished),
+        reports=len(finished) if background_reports else None,
         server_peak_rss_bytes=usage[0].ru_maxrss * 1024,
         owner_stores=len(owner_stores),
     )
