@@ -401,6 +401,11 @@ class StoreWeeks:
         """The store's week from the kept weeks of its report: one keyed read, prepared."""
         cur, name = kept.cur, f"kept_week_{weeks.database}"
         if weeks.database not in kept.prepared:
+            with self._lock:
+                current = {each.database for each in self._kept.values()}
+            for gone in kept.prepared - current:  # of weeks no longer kept
+                cur.execute(f"DEALLOCATE kept_week_{gone}")
+            kept.prepared &= current
             cur.execute(f"PREPARE {name} AS {KEPT_WEEK.format(kept=weeks.database)}")
             kept.prepared.add(weeks.database)
         cur.execute("SET VARIABLE kept_store = ?", [store_id])
