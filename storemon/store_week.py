@@ -191,13 +191,17 @@ def _each(name: str, shown: dict[str, str], of: str) -> str:
     return f"list_transform({name}, lambda {of}: {_struct(shown)})"
 
 
-# One store's week from a kept report's database ({kept}) as JSON (_KeptWeek): one keyed read of
+# One store's week from a kept report's database ({kept}) as JSON (a StoreWeek): one keyed read of
 # the store named by the variable `kept_store`. Each cursor prepares it once per database (its
 # planning, about 3 ms, was most of a store's week) and executes it with the variable set.
 KEPT_WEEK = (
     "SELECT to_json("
     + _struct(
         {
+            "report_id": "report_id",
+            "store_id": "store_id",
+            "as_of": f"strftime(as_of, '{ISO}')",
+            "week_start": f"strftime(make_timestamptz(week_start_us), '{ISO}')",
             "timezone": "timezone",
             "timezone_is_default": "timezone_is_default",
             "open_all_week": "open_all_week",
@@ -207,24 +211,11 @@ KEPT_WEEK = (
             "business_intervals": _each("intervals", _intervals("i."), "i"),
             "polls": _each("polls", _polls("p."), "p"),
             "special_days": "special_days",
+            "data_changed": "false",  # (kept only while the data is the report's)
         }
     )
     + ") FROM {kept}.weeks WHERE store_id = getvariable('kept_store')"
 )
-
-
-class _KeptWeek(msgspec.Struct):
-    """A store's week as KEPT_WEEK reads it."""
-
-    timezone: str
-    timezone_is_default: bool
-    open_all_week: bool
-    report: dict[str, float]
-    summary: dict[str, float | int | bool | str | None]
-    outages: list[Outage]
-    business_intervals: list[Interval]
-    polls: list[WeekPoll]
-    special_days: list[SpecialDay]
 
 
 # Weeks are kept only for data of at most this many polls (at 1x, 2.3 M polls take ~75 MB).
@@ -244,11 +235,9 @@ class _Cursor:
 
 @dataclass(frozen=True)
 class _Kept:
-    """A report whose stores' weeks are kept: the data it read, and its week."""
+    """A report whose stores' weeks are kept: the data it read, and where they are."""
 
     batch: str | None
-    as_of: str
-    week_start: str
     database: str  # the in-memory database attached for it
 
 
@@ -322,7 +311,7 @@ class StoreWeeks:
             if weeks is not None and weeks.batch == latest:
                 cur.execute("BEGIN TRANSACTION")  # one snapshot of the kept weeks
                 try:
-                    answer = self._from_kept(kept, report_id, store_id, weeks)
+                    answer = self._from_kept(kept, store_id, weeks)
                 except duckdb.Error:  # gone since: a report read later made room
                     kept.prepared.discard(weeks.database)
                     answer = None
@@ -395,9 +384,7 @@ class StoreWeeks:
         with self._lock:
             return list(self._kept)
 
-    def _from_kept(
-        self, kept: _Cursor, report_id: str, store_id: str, weeks: _Kept
-    ) -> StoreWeek | None:
+    def _from_kept(self, kept: _Cursor, store_id: str, weeks: _Kept) -> StoreWeek | None:
         """The store's week from the kept weeks of its report: one keyed read, prepared."""
         cur, name = kept.cur, f"kept_week_{weeks.database}"
         if weeks.database not in kept.prepared:
@@ -412,15 +399,7 @@ class StoreWeeks:
         found = cur.execute(f"EXECUTE {name}").fetchone()
         if found is None:
             return None
-        week = msgspec.json.decode(found[0], type=_KeptWeek)
-        return StoreWeek(
-            report_id=report_id,
-            store_id=store_id,
-            as_of=weeks.as_of,
-            week_start=weeks.week_start,
-            data_changed=False,
-            **msgspec.structs.asdict(week),
-        )
+        return msgspec.json.decode(found[0], type=StoreWeek)
 
     def keep_later(self, report_id: str, batch: str | None) -> None:
         """Make the weeks of every store of finished report `report_id`, which read the data
@@ -470,17 +449,12 @@ class StoreWeeks:
                         text = path.read_text().replace("store_weeks.", f"{database}.")
                         for statement in cur.extract_statements(text):
                             cur.execute(statement)
-                    as_of, week_start = one(
-                        cur,
-                        f"SELECT strftime(as_of, '{ISO}'), "
-                        f"strftime(make_timestamptz(week_start_us), '{ISO}') FROM report_window",
-                    )
                     cur.execute("COMMIT")
                 except BaseException:
                     rollback(cur)
                     raise
                 with self._lock:
-                    self._kept[report_id] = _Kept(batch, as_of, week_start, database)
+                    self._kept[report_id] = _Kept(batch, database)
                     database = ""  # kept: not to detach
                     while len(self._kept) > self._keep_at_most:
                         _, gone = self._kept.popitem(last=False)

@@ -1,6 +1,6 @@
 -- Makes: store_weeks.weeks — the week of every store of one finished report (the variable
--- `store_weeks_report`), a row per store, sorted by store_id: its zone, its report row and
--- outage summary, and as lists its outages and the material of sql/store/ (business intervals,
+-- `store_weeks_report`), a row per store, sorted by store_id: the report and its week, the
+-- store's zone, its report row and outage summary, and as lists its outages and the material of sql/store/ (business intervals,
 -- polls, special dates), so that one store's week is one keyed read. The service keeps an
 -- in-memory database for each report whose weeks it keeps (storemon/store_week.py), and runs
 -- this file with `store_weeks` naming that database.
@@ -42,8 +42,11 @@ special_days AS (
 ),
 final AS (
     SELECT
+        report_id,
         store_id,
         store_key,
+        report_window.as_of,
+        week_start_us,
         timezone,
         store_key NOT IN (SELECT store_key FROM store_timezones) AS timezone_is_default,
         NOT has_hours AS open_all_week,
@@ -59,7 +62,8 @@ final AS (
     LEFT JOIN outages USING (store_id)
     LEFT JOIN intervals USING (store_key)
     LEFT JOIN week_polls USING (store_key)
-    LEFT JOIN special_days USING (store_key)
+    LEFT JOIN special_days USING (store_key),
+    report_window
     WHERE report_id = getvariable('store_weeks_report')
 )
 SELECT * FROM final ORDER BY store_id;
