@@ -19,6 +19,7 @@ from storemon.append import append_batch
 from storemon.database import connect
 from storemon.generate import generate
 from storemon.ingest import ingest
+from storemon.keys import add_key
 from storemon.report import COLUMNS, run_report
 from storemon.results import BatchAnswer, IngestResult
 
@@ -199,6 +200,20 @@ class Workspace:
 
     def query(self, sql: str, params=None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
+
+
+def two_owners(folder: Path) -> tuple[Path, str]:
+    """A database of three stores, two of owner:a and one of owner:b, polled at 10:00 and 11:00
+    on 2023-01-12; and the key of owner:a (named owner-a)."""
+    ws = Workspace(folder)
+    ws.load(
+        status=[(s, "active", f"2023-01-12 {h:02d}:00:00") for s in ("a1", "a2", "b1")
+                for h in (10, 11)],
+        groups=[("a1", "owner:a"), ("a2", "owner:a"), ("b1", "owner:b")],
+    )  # fmt: skip
+    key = add_key(ws.con, "owner-a", ["owner:a"])
+    ws.con.close()
+    return ws.db, key
 
 
 def build_db(folder: Path, stores: int) -> Path:

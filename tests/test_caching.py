@@ -6,30 +6,14 @@ from __future__ import annotations
 
 import gzip
 
-import duckdb
-
-from storemon.keys import add_key
 from storemon.report_files import SUFFIXES, ReportFiles
-from tests.conftest import Workspace
+from tests.conftest import two_owners
 from tests.server import in_process
 from tests.test_store_week import finished_report
 
 
-def make_db(tmp_path):
-    ws = Workspace(tmp_path / "ws")
-    ws.load(
-        status=[(s, "active", f"2023-01-12 {h:02d}:00:00") for s in ("a1", "a2", "b1")
-                for h in (10, 11)],
-        groups=[("a1", "owner:a"), ("a2", "owner:a"), ("b1", "owner:b")],
-    )  # fmt: skip
-    ws.con.close()
-    with duckdb.connect(str(ws.db)) as con:
-        key = add_key(con, "owner-a", ["owner:a"])
-    return ws.db, key
-
-
 def test_a_finished_reports_files_are_immutable_and_revalidate_with_304(tmp_path):
-    db, owner = make_db(tmp_path)
+    db, owner = two_owners(tmp_path / "ws")
     with in_process(db) as service:
         client = service.client
         report_id = finished_report(client)
@@ -65,7 +49,7 @@ def test_a_finished_reports_files_are_immutable_and_revalidate_with_304(tmp_path
 
 
 def test_the_csv_is_gzip_encoded_once_for_a_client_that_takes_it(tmp_path):
-    db, _ = make_db(tmp_path)
+    db, _ = two_owners(tmp_path / "ws")
     with in_process(db) as service:
         client = service.client
         report_id = finished_report(client)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 from storemon.finished import Finished
-from storemon.keys import add_key
-from tests.conftest import Workspace
+from tests.conftest import two_owners
 from tests.server import in_process
 from tests.test_store_week import finished_report
 
@@ -41,15 +40,8 @@ def test_the_least_recently_used_goes_first_and_a_removed_reports_go_at_once():
 
 
 def test_a_kept_report_page_is_the_same_page_and_each_key_keeps_its_own(tmp_path):
-    ws = Workspace(tmp_path / "ws")
-    ws.load(
-        status=[(s, "active", f"2023-01-12 {h:02d}:00:00") for s in ("a1", "a2", "b1")
-                for h in (10, 11)],
-        groups=[("a1", "owner:a"), ("a2", "owner:a"), ("b1", "owner:b")],
-    )  # fmt: skip
-    key = add_key(ws.con, "owner-a", ["owner:a"])
-    ws.con.close()
-    with in_process(ws.db) as service:
+    db, key = two_owners(tmp_path / "ws")
+    with in_process(db) as service:
         report_id = finished_report(service.client)
         path = f"/ui/reports/{report_id}?sort=store_id&order=asc"
         first = service.client.get(path).text

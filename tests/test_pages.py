@@ -22,8 +22,7 @@ from playwright.sync_api import expect
 from storemon.database import connect
 from storemon.generate import generate
 from storemon.ingest import ingest
-from storemon.keys import add_key
-from tests.conftest import Workspace
+from tests.conftest import Workspace, two_owners
 from tests.server import free_port, serving
 
 # The server and the browser: set up once, as the whole file runs in one test process
@@ -316,15 +315,8 @@ def test_the_run_form_says_on_the_form_why_it_ran_nothing(server, page, tmp_path
 
 
 def test_an_owner_signs_in_sees_only_their_stores_and_signs_out(page, tmp_path):
-    ws = Workspace(tmp_path / "owners")
-    ws.load(
-        status=[(s, "active", f"2023-01-12 {h:02d}:00:00") for s in ("a1", "a2", "b1")
-                for h in (10, 11)],
-        groups=[("a1", "owner:a"), ("a2", "owner:a"), ("b1", "owner:b")],
-    )  # fmt: skip
-    key = add_key(ws.con, "owner-a", ["owner:a"])
-    ws.con.close()
-    with serving(ws.db, "--reads", "key") as server:
+    db, key = two_owners(tmp_path / "owners")
+    with serving(db, "--reads", "key") as server:
         code, answer = server.json("POST", "/trigger_report", headers=server.authorized())
         assert code == 202, answer
         report_id = answer["report_id"]
