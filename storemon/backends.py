@@ -1,6 +1,6 @@
 """Where a report is computed: the one seam between the service and what computes.
 
-The service (storemon/service.py), a store's week (storemon/store_week.py) and the API ask a
+The service (storemon/service.py), a store's week (storemon/store_week/) and the API ask a
 `Backend` four things, and never know which one answers:
 
 - poll_range: the first and latest poll of the data reports read (the as-of rule's range);
@@ -84,7 +84,7 @@ class Backend(Protocol):
 
     keeps_store_weeks: bool
     """Whether the service keeps every store's week of the reports read last, made from its
-    own database (storemon/store_week.py): only where the reports were computed from it."""
+    own database (storemon/store_week/kept.py): only where the reports were computed from it."""
 
     def refuse_writes(self) -> None:
         """Raise when data may not be loaded or appended through the service."""

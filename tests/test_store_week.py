@@ -19,9 +19,12 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from storemon.api import Settings, create_app
-from storemon.database import connect
+from storemon.database import connect, run_all
 from storemon.generate import generate
 from storemon.ingest import STORE_ID_MAX, ingest
+from storemon.instants import ISO, iso, iso_us, local_text
+from storemon.instants import instant as instant_of
+from storemon.report import report_files
 from storemon.service import ReportService
 from storemon.store_week import KEPT_WEEKS, StoreWeeks
 from tests.conftest import STATUS_HEADER, Workspace, examples, write_csv
@@ -343,3 +346,46 @@ def test_the_weeks_of_the_reports_read_last_are_kept_and_the_oldest_goes(tmp_pat
             )
     finally:
         service.close()
+
+
+ZONES = (
+    "America/Chicago",
+    "America/St_Johns",  # -03:30, and DST
+    "Asia/Kathmandu",  # +05:45
+    "Australia/Lord_Howe",  # a half-hour DST
+    "Pacific/Chatham",  # +12:45 / +13:45
+    "Europe/London",
+    "UTC",
+)
+
+
+@pytest.fixture(scope="module")
+def macros():
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    run_all(con, report_files("00", "01"))
+    yield con
+    con.close()
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    at_us=st.integers(
+        min_value=-2_208_988_800_000_000,  # 1900
+        max_value=7_258_118_400_000_000,  # 2200
+    ),
+    zone=st.sampled_from(ZONES),
+)
+@example(at_us=1_678_604_400_000_000, zone="America/Chicago")  # 2023-03-12 07:00 UTC: 01:00 CST
+@example(at_us=1_678_608_000_000_000, zone="America/Chicago")  # an hour on: 03:00 CDT
+@example(at_us=-1, zone="Asia/Kathmandu")  # a microsecond before 1970
+def test_a_weeks_instants_are_written_in_python_as_the_sql_writes_them(macros, at_us, zone):
+    """A store's week writes its polls' and intervals' instants in Python from epoch us and the
+    zone's offset (storemon/instants.py); the report's files write theirs in SQL: alike."""
+    offset_us, local, utc = macros.execute(
+        f"SELECT zone_offset_us($1, $2), local_text($1, $2), "
+        f"strftime(make_timestamptz($1), '{ISO}')",
+        [at_us, zone],
+    ).fetchone()
+    assert local_text(at_us, offset_us) == local
+    assert iso_us(at_us) == utc == iso(instant_of(at_us))

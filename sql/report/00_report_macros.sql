@@ -7,9 +7,13 @@
 --   offset_text(offset_us)    a zone's offset as text: '+05:30', '-06:00'
 --   wall_text(wall_us)        a wall-clock instant (epoch us of the local TIMESTAMP) as text, to
 --                             the second: '2023-01-22 09:15:00'
+--   zone_offset_us(at_us, zone)  the zone's offset from UTC at an instant, in us (ICU)
 --   local_text(at_us, zone)   an instant as the zone's wall clock, to the second, with its offset
 --                             then: '2023-01-22 09:15:00-06:00' (ICU conversions per call: for a
---                             few rows; store_outages converts many a faster way)
+--                             few rows; store_outages converts many a faster way). The service
+--                             writes a store's week the same way in Python from at_us and
+--                             zone_offset_us (storemon/instants.py, local_text; a test holds the
+--                             two alike)
 --   as_of_reach_hours()       how far past the latest poll an `as of` may lie: 168 (rule 1;
 --                             storemon reads the number from here)
 --   uptime_ratio(up_us, down_us)  uptime / (uptime + downtime), to 4 decimals; NULL when both
@@ -60,6 +64,8 @@ CREATE OR REPLACE TEMP MACRO offset_text(offset_us) AS
 CREATE OR REPLACE TEMP MACRO wall_text(wall_us) AS
     date_trunc('second', make_timestamp(wall_us))::VARCHAR;
 
+CREATE OR REPLACE TEMP MACRO zone_offset_us(at_us, zone) AS
+    epoch_us(timezone(zone, make_timestamptz(at_us))) - at_us;
+
 CREATE OR REPLACE TEMP MACRO local_text(at_us, zone) AS
-    wall_text(epoch_us(timezone(zone, make_timestamptz(at_us))))
-    || offset_text(epoch_us(timezone(zone, make_timestamptz(at_us))) - at_us);
+    wall_text(at_us + zone_offset_us(at_us, zone)) || offset_text(zone_offset_us(at_us, zone));

@@ -1,7 +1,8 @@
 -- Makes: store_week_polls (a view) — each store's polls that say something about a report's
 -- week: every poll taken in [now - 168 h, now], and each evidence poll whose span reaches into
 -- the week, with its status, whether it is evidence (taken while open), and the stretch of the
--- week it stands for (NULL for a poll taken while closed), as epoch microseconds, with its zone.
+-- week it stands for (NULL for a poll taken while closed), as epoch microseconds, with its zone
+-- and the zone's offset when it was taken.
 -- Rules: 4 (evidence) and 5 (nearest poll) (evidence_polls, poll_spans), for the page of one
 -- store's week.
 -- Needs: the report's files 00-05 run with the variables `as_of` and `report_store` (see
@@ -36,6 +37,6 @@ final AS (
     FROM spans
     FULL JOIN taken USING (store_key, at_us)
 )
-SELECT final.*, report_stores.timezone
+SELECT final.*, report_stores.timezone, zone_offset_us(at_us, report_stores.timezone) AS offset_us
 FROM final
 JOIN report_stores USING (store_key);

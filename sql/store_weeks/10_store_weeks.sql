@@ -1,37 +1,30 @@
 -- Makes: store_weeks.weeks — the week of every store of one finished report (the variable
--- `store_weeks_report`), a row per store, sorted by store_id: the report and its week, the
--- store's zone, its report row and outage summary, and as lists its outages and the material of sql/store/ (business intervals,
--- polls, special dates), so that one store's week is one keyed read. The service keeps an
--- in-memory database for each report whose weeks it keeps (storemon/store_week.py), and runs
--- this file with `store_weeks` naming that database.
+-- `store_weeks_report`), a row per store, by store_id: the week as JSON, all but its business
+-- intervals and polls (the report and its week, the store's zone, its report row, outage
+-- summary and outages of store_week_rows, its special dates), and those two as lists of epoch
+-- microseconds with the zone's offsets, which the service writes out (storemon/store_week/), so
+-- that one store's week is one keyed read with nothing to convert in SQL.
 -- Rules: none of its own: the same views as one store's week (sql/store/), for all stores.
--- Needs: the report's files 00-05 and sql/store/ run with the variable `as_of` (the report's
--- now) and no `report_store` (every store), in the snapshot of the data the report read; the
--- service's tables report_rows, report_summary_rows and report_outages_rows; an empty database
--- attached as `store_weeks` (in the duckdb shell: ATTACH ':memory:' AS store_weeks).
+-- Needs: the report's files 00-05, sql/store/ and 05_store_week_rows.sql run with the variable
+-- `as_of` (the report's now) and no `report_store` (every store), in the snapshot of the data
+-- the report read; an empty database attached as `store_weeks` (in the duckdb shell: ATTACH
+-- ':memory:' AS store_weeks).
 
 CREATE TABLE store_weeks.weeks AS
 WITH
-outages AS (
-    SELECT
-        store_id,
-        list(struct_pack(
-            started_at, ended_at, started_at_local, ended_at_local, down_hours, polls, ongoing,
-            began_before_week, down_us, down_us_last_day, down_us_last_hour
-        ) ORDER BY started_at) AS outages
-    FROM report_outages_rows
-    WHERE report_id = getvariable('store_weeks_report')
-    GROUP BY store_id
-),
+-- (Each list is sorted once whole, by its first field, then split: one ORDER BY per list
+-- aggregate sorted the polls six times, a second more.)
 intervals AS (
-    SELECT store_key, list(struct_pack(open_us, close_us) ORDER BY open_us) AS intervals
+    SELECT
+        store_key,
+        list_sort(list(struct_pack(open_us, close_us, open_offset_us, close_offset_us))) AS each
     FROM store_week_intervals
     GROUP BY store_key
 ),
 week_polls AS (
     SELECT
         store_key,
-        list(struct_pack(at_us, active, evidence, from_us, to_us) ORDER BY at_us) AS polls
+        list_sort(list(struct_pack(at_us, offset_us, active, evidence, from_us, to_us))) AS each
     FROM store_week_polls
     GROUP BY store_key
 ),
@@ -42,31 +35,45 @@ special_days AS (
 ),
 final AS (
     SELECT
-        report_id,
         store_id,
-        store_key,
-        report_window.as_of,
-        week_start_us,
-        timezone,
-        store_key NOT IN (SELECT store_key FROM store_timezones) AS timezone_is_default,
-        NOT has_hours AS open_all_week,
-        report_rows.* EXCLUDE (report_id, store_id),
-        report_summary_rows.* EXCLUDE (report_id, store_id),
-        coalesce(outages, []) AS outages,
-        coalesce(intervals, []) AS intervals,
-        coalesce(week_polls.polls, []) AS polls,
-        coalesce(special_days, []) AS special_days
-    FROM report_rows
-    LEFT JOIN report_summary_rows USING (report_id, store_id)
+        to_json(struct_pack(
+            report_id,
+            store_id,
+            as_of := strftime(report_window.as_of, '%Y-%m-%dT%H:%M:%S.%fZ'),
+            week_start := strftime(make_timestamptz(week_start_us), '%Y-%m-%dT%H:%M:%S.%fZ'),
+            timezone,
+            timezone_is_default := store_key NOT IN (SELECT store_key FROM store_timezones),
+            open_all_week := NOT has_hours,
+            report,
+            summary,
+            outages,
+            business_intervals := [],
+            polls := [],
+            special_days := coalesce(special_days, []),
+            data_changed := false
+        ))::VARCHAR AS week,
+        struct_pack(
+            open_us := list_transform(coalesce(intervals.each, []), lambda i: i.open_us),
+            close_us := list_transform(coalesce(intervals.each, []), lambda i: i.close_us),
+            open_offset_us := list_transform(coalesce(intervals.each, []), lambda i: i.open_offset_us),
+            close_offset_us := list_transform(coalesce(intervals.each, []), lambda i: i.close_offset_us)
+        ) AS intervals,
+        struct_pack(
+            at_us := list_transform(coalesce(week_polls.each, []), lambda p: p.at_us),
+            offset_us := list_transform(coalesce(week_polls.each, []), lambda p: p.offset_us),
+            active := list_transform(coalesce(week_polls.each, []), lambda p: p.active),
+            evidence := list_transform(coalesce(week_polls.each, []), lambda p: p.evidence),
+            from_us := list_transform(coalesce(week_polls.each, []), lambda p: p.from_us),
+            to_us := list_transform(coalesce(week_polls.each, []), lambda p: p.to_us)
+        ) AS polls
+    FROM store_week_rows
     JOIN report_stores USING (store_id)
-    LEFT JOIN outages USING (store_id)
     LEFT JOIN intervals USING (store_key)
     LEFT JOIN week_polls USING (store_key)
     LEFT JOIN special_days USING (store_key),
     report_window
-    WHERE report_id = getvariable('store_weeks_report')
 )
 SELECT * FROM final ORDER BY store_id;
 
--- a store's row by its id, without scanning its neighbours' lists
+-- a store's row by its id, without scanning its neighbours'
 CREATE INDEX weeks_by_store ON store_weeks.weeks (store_id);
