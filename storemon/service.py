@@ -41,8 +41,10 @@ from storemon.alerts.reads import (
     events_after,
     events_by_kind,
     store_events,
+    stores_with_events,
 )
 from storemon.backends import Backend, Local
+from storemon.current import Current
 from storemon.data_writer import DataInfo, DataWriter
 from storemon.database import (
     connect,
@@ -117,6 +119,7 @@ class ReportService:
         self.limits = limits or Limits()
         self.files = ReportFiles(self.db.parent / "reports")
         self.finished = Finished()  # what the pages read of finished reports (storemon/finished.py)
+        self.current = Current()  # and of the data as it is now (storemon/current.py)
         self.con = connect(self.db)
         run_all(self.con, sql_files("service"))
         self.key_ring = KeyRing(self.con, token or "")
@@ -156,9 +159,14 @@ class ReportService:
 
     # --- alerts --------------------------------------------------------------------------
 
+    def _data_changed(self) -> None:
+        """A load or a batch was committed: what was read of the data before is read again."""
+        self.store_weeks.data_changed()
+        self.current.changed()
+
     def _batched(self, answer: BatchAnswer, seconds: float) -> None:
         """A batch was committed: counted, and its events' delivery woken."""
-        self.store_weeks.data_changed()
+        self._data_changed()
         if answer.repeated:
             return
         self.metrics.batch_seconds.labels(answer.kind).observe(seconds)
@@ -175,14 +183,24 @@ class ReportService:
         self, groups: frozenset[str] | None = None, limit: int | None = None
     ) -> tuple[list[DownStore], int]:
         """The stores down now (the first `limit`), and how many in all."""
-        return self._read(lambda cur: down_now(cur, self.alert_after, groups, limit))
+        return self.current.get(
+            ("down_now", groups, limit),
+            lambda: self._read(lambda cur: down_now(cur, self.alert_after, groups, limit)),
+        )
 
     def down_now_counts(self) -> tuple[int, dict[str, int]]:
         """Stores down now, in all and per group."""
         return self._read(lambda cur: down_counts(cur, self.alert_after))
 
     def store_events(self, store_id: str) -> list[AlertEvent]:
-        return self._read(lambda cur: store_events(cur, store_id))
+        with_events = self.current.get(
+            ("stores_with_events",), lambda: self._read(stores_with_events)
+        )
+        if store_id not in with_events:  # most stores, most of the time
+            return []
+        return self.current.get(
+            ("store_events", store_id), lambda: self._read(lambda cur: store_events(cur, store_id))
+        )
 
     def delivery_summary(self) -> dict[str, dict[str, int]]:
         """Per target, how many deliveries are delivered, pending, failed (none: no target)."""
@@ -320,12 +338,26 @@ class ReportService:
 
     def visible_stores(self, report_id: str, groups: frozenset[str]) -> int:
         """How many of a finished report's stores `groups` see."""
-        with self.con.cursor() as cur:
-            return visible.visible_stores(cur, report_id, groups)
+        return len(self._visible(report_id, groups))
 
     def sees_store(self, report_id: str, store_id: str, groups: frozenset[str]) -> bool:
-        with self.con.cursor() as cur:
-            return visible.sees_store(cur, report_id, store_id, groups)
+        """Whether `groups` see the store in finished report `report_id`."""
+        return store_id in self._visible(report_id, groups)
+
+    def _visible(self, report_id: str, groups: frozenset[str]) -> frozenset[str]:
+        """The stores of finished report `report_id` that `groups` see (none before it is)."""
+
+        def read() -> tuple[bool, frozenset[str]]:
+            with self.con.cursor() as cur:
+                cur.execute("BEGIN TRANSACTION")  # its state and its rows in one snapshot
+                try:
+                    return visible.complete(cur, report_id), visible.stores_seen(
+                        cur, report_id, groups
+                    )
+                finally:
+                    rollback(cur)
+
+        return self.finished.get(report_id, ("visible", groups), read, lambda seen: seen[0])[1]
 
     def visible_file(self, report_id: str, part: str, suffix: str, groups: frozenset[str]) -> Path:
         """The part of a finished report that `groups` see, as a new temporary file (the
@@ -346,7 +378,7 @@ class ReportService:
         try:
             return self.writer.load(status, hours, timezones, **options)
         finally:
-            self.store_weeks.data_changed()
+            self._data_changed()
 
     def append(self, kind: str, path: Path, **options) -> BatchAnswer:
         """Append one batch, durably (DataWriter.append)."""

@@ -50,22 +50,21 @@ def write_visible(
     copy_atomically(cur, rows, path, options, params)
 
 
-def sees_store(
-    cur: duckdb.DuckDBPyConnection, report_id: str, store_id: str, groups: frozenset[str]
-) -> bool:
-    return (
-        cur.execute(
-            f"SELECT 1 FROM ({STORES_IN}) WHERE store_id = ? LIMIT 1",
-            [report_id, sorted(groups), store_id],
-        ).fetchone()
-        is not None
-    )
-
-
-def visible_stores(cur: duckdb.DuckDBPyConnection, report_id: str, groups: frozenset[str]) -> int:
+def complete(cur: duckdb.DuckDBPyConnection, report_id: str) -> bool:
+    """Whether the report is finished: its rows are all there."""
     return scalar(
-        cur, f"SELECT count(DISTINCT store_id) FROM ({STORES_IN})", [report_id, sorted(groups)]
+        cur,
+        "SELECT count(*) > 0 FROM report_runs WHERE report_id = ? AND status = 'Complete'",
+        [report_id],
     )
+
+
+def stores_seen(
+    cur: duckdb.DuckDBPyConnection, report_id: str, groups: frozenset[str]
+) -> frozenset[str]:
+    """The report's stores that `groups` see."""
+    rows = cur.execute(f"SELECT DISTINCT store_id FROM ({STORES_IN})", [report_id, sorted(groups)])
+    return frozenset(store_id for (store_id,) in rows.fetchall())
 
 
 def visible_notes(

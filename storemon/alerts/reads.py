@@ -102,6 +102,15 @@ def store_events(
     return [AlertEvent(*row) for row in rows]
 
 
+def stores_with_events(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The stores that have any event."""
+    try:
+        rows = con.execute("SELECT DISTINCT store_id FROM alert_events").fetchall()
+    except duckdb.CatalogException:  # a database without the alerts' tables
+        return frozenset()
+    return frozenset(store_id for (store_id,) in rows)
+
+
 def down_now(
     con: duckdb.DuckDBPyConnection,
     alert_after: int,

@@ -116,6 +116,11 @@ def unfinished(run: Run | None, report_id: str) -> Template | None:
 BOARD = 50  # stores the down-now board lists, longest down first; GET /alerts/down_now has all
 
 
+def _rejected(service: Service) -> list[dict]:
+    with service.con.cursor() as cur:
+        return browse.rejected_by_reason(cur, samples=0)
+
+
 def overview_page(
     service: Service,
     principal: Principal | None,
@@ -127,8 +132,7 @@ def overview_page(
     data is (counts, rejected rows) is for admin keys; a key of some groups sees which."""
     allowed = service.as_of_range()
     admin = is_admin(principal)
-    with service.con.cursor() as cur:
-        rejected = browse.rejected_by_reason(cur, samples=0) if admin else []
+    rejected = service.current.get(("rejected",), lambda: _rejected(service)) if admin else []
     groups = principal.groups if principal is not None else frozenset()
     down, down_in_all = service.down_now(groups, limit=BOARD)
     return render(
