@@ -1,6 +1,8 @@
 """A finished report's files beside the database: `reports/<id>.csv` and `.parquet`, and its
 outages' and summary's (`<id>.outages.csv`, ...); written atomically by the backends, linked for
-the reports that share a computation, removed by retention or a failure."""
+the reports that share a computation, removed by retention or a failure. The files read last
+are also held in memory, a few MB in all, so that answering one is one write to the socket (a
+file read from disk for each answer waited on threads behind the handlers)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import gzip
 import os
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from storemon.report import FORMATS, OUTPUTS
@@ -16,12 +20,43 @@ from storemon.report import FORMATS, OUTPUTS
 FILES = {f"{'.' + name if name else ''}{form}": name for name in OUTPUTS for form in FORMATS}
 SUFFIXES = tuple(FILES)
 GZIP = ".gz"  # a file's gzip-compressed copy, made at the first client that takes it
+HELD_BYTES = 32 * 2**20  # the files read last, held in memory: at most this many bytes in all
+HELD_FILE_BYTES = HELD_BYTES // 4  # and each at most this big (a larger one is streamed)
 
 
 class ReportFiles:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._held: OrderedDict[Path, bytes] = OrderedDict()  # the one read least recently first
+        self._held_bytes = 0
+        self._lock = threading.Lock()
+
+    def content(self, path: Path) -> bytes | None:
+        """A finished report's file (or its gzip copy) as bytes, held in memory or read now;
+        None when it is larger than HELD_FILE_BYTES (the caller streams it)."""
+        with self._lock:
+            if path in self._held:
+                self._held.move_to_end(path)
+                return self._held[path]
+        if path.stat().st_size > HELD_FILE_BYTES:
+            return None
+        content = path.read_bytes()
+        with self._lock:
+            if path not in self._held:
+                self._held[path] = content
+                self._held_bytes += len(content)
+            while self._held_bytes > HELD_BYTES:
+                _, gone = self._held.popitem(last=False)
+                self._held_bytes -= len(gone)
+        return content
+
+    def _forget(self, paths: list[Path]) -> None:
+        with self._lock:
+            for path in paths:
+                gone = self._held.pop(path, None)
+                if gone is not None:
+                    self._held_bytes -= len(gone)
 
     def file(self, report_id: str, suffix: str) -> Path:
         return self.folder / f"{report_id}{suffix}"
@@ -41,8 +76,11 @@ class ReportFiles:
     def remove(self, report_ids: list[str]) -> None:
         for report_id in report_ids:
             for suffix in SUFFIXES:
-                self.file(report_id, suffix).unlink(missing_ok=True)
-                Path(f"{self.file(report_id, suffix)}{GZIP}").unlink(missing_ok=True)
+                path = self.file(report_id, suffix)
+                packed = Path(f"{path}{GZIP}")
+                self._forget([path, packed])
+                path.unlink(missing_ok=True)
+                packed.unlink(missing_ok=True)
 
     @staticmethod
     def gzipped(path: Path) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 
+from storemon import report_files
 from storemon.report_files import SUFFIXES, ReportFiles
 from tests.conftest import two_owners
 from tests.server import in_process
@@ -78,3 +79,26 @@ def test_a_removed_reports_compressed_copy_goes_with_it(tmp_path):
     assert packed.is_file()
     files.remove(["r1"])
     assert list((tmp_path / "reports").iterdir()) == []
+
+
+def test_the_files_read_last_are_held_in_memory_within_their_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_files, "HELD_BYTES", 300)
+    monkeypatch.setattr(report_files, "HELD_FILE_BYTES", 150)
+    files = ReportFiles(tmp_path)
+    for name, size in (("a", 100), ("b", 100), ("c", 100), ("big", 151)):
+        files.file(name, ".csv").write_bytes(name.encode()[:1] * size)
+    a = files.file("a", ".csv")
+    assert files.content(a) == b"a" * 100
+    a.write_bytes(b"changed")  # (a finished report's file never changes: held, not read again)
+    assert files.content(a) == b"a" * 100
+    assert files.content(files.file("big", ".csv")) is None  # too large: the caller streams it
+    for name in ("b", "c", "a"):
+        files.content(files.file(name, ".csv"))
+    files.content(files.file("b", ".csv"))
+    assert files._held_bytes == 300  # the bound: a, b and c
+    files.file("d", ".csv").write_bytes(b"d" * 100)
+    files.content(files.file("d", ".csv"))  # the one read least recently (c) goes
+    assert sorted(path.name for path in files._held) == ["a.csv", "b.csv", "d.csv"]
+    files.remove(["a"])  # a removed report's go at once
+    assert sorted(path.name for path in files._held) == ["b.csv", "d.csv"]
+    assert files._held_bytes == 200

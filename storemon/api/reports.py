@@ -397,4 +397,8 @@ def report_file(
     if suffix == "csv" and accepts_gzip(request):
         path = service.files.gzipped(path)
         headers["Content-Encoding"] = "gzip"
-    return File(path, filename=filename, media_type=MEDIA[suffix], headers=headers)
+    held = service.files.content(path)
+    if held is None:  # too large to hold: streamed
+        return File(path, filename=filename, media_type=MEDIA[suffix], headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(held, media_type=MEDIA[suffix], headers=headers)
