@@ -80,8 +80,9 @@ from storemon.store_week import StoreWeek, StoreWeeks
 
 log = logging.getLogger("storemon.service")
 
-# A report of at least this many stores has its stores' weeks kept as it finishes (a smaller
-# one's at the first store week asked: computing one is quick for it).
+# A report of at least this many stores has its stores' weeks kept as it finishes, if a store
+# week of the report that finished before it was read (storemon/store_week/kept.py); a smaller
+# one's at the first store week asked (computing one is quick for it).
 KEEP_AS_IT_FINISHES = 1000
 T = TypeVar("T")
 RECORD_ATTEMPTS = 5  # a report's failure, recorded on a disk that may be full for a moment
@@ -440,7 +441,7 @@ class ReportService:
         )
         computed.done()
         if computed.stores >= KEEP_AS_IT_FINISHES:
-            self.store_weeks.keep_later(report_id, computed.data_batch_id)
+            self.store_weeks.keep_as_finished(report_id, computed.data_batch_id)
         self.metrics.report_seconds.observe(computed.seconds)
         log.info(
             "report %s finished%s: %d stores in %.2f s%s",

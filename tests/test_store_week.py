@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
+from storemon import service as service_module
 from storemon.api import Settings, create_app
 from storemon.database import connect, run_all
 from storemon.generate import generate
@@ -27,6 +28,8 @@ from storemon.instants import instant as instant_of
 from storemon.report import report_files
 from storemon.service import ReportService
 from storemon.store_week import KEPT_WEEKS, StoreWeeks
+from storemon.store_week import kept as kept_module
+from storemon.store_week.computed import latest_batch
 from tests.conftest import STATUS_HEADER, Workspace, examples, write_csv
 from tests.server import in_process, storemon
 from tests.test_service import AS_OF
@@ -344,6 +347,71 @@ def test_the_weeks_of_the_reports_read_last_are_kept_and_the_oldest_goes(tmp_pat
             assert (
                 msgspec.to_builtins(service.store_week(report_id, store_id)) == answers[report_id]
             )
+    finally:
+        service.close()
+
+
+def test_a_finished_reports_weeks_are_kept_at_once_only_while_the_one_before_was_read(
+    tmp_path, monkeypatch
+):
+    """As a report finishes, its weeks are kept if a store week of the report before it was
+    read; otherwise at its own first store week: reports nobody opens cost no keeping."""
+    monkeypatch.setattr(service_module, "KEEP_AS_IT_FINISHES", 1)
+    files = generate(tmp_path / "csv", stores=20, days=7, seed=5)
+    db = tmp_path / "finished.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones)
+    service = ReportService(db, workers=1)
+    try:
+        latest = service.con.execute("SELECT max(epoch_us(timestamp_utc)) FROM polls").fetchone()
+        last = datetime.fromtimestamp(latest[0] / 1e6, UTC)
+        store_id = service.con.execute("SELECT min(store_id) FROM stores").fetchone()[0]
+        first = _complete(service, last)
+        _kept(service, first)  # the first is kept as it finishes
+        service.store_week(first, store_id)
+        second = _complete(service, last - timedelta(hours=1))
+        _kept(service, second)  # the first was read
+        third = _complete(service, last - timedelta(hours=2))
+        time.sleep(0.5)
+        assert third not in service.store_weeks.kept()  # nobody read the second
+        service.store_week(third, store_id)  # its first store week keeps it
+        _kept(service, third)
+        fourth = _complete(service, last - timedelta(hours=3))
+        _kept(service, fourth)  # the third was read
+    finally:
+        service.close()
+
+
+def test_a_report_that_starts_interrupts_the_keeping_of_weeks(tmp_path, monkeypatch):
+    """Keeping a report's weeks gives way to a report that starts computing (give_way): the
+    keeping stops at once, keeps nothing, and the weeks are kept at the next store week."""
+    files = generate(tmp_path / "csv", stores=20, days=7, seed=5)
+    db = tmp_path / "give-way.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones)
+    service = ReportService(db, workers=1)
+    try:
+        report_id = _complete(service)
+        slow = tmp_path / "05_slow.sql"  # a keeping that would take minutes
+        slow.write_text("CREATE TEMP TABLE slow AS SELECT sum(i) FROM range(10000000000) t(i);")
+        real = kept_module.rows_file
+        monkeypatch.setattr(kept_module, "rows_file", lambda: slow)
+        weeks = service.store_weeks._kept
+        weeks.keep_later(report_id, latest_batch(service.con))
+        deadline = time.monotonic() + 30
+        while weeks._making_on is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.2)  # (well into the slow statement)
+        started = time.monotonic()
+        service.store_weeks.give_way()
+        weeks._maker.join(timeout=30)
+        assert not weeks._maker.is_alive() and time.monotonic() - started < 5
+        assert service.store_weeks.kept() == []
+        monkeypatch.setattr(kept_module, "rows_file", real)
+        store_id = service.con.execute("SELECT min(store_id) FROM stores").fetchone()[0]
+        assert service.store_week(report_id, store_id) is not None
+        _kept(service, report_id)
     finally:
         service.close()
 

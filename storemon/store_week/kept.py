@@ -4,8 +4,12 @@ one keyed read (sql/store_weeks/10_store_weeks.sql), about 1 ms, where computing
 Each report's weeks go into an in-memory database of their own, made in the background as the
 report finishes or at its first store week, in one transaction that reads the data the report
 read; they are read only while the data's last batch is still the report's. The report read
-least recently goes beyond `keep_at_most`. A report that starts computing interrupts the
-making (`give_way`): a report comes first; the weeks are made at their next store week.
+least recently goes beyond `keep_at_most`. As a report finishes, its weeks are kept only if a
+store week of the report that finished before it was read (`keep_as_finished`): where reports
+come often and nobody opens their stores, each one's keeping (a few seconds of both cores)
+would be for nobody; the weeks of the others are kept at their first store week. A report
+that starts computing interrupts the making (`give_way`): a report comes first; the weeks are
+made at their next store week.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class KeptWeeks:
         self._making_on: duckdb.DuckDBPyConnection | None = None  # on its cursor
         self._databases = 0  # in-memory databases attached for kept weeks so far
         self._detached: list[str] = []  # those of weeks no longer kept, to detach
+        self._as_finished: str | None = None  # the report that finished last ...
+        self._as_finished_read = True  # ... and whether any store week of it was read since
 
     def reports(self) -> list[str]:
         """The reports whose weeks are kept, the one read least recently first."""
@@ -71,6 +77,8 @@ class KeptWeeks:
         """The store's week from the kept weeks of `report_id`, if they are kept and read the
         data up to `latest` (the data's last batch), and the store is in them."""
         with self._lock:
+            if report_id == self._as_finished:
+                self._as_finished_read = True
             weeks = self._kept.get(report_id)
             if weeks is None or weeks.batch != latest:
                 return None
@@ -99,6 +107,16 @@ class KeptWeeks:
             kept.prepared.add(weeks.database)
         cur.execute("SET VARIABLE kept_store = ?", [store_id])
         return cur.execute(f"EXECUTE {name}").fetchone()
+
+    def keep_as_finished(self, report_id: str, batch: str | None) -> bool:
+        """keep_later for a report that just finished, if any store week of the one that
+        finished before it was read; whether it was kept."""
+        with self._lock:
+            wanted = self._as_finished_read
+            self._as_finished, self._as_finished_read = report_id, False
+        if wanted:
+            self.keep_later(report_id, batch)
+        return wanted
 
     def keep_later(self, report_id: str, batch: str | None) -> None:
         """Make the weeks of every store of finished report `report_id`, which read the data

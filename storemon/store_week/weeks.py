@@ -56,6 +56,12 @@ class StoreWeeks:
         if self._keeps:
             self._kept.keep_later(report_id, batch)
 
+    def keep_as_finished(self, report_id: str, batch: str | None) -> None:
+        """Keep the weeks of a report that just finished, if weeks are kept here and a store
+        week of the report that finished before it was read (storemon/store_week/kept.py)."""
+        if self._keeps:
+            self._kept.keep_as_finished(report_id, batch)
+
     def give_way(self) -> None:
         """A report starts computing: the weeks being kept, if any, stop (a report comes
         first); they are kept again at their report's next store week."""
