@@ -32,7 +32,7 @@ log = logging.getLogger("storemon.service")
 
 # Reports whose every store's week is kept, the last ones read.
 KEPT_WEEKS = 2
-# Weeks are kept only for data of at most this many polls (at 1x, 2.3 M polls take ~110 MB).
+# Weeks are kept only for data of at most this many polls (at 1x, 2.3 M polls take ~130 MB).
 KEPT_POLLS_MAX = 5_000_000
 
 # One store's week from a kept report's database ({kept}): one keyed read of the store named by
