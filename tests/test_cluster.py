@@ -1,6 +1,8 @@
-"""The same SQL on a real Dask LocalCluster (worker processes): the cluster's report is the
-single-node report, byte for byte, whatever the buckets and workers; a worker killed mid-report
-changes nothing; a bucket that fails for good fails the report, naming it."""
+"""The same SQL on a real Dask cluster (`dask scheduler` and `dask worker` processes, as the
+README starts them): the cluster's report is the single-node report, byte for byte, whatever
+the buckets and workers; a worker killed mid-report or mid-ingest changes nothing, nor does a
+scheduler restarted between an ingest and a report; a bucket that fails for good fails the
+report, naming it."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pytest
 
 from storemon import cluster
 from storemon.append import append_batch
+from storemon.bench.dask_processes import DaskProcesses
 from storemon.database import connect
 from storemon.errors import StoremonError
 from storemon.generate import generate
@@ -25,7 +28,7 @@ from storemon.report import run_report, write_report
 from tests.conftest import GROUPS_HEADER, HOURS_HEADER, SPECIAL_HEADER, write_csv
 from tests.server import in_process, storemon
 
-# The LocalCluster (`client`): set up once, as the whole file runs in one test process
+# The cluster (`processes`, `client`): set up once, as the whole file runs in one test process
 # (pyproject.toml: --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("cluster")
 
@@ -34,8 +37,16 @@ PARTS = ("report", "outages", "summary", "rollups")
 
 
 @pytest.fixture(scope="module")
-def client():
-    with cluster.connect_cluster("local:2") as client:
+def processes(tmp_path_factory):
+    """`dask scheduler` and two `dask worker --nthreads 1`, processes of their own."""
+    with DaskProcesses(tmp_path_factory.mktemp("dask")) as processes:
+        yield processes
+
+
+@pytest.fixture(scope="module")
+def client(processes):
+    """storemon's client of that cluster, by its address."""
+    with cluster.connect_cluster(processes.address) as client:
         yield client
 
 
@@ -224,6 +235,55 @@ def test_a_worker_killed_mid_report_changes_nothing(single_node_of, client, inpu
     report.join(timeout=120)
     assert finished, "the report did not finish"
     assert pids[0] not in client.run(os.getpid).values()  # the nanny started a new one
+    assert out.read_bytes() == expected["report"]
+
+
+def test_a_worker_killed_mid_ingest_changes_nothing(single_node_of, client, inputs, tmp_path):
+    files, _ = inputs
+    expected = single_node_of(files, None, None)
+    data = tmp_path / "data"
+    pids = sorted(client.run(os.getpid).values())
+    done: list = []
+    ingesting = threading.Thread(
+        target=lambda: done.append(
+            cluster.ingest(client, data, [files.status, files.hours, files.timezones], 16,
+                           piece_bytes=64 * 1024)
+        ),
+        daemon=True,
+    )  # fmt: skip
+    ingesting.start()
+    # once a piece is parsed, the ingest is under way: kill a worker (its process, by pid)
+    while not list(data.rglob("*.parquet")) and ingesting.is_alive():
+        threading.Event().wait(0.005)
+    os.kill(pids[0], signal.SIGKILL)
+    ingesting.join(timeout=120)
+    assert done, "the ingest did not finish"
+    out = tmp_path / "cluster.report.csv"
+    cluster.report(client, data, out)
+    assert out.read_bytes() == expected["report"]
+
+
+def test_a_scheduler_restarted_between_ingest_and_report_changes_nothing(
+    single_node_of, inputs, tmp_path
+):
+    """The data folder is the cluster's state: a new scheduler at the same address, and new
+    workers on it (a worker ends when its scheduler goes), report what was ingested before."""
+    files, _ = inputs
+    expected = single_node_of(files, None, AS_OF)
+    data = tmp_path / "data"
+    with DaskProcesses(tmp_path / "dask", workers=1) as processes:
+        storemon(
+            "cluster", "ingest", "--scheduler", processes.address, "--data", str(data),
+            "--buckets", "4", str(files.status), str(files.hours), str(files.timezones),
+        )  # fmt: skip
+        processes.stop_scheduler()  # its workers end with it
+        processes.start_scheduler()
+        processes.start_workers()  # as their supervisor would
+        out = tmp_path / "cli.csv"
+        storemon(
+            "cluster", "report", "--scheduler", processes.address, "--data", str(data),
+            "--out", str(out), "--as-of", "2023-03-13 09:30:00",
+        )  # fmt: skip
     assert out.read_bytes() == expected["report"]
 
 

@@ -11,7 +11,8 @@ itself, and it reports its own peak, the floor under every child's.)
                   poll + 7 days, the furthest instant the rules allow)
 - service.py      through a real `storemon serve`: trigger -> Complete, a report's pages, one
                   store's week, the live week of hourly batches
-- on_cluster.py   `storemon cluster` on a LocalCluster: ingest, then a report, bucket by bucket
+- on_cluster.py   `storemon cluster` on scheduler and worker processes: ingest, then a report,
+                  bucket by bucket; dask_processes.py starts them as the README does
 - run.py          every workload against its target
 - results.py      what each measured, and the Markdown tables (`--compare` shows an earlier run)
 - __main__.py     the children's entry point (`python -m storemon.bench ...`)

@@ -1,5 +1,5 @@
-"""`storemon cluster` on a LocalCluster of worker processes: ingest, then one report, each
-bucket timed."""
+"""`storemon cluster` on `dask scheduler` and `dask worker` processes of their own (the README's
+commands, on 127.0.0.1): ingest, then one report, each bucket timed."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import json
 import resource
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from storemon.bench.children import run_child
+from storemon.bench.dask_processes import DaskProcesses
 from storemon.bench.data import Prepared
 from storemon.bench.results import Result
 
@@ -23,7 +25,7 @@ def _worker_peak() -> int:
 def bench_cluster(
     sets: list[Prepared], buckets: int, workers: int = 2
 ) -> list[tuple[Result, Result, dict]]:
-    """`storemon cluster` on one LocalCluster of `workers` processes, from a child process (the
+    """`storemon cluster` on a scheduler and `workers` one-thread workers, from a child process (the
     bench's own stays lean: its children inherit its peak memory): for each data set in turn,
     smallest first, ingest its three files into a fresh data folder of `buckets` buckets, then
     one report. Peak RSS is the largest worker's (peaks only grow: a later set's is at least an
@@ -34,7 +36,7 @@ def bench_cluster(
     rows = []
     for data, facts in zip(sets, json.loads(out), strict=True):
         described = (
-            f"{data.describe()}, local:{workers}, {facts['buckets']} buckets in "
+            f"{data.describe()}, {workers} workers, {facts['buckets']} buckets in "
             f"{len(facts['tasks'])} tasks"
         )
         rows.append((
@@ -53,7 +55,11 @@ def cluster_worker(workers: int, buckets: int, folders: list[Path]) -> None:
     from storemon import cluster
 
     found = []
-    with cluster.connect_cluster(f"local:{workers}") as client:
+    with (
+        tempfile.TemporaryDirectory(prefix="storemon-dask-") as logs,
+        DaskProcesses(Path(logs), workers) as processes,
+        cluster.connect_cluster(processes.address) as client,
+    ):
         for folder in folders:
             found.append(_ingest_and_report(client, folder, buckets))
     print(json.dumps(found))

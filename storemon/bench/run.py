@@ -103,7 +103,7 @@ def run_bench(
     def once(name: str, workload: str, key: str) -> Result:
         return Result(name, workload, data[key].describe(), [loads[key][0]], loads[key][1])
 
-    log("the cluster (local:2) on the 1x and 10x data ...")
+    log("the cluster (a scheduler and 2 one-thread workers) on the 1x and 10x data ...")
     full_load_report(data["10x"])  # the single-node CSV the cluster's must equal
     cluster_rows = bench_cluster([data["1x"], data["10x"]], buckets)
     for key, (ingested, reported, _) in zip(("1x", "10x"), cluster_rows, strict=True):
