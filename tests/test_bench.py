@@ -13,6 +13,7 @@ WORKLOADS = {
     "ingest",
     "report",
     "report_plus_7d",
+    "report_floor",
     "api",
     "outages",
     "rollups",
@@ -80,6 +81,10 @@ def test_bench_measures_every_workload_and_writes_json(tmp_path):
     assert list(furthest["steps"]) == [
         path.stem for path in sql_files("report") + sql_files("rollups")
     ]
+    # The report against the least a report must do, taken in turn: its ratio is said.
+    floor = by_name["report_floor"]
+    ratio = by_name["report"]["median"] / floor["median"]
+    assert f"(is {ratio:.1f}x)" in floor["target"] and floor["met"] is (ratio <= 2.5)
     assert by_name["report_10x"]["data"].startswith("600 stores")
     # The live days: one answer per hourly batch, and the report after them is the full load's.
     assert len(by_name["live_batch"]["seconds"]) >= 2 * 24

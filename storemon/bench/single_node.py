@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import time
 from pathlib import Path
 
 from storemon.bench.children import run_child
@@ -16,6 +17,15 @@ from storemon.database import scalar
 from storemon.instants import instant
 from storemon.report import AS_OF_REACH
 
+# The least any correct report must do (issue "scale, for real"): one window pass over the
+# polls, each poll's gap since the store's last, and a sum. The report is measured against it,
+# the two taken in turn in one process.
+FLOOR = (
+    "SELECT sum(at_us - before_us) FROM (SELECT epoch_us(timestamp_utc) AS at_us, "
+    "lag(epoch_us(timestamp_utc)) OVER (PARTITION BY store_key ORDER BY timestamp_utc) "
+    "AS before_us FROM polls)"
+)
+
 
 def bench_ingest(data: Prepared, repeat: int) -> Result:
     scratch = data.folder / "ingest-scratch.duckdb"
@@ -24,9 +34,12 @@ def bench_ingest(data: Prepared, repeat: int) -> Result:
     return Result("ingest", "load CSVs (storemon ingest)", data.describe(), *seconds_and_peak(runs))
 
 
-def bench_report(name: str, data: Prepared, repeat: int, furthest: bool = False) -> Result:
-    """SQL only, warm: the child runs the report once untimed, then `repeat` timed runs; as of
-    the latest poll + 7 days when `furthest`."""
+def bench_report(
+    name: str, data: Prepared, repeat: int, furthest: bool = False
+) -> tuple[Result, float]:
+    """SQL only, warm: the child runs the report once untimed, then `repeat` timed runs, each
+    followed by a run of FLOOR; as of the latest poll + 7 days when `furthest`. The report's
+    Result, and FLOOR's median seconds."""
     worker = [sys.executable, "-m", "storemon.bench", "report-worker", str(data.db), str(repeat)]
     _, rss, out = run_child(worker + (["furthest"] if furthest else []))
     runs = json.loads(out)
@@ -42,7 +55,7 @@ def bench_report(name: str, data: Prepared, repeat: int, furthest: bool = False)
         [run["seconds"] for run in runs],
         rss,
         steps=steps,
-    )
+    ), statistics.median(run["floor"] for run in runs)
 
 
 def bench_report_pair(
@@ -108,8 +121,12 @@ def report_worker(db: str, repeat: int, furthest: bool = False) -> None:
             as_of = instant(latest_us)
             as_of += AS_OF_REACH
         run_report(con, as_of)  # warm: the file's pages are read, the macros and plans are built
+        con.execute(FLOOR).fetchall()
         runs = []
         for _ in range(repeat):
             run = run_report(con, as_of)
-            runs.append({"seconds": run.seconds, "steps": dict(run.steps)})
+            started = time.perf_counter()
+            con.execute(FLOOR).fetchall()
+            floor = time.perf_counter() - started
+            runs.append({"seconds": run.seconds, "steps": dict(run.steps), "floor": floor})
     print(json.dumps(runs))
