@@ -289,6 +289,15 @@ def _kept(service: ReportService, report_id: str) -> None:
         time.sleep(0.02)
 
 
+def _twenty_stores(tmp_path) -> ReportService:
+    """A service on a generated week of 20 stores, computing one report at a time."""
+    files = generate(tmp_path / "csv", stores=20, days=7, seed=5)
+    db = tmp_path / "twenty.duckdb"
+    with connect(db) as con:
+        ingest(con, files.status, files.hours, files.timezones)
+    return ReportService(db, workers=1)
+
+
 def test_the_kept_weeks_answer_as_computing_each_store_does(tmp_path):
     """Every store's week of the reports read last is kept (sql/store_weeks/): each answer from
     them equals the one computed for that store alone, special hours and groups loaded; new
@@ -328,11 +337,7 @@ def test_the_kept_weeks_answer_as_computing_each_store_does(tmp_path):
 
 
 def test_the_weeks_of_the_reports_read_last_are_kept_and_the_oldest_goes(tmp_path):
-    files = generate(tmp_path / "csv", stores=20, days=7, seed=5)
-    db = tmp_path / "lru.duckdb"
-    with connect(db) as con:
-        ingest(con, files.status, files.hours, files.timezones)
-    service = ReportService(db)
+    service = _twenty_stores(tmp_path)
     try:
         latest = service.con.execute("SELECT max(epoch_us(timestamp_utc)) FROM polls").fetchone()
         last = datetime.fromtimestamp(latest[0] / 1e6, UTC)
@@ -357,11 +362,7 @@ def test_a_finished_reports_weeks_are_kept_at_once_only_while_the_one_before_was
     """As a report finishes, its weeks are kept if a store week of the report before it was
     read; otherwise at its own first store week: reports nobody opens cost no keeping."""
     monkeypatch.setattr(service_module, "KEEP_AS_IT_FINISHES", 1)
-    files = generate(tmp_path / "csv", stores=20, days=7, seed=5)
-    db = tmp_path / "finished.duckdb"
-    with connect(db) as con:
-        ingest(con, files.status, files.hours, files.timezones)
-    service = ReportService(db, workers=1)
+    service = _twenty_stores(tmp_path)
     try:
         latest = service.con.execute("SELECT max(epoch_us(timestamp_utc)) FROM polls").fetchone()
         last = datetime.fromtimestamp(latest[0] / 1e6, UTC)
@@ -385,11 +386,7 @@ def test_a_finished_reports_weeks_are_kept_at_once_only_while_the_one_before_was
 def test_a_report_that_starts_interrupts_the_keeping_of_weeks(tmp_path, monkeypatch):
     """Keeping a report's weeks gives way to a report that starts computing (give_way): the
     keeping stops at once, keeps nothing, and the weeks are kept at the next store week."""
-    files = generate(tmp_path / "csv", stores=20, days=7, seed=5)
-    db = tmp_path / "give-way.duckdb"
-    with connect(db) as con:
-        ingest(con, files.status, files.hours, files.timezones)
-    service = ReportService(db, workers=1)
+    service = _twenty_stores(tmp_path)
     try:
         report_id = _complete(service)
         slow = tmp_path / "05_slow.sql"  # a keeping that would take minutes
