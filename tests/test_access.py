@@ -289,6 +289,14 @@ def test_reads_open_on_loopback_serve_everything_without_a_key_but_a_bad_key_is_
         assert code == 401  # writes still need a key
 
 
+def test_a_key_asked_for_with_a_body_over_the_limit_is_413_as_documented(served):
+    server, headers, _ = served
+    code, answer = server.json(
+        "POST", "/keys", {"name": "big", "groups": ["g" * 100] * 1000}, headers=headers["admin"]
+    )
+    assert (code, answer["error"]) == (413, "request entity too large")
+
+
 def test_signing_in_sets_a_strict_httponly_session_that_ends_with_its_key(served):
     server, headers, report_id = served
     code, made = server.json(

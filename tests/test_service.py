@@ -227,6 +227,7 @@ def test_openapi_documents_every_route_with_its_responses(db):
         ("/reports", "get"): {"200"},
         ("/health", "get"): {"200"},
         ("/ingest", "post"): {"200", "400", "401", "403", "413", "415"},
+        ("/keys", "post"): {"201", "400", "401", "403", "409", "413"},
     }
     for (path, method), codes in expected.items():
         operation = paths[path][method]

@@ -10,7 +10,14 @@ import msgspec
 from litestar import Response, delete, get, post
 from litestar.params import JSONBody, Parameter
 
-from storemon.api.errors import INVALID, UNAUTHORIZED, Refused, documented, error
+from storemon.api.errors import (
+    INVALID,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    Refused,
+    documented,
+    error,
+)
 from storemon.api.guards import require_json
 from storemon.api.shapes import Service
 from storemon.errors import StoremonError
@@ -73,6 +80,7 @@ def list_keys(service: Service) -> list[KeyInfo]:
         ),
         401: UNAUTHORIZED,
         403: FORBIDDEN_ADMIN,
+        413: TOO_LARGE,
     },
     sync_to_thread=True,
 )
