@@ -25,6 +25,13 @@ def iana_names() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones() - NOT_ZONES))
 
 
+@cache  # at most one per IANA name; zoneinfo's own cache keeps only the 8 used last strongly,
+# and reads a zone's file again for each page of a ninth
+def zone_of(name: str) -> zoneinfo.ZoneInfo:
+    """The zone of an IANA name, read once."""
+    return zoneinfo.ZoneInfo(name)
+
+
 def set_zone_names(con: duckdb.DuckDBPyConnection) -> None:
     """The variable `zone_names`, which sql/load/12_timezone_rows.sql reads: the IANA names."""
     con.execute("SET VARIABLE zone_names = ?::VARCHAR[]", [list(iana_names())])

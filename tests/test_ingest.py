@@ -14,9 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from storemon import zones
 from storemon.database import run_sql_files, sql_files
 from storemon.errors import StoremonError
 from storemon.ingest import ingest
+from storemon.zones import iana_names, zone_of
 from tests import reference
 from tests.conftest import examples, load_rows, write_csv
 
@@ -858,3 +860,22 @@ def test_two_stray_quotes_far_apart_do_not_make_one_record_of_the_lines_between(
         (2, "malformed CSV"),
         (40_003, "malformed CSV"),
     ]
+
+
+def test_a_zone_is_read_once_however_many_a_page_shows(monkeypatch):
+    """zoneinfo keeps only the eight zones used last for sure (it reads a ninth's file again);
+    the pages use zones.zone_of, which keeps each it was asked for (one per IANA name)."""
+    reads: list[str] = []
+    real = zoneinfo.ZoneInfo
+
+    def read(name: str) -> zoneinfo.ZoneInfo:
+        reads.append(name)
+        return real.no_cache(name)
+
+    monkeypatch.setattr(zones.zoneinfo, "ZoneInfo", read)
+    zone_of.cache_clear()
+    names = list(iana_names())[:20]
+    for _ in range(3):
+        assert [str(zone_of(name)) for name in names] == names
+    assert reads == names  # each read once
+    zone_of.cache_clear()  # (the real zones again, for the tests after)

@@ -8,13 +8,13 @@ board by the stores' groups now.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import duckdb
 import msgspec
 
 from storemon.database import has_table
 from storemon.instants import ISO
+from storemon.zones import zone_of
 
 MAX_LIMIT = 1000
 
@@ -173,7 +173,7 @@ def down_now(
 
 
 def _local(utc_text: str, zone: str) -> str:
-    moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(zone_of(zone))
     return moment.isoformat(sep=" ", timespec="seconds")
 
 

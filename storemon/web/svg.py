@@ -12,6 +12,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from storemon.store_week import SpecialDay, StoreWeek
+from storemon.zones import zone_of
 
 WIDTH, HEIGHT = 960, 150
 LEFT, RIGHT = 8, 8
@@ -54,7 +55,7 @@ def timeline(week: StoreWeek) -> str:
     all day, or other hours: why it was closed then), and `now` at the right edge."""
     start, end = when(week.week_start), when(week.as_of)
     span = (end - start).total_seconds() or 1
-    zone = ZoneInfo(week.timezone)
+    zone = zone_of(week.timezone)
 
     def x(moment: datetime) -> float:
         clipped = min(max(moment, start), end)
