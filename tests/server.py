@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import msgspec
 from litestar.testing import TestClient
 
 from storemon.api import create_app
+from storemon.bench.children import free_port
 from storemon.cli import parser, serve_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,12 +55,6 @@ def ingest_command(db: Path, files) -> list[str]:
         *("--status", str(files.status), "--hours", str(files.hours)),
         *("--timezones", str(files.timezones)),
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Answers(ABC):

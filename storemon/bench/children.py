@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 from storemon.errors import StoremonError
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now, for a child server to listen on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def storemon(*args: str) -> list[str]:

@@ -4,7 +4,6 @@ bench's cluster rows and the cluster's tests run on it."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ from pathlib import Path
 
 from distributed import Client
 
+from storemon.bench.children import free_port
+
 DASK = Path(sys.executable).with_name("dask")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class DaskProcesses:

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -21,7 +20,7 @@ from urllib.parse import quote
 import duckdb
 
 from storemon.auth import client_token
-from storemon.bench.children import run_child, storemon
+from storemon.bench.children import free_port, run_child, storemon
 from storemon.bench.data import Prepared, hourly_batches
 from storemon.bench.results import Result
 from storemon.client import call
@@ -34,9 +33,7 @@ from storemon.service import service_file
 def bench_server(db: Path, log_path: Path, *args: str) -> Iterator[tuple[str, list]]:
     """`storemon serve` on a free loopback port; yields its URL and a list that holds the
     server's rusage once it has stopped."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     usage: list = []
     with log_path.open("w") as log_file:
