@@ -352,9 +352,9 @@ class ReportService:
             with self.con.cursor() as cur:
                 cur.execute("BEGIN TRANSACTION")  # its state and its rows in one snapshot
                 try:
-                    return visible.complete(cur, report_id), visible.stores_seen(
-                        cur, report_id, groups
-                    )
+                    run = RunStore.get(cur, report_id)
+                    complete = run is not None and run.status == "Complete"
+                    return complete, visible.stores_seen(cur, report_id, groups)
                 finally:
                     rollback(cur)
 

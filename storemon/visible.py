@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from storemon.backends import KEPT_ROWS
-from storemon.database import copy_atomically, scalar
+from storemon.database import copy_atomically
 from storemon.report import ORDER_BY, OUTPUTS
 
 # The table the service keeps each relation of a run in (backends.KEPT_ROWS, read backwards).
@@ -48,15 +48,6 @@ def write_visible(
         f"ORDER BY {order})"
     )
     copy_atomically(cur, rows, path, options, params)
-
-
-def complete(cur: duckdb.DuckDBPyConnection, report_id: str) -> bool:
-    """Whether the report is finished: its rows are all there."""
-    return scalar(
-        cur,
-        "SELECT count(*) > 0 FROM report_runs WHERE report_id = ? AND status = 'Complete'",
-        [report_id],
-    )
 
 
 def stores_seen(
