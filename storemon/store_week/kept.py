@@ -108,15 +108,14 @@ class KeptWeeks:
         cur.execute("SET VARIABLE kept_store = ?", [store_id])
         return cur.execute(f"EXECUTE {name}").fetchone()
 
-    def keep_as_finished(self, report_id: str, batch: str | None) -> bool:
+    def keep_as_finished(self, report_id: str, batch: str | None) -> None:
         """keep_later for a report that just finished, if any store week of the one that
-        finished before it was read; whether it was kept."""
+        finished before it was read."""
         with self._lock:
             wanted = self._as_finished_read
             self._as_finished, self._as_finished_read = report_id, False
         if wanted:
             self.keep_later(report_id, batch)
-        return wanted
 
     def keep_later(self, report_id: str, batch: str | None) -> None:
         """Make the weeks of every store of finished report `report_id`, which read the data
@@ -157,10 +156,9 @@ class KeptWeeks:
                     )
                     cur.execute("SET VARIABLE report_store = NULL")
                     cur.execute("SET VARIABLE store_weeks_report = ?", [report_id])
-                    run_all(cur, report_files("01", "06") + sql_files("store") + [rows_file()])
-                    for path in sql_files("store_weeks"):
-                        if path == rows_file():
-                            continue
+                    rows = rows_file()
+                    run_all(cur, report_files("01", "06") + sql_files("store") + [rows])
+                    for path in [path for path in sql_files("store_weeks") if path != rows]:
                         text = path.read_text().replace("store_weeks.", f"{database}.")
                         for statement in cur.extract_statements(text):
                             cur.execute(statement)
