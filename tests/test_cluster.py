@@ -122,7 +122,7 @@ def on_cluster(client, folder: Path, files: list[Path], buckets: int, as_of) -> 
 # task may hold no more than a byte (one bucket each).
 @pytest.mark.parametrize(
     ("buckets", "as_of", "task_bytes"),
-    [(1, None, None), (7, AS_OF, None), (64, None, None), (16, AS_OF, 1)],
+    [(1, None, None), (7, AS_OF, None), (32, None, None), (16, AS_OF, 1)],
 )
 def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
     single_node_of, client, inputs, tmp_path, buckets, as_of, task_bytes, monkeypatch

@@ -19,7 +19,7 @@ from tests.server import serving
 # (pyproject.toml: --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("contract")
 
-EXAMPLES = int(os.environ.get("STOREMON_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("STOREMON_FUZZ_EXAMPLES", "15"))
 
 load_all_checks()
 # Every check but "schema-valid data is accepted", which the test below makes exact: a valid

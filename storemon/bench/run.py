@@ -164,7 +164,7 @@ def run_bench(
             concurrent,
             f"p99 <= {TARGET_P99_MS} ms, >= {TARGET_RPS} req/s (is {load.total.per_second:.0f}), "
             f"no failure (is {load.total.failures}), /health p99 <= {TARGET_HEALTH_P99_MS} ms "
-            f"(is {load.health().p99_ms:.0f})",
+            f"(is {load.health_p99()})",
             load.met(),
         ),
         (owner_csv, "<= 50 ms median", owner_csv.median <= 0.05),
