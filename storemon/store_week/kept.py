@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import duckdb
 import msgspec
 
-from storemon.database import rollback, run_all, scalar, sql_files
+from storemon.database import rollback, scalar, sql_files, statements
 from storemon.report import report_files
 from storemon.store_week.computed import latest_batch, rows_file
 from storemon.store_week.cursors import Cursor
@@ -43,6 +43,10 @@ KEPT_WEEK = (
 )
 
 
+class _GaveWay(Exception):
+    """The making stopped between statements: a report started computing."""
+
+
 @dataclass(frozen=True)
 class _Kept:
     """A report whose stores' weeks are kept: the data it read, and where they are."""
@@ -61,6 +65,8 @@ class KeptWeeks:
         self._making: str | None = None  # the report whose weeks are being made
         self._maker: threading.Thread | None = None  # and the thread that makes them
         self._making_on: duckdb.DuckDBPyConnection | None = None  # on its cursor
+        self._giving_way = threading.Event()  # a report started: the making stops
+        self._makings = 0  # makings begun so far (the one being made, if any, is the last)
         self._databases = 0  # in-memory databases attached for kept weeks so far
         self._detached: list[str] = []  # those of weeks no longer kept, to detach
         self._as_finished: str | None = None  # the report that finished last ...
@@ -124,6 +130,8 @@ class KeptWeeks:
             if self._closed or self._making is not None or report_id in self._kept:
                 return
             self._making = report_id
+            self._makings += 1
+            self._giving_way.clear()
             self._maker = threading.Thread(
                 target=self._keep, args=(report_id, batch), name="store-weeks", daemon=True
             )
@@ -141,28 +149,33 @@ class KeptWeeks:
                     self._databases += 1
                     database = f"store_weeks_{self._databases}"
                     self._making_on = cur
-                cur.execute(f"ATTACH ':memory:' AS {database}")
-                run_all(cur, report_files("00", "01"))
-                cur.execute("BEGIN TRANSACTION")
+                run = self._runner(cur)
+                run(f"ATTACH ':memory:' AS {database}")
+                for path in report_files("00", "01"):
+                    for statement in statements(cur, path):
+                        run(statement)
+                run("BEGIN TRANSACTION")
                 try:
                     if latest_batch(cur) != batch or scalar(
                         cur, "SELECT count(*) > ? FROM polls", [KEPT_POLLS_MAX]
                     ):
                         rollback(cur)
                         return
-                    cur.execute(
+                    run(
                         "SET VARIABLE as_of = (SELECT as_of FROM report_runs WHERE report_id = ?)",
                         [report_id],
                     )
-                    cur.execute("SET VARIABLE report_store = NULL")
-                    cur.execute("SET VARIABLE store_weeks_report = ?", [report_id])
+                    run("SET VARIABLE report_store = NULL")
+                    run("SET VARIABLE store_weeks_report = ?", [report_id])
                     rows = rows_file()
-                    run_all(cur, report_files("01", "06") + sql_files("store") + [rows])
+                    files = report_files("01", "06") + sql_files("store") + [rows]
+                    for statement in [each for path in files for each in statements(cur, path)]:
+                        run(statement)
                     for path in [path for path in sql_files("store_weeks") if path != rows]:
                         text = path.read_text().replace("store_weeks.", f"{database}.")
                         for statement in cur.extract_statements(text):
-                            cur.execute(statement)
-                    cur.execute("COMMIT")
+                            run(statement)
+                    run("COMMIT")
                 except BaseException:
                     rollback(cur)
                     raise
@@ -173,7 +186,7 @@ class KeptWeeks:
                         _, gone = self._kept.popitem(last=False)
                         self._detached.append(gone.database)
                 self._detach_gone(cur)
-        except duckdb.InterruptException:
+        except (duckdb.InterruptException, _GaveWay):
             log.info("the weeks of report %s gave way to a report; kept when read", report_id)
         except Exception:
             log.exception("the weeks of report %s were not kept; they are computed each", report_id)
@@ -184,10 +197,39 @@ class KeptWeeks:
                     self._detached.append(database)
 
     def give_way(self) -> None:
-        """A report starts computing: the weeks being made, if any, stop."""
+        """A report starts computing: the weeks being made, if any, stop (at once, or before
+        their next statement)."""
         with self._lock:
+            if self._making is None:
+                return
+            self._giving_way.set()
+            making = self._makings
+        self._interrupt(making, 0)
+
+    def _interrupt(self, making: int, times: int) -> None:
+        """Interrupt the statement running on the making's cursor, and again a moment later
+        while the making goes on: DuckDB's interrupt lands only on a statement already running,
+        and one that passed its check in _runner may not have begun (at most 50 times in 5 s)."""
+        with self._lock:
+            if self._making is None or self._makings != making:
+                return  # that making is over
             if self._making_on is not None:
                 self._making_on.interrupt()
+            if times >= 50:
+                return
+        again = threading.Timer(0.1, self._interrupt, args=(making, times + 1))
+        again.daemon = True
+        again.start()
+
+    def _runner(self, cur: duckdb.DuckDBPyConnection):
+        """Run a statement of the making on its cursor, unless a report started meanwhile."""
+
+        def run(statement: str | duckdb.Statement, parameters: list | None = None) -> None:
+            if self._giving_way.is_set():
+                raise _GaveWay
+            cur.execute(statement, parameters)
+
+        return run
 
     def _detach_gone(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Free the databases of weeks no longer kept (one a reader still reads waits for the
