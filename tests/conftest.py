@@ -52,6 +52,26 @@ def pytest_collection_finish(session) -> None:
     gc.set_threshold(20_000, 50, 100)
 
 
+def pytest_runtest_setup(item) -> None:
+    """The tests that share what is costly to make (a server and browser, a cluster, a large
+    database) run in one test process each (xdist_group, pyproject.toml: --dist loadgroup). A
+    run that spreads them, making it several times over, fails them, saying so."""
+    if getattr(item.config.option, "loadgroup", False) and not _grouped(item):
+        pytest.fail(
+            "pytest-xdist did not group this test marked xdist_group: is this pytest one it "
+            "does not support? (pyproject.toml says which)",
+            pytrace=False,
+        )
+
+
+def _grouped(item) -> bool:
+    """Whether a test marked xdist_group carries its group in its id, as pytest-xdist's
+    loadgroup sends tests to the test processes by (a test not marked needs none)."""
+    if item.get_closest_marker("xdist_group") is None:
+        return True
+    return item.nodeid.rfind("@") > item.nodeid.rfind("]")
+
+
 def pytest_unconfigure(config) -> None:
     gc.unfreeze()  # so that what is left is freed at exit, as DuckDB's bindings expect
 
