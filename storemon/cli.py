@@ -386,6 +386,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,
         log_level="info",
         http=guarded_protocol(args.header_timeout),
+        loop="auto",  # uvloop (a dependency, pyproject.toml) where it is installed
         timeout_keep_alive=args.idle_timeout,
         limit_concurrency=args.max_connections,
     )
