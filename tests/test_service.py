@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import duckdb
 import pytest
 
 from storemon import data_writer
+from storemon.api import read_threads
 from storemon.backends import backend_for
 from storemon.generate import generate
 from storemon.service import ReportService
@@ -286,3 +288,16 @@ def test_closing_while_the_analysts_copies_are_rewritten_waits_for_them(db, monk
         assert con.execute(
             "SELECT count(*) FROM polls JOIN stores USING (store_key) WHERE store_id = 'late-1'"
         ).fetchone() == (1,)
+
+
+def test_handlers_run_on_a_thread_per_usable_core_and_never_fewer_than_two():
+    """read_threads(): one handler thread per core the process may use, at least two (README,
+    "Many readers at once": on two cores, two threads answer /health sooner than four)."""
+    script = (
+        "import os; from storemon.api import read_threads; "
+        "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(read_threads())"
+    )
+    one_core = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert one_core.returncode == 0, one_core.stderr
+    assert one_core.stdout.strip() == "2"
+    assert read_threads() == max(2, len(os.sched_getaffinity(0)))
