@@ -3,6 +3,8 @@ options and shown in /health."""
 
 from __future__ import annotations
 
+import os
+
 import msgspec
 
 from storemon.append import BatchRetention
@@ -26,3 +28,10 @@ class Limits(msgspec.Struct, frozen=True):
 
     def batch_retention(self) -> BatchRetention:
         return BatchRetention(keep=self.keep_batches, days=self.keep_batch_days)
+
+
+def usable_cores() -> int:
+    """The cores this process may use: its CPU affinity, or every core where the system does
+    not say (macOS)."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(usable) if usable else os.cpu_count() or 1

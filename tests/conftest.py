@@ -20,6 +20,7 @@ from storemon.database import connect
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.keys import add_key
+from storemon.limits import usable_cores
 from storemon.report import COLUMNS, run_report
 from storemon.results import BatchAnswer, IngestResult
 
@@ -31,8 +32,7 @@ EXAMPLES_SCALE = float(os.environ.get("STOREMON_EXAMPLES_SCALE", "1"))
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto` (pyproject.toml): one worker more than this process may use cores, since many
     tests spend their time waiting (a server starting, the browser, a drop folder settling)."""
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not macOS
-    return (len(usable) if usable else os.cpu_count() or 1) + 1
+    return usable_cores() + 1
 
 
 def pytest_configure(config) -> None:

@@ -14,7 +14,6 @@ that serves it beside the pages (storemon/web/, under /ui/).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -52,7 +51,7 @@ from storemon.api.reports import Reports
 from storemon.api.stores import get_report_store, route_store_paths
 from storemon.backends import backend_for
 from storemon.inbox import Inbox
-from storemon.limits import Limits
+from storemon.limits import Limits, usable_cores
 from storemon.notify import Target
 from storemon.service import ReportService
 from storemon.web.sessions import Sessions
@@ -65,8 +64,7 @@ def read_threads() -> int:
     (each DuckDB call frees the GIL). On two cores under 50 readers with reports computing,
     two threads instead of four took /health's p99 from 120-190 to 49-61 ms, the same req/s
     (README, "Many readers at once")."""
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not macOS
-    return max(2, len(usable) if usable else os.cpu_count() or 1)
+    return max(2, usable_cores())
 
 
 def handler_threads() -> None:

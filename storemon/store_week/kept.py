@@ -18,6 +18,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import msgspec
@@ -45,6 +46,24 @@ KEPT_WEEK = (
 
 class _GaveWay(Exception):
     """The making stopped between statements: a report started computing."""
+
+
+class _Statements:
+    """The making's statements, run on its cursor unless a report started meanwhile (DuckDB's
+    interrupt lands only on a statement already running)."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, giving_way: threading.Event) -> None:
+        self._cur, self._giving_way = cur, giving_way
+
+    def run(self, statement: str | duckdb.Statement, parameters: list | None = None) -> None:
+        if self._giving_way.is_set():
+            raise _GaveWay
+        self._cur.execute(statement, parameters)
+
+    def run_files(self, files: list[Path]) -> None:
+        for path in files:
+            for statement in statements(self._cur, path):
+                self.run(statement)
 
 
 @dataclass(frozen=True)
@@ -149,33 +168,29 @@ class KeptWeeks:
                     self._databases += 1
                     database = f"store_weeks_{self._databases}"
                     self._making_on = cur
-                run = self._runner(cur)
-                run(f"ATTACH ':memory:' AS {database}")
-                for path in report_files("00", "01"):
-                    for statement in statements(cur, path):
-                        run(statement)
-                run("BEGIN TRANSACTION")
+                making = _Statements(cur, self._giving_way)
+                making.run(f"ATTACH ':memory:' AS {database}")
+                making.run_files(report_files("00", "01"))
+                making.run("BEGIN TRANSACTION")
                 try:
                     if latest_batch(cur) != batch or scalar(
                         cur, "SELECT count(*) > ? FROM polls", [KEPT_POLLS_MAX]
                     ):
                         rollback(cur)
                         return
-                    run(
+                    making.run(
                         "SET VARIABLE as_of = (SELECT as_of FROM report_runs WHERE report_id = ?)",
                         [report_id],
                     )
-                    run("SET VARIABLE report_store = NULL")
-                    run("SET VARIABLE store_weeks_report = ?", [report_id])
+                    making.run("SET VARIABLE report_store = NULL")
+                    making.run("SET VARIABLE store_weeks_report = ?", [report_id])
                     rows = rows_file()
-                    files = report_files("01", "06") + sql_files("store") + [rows]
-                    for statement in [each for path in files for each in statements(cur, path)]:
-                        run(statement)
+                    making.run_files(report_files("01", "06") + sql_files("store") + [rows])
                     for path in [path for path in sql_files("store_weeks") if path != rows]:
                         text = path.read_text().replace("store_weeks.", f"{database}.")
                         for statement in cur.extract_statements(text):
-                            run(statement)
-                    run("COMMIT")
+                            making.run(statement)
+                    making.run("COMMIT")
                 except BaseException:
                     rollback(cur)
                     raise
@@ -209,7 +224,8 @@ class KeptWeeks:
     def _interrupt(self, making: int, times: int) -> None:
         """Interrupt the statement running on the making's cursor, and again a moment later
         while the making goes on: DuckDB's interrupt lands only on a statement already running,
-        and one that passed its check in _runner may not have begun (at most 50 times in 5 s)."""
+        and one that passed its check in _Statements.run may not have begun (at most 50 times
+        in 5 s)."""
         with self._lock:
             if self._making is None or self._makings != making:
                 return  # that making is over
@@ -220,16 +236,6 @@ class KeptWeeks:
         again = threading.Timer(0.1, self._interrupt, args=(making, times + 1))
         again.daemon = True
         again.start()
-
-    def _runner(self, cur: duckdb.DuckDBPyConnection):
-        """Run a statement of the making on its cursor, unless a report started meanwhile."""
-
-        def run(statement: str | duckdb.Statement, parameters: list | None = None) -> None:
-            if self._giving_way.is_set():
-                raise _GaveWay
-            cur.execute(statement, parameters)
-
-        return run
 
     def _detach_gone(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Free the databases of weeks no longer kept (one a reader still reads waits for the
