@@ -22,11 +22,21 @@ report, as of the `now` of all the data (the largest poll, from the manifest). A
 all live in its bucket and a report is independent per store, so the tasks' rows, put in
 store_id order, are the single-node report, byte for byte. Dask schedules the tasks, and
 recomputes a task whose worker died.
+
+A batch's files become part of the data in one step: when the manifest that names the batch
+replaces the one before (os.replace). Every file's name begins with its batch's (`<seq>-<batch>`,
+batch_of), and a reader takes only the files of the batches its manifest names: a report reads
+the manifest once and gives its tasks that version, so it reads one consistent state, whatever
+commits meanwhile; the files of an ingest that died before committing are never read, and the
+next writer removes them. Writers take turns: an ingest holds DATA/.writer.lock (an exclusive
+flock) from reading the manifest to writing it, so two ingests at once cannot take the same
+sequence numbers or lose each other's batch.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import secrets
@@ -80,6 +90,8 @@ DEFAULT_BUCKETS = 64
 TASK_BYTES = 16 << 20
 BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
 MANIFEST = "manifest.json"
+WRITER_LOCK = ".writer.lock"  # held by the one ingest that may write at a time
+BATCH_ID_CHARS = 12  # secrets.token_urlsafe(9)
 # what each kind keeps of its parsed rows (sql/load/10-12), beside `seq`
 KEPT = {
     "polls": "store_id, timestamp_utc, active",
@@ -164,6 +176,55 @@ def write_manifest(data: Path, manifest: dict) -> None:
     os.replace(partial, path)
 
 
+def batch_name(seq: int, batch_id: str) -> str:
+    """The start of the name of every file a batch writes."""
+    return f"{seq:06d}-{batch_id}"
+
+
+def batch_of(file_name: str) -> str:
+    """The batch a data file belongs to, from its name (`<seq>-<batch_id>...`; the id has a
+    fixed length and may itself hold '-' or '_')."""
+    seq, _, rest = file_name.partition("-")
+    return f"{seq}-{rest[:BATCH_ID_CHARS]}"
+
+
+def committed(manifest: dict | None, through: str | None = None) -> frozenset[str]:
+    """The names of the batches a manifest holds, the only files its readers read; with
+    `through`, those up to that batch id alone (the data as a report read it: batches are only
+    ever added, after the last)."""
+    names = []
+    for batch in (manifest or {}).get("batches", []):
+        names.append(batch_name(batch["seq"], batch["batch_id"]))
+        if batch["batch_id"] == through:
+            break
+    return frozenset(names)
+
+
+@contextmanager
+def writer_lock(data: Path) -> Iterator[None]:
+    """The data folder's one writer: an exclusive lock on DATA/.writer.lock, waited for."""
+    Path(data).mkdir(parents=True, exist_ok=True)
+    with (Path(data) / WRITER_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sweep_uncommitted(data: Path, manifest: dict | None) -> list[Path]:
+    """Remove the data files of batches that never committed (an ingest that died); only with
+    writer_lock held, when no other ingest can be writing. Returns what it removed."""
+    keep = committed(manifest)
+    removed = []
+    for kind in (*KEPT, "rejected"):
+        for path in (Path(data) / kind).glob("**/*.parquet"):
+            if batch_of(path.name) not in keep:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
 def kind_of(path: Path) -> str:
     """The input a file holds (append.kind_of), naming the file in the message."""
     if not Path(path).is_file():
@@ -192,7 +253,7 @@ def ingest_file(
     rows beside them, with the file's own line numbers. Returns what it read."""
     spec = KINDS[kind]
     data_dir = Path(data)
-    name = f"{seq:06d}-{batch_id}" + (f"-{piece[0]:04d}" if piece else "")
+    name = batch_name(seq, batch_id) + (f"-{piece[0]:04d}" if piece else "")
     with ExitStack() as scratch, task_connection() as con:
         read = Path(path)
         if is_parquet(read):
@@ -311,18 +372,26 @@ def pieces(path: Path, size: int = PIECE_BYTES) -> list[tuple[int, int, int, int
     ]
 
 
-def bucket_files(data: Path, kind: str, bucket: int) -> list[str]:
-    return sorted(str(p) for p in (Path(data) / kind / f"bucket={bucket}").glob("*.parquet"))
+def bucket_files(data: Path, kind: str, bucket: int, batches: frozenset[str]) -> list[Path]:
+    """A bucket's files of one kind, of the committed `batches` alone."""
+    found = (Path(data) / kind / f"bucket={bucket}").glob("*.parquet")
+    return sorted(path for path in found if batch_of(path.name) in batches)
 
 
 def bucket_tables(
-    con: duckdb.DuckDBPyConnection, data: Path, buckets: Sequence[int], scratch
+    con: duckdb.DuckDBPyConnection,
+    data: Path,
+    buckets: Sequence[int],
+    batches: frozenset[str],
+    scratch,
 ) -> int:
     """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
     business_hours, special_hours, store_groups, store_timezones), as a load would, from their
-    files (sql/cluster/, then sql/load/20-23). Returns their polls."""
+    files of the committed `batches` (sql/cluster/, then sql/load/20-23). Returns their polls."""
     for kind, variable in VARIABLES.items():
-        files = [name for bucket in buckets for name in bucket_files(data, kind, bucket)]
+        files = [
+            str(path) for bucket in buckets for path in bucket_files(data, kind, bucket, batches)
+        ]
         if not files:
             empty = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "e.parquet"
             con.execute(
@@ -363,15 +432,17 @@ PARTS = {
 FOLDERS = {**PARTS, "group_rollups": "rollups"}
 
 
-def report_buckets(data: str, buckets: list[int], as_of_us: int, report_id: str) -> dict:
-    """The report of some buckets' stores (one task), as of `as_of_us` (the `now` of all the
-    data), by the load's and the report's own SQL files; its rows, outages, summary and its
-    notes' stores go to Parquet, one file each (PARTS), named for the task's first and last
-    bucket."""
+def report_buckets(
+    data: str, buckets: list[int], batches: frozenset[str], as_of_us: int, report_id: str
+) -> dict:
+    """The report of some buckets' stores (one task) in the data of the committed `batches`,
+    as of `as_of_us` (the `now` of all the data), by the load's and the report's own SQL files;
+    its rows, outages, summary and its notes' stores go to Parquet, one file each (PARTS),
+    named for the task's first and last bucket."""
     started = time.perf_counter()
     out = Path(data) / "reports" / report_id
     with ExitStack() as scratch, task_connection() as con:
-        polls = bucket_tables(con, Path(data), buckets, scratch)
+        polls = bucket_tables(con, Path(data), buckets, batches, scratch)
         con.execute("SET VARIABLE as_of_checked = true")
         run = run_report(con, instant(as_of_us))
         for relation, part in PARTS.items():
@@ -388,12 +459,11 @@ def report_buckets(data: str, buckets: list[int], as_of_us: int, report_id: str)
     }
 
 
-def bucket_sizes(data: Path, buckets: int) -> list[int]:
-    """Each bucket's polls, in bytes of Parquet (a file's size, not its contents: a file that
-    cannot be read fails its own task, saying so)."""
-    folder = Path(data) / "polls"
+def bucket_sizes(data: Path, buckets: int, batches: frozenset[str]) -> list[int]:
+    """Each bucket's polls in the committed `batches`, in bytes of Parquet (a file's size, not
+    its contents: a file that cannot be read fails its own task, saying so)."""
     return [
-        sum(path.stat().st_size for path in (folder / f"bucket={b}").glob("*.parquet"))
+        sum(path.stat().st_size for path in bucket_files(data, "polls", b, batches))
         for b in range(buckets)
     ]
 
@@ -441,7 +511,10 @@ def poll_range(manifest: dict | None) -> tuple[int, int] | None:
 
 
 def last_batch(data: Path) -> dict | None:
-    manifest = read_manifest(data)
+    return _last(read_manifest(data))
+
+
+def _last(manifest: dict | None) -> dict | None:
     return manifest["batches"][-1] if manifest and manifest["batches"] else None
 
 
@@ -502,11 +575,26 @@ def ingest(
     buckets: int | None = None,
     piece_bytes: int = PIECE_BYTES,
 ) -> list[dict]:
-    """Ingest input files into the data folder, one task per file or piece of `piece_bytes`;
-    returns each file's counts. A folder keeps the K it was made with."""
+    """Ingest input files into the data folder, one task per file or piece of `piece_bytes`,
+    as one batch per file, all committed in one step; returns each file's counts. A folder
+    keeps the K it was made with. One ingest writes at a time (writer_lock): another waits."""
     data = Path(data)
-    data.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(data) or {
+    kinds = [kind_of(Path(f)) for f in files]  # every file's kind, before any work is done
+    with writer_lock(data):
+        return _ingest_locked(client, data, files, kinds, buckets, piece_bytes)
+
+
+def _ingest_locked(
+    client,
+    data: Path,
+    files: list[Path],
+    kinds: list[str],
+    buckets: int | None,
+    piece_bytes: int,
+) -> list[dict]:
+    manifest = read_manifest(data)
+    sweep_uncommitted(data, manifest)  # an earlier ingest's files that never committed
+    manifest = manifest or {
         "buckets": buckets or DEFAULT_BUCKETS,
         "bucket_of": BUCKET_OF.format(buckets="buckets"),
         "batches": [],
@@ -515,8 +603,7 @@ def ingest(
         raise StoremonError(
             f"{data} holds {manifest['buckets']} buckets; it cannot take --buckets {buckets}"
         )
-    kinds = [kind_of(Path(f)) for f in files]  # every file's kind, before any work is done
-    first = len(manifest["batches"]) + 1
+    first = max((b["seq"] for b in manifest["batches"]), default=0) + 1
     load_time = datetime.now(UTC).isoformat()
     tasks = []  # (file's index, future)
     for i, (f, kind) in enumerate(zip(files, kinds, strict=True)):
@@ -576,9 +663,10 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
     into DATA/reports/<report_id>/; returns its id, `now`, stores, buckets and each task's
     facts."""
     data = Path(data)
-    manifest = read_manifest(data)
+    manifest = read_manifest(data)  # the version this report reads, whatever commits meanwhile
     if manifest is None:
         raise StoremonError(f"{data} holds no data: run `storemon cluster ingest` first")
+    batches = committed(manifest)
     polls = poll_range(manifest)
     if polls is None:
         raise StoremonError(f"{data} holds no usable polls")
@@ -590,9 +678,11 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
     report_id = secrets.token_urlsafe(16)
     started = time.perf_counter()
     threads = sum(client.nthreads().values())
-    groups = task_groups(bucket_sizes(data, manifest["buckets"]), threads, TASK_BYTES)
+    groups = task_groups(bucket_sizes(data, manifest["buckets"], batches), threads, TASK_BYTES)
     futures = [
-        client.submit(report_buckets, str(data.resolve()), group, now_us, report_id, pure=False)
+        client.submit(
+            report_buckets, str(data.resolve()), group, batches, now_us, report_id, pure=False
+        )
         for group in groups
     ]
     done = _gather(client, futures, [buckets_named(group) for group in groups])
@@ -604,6 +694,7 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
         "stores": sum(d["stores"] for d in done),
         "seconds": time.perf_counter() - started,
         "buckets": manifest["buckets"],
+        "batch": _last(manifest) or {},  # the last batch of the data it read
         "tasks": sorted(done, key=lambda d: d["buckets"][0]),
         "notes": combined_notes(done),
     }

@@ -13,7 +13,7 @@ import duckdb
 
 from storemon import cluster
 from storemon.backends import KEPT_ROWS, Computed, Files, Material
-from storemon.database import run_all, scalar
+from storemon.database import one, run_all
 from storemon.errors import StoremonError
 from storemon.report import NOTE_COLUMNS, report_files
 
@@ -39,7 +39,7 @@ class OnCluster:
         done = cluster.compute(self.client, self.data, as_of)
         for name, path in files:
             cluster.write_part(done["folder"], name or "report", path)
-        batch = cluster.last_batch(self.data) or {}
+        batch = done["batch"]
 
         def keep(cur: duckdb.DuckDBPyConnection, report_id: str) -> None:
             for table, relation in KEPT_ROWS.items():
@@ -70,13 +70,16 @@ class OnCluster:
     ) -> dict:
         """The material from the store's bucket of the data folder: its tables made in a
         database of their own, then the same SQL, as of the report's now."""
-        as_of_us = scalar(
-            cur, "SELECT epoch_us(as_of) FROM report_runs WHERE report_id = ?", [report_id]
+        as_of_us, through = one(
+            cur,
+            "SELECT epoch_us(as_of), data_batch_id FROM report_runs WHERE report_id = ?",
+            [report_id],
         )
         manifest = cluster.read_manifest(self.data) or {"buckets": 1}
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
+        batches = cluster.committed(manifest, through)  # the data as the report read it
         with ExitStack() as scratch, cluster.new_connection() as con:
-            cluster.bucket_tables(con, self.data, [bucket], scratch)
+            cluster.bucket_tables(con, self.data, [bucket], batches, scratch)
             run_all(con, report_files("00", "01"))
             con.execute("SET VARIABLE as_of_checked = true")
             con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])

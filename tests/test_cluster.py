@@ -455,9 +455,95 @@ def test_the_cluster_keeps_each_stores_groups_as_one_load_and_its_batches_do(cli
     cluster.ingest(client, data, [write_csv(tmp_path / "later.csv", GROUPS_HEADER, later)], 4)
     expected = sorted([row for row in rows if row[0] not in ("s1", "s2")] + later)
     with ExitStack() as scratch, cluster.new_connection() as con:
-        cluster.bucket_tables(con, data, range(4), scratch)
+        batches = cluster.committed(cluster.read_manifest(data))
+        cluster.bucket_tables(con, data, range(4), batches, scratch)
         got = con.execute(
             "SELECT store_id, group_name FROM store_groups JOIN stores USING (store_key) "
             "ORDER BY ALL"
         ).fetchall()
     assert got == expected
+
+
+def test_a_batch_that_never_committed_is_not_read_and_the_next_ingest_removes_it(
+    single_node_of, client, inputs, tmp_path
+):
+    files, later = inputs
+    expected = single_node_of(files, None, None)
+    data = tmp_path / "data"
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones], 4)
+    # an ingest that died after writing its files, before its manifest: its batch (the later
+    # hours, which would change the report) is in the folder but not in the manifest
+    orphan = cluster.ingest_file(
+        str(later), str(data), "hours", 4, 4, "dead-batch_0a", "2023-03-14T00:00:00+00:00"
+    )
+    written = sorted(data.rglob("000004-dead-batch_0a*.parquet"))
+    assert orphan["kept"] > 0 and written
+    out = tmp_path / "cluster.report.csv"
+    cluster.report(client, data, out)
+    assert out.read_bytes() == expected["report"]
+    # the next writer removes what never committed, and its own batch is read
+    cluster.ingest(client, data, [later], 4)
+    assert not any(path.exists() for path in written)
+    cluster.report(client, data, out)
+    assert out.read_bytes() == single_node_of(files, later, None)["report"]
+    seqs = [batch["seq"] for batch in cluster.read_manifest(data)["batches"]]
+    assert seqs == [1, 2, 3, 4]
+
+
+def test_two_ingests_at_once_both_commit_neither_loses_the_others_batch(client, tmp_path):
+    header = ("store_id", "status", "timestamp_utc")
+    inputs = [
+        write_csv(
+            tmp_path / f"polls{n}.csv",
+            header,
+            [
+                (f"w{n}s{i}", "active", f"2023-01-12 {h:02d}:00:00")
+                for i in range(30)
+                for h in range(24)
+            ],
+        )
+        for n in range(2)
+    ]
+    data = tmp_path / "data"
+    start = threading.Barrier(2)
+    errors: list = []
+
+    def writer(path: Path) -> None:
+        start.wait()
+        try:
+            cluster.ingest(client, data, [path], 4)
+        except Exception as error:  # said below, with the other writer's outcome
+            errors.append(error)
+
+    writers = [threading.Thread(target=writer, args=(path,)) for path in inputs]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=120)
+    assert not errors
+    batches = cluster.read_manifest(data)["batches"]
+    assert sorted(b["seq"] for b in batches) == [1, 2]
+    assert sorted(b["file"] for b in batches) == sorted(str(p.resolve()) for p in inputs)
+    with ExitStack() as scratch, cluster.new_connection() as con:
+        polls = cluster.bucket_tables(
+            con, data, range(4), cluster.committed({"batches": batches}), scratch
+        )
+    assert polls == 2 * 30 * 24
+
+
+def test_a_files_batch_is_read_from_its_name_and_a_report_reads_the_data_it_was_made_of():
+    # the id may hold '-' and '_' (secrets.token_urlsafe); its length is fixed
+    assert cluster.batch_of("000012-ab-_cd_ef-g0-0003_0.parquet") == "000012-ab-_cd_ef-g0"
+    assert cluster.batch_of("1000000-abcdefghijkl_0.parquet") == "1000000-abcdefghijkl"
+    manifest = {
+        "batches": [
+            {"seq": 1, "batch_id": "aaaaaaaaaaaa"},
+            {"seq": 2, "batch_id": "bbbbbbbbbbbb"},
+            {"seq": 3, "batch_id": "cccccccccccc"},
+        ]
+    }
+    every = {"000001-aaaaaaaaaaaa", "000002-bbbbbbbbbbbb", "000003-cccccccccccc"}
+    assert cluster.committed(manifest) == every
+    # a store's week, asked after more batches came, reads the data as its report did
+    assert cluster.committed(manifest, "bbbbbbbbbbbb") == every - {"000003-cccccccccccc"}
+    assert cluster.committed(None) == frozenset()
