@@ -27,6 +27,7 @@ import duckdb
 from storemon.database import has_table, rollback, scalar
 from storemon.instants import ISO, micros
 from storemon.report import OUTPUTS, run_report, write_report
+from storemon.results import BatchAnswer
 
 # A finished report's rows, by report_id: the table of its run (sql/report/) each one keeps.
 KEPT_ROWS = {
@@ -87,7 +88,21 @@ class Backend(Protocol):
     own database (storemon/store_week/kept.py): only where the reports were computed from it."""
 
     def refuse_writes(self) -> None:
-        """Raise when data may not be loaded or appended through the service."""
+        """Raise when data may not be loaded (replaced whole) through the service."""
+        ...
+
+    def append(
+        self,
+        kind: str,
+        path: Path,
+        *,
+        shown: str,
+        idempotency_key: str | None,
+        line_offset: int,
+        allow_empty: bool,
+    ) -> BatchAnswer | None:
+        """Append a batch (CSV with a header) where the reports read their data, committed when
+        this returns; None: that is the service's own database (storemon/data_writer.py)."""
         ...
 
     def close(self) -> None: ...
@@ -155,6 +170,18 @@ class Local:
 
     def refuse_writes(self) -> None:
         pass
+
+    def append(
+        self,
+        kind: str,
+        path: Path,
+        *,
+        shown: str,
+        idempotency_key: str | None,
+        line_offset: int,
+        allow_empty: bool,
+    ) -> BatchAnswer | None:
+        return None  # the service's own database: the data writer's
 
     def close(self) -> None:
         pass

@@ -10,6 +10,7 @@ folder in tests), as Parquet partitioned by store bucket:
     DATA/special_hours/bucket=B/<seq>-<batch>_0.parquet   usable special hours
     DATA/groups/bucket=B/<seq>-<batch>_0.parquet      usable store groups
     DATA/rejected/<seq>-<batch>.parquet               rejected rows, with file and line
+    DATA/incoming/<seq>-<batch>.csv                   a batch on its way in (cluster_batch.py)
     DATA/reports/<report_id>/<part>/buckets=F-L.parquet   (one per task and PARTS' part)
 
 `ingest` runs one task per input file (a big polls file: one per piece of about 64 MB, cut at
@@ -91,6 +92,7 @@ TASK_BYTES = 16 << 20
 BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
 MANIFEST = "manifest.json"
 WRITER_LOCK = ".writer.lock"  # held by the one ingest that may write at a time
+INCOMING = "incoming"  # DATA/incoming/<batch>.csv: an appended batch on its way in
 BATCH_ID_CHARS = 12  # secrets.token_urlsafe(9)
 # what each kind keeps of its parsed rows (sql/load/10-12), beside `seq`
 KEPT = {
@@ -169,6 +171,20 @@ def read_manifest(data: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def new_manifest(buckets: int | None = None) -> dict:
+    """The manifest of a data folder with no batches yet, of K = `buckets`."""
+    return {
+        "buckets": buckets or DEFAULT_BUCKETS,
+        "bucket_of": BUCKET_OF.format(buckets="buckets"),
+        "batches": [],
+    }
+
+
+def next_seq(manifest: dict) -> int:
+    """The sequence number of the next batch (a later batch of hours replaces an earlier)."""
+    return max((batch["seq"] for batch in manifest["batches"]), default=0) + 1
+
+
 def write_manifest(data: Path, manifest: dict) -> None:
     path = Path(data) / MANIFEST
     partial = path.with_name(f".{path.name}.partial")
@@ -213,10 +229,13 @@ def writer_lock(data: Path) -> Iterator[None]:
 
 
 def sweep_uncommitted(data: Path, manifest: dict | None) -> list[Path]:
-    """Remove the data files of batches that never committed (an ingest that died); only with
-    writer_lock held, when no other ingest can be writing. Returns what it removed."""
+    """Remove the files of batches that never committed (an ingest that died), and any batch
+    left on its way in; only with writer_lock held, when no other ingest can be writing.
+    Returns what it removed."""
     keep = committed(manifest)
-    removed = []
+    removed = sorted((Path(data) / INCOMING).glob("*"))
+    for path in removed:
+        path.unlink(missing_ok=True)
     for kind in (*KEPT, "rejected"):
         for path in (Path(data) / kind).glob("**/*.parquet"):
             if batch_of(path.name) not in keep:
@@ -247,10 +266,13 @@ def ingest_file(
     batch_id: str,
     load_time: str,
     piece: tuple[int, int, int, int] | None = None,
+    shown: str | None = None,
+    line_offset: int = 0,
 ) -> dict:
     """Parse one input file (or one `piece` of it: number, start and end byte, the number of its
     first line) with the load's SQL and write its usable rows into their buckets, its rejected
-    rows beside them, with the file's own line numbers. Returns what it read."""
+    rows beside them, with the file's own line numbers (plus `line_offset`), named as `shown`
+    (the file's path by default). Returns what it read."""
     spec = KINDS[kind]
     data_dir = Path(data)
     name = batch_name(seq, batch_id) + (f"-{piece[0]:04d}" if piece else "")
@@ -271,7 +293,9 @@ def ingest_file(
             parse_file(con, load / spec.parse, [item], lambda _: None)
             reject_control_characters(con, spec, item.read_from)
             if piece is not None:  # the piece's line 2 is the file's line piece[3]
-                con.execute(f"UPDATE {spec.rows} SET line = line + ?", [piece[3] - 2])
+                line_offset += piece[3] - 2
+            if line_offset:
+                con.execute(f"UPDATE {spec.rows} SET line = line + ?", [line_offset])
             bucket = BUCKET_OF.format(buckets=buckets)
             target = data_dir / kind
             target.mkdir(parents=True, exist_ok=True)
@@ -287,16 +311,18 @@ def ingest_file(
                 f"COPY (SELECT '{spec.source.name}' AS source, ?::VARCHAR AS file, line, raw, "
                 f"reason, detail, ?::VARCHAR AS batch_id FROM {spec.rows} WHERE reason IS NOT NULL "
                 f"ORDER BY line) TO '{sql_text(rejected / (name + '.parquet'))}' (FORMAT parquet)",
-                [path, batch_id],
+                [shown or path, batch_id],
             )
-            rows, kept, first_us, latest_us = one(
+            rows, kept, repeats, first_us, latest_us = one(
                 con,
                 "SELECT count(*), count(*) FILTER (reason IS NULL), "
                 + (
+                    "count(*) FILTER (reason IS NULL) - count(DISTINCT (store_id, timestamp_utc)) "
+                    "FILTER (reason IS NULL), "
                     "epoch_us(min(timestamp_utc) FILTER (reason IS NULL)), "
                     "epoch_us(max(timestamp_utc) FILTER (reason IS NULL)) "
                     if kind == "polls"
-                    else "NULL, NULL "
+                    else "0, NULL, NULL "
                 )
                 + f"FROM {spec.rows}",
             )
@@ -309,10 +335,11 @@ def ingest_file(
         "seq": seq,
         "batch_id": batch_id,
         "kind": kind,
-        "file": path,
+        "file": shown or path,
         "loaded_at": load_time,
         "rows": rows,
         "kept": kept,
+        "repeats": repeats,  # usable polls repeated within the file
         "rejected": rows - kept,
         "reasons": [msgspec.to_builtins(RejectCount(*row)) for row in reasons],
         "first_poll_us": first_us,
@@ -594,16 +621,12 @@ def _ingest_locked(
 ) -> list[dict]:
     manifest = read_manifest(data)
     sweep_uncommitted(data, manifest)  # an earlier ingest's files that never committed
-    manifest = manifest or {
-        "buckets": buckets or DEFAULT_BUCKETS,
-        "bucket_of": BUCKET_OF.format(buckets="buckets"),
-        "batches": [],
-    }
+    manifest = manifest or new_manifest(buckets)
     if buckets is not None and buckets != manifest["buckets"]:
         raise StoremonError(
             f"{data} holds {manifest['buckets']} buckets; it cannot take --buckets {buckets}"
         )
-    first = max((b["seq"] for b in manifest["batches"]), default=0) + 1
+    first = next_seq(manifest)
     load_time = datetime.now(UTC).isoformat()
     tasks = []  # (file's index, future)
     for i, (f, kind) in enumerate(zip(files, kinds, strict=True)):
@@ -627,7 +650,7 @@ def _ingest_locked(
                 pure=False,
             )
             tasks.append((i, future))
-    results = _gather(client, [f for _, f in tasks], [f"file {files[i]}" for i, _ in tasks])
+    results = gather(client, [f for _, f in tasks], [f"file {files[i]}" for i, _ in tasks])
     done = []
     for i in range(len(files)):
         parts = [r for (j, _), r in zip(tasks, results, strict=True) if j == i]
@@ -640,7 +663,7 @@ def _ingest_locked(
 def _combined(parts: list[dict]) -> dict:
     """One file's counts, from those of its pieces."""
     whole = dict(parts[0])
-    for key in ("rows", "kept", "rejected"):
+    for key in ("rows", "kept", "rejected", "repeats"):
         whole[key] = sum(p[key] for p in parts)
     reasons: dict[str, dict] = {}  # by reason: the counts added up, the first line's example
     for part in parts:
@@ -685,7 +708,7 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
         )
         for group in groups
     ]
-    done = _gather(client, futures, [buckets_named(group) for group in groups])
+    done = gather(client, futures, [buckets_named(group) for group in groups])
     combine_rollups(data / "reports" / report_id)
     return {
         "report_id": report_id,
@@ -757,7 +780,7 @@ def buckets_named(group: list[int]) -> str:
     return f"bucket {group[0]}" if len(group) == 1 else f"buckets {group[0]}-{group[-1]}"
 
 
-def _gather(client, futures: list, names: list[str]) -> list:
+def gather(client, futures: list, names: list[str]) -> list:
     """Every future's result; the first that failed for good fails it all, naming which and why
     (a task whose worker died is recomputed by Dask first)."""
     from distributed import wait

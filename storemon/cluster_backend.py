@@ -11,11 +11,12 @@ from pathlib import Path
 
 import duckdb
 
-from storemon import cluster
+from storemon import cluster, cluster_batch
 from storemon.backends import KEPT_ROWS, Computed, Files, Material
 from storemon.database import one, run_all
 from storemon.errors import StoremonError
 from storemon.report import NOTE_COLUMNS, report_files
+from storemon.results import BatchAnswer
 
 
 class OnCluster:
@@ -88,10 +89,32 @@ class OnCluster:
         return week
 
     def refuse_writes(self) -> None:
-        """Data for reports computed on a cluster goes into its data folder, not here."""
+        """A full load replaces the cluster's data folder: `storemon cluster ingest`, not here."""
         raise StoremonError(
-            f"this service computes its reports from the cluster's data in {self.data}: add "
-            "data there with `storemon cluster ingest`"
+            f"this service computes its reports from the cluster's data in {self.data}: load "
+            "files there with `storemon cluster ingest` (batches: POST /polls, /hours, ...)"
+        )
+
+    def append(
+        self,
+        kind: str,
+        path: Path,
+        *,
+        shown: str,
+        idempotency_key: str | None,
+        line_offset: int,
+        allow_empty: bool,
+    ) -> BatchAnswer:
+        """Into the cluster's data folder, committed in one step (storemon/cluster_batch.py)."""
+        return cluster_batch.append_batch(
+            self.client,
+            self.data,
+            kind,
+            path,
+            shown=shown,
+            idempotency_key=idempotency_key,
+            line_offset=line_offset,
+            allow_empty=allow_empty,
         )
 
     def close(self) -> None:

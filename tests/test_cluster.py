@@ -10,11 +10,13 @@ import dataclasses
 import os
 import signal
 import threading
+import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import msgspec
 import pytest
 
 from storemon import cluster
@@ -386,14 +388,18 @@ def test_the_service_computes_its_reports_on_the_cluster(single_node_of, client,
         assert code == 200, week
         assert week["outages"] and week["polls"] and week["business_intervals"]
         assert week["data_changed"] is False
-        # data goes into the cluster's folder, not through the service's write routes
-        code, _, content = server.request(
+        # a full load replaces the cluster's data: `storemon cluster ingest`, not the service
+        code, answer = server.json(
             "POST",
-            "/polls",
-            data=b"store_id,status,timestamp_utc\nx,active,2023-03-13 09:00:00\n",
-            headers={"Content-Type": "text/csv", **server.authorized()},
+            "/ingest",
+            {
+                "status": str(files.status),
+                "hours": str(files.hours),
+                "timezones": str(files.timezones),
+            },
+            headers=server.authorized(),
         )
-        assert code == 400 and b"storemon cluster ingest" in content
+        assert code == 400 and "storemon cluster ingest" in answer["detail"]
         # an instant outside the cluster's data is refused at once
         code, body = server.json("POST", "/trigger_report", {"as_of": "2030-01-01 00:00:00"})
         assert (code, body["error"]) == (400, "bad as_of")
@@ -547,3 +553,60 @@ def test_a_files_batch_is_read_from_its_name_and_a_report_reads_the_data_it_was_
     # a store's week, asked after more batches came, reads the data as its report did
     assert cluster.committed(manifest, "bbbbbbbbbbbb") == every - {"000003-cccccccccccc"}
     assert cluster.committed(None) == frozenset()
+
+
+def test_the_service_on_a_cluster_takes_batches_into_its_data_folder(
+    single_node_of, client, inputs, tmp_path
+):
+    files, later = inputs
+    data = tmp_path / "data"
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones, files.groups], 8)
+    db = tmp_path / "service" / "storemon.duckdb"
+    db.parent.mkdir()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    serving = ("--scheduler", client.scheduler.address, "--data", str(data))
+    with in_process(db, *serving, "--inbox", str(inbox), "--inbox-settle", "0.2") as server:
+        csv = {"Content-Type": "text/csv", **server.authorized()}
+        # polls already in the data, one of them twice: the report does not change
+        lines = files.status.read_bytes().splitlines(keepends=True)
+        polls = b"".join([*lines[:40], lines[5]])
+        code, _, body = server.request("POST", "/polls", data=polls, headers=csv)
+        assert code == 201, body
+        code, _, again = server.request("POST", "/polls", data=polls, headers=csv)
+        assert code == 200 and b'"repeated":true' in again
+        first = msgspec.json.decode(body)
+        assert (first["rows_read"], first["kept"], first["duplicates"]) == (40, 39, 1)
+        assert first["latest_poll"] and first["events"] == 0
+        # a later batch of hours, as JSON with an Idempotency-Key: it replaces those stores'
+        rows = [
+            dict(zip(HOURS_HEADER, line.split(","), strict=True))
+            for line in later.read_text().splitlines()[1:]
+        ]
+        keyed = {**server.authorized(), "Idempotency-Key": "hours-1"}
+        code, answer = server.json("POST", "/hours", rows, headers=keyed)
+        assert code == 201 and answer["kept"] == len(rows), answer
+        code, answer = server.json("POST", "/hours", rows[:-1], headers=keyed)
+        assert (code, answer["error"]) == (422, "idempotency key reused")
+        # a batch with rows and none usable is refused, and changes nothing
+        code, _, refused = server.request(
+            "POST",
+            "/hours",
+            data=b"store_id,dayOfWeek,start_time_local,end_time_local\nx,9,a,b\n",
+            headers=csv,
+        )
+        assert code == 400 and b"none of them is usable" in refused
+        # the drop folder: a file of zones the data already holds (nothing changes), taken
+        (inbox / "zones.csv").write_bytes(
+            b"".join(files.timezones.read_bytes().splitlines(True)[:9])
+        )
+        deadline = time.monotonic() + 60
+        while not list((inbox / "done").glob("*")):
+            assert time.monotonic() < deadline, list(inbox.rglob("*"))
+            time.sleep(0.1)
+        report_id = server.trigger("2023-03-13 09:30:00")
+        code, _, content = server.wait(report_id, timeout=180)
+        assert (code, content) == (200, single_node_of(files, later, AS_OF)["report"])
+    kinds = [batch["kind"] for batch in cluster.read_manifest(data)["batches"]]
+    assert kinds == ["polls", "hours", "timezones", "groups", "polls", "hours", "timezones"]
+    assert not list((data / cluster.INCOMING).glob("*"))
