@@ -28,10 +28,11 @@ A batch's files become part of the data in one step: when the manifest that name
 replaces the one before (os.replace). Every file's name begins with its batch's (`<seq>-<batch>`,
 batch_of), and a reader takes only the files of the batches its manifest names: a report reads
 the manifest once and gives its tasks that version, so it reads one consistent state, whatever
-commits meanwhile; the files of an ingest that died before committing are never read, and the
-next writer removes them. Writers take turns: an ingest holds DATA/.writer.lock (an exclusive
-flock) from reading the manifest to writing it, so two ingests at once cannot take the same
-sequence numbers or lose each other's batch.
+commits meanwhile (a store's week, asked later, reads the data as it is then, and says whether
+it changed since the report, as on one machine); the files of an ingest that died before
+committing are never read, and the next writer removes them. Writers take turns: an ingest
+holds DATA/.writer.lock (an exclusive flock) from reading the manifest to writing it, so two
+ingests at once cannot take the same sequence numbers or lose each other's batch.
 """
 
 from __future__ import annotations
@@ -204,16 +205,11 @@ def batch_of(file_name: str) -> str:
     return f"{seq}-{rest[:BATCH_ID_CHARS]}"
 
 
-def committed(manifest: dict | None, through: str | None = None) -> frozenset[str]:
-    """The names of the batches a manifest holds, the only files its readers read; with
-    `through`, those up to that batch id alone (the data as a report read it: batches are only
-    ever added, after the last)."""
-    names = []
-    for batch in (manifest or {}).get("batches", []):
-        names.append(batch_name(batch["seq"], batch["batch_id"]))
-        if batch["batch_id"] == through:
-            break
-    return frozenset(names)
+def committed(manifest: dict | None) -> frozenset[str]:
+    """The names of the batches a manifest holds: the only files its readers read."""
+    return frozenset(
+        batch_name(b["seq"], b["batch_id"]) for b in (manifest or {}).get("batches", [])
+    )
 
 
 @contextmanager
@@ -537,11 +533,8 @@ def poll_range(manifest: dict | None) -> tuple[int, int] | None:
     return min(b["first_poll_us"] for b in polls), max(b["latest_poll_us"] for b in polls)
 
 
-def last_batch(data: Path) -> dict | None:
-    return _last(read_manifest(data))
-
-
-def _last(manifest: dict | None) -> dict | None:
+def last_batch(manifest: dict | None) -> dict | None:
+    """The batch a manifest committed last: what names its data's version."""
     return manifest["batches"][-1] if manifest and manifest["batches"] else None
 
 
@@ -717,7 +710,7 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
         "stores": sum(d["stores"] for d in done),
         "seconds": time.perf_counter() - started,
         "buckets": manifest["buckets"],
-        "batch": _last(manifest) or {},  # the last batch of the data it read
+        "batch": last_batch(manifest) or {},  # the last batch of the data it read
         "tasks": sorted(done, key=lambda d: d["buckets"][0]),
         "notes": combined_notes(done),
     }

@@ -13,7 +13,7 @@ import duckdb
 
 from storemon import cluster, cluster_batch
 from storemon.backends import KEPT_ROWS, Computed, Files, Material
-from storemon.database import one, run_all
+from storemon.database import run_all, scalar
 from storemon.errors import StoremonError
 from storemon.report import NOTE_COLUMNS, report_files
 from storemon.results import BatchAnswer
@@ -31,7 +31,7 @@ class OnCluster:
         return cluster.poll_range(cluster.read_manifest(self.data))
 
     def data_version(self, loaded: str | None) -> str | None:
-        batch = cluster.last_batch(self.data)
+        batch = cluster.last_batch(cluster.read_manifest(self.data))
         return batch["batch_id"] if batch else None
 
     def compute(
@@ -71,21 +71,19 @@ class OnCluster:
     ) -> dict:
         """The material from the store's bucket of the data folder: its tables made in a
         database of their own, then the same SQL, as of the report's now."""
-        as_of_us, through = one(
-            cur,
-            "SELECT epoch_us(as_of), data_batch_id FROM report_runs WHERE report_id = ?",
-            [report_id],
+        as_of_us = scalar(
+            cur, "SELECT epoch_us(as_of) FROM report_runs WHERE report_id = ?", [report_id]
         )
         manifest = cluster.read_manifest(self.data) or {"buckets": 1}
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
-        batches = cluster.committed(manifest, through)  # the data as the report read it
+        batches = cluster.committed(manifest)  # the data as it is now (data_changed says)
         with ExitStack() as scratch, cluster.new_connection() as con:
             cluster.bucket_tables(con, self.data, [bucket], batches, scratch)
             run_all(con, report_files("00", "01"))
             con.execute("SET VARIABLE as_of_checked = true")
             con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])
             week = material(con, report_id, store_id, True)
-        week["latest_batch"] = (cluster.last_batch(self.data) or {}).get("batch_id")
+        week["latest_batch"] = (cluster.last_batch(manifest) or {}).get("batch_id")
         return week
 
     def refuse_writes(self) -> None:

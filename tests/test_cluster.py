@@ -537,7 +537,7 @@ def test_two_ingests_at_once_both_commit_neither_loses_the_others_batch(client, 
     assert polls == 2 * 30 * 24
 
 
-def test_a_files_batch_is_read_from_its_name_and_a_report_reads_the_data_it_was_made_of():
+def test_a_files_batch_is_read_from_its_name():
     # the id may hold '-' and '_' (secrets.token_urlsafe); its length is fixed
     assert cluster.batch_of("000012-ab-_cd_ef-g0-0003_0.parquet") == "000012-ab-_cd_ef-g0"
     assert cluster.batch_of("1000000-abcdefghijkl_0.parquet") == "1000000-abcdefghijkl"
@@ -550,8 +550,6 @@ def test_a_files_batch_is_read_from_its_name_and_a_report_reads_the_data_it_was_
     }
     every = {"000001-aaaaaaaaaaaa", "000002-bbbbbbbbbbbb", "000003-cccccccccccc"}
     assert cluster.committed(manifest) == every
-    # a store's week, asked after more batches came, reads the data as its report did
-    assert cluster.committed(manifest, "bbbbbbbbbbbb") == every - {"000003-cccccccccccc"}
     assert cluster.committed(None) == frozenset()
 
 
