@@ -439,6 +439,20 @@ def cmd_cluster_ingest(args: argparse.Namespace) -> None:
     say(f"ingested {len(done)} file(s) into {args.data} in {time.perf_counter() - started:.2f} s")
 
 
+def cmd_cluster_compact(args: argparse.Namespace) -> None:
+    from storemon import cluster, cluster_compact
+
+    with cluster.connect_cluster(args.scheduler) as client:
+        done = cluster_compact.compact_now(client, args.data)
+    if done is None:
+        say(f"{args.data} holds no batches: nothing to compact")
+        return
+    say(
+        f"compacted {done['files_merged']:,} files into one a bucket and kind in "
+        f"{done['seconds']:.2f} s (the merged files go in {cluster.RETIRE_AFTER / 60:.0f} min)"
+    )
+
+
 def cmd_cluster_report(args: argparse.Namespace) -> None:
     from storemon import cluster
 
@@ -821,6 +835,9 @@ def parser() -> argparse.ArgumentParser:
         "--buckets", type=at_least(1), metavar="K",
         help=f"store buckets of a new data folder (default {DEFAULT_BUCKETS}; fixed once made)",
     )  # fmt: skip
+    cluster_command(
+        "compact", cmd_cluster_compact, "merge each bucket's files of each kind into one"
+    )
     step = cluster_command(
         "report", cmd_cluster_report, "compute the report over a data folder, one task a bucket"
     )

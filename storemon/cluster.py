@@ -94,6 +94,8 @@ BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines a
 MANIFEST = "manifest.json"
 WRITER_LOCK = ".writer.lock"  # held by the one ingest that may write at a time
 INCOMING = "incoming"  # DATA/incoming/<batch>.csv: an appended batch on its way in
+COMPACTION = "compaction"  # the kind of a manifest's record of a compaction
+RETIRE_AFTER = 3600.0  # seconds a compaction keeps the files it merged, for reports reading them
 BATCH_ID_CHARS = 12  # secrets.token_urlsafe(9)
 # what each kind keeps of its parsed rows (sql/load/10-12), beside `seq`
 KEPT = {
@@ -206,9 +208,41 @@ def batch_of(file_name: str) -> str:
 
 
 def committed(manifest: dict | None) -> frozenset[str]:
-    """The names of the batches a manifest holds: the only files its readers read."""
+    """The names of the batches whose files a manifest's readers read: every batch it holds,
+    but that once a compaction has merged the files of every batch up to its `through_seq`
+    (storemon/cluster_compact.py), the last compaction and the batches after it instead."""
+    batches = (manifest or {}).get("batches", [])
+    merged = last_compaction(manifest)
+    if merged is None:
+        return frozenset(batch_name(b["seq"], b["batch_id"]) for b in batches)
     return frozenset(
-        batch_name(b["seq"], b["batch_id"]) for b in (manifest or {}).get("batches", [])
+        batch_name(b["seq"], b["batch_id"])
+        for b in batches
+        if b is merged or (b["seq"] > merged["through_seq"] and b["kind"] != COMPACTION)
+    )
+
+
+def last_compaction(manifest: dict | None) -> dict | None:
+    found = [b for b in (manifest or {}).get("batches", []) if b["kind"] == COMPACTION]
+    return max(found, key=lambda b: b["seq"], default=None)
+
+
+def retired(manifest: dict | None, now: float) -> frozenset[str]:
+    """The batches whose data files a compaction merged more than RETIRE_AFTER seconds before
+    `now`: no report still reads them (one that started before it has had that long)."""
+    merged = [
+        b
+        for b in (manifest or {}).get("batches", [])
+        if b["kind"] == COMPACTION and now - b["compacted_at"] > RETIRE_AFTER
+    ]
+    if not merged:
+        return frozenset()
+    through = max(b["through_seq"] for b in merged)
+    newest = max(b["seq"] for b in merged)
+    return frozenset(
+        batch_name(b["seq"], b["batch_id"])
+        for b in manifest["batches"]  # type: ignore[index]
+        if b["seq"] <= through or (b["kind"] == COMPACTION and b["seq"] < newest)
     )
 
 
@@ -225,16 +259,20 @@ def writer_lock(data: Path) -> Iterator[None]:
 
 
 def sweep_uncommitted(data: Path, manifest: dict | None) -> list[Path]:
-    """Remove the files of batches that never committed (an ingest that died), and any batch
-    left on its way in; only with writer_lock held, when no other ingest can be writing.
-    Returns what it removed."""
-    keep = committed(manifest)
+    """Remove the files of batches that never committed (an ingest that died), any batch left
+    on its way in, and the data files a compaction merged long enough ago (retired); only with
+    writer_lock held, when no other ingest can be writing. Returns what it removed."""
+    batches = (manifest or {}).get("batches", [])
+    known = frozenset(batch_name(b["seq"], b["batch_id"]) for b in batches)
+    old = retired(manifest, time.time())
     removed = sorted((Path(data) / INCOMING).glob("*"))
     for path in removed:
         path.unlink(missing_ok=True)
     for kind in (*KEPT, "rejected"):
         for path in (Path(data) / kind).glob("**/*.parquet"):
-            if batch_of(path.name) not in keep:
+            batch = batch_of(path.name)
+            # (rejected rows are a batch's own, never merged: they stay while it is known)
+            if batch not in known or (kind != "rejected" and batch in old):
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
@@ -534,8 +572,10 @@ def poll_range(manifest: dict | None) -> tuple[int, int] | None:
 
 
 def last_batch(manifest: dict | None) -> dict | None:
-    """The batch a manifest committed last: what names its data's version."""
-    return manifest["batches"][-1] if manifest and manifest["batches"] else None
+    """The batch of data a manifest committed last: what names its data's version (a
+    compaction changes no data)."""
+    batches = [b for b in (manifest or {}).get("batches", []) if b["kind"] != COMPACTION]
+    return batches[-1] if batches else None
 
 
 def combined_notes(done: list[dict]) -> list[tuple]:

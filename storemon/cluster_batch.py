@@ -7,7 +7,9 @@ one task with the load's SQL into its buckets, and committed in one step with th
 cluster's writes (cluster.writer_lock, the manifest). As on one machine: an Idempotency-Key
 names one batch (the same key and content again: nothing changes; another content: refused), the
 same polls again change nothing, nor does a repeat of the latest batch of hours, zones, special
-hours or groups; a batch with rows, none of them usable, is refused unless allowed.
+hours or groups; a batch with rows, none of them usable, is refused unless allowed. Every
+COMPACT_AFTER batches, the batch that reaches it compacts the folder (storemon/cluster_compact.py)
+after committing.
 
 What differs, said in the answer's terms: `duplicates` counts the polls repeated within the
 batch (a poll already in an earlier batch is counted in `kept`; the report reads it once), and
@@ -15,18 +17,21 @@ no alert events are made (`events` is 0: alerts need the service's own database)
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-from storemon import cluster
+from storemon import cluster, cluster_compact
 from storemon.append import KINDS, BatchKind, file_hash
-from storemon.errors import KeyReused
+from storemon.errors import KeyReused, StoremonError
 from storemon.instants import iso_us
 from storemon.rejections import refuse_if_nothing_usable
 from storemon.results import BatchAnswer, RejectCount, RejectReason
+
+log = logging.getLogger("storemon.cluster")
 
 
 def append_batch(
@@ -84,8 +89,14 @@ def append_batch(
             )
         batch |= {"content_hash": content_hash, "idempotency_key": idempotency_key}
         manifest["batches"].append(batch)
-        cluster.write_manifest(data, manifest)
-        return _answer(manifest, batch, repeated=False)
+        cluster.write_manifest(data, manifest)  # committed: what follows changes no data
+        answer = _answer(manifest, batch, repeated=False)
+        if cluster_compact.due(manifest):
+            try:
+                cluster_compact.compact(client, data, manifest)
+            except StoremonError:  # the batch is committed and answered; the next one tries again
+                log.exception("compacting %s failed; the next batch tries again", data)
+        return answer
 
 
 def _earlier(

@@ -19,7 +19,7 @@ import duckdb
 import msgspec
 import pytest
 
-from storemon import cluster
+from storemon import cluster, cluster_batch, cluster_compact
 from storemon.append import append_batch
 from storemon.bench.dask_processes import DaskProcesses
 from storemon.database import connect
@@ -338,6 +338,10 @@ def test_the_cli_runs_on_its_own_local_cluster_or_on_a_running_one(
         str(files.status), str(files.hours), str(files.timezones),
     )  # fmt: skip
     assert "rejected: 1 x unknown time zone" in printed
+    printed = storemon(
+        "cluster", "compact", "--scheduler", client.scheduler.address, "--data", str(data)
+    )
+    assert "compacted 18 files into one a bucket and kind" in printed  # 3 files, 6 buckets
     out = tmp_path / "cli.csv"
     printed = storemon(
         "cluster", "report", "--scheduler", client.scheduler.address, "--data", str(data),
@@ -543,20 +547,26 @@ def test_a_files_batch_is_read_from_its_name():
     assert cluster.batch_of("1000000-abcdefghijkl_0.parquet") == "1000000-abcdefghijkl"
     manifest = {
         "batches": [
-            {"seq": 1, "batch_id": "aaaaaaaaaaaa"},
-            {"seq": 2, "batch_id": "bbbbbbbbbbbb"},
-            {"seq": 3, "batch_id": "cccccccccccc"},
+            {"seq": 1, "batch_id": "aaaaaaaaaaaa", "kind": "polls"},
+            {"seq": 2, "batch_id": "bbbbbbbbbbbb", "kind": "polls"},
+            {"seq": 3, "batch_id": "cccccccccccc", "kind": "polls"},
         ]
     }
     every = {"000001-aaaaaaaaaaaa", "000002-bbbbbbbbbbbb", "000003-cccccccccccc"}
     assert cluster.committed(manifest) == every
+    # after a compaction: the compaction's files and the batches after it
+    merged = {"seq": 4, "batch_id": "dddddddddddd", "kind": "compaction", "through_seq": 3}
+    after = {"seq": 5, "batch_id": "eeeeeeeeeeee", "kind": "hours"}
+    manifest["batches"] += [merged, after]
+    assert cluster.committed(manifest) == {"000004-dddddddddddd", "000005-eeeeeeeeeeee"}
     assert cluster.committed(None) == frozenset()
 
 
 def test_the_service_on_a_cluster_takes_batches_into_its_data_folder(
-    single_node_of, client, inputs, tmp_path
+    single_node_of, client, inputs, tmp_path, monkeypatch
 ):
     files, later = inputs
+    monkeypatch.setattr(cluster_compact, "COMPACT_AFTER", 6)  # the hours batch compacts
     data = tmp_path / "data"
     cluster.ingest(client, data, [files.status, files.hours, files.timezones, files.groups], 8)
     db = tmp_path / "service" / "storemon.duckdb"
@@ -606,5 +616,68 @@ def test_the_service_on_a_cluster_takes_batches_into_its_data_folder(
         code, _, content = server.wait(report_id, timeout=180)
         assert (code, content) == (200, single_node_of(files, later, AS_OF)["report"])
     kinds = [batch["kind"] for batch in cluster.read_manifest(data)["batches"]]
-    assert kinds == ["polls", "hours", "timezones", "groups", "polls", "hours", "timezones"]
+    assert kinds == [
+        *("polls", "hours", "timezones", "groups", "polls", "hours"),
+        *("compaction", "timezones"),
+    ]
     assert not list((data / cluster.INCOMING).glob("*"))
+
+
+def visible_files(data: Path, buckets: int) -> dict[str, list[int]]:
+    """How many files each kind's buckets are read from."""
+    batches = cluster.committed(cluster.read_manifest(data))
+    return {
+        kind: [len(cluster.bucket_files(data, kind, b, batches)) for b in range(buckets)]
+        for kind in cluster.KEPT
+    }
+
+
+def test_compaction_merges_each_buckets_files_and_changes_no_report(
+    single_node_of, client, inputs, tmp_path, monkeypatch
+):
+    files, later = inputs
+    data = tmp_path / "data"
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones, files.groups], 4)
+    lines = files.status.read_bytes().splitlines(keepends=True)
+    for n, part in enumerate((lines[:300], lines[:1] + lines[300:700])):
+        batch = tmp_path / f"polls{n}.csv"
+        batch.write_bytes(b"".join(part))  # polls the data holds: the same report
+        cluster_batch.append_batch(client, data, "polls", batch, shown=batch.name)
+    assert max(visible_files(data, 4)["polls"]) == 3
+    out = tmp_path / "cluster.csv"
+    cluster.report(client, data, out)
+    expected = single_node_of(files, None, None)["report"]
+    assert out.read_bytes() == expected
+    before = sorted(path for kind in cluster.KEPT for path in (data / kind).rglob("*.parquet"))
+
+    done = cluster_compact.compact_now(client, data)
+    assert done is not None and done["files_merged"] == len(before)
+    # one file a bucket of each kind (the generated data has no special hours)
+    merged = {kind: [int(kind != "special_hours")] * 4 for kind in cluster.KEPT}
+    assert visible_files(data, 4) == merged
+    cluster.report(client, data, out)
+    assert out.read_bytes() == expected
+    # a later batch of hours still replaces the hours each store had (rows keep their seq)
+    cluster_batch.append_batch(client, data, "hours", later, shown=later.name)
+    cluster.report(client, data, out)
+    with_later = single_node_of(files, later, None)["report"]
+    assert out.read_bytes() == with_later
+    # the merged files stay for reports already reading them, then the next writer removes them
+    assert all(path.exists() for path in before)
+    monkeypatch.setattr(cluster, "RETIRE_AFTER", -1.0)
+    cluster_compact.compact_now(client, data)
+    assert not any(path.exists() for path in before)
+    assert visible_files(data, 4) == merged
+    cluster.report(client, data, out)
+    assert out.read_bytes() == with_later
+    assert len(list((data / "rejected").glob("*.parquet"))) >= 1  # a batch's own, kept
+
+
+def test_a_live_folder_compacts_every_so_many_batches():
+    def manifest(*kinds: str) -> dict:
+        return {"batches": [{"seq": n, "kind": kind} for n, kind in enumerate(kinds, 1)]}
+
+    every = cluster_compact.COMPACT_AFTER
+    assert not cluster_compact.due(manifest(*["polls"] * (every - 1)))
+    assert cluster_compact.due(manifest(*["polls"] * every))
+    assert not cluster_compact.due(manifest(*["polls"] * every, "compaction", "polls"))

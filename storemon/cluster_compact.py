@@ -1,0 +1,102 @@
+"""Compaction of a cluster's data folder (storemon/cluster.py): each batch adds a file to every
+bucket it has rows in, so a poller's hourly batches would grow a bucket by one file an hour;
+a compaction merges each bucket's files of each kind into one.
+
+It runs under the writer lock (cluster.writer_lock), as a batch does: one task per group of
+buckets writes, for each kind and bucket, the rows of every file the manifest's readers read
+(cluster.committed) into one file named for the compaction, every row keeping its batch's `seq`
+(so a later batch of hours still replaces an earlier one). The manifest then records the
+compaction: `through_seq`, the last batch it merged. From that step on, readers read the
+compaction's files and the batches after it; the files it merged stay RETIRE_AFTER seconds for
+the reports that were already reading them, then the next writer removes them.
+
+A live service compacts after every COMPACT_AFTER batches (storemon/cluster_batch.py);
+`storemon cluster compact` does it at once."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storemon import cluster
+from storemon.database import copy_atomically, sql_text
+
+COMPACT_AFTER = 24  # batches since the last compaction (a day of hourly batches)
+
+
+def due(manifest: dict | None) -> bool:
+    """Whether the batches since the last compaction have reached COMPACT_AFTER."""
+    batches = (manifest or {}).get("batches", [])
+    merged = cluster.last_compaction(manifest)
+    since = [b for b in batches if merged is None or b["seq"] > merged["seq"]]
+    return len(since) >= COMPACT_AFTER
+
+
+def compact_now(client, data: Path) -> dict | None:
+    """Compact the data folder, taking the writer lock; returns the compaction's record (None:
+    a folder with no batches)."""
+    with cluster.writer_lock(Path(data)):
+        manifest = cluster.read_manifest(Path(data))
+        if manifest is None or not manifest["batches"]:
+            return None
+        cluster.sweep_uncommitted(Path(data), manifest)
+        return compact(client, Path(data), manifest)
+
+
+def compact(client, data: Path, manifest: dict) -> dict:
+    """Merge the files every bucket's readers read, then commit (writer_lock held by the
+    caller); `manifest` gains the compaction's record, which is returned."""
+    started = time.perf_counter()
+    batches = cluster.committed(manifest)
+    seq = cluster.next_seq(manifest)
+    batch_id = secrets.token_urlsafe(9)
+    name = cluster.batch_name(seq, batch_id)
+    threads = sum(client.nthreads().values())
+    sizes = cluster.bucket_sizes(data, manifest["buckets"], batches)
+    groups = cluster.task_groups(sizes, threads, cluster.TASK_BYTES)
+    futures = [
+        client.submit(merge_buckets, str(data.resolve()), group, batches, name, pure=False)
+        for group in groups
+    ]
+    merged = cluster.gather(client, futures, [cluster.buckets_named(g) for g in groups])
+    record = {
+        "seq": seq,
+        "batch_id": batch_id,
+        "kind": cluster.COMPACTION,
+        "through_seq": seq - 1,
+        "compacted_at": time.time(),
+        "loaded_at": datetime.now(UTC).isoformat(),
+        "files_merged": sum(merged),
+        "seconds": round(time.perf_counter() - started, 3),
+        "rows": 0,
+        "kept": 0,
+        "rejected": 0,
+        "reasons": [],
+        "first_poll_us": None,
+        "latest_poll_us": None,
+        "file": None,
+    }
+    manifest["batches"].append(record)
+    cluster.write_manifest(data, manifest)
+    return record
+
+
+def merge_buckets(data: str, buckets: list[int], batches: frozenset[str], name: str) -> int:
+    """One task: each kind's files of each of `buckets` (those of `batches`) as one file named
+    `name`; returns how many files it merged."""
+    merged = 0
+    with cluster.task_connection() as con:
+        for kind in cluster.KEPT:
+            for bucket in buckets:
+                files = cluster.bucket_files(Path(data), kind, bucket, batches)
+                if not files:
+                    continue
+                target = Path(data) / kind / f"bucket={bucket}" / f"{name}_0.parquet"
+                listed = ", ".join(f"'{sql_text(path)}'" for path in files)
+                copy_atomically(
+                    con, f"(SELECT * FROM read_parquet([{listed}]))", target, "FORMAT parquet"
+                )
+                merged += len(files)
+    return merged
