@@ -258,7 +258,7 @@ def writer_lock(data: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def sweep_uncommitted(data: Path, manifest: dict | None) -> list[Path]:
+def sweep(data: Path, manifest: dict | None) -> list[Path]:
     """Remove the files of batches that never committed (an ingest that died), any batch left
     on its way in, and the data files a compaction merged long enough ago (retired); only with
     writer_lock held, when no other ingest can be writing. Returns what it removed."""
@@ -653,7 +653,7 @@ def _ingest_locked(
     piece_bytes: int,
 ) -> list[dict]:
     manifest = read_manifest(data)
-    sweep_uncommitted(data, manifest)  # an earlier ingest's files that never committed
+    sweep(data, manifest)  # an earlier ingest's files that never committed
     manifest = manifest or new_manifest(buckets)
     if buckets is not None and buckets != manifest["buckets"]:
         raise StoremonError(

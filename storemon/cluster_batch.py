@@ -54,7 +54,7 @@ def append_batch(
         earlier = _earlier(manifest, kind, content_hash, idempotency_key)
         if earlier is not None:
             return _answer(manifest, earlier, repeated=True)
-        cluster.sweep_uncommitted(data, manifest)  # what died before committing
+        cluster.sweep(data, manifest)  # what died before committing
         manifest = manifest or cluster.new_manifest()
         seq = cluster.next_seq(manifest)
         batch_id = secrets.token_urlsafe(9)

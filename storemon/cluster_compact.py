@@ -41,7 +41,7 @@ def compact_now(client, data: Path) -> dict | None:
         manifest = cluster.read_manifest(Path(data))
         if manifest is None or not manifest["batches"]:
             return None
-        cluster.sweep_uncommitted(Path(data), manifest)
+        cluster.sweep(Path(data), manifest)
         return compact(client, Path(data), manifest)
 
 
