@@ -60,6 +60,21 @@ class Computed:
     said: str = ""  # what the log adds about where it was computed
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A batch to append: its kind, its file (CSV with a header), how it is named in its
+    rejected rows and messages, its Idempotency-Key, the offset that turns the file's line
+    numbers into the sender's (append.as_csv), and whether rows none of which is usable are
+    taken."""
+
+    kind: str
+    path: Path
+    shown: str
+    idempotency_key: str | None = None
+    line_offset: int = 0
+    allow_empty: bool = False
+
+
 class Backend(Protocol):
     def poll_range(self, data_first: str | None, data_latest: str | None) -> tuple[int, int] | None:
         """Epoch us of the first and latest poll (None: no polls), given the service's own
@@ -91,18 +106,9 @@ class Backend(Protocol):
         """Raise when data may not be loaded (replaced whole) through the service."""
         ...
 
-    def append(
-        self,
-        kind: str,
-        path: Path,
-        *,
-        shown: str,
-        idempotency_key: str | None,
-        line_offset: int,
-        allow_empty: bool,
-    ) -> BatchAnswer | None:
-        """Append a batch (CSV with a header) where the reports read their data, committed when
-        this returns; None: that is the service's own database (storemon/data_writer.py)."""
+    def append(self, batch: Batch) -> BatchAnswer | None:
+        """Append a batch where the reports read their data, committed when this returns;
+        None: that is the service's own database (storemon/data_writer.py)."""
         ...
 
     def close(self) -> None: ...
@@ -171,16 +177,7 @@ class Local:
     def refuse_writes(self) -> None:
         pass
 
-    def append(
-        self,
-        kind: str,
-        path: Path,
-        *,
-        shown: str,
-        idempotency_key: str | None,
-        line_offset: int,
-        allow_empty: bool,
-    ) -> BatchAnswer | None:
+    def append(self, batch: Batch) -> BatchAnswer | None:
         return None  # the service's own database: the data writer's
 
     def close(self) -> None:

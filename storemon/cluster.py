@@ -230,10 +230,9 @@ def last_compaction(manifest: dict | None) -> dict | None:
 def retired(manifest: dict | None, now: float) -> frozenset[str]:
     """The batches whose data files a compaction merged more than RETIRE_AFTER seconds before
     `now`: no report still reads them (one that started before it has had that long)."""
+    batches = (manifest or {}).get("batches", [])
     merged = [
-        b
-        for b in (manifest or {}).get("batches", [])
-        if b["kind"] == COMPACTION and now - b["compacted_at"] > RETIRE_AFTER
+        b for b in batches if b["kind"] == COMPACTION and now - b["compacted_at"] > RETIRE_AFTER
     ]
     if not merged:
         return frozenset()
@@ -241,7 +240,7 @@ def retired(manifest: dict | None, now: float) -> frozenset[str]:
     newest = max(b["seq"] for b in merged)
     return frozenset(
         batch_name(b["seq"], b["batch_id"])
-        for b in manifest["batches"]  # type: ignore[index]
+        for b in batches
         if b["seq"] <= through or (b["kind"] == COMPACTION and b["seq"] < newest)
     )
 

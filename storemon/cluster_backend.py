@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from storemon import cluster, cluster_batch
-from storemon.backends import KEPT_ROWS, Computed, Files, Material
+from storemon.backends import KEPT_ROWS, Batch, Computed, Files, Material
 from storemon.database import run_all, scalar
 from storemon.errors import StoremonError
 from storemon.report import NOTE_COLUMNS, report_files
@@ -93,27 +93,9 @@ class OnCluster:
             "files there with `storemon cluster ingest` (batches: POST /polls, /hours, ...)"
         )
 
-    def append(
-        self,
-        kind: str,
-        path: Path,
-        *,
-        shown: str,
-        idempotency_key: str | None,
-        line_offset: int,
-        allow_empty: bool,
-    ) -> BatchAnswer:
+    def append(self, batch: Batch) -> BatchAnswer:
         """Into the cluster's data folder, committed in one step (storemon/cluster_batch.py)."""
-        return cluster_batch.append_batch(
-            self.client,
-            self.data,
-            kind,
-            path,
-            shown=shown,
-            idempotency_key=idempotency_key,
-            line_offset=line_offset,
-            allow_empty=allow_empty,
-        )
+        return cluster_batch.append_batch(self.client, self.data, batch)
 
     def close(self) -> None:
         self._stack.close()

@@ -26,6 +26,7 @@ from typing import cast
 
 from storemon import cluster, cluster_compact
 from storemon.append import KINDS, BatchKind, file_hash
+from storemon.backends import Batch
 from storemon.errors import KeyReused, StoremonError
 from storemon.instants import iso_us
 from storemon.rejections import refuse_if_nothing_usable
@@ -34,24 +35,14 @@ from storemon.results import BatchAnswer, RejectCount, RejectReason
 log = logging.getLogger("storemon.cluster")
 
 
-def append_batch(
-    client,
-    data: Path,
-    kind: str,
-    path: Path,
-    *,
-    shown: str,
-    idempotency_key: str | None = None,
-    line_offset: int = 0,
-    allow_empty: bool = False,
-) -> BatchAnswer:
-    """Append the batch in `path` (CSV with a header) of `kind` to the data folder, committed
-    before this returns; `shown` names it in its rejected rows and messages."""
+def append_batch(client, data: Path, batch: Batch) -> BatchAnswer:
+    """Append `batch` to the data folder, committed before this returns."""
     data = Path(data)
-    content_hash = file_hash(path)
+    kind, shown = batch.kind, batch.shown
+    content_hash = file_hash(batch.path)
     with cluster.writer_lock(data):
         manifest = cluster.read_manifest(data)
-        earlier = _earlier(manifest, kind, content_hash, idempotency_key)
+        earlier = _earlier(manifest, kind, content_hash, batch.idempotency_key)
         if earlier is not None:
             return _answer(manifest, earlier, repeated=True)
         cluster.sweep(data, manifest)  # what died before committing
@@ -60,7 +51,7 @@ def append_batch(
         batch_id = secrets.token_urlsafe(9)
         incoming = data / cluster.INCOMING / f"{cluster.batch_name(seq, batch_id)}.csv"
         incoming.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, incoming)
+        shutil.copyfile(batch.path, incoming)
         try:
             future = client.submit(
                 cluster.ingest_file,
@@ -73,24 +64,24 @@ def append_batch(
                 datetime.now(UTC).isoformat(),
                 None,
                 shown,
-                line_offset,
+                batch.line_offset,
                 pure=False,
             )
-            (batch,) = cluster.gather(client, [future], [shown])
+            (done,) = cluster.gather(client, [future], [shown])
         finally:
             incoming.unlink(missing_ok=True)
-        if not allow_empty:  # (its files, never committed, go with the next writer's sweep)
+        if not batch.allow_empty:  # (its files, never committed, go with the next writer's sweep)
             refuse_if_nothing_usable(
                 KINDS[kind].source.label,
                 shown,
-                batch["rows"],
-                [RejectCount(**why) for why in batch["reasons"]],
+                done["rows"],
+                [RejectCount(**why) for why in done["reasons"]],
                 what="nothing was appended",
             )
-        batch |= {"content_hash": content_hash, "idempotency_key": idempotency_key}
-        manifest["batches"].append(batch)
+        done |= {"content_hash": content_hash, "idempotency_key": batch.idempotency_key}
+        manifest["batches"].append(done)
         cluster.write_manifest(data, manifest)  # committed: what follows changes no data
-        answer = _answer(manifest, batch, repeated=False)
+        answer = _answer(manifest, done, repeated=False)
         if cluster_compact.due(manifest):
             try:
                 cluster_compact.compact(client, data, manifest)

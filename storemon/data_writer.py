@@ -23,7 +23,7 @@ from storemon.append import (
     forget_old_batches,
     refresh_quality_of,
 )
-from storemon.backends import Backend
+from storemon.backends import Backend, Batch
 from storemon.database import has_table, one, rollback, table_names
 from storemon.ingest import QUALITY_COLUMNS, ingest
 from storemon.instants import ISO
@@ -188,12 +188,7 @@ class DataWriter:
         with ExitStack() as scratch:
             csv_path, offset = as_csv(path, media, kind, scratch)
             elsewhere = self.backend.append(
-                kind,
-                csv_path,
-                shown=shown,
-                idempotency_key=idempotency_key,
-                line_offset=offset,
-                allow_empty=allow_empty,
+                Batch(kind, csv_path, shown, idempotency_key, offset, allow_empty)
             )
             if elsewhere is not None:  # the reports' data is not in this database
                 self.on_batch(elsewhere, time.perf_counter() - started)

@@ -21,6 +21,7 @@ import pytest
 
 from storemon import cluster, cluster_batch, cluster_compact
 from storemon.append import append_batch
+from storemon.backends import Batch
 from storemon.bench.dask_processes import DaskProcesses
 from storemon.database import connect
 from storemon.errors import StoremonError
@@ -642,7 +643,7 @@ def test_compaction_merges_each_buckets_files_and_changes_no_report(
     for n, part in enumerate((lines[:300], lines[:1] + lines[300:700])):
         batch = tmp_path / f"polls{n}.csv"
         batch.write_bytes(b"".join(part))  # polls the data holds: the same report
-        cluster_batch.append_batch(client, data, "polls", batch, shown=batch.name)
+        cluster_batch.append_batch(client, data, Batch("polls", batch, batch.name))
     assert max(visible_files(data, 4)["polls"]) == 3
     out = tmp_path / "cluster.csv"
     cluster.report(client, data, out)
@@ -658,7 +659,7 @@ def test_compaction_merges_each_buckets_files_and_changes_no_report(
     cluster.report(client, data, out)
     assert out.read_bytes() == expected
     # a later batch of hours still replaces the hours each store had (rows keep their seq)
-    cluster_batch.append_batch(client, data, "hours", later, shown=later.name)
+    cluster_batch.append_batch(client, data, Batch("hours", later, later.name))
     cluster.report(client, data, out)
     with_later = single_node_of(files, later, None)["report"]
     assert out.read_bytes() == with_later
