@@ -140,9 +140,16 @@ def new_connection() -> duckdb.DuckDBPyConnection:
 
 
 def _clear(con: duckdb.DuckDBPyConnection) -> None:
-    """Forget the last task's variables."""
+    """Forget the last task's variables, TEMP views and TEMP tables (an ingest's `poll_rows` is a
+    table, a report's a view over Parquet: neither may replace the other)."""
     for (name,) in con.execute("SELECT name FROM duckdb_variables()").fetchall():
         con.execute(f'RESET VARIABLE "{name}"')
+    for kind, listed in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+        names = con.execute(
+            f"SELECT {kind.lower()}_name FROM {listed} WHERE temporary AND NOT internal"
+        ).fetchall()
+        for (name,) in names:
+            con.execute(f'DROP {kind} temp.main."{name}"')
 
 
 @contextmanager
@@ -150,9 +157,9 @@ def task_connection() -> Iterator[duckdb.DuckDBPyConnection]:
     """The DuckDB a task runs on: one per worker thread, made with the load's macros once and
     kept for its next tasks (a new DuckDB and its macros cost about 50 ms, most of a small
     bucket's work). Each task starts with no variables set (one that a task set and the next
-    does not, such as `status_read_from`, would be read by the next); the tables it reads, it
-    makes (CREATE OR REPLACE), so those of the last task are replaced, not read. A task that
-    fails leaves its DuckDB behind, and the next one starts a new one."""
+    does not, such as `status_read_from`, would be read by the next) and no TEMP views or tables;
+    the tables it reads, it makes (CREATE OR REPLACE), so those of the last task are replaced,
+    not read. A task that fails leaves its DuckDB behind, and the next one starts a new one."""
     con = getattr(_worker, "con", None)
     if con is None:
         con = _worker.con = new_connection()
@@ -447,7 +454,8 @@ def bucket_tables(
 ) -> int:
     """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
     business_hours, special_hours, store_groups, store_timezones), as a load would, from their
-    files of the committed `batches` (sql/cluster/, then sql/load/20-23). Returns their polls."""
+    files of the committed `batches` (sql/cluster/ and sql/load/20-23, read in place: the
+    polls are a view over their Parquet until 20_bucket_polls.sql). Returns their polls."""
     for kind, variable in VARIABLES.items():
         files = [
             str(path) for bucket in buckets for path in bucket_files(data, kind, bucket, batches)
@@ -460,17 +468,15 @@ def bucket_tables(
             )
             files = [str(empty)]
         con.execute(f"SET VARIABLE {variable} = ?", [files])
-    # 20_stores.sql reads the polls file again for the text of rows whose store_id has control
-    # characters; those were rejected at ingest, so it has nothing to read here.
-    nothing = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "none.csv"
-    nothing.write_text("store_id,status,timestamp_utc\n")
-    con.execute("SET VARIABLE status_file = ?", [str(nothing)])
-    con.execute("SET VARIABLE status_newline = '\\n'")
-    load = sql_dir() / "load"
+    # Not 20_stores_rejected.sql: the ingest rejected the rows of ids with control characters
+    # already. Not 21_polls.sql: 20_bucket_polls.sql makes the polls, unsorted.
+    load, own = sql_dir() / "load", sql_dir() / "cluster"
     steps = [
-        *sql_files("cluster"),
-        *(load / name for name in ("20_stores.sql", "21_polls.sql", "22_business_hours.sql")),
-        load / "22_special_hours.sql",
+        *(path for path in sql_files("cluster") if path.name < "20"),
+        load / "20_stores.sql",
+        load / "21_poll_instants.sql",
+        own / "20_bucket_polls.sql",
+        *(load / name for name in ("22_business_hours.sql", "22_special_hours.sql")),
         load / "22_store_groups.sql",
         load / "23_store_timezones.sql",
     ]
