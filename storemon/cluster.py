@@ -131,10 +131,16 @@ _worker = threading.local()  # each worker thread's DuckDB (task_connection)
 
 def new_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for a bucket's tables (bucket_tables) or a file's parsing: in UTC,
-    with the load's macros."""
+    with the load's macros, on one thread."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    # One thread: a cluster's parallelism is its tasks, one per worker thread, a worker thread
+    # per core (the README's `dask worker --nthreads 1`, one per core). A task's DuckDB with a
+    # thread per core as well would put twice as many threads as cores to work: at 10x, on
+    # two one-thread workers on two cores, the report took 20.7 s with two DuckDB threads a
+    # task and 11.1-13.3 s with one.
+    con.execute("SET threads = 1")
     parse_macros(con)
     return con
 
