@@ -100,3 +100,42 @@ def per_million_polls(tasks: list[tuple[int, float]]) -> float:
     """A report's worker seconds per million polls: its tasks' seconds over their polls."""
     polls = sum(count for count, _ in tasks)
     return sum(seconds for _, seconds in tasks) / (polls / 1e6) if polls else 0.0
+
+
+def task_fit(tasks: list[tuple[int, float]]) -> tuple[float, float]:
+    """A task's seconds as a line in its polls, by least squares over `tasks` ((polls, seconds),
+    those of the 1x and 10x reports together): (fixed seconds a task, seconds per M polls)."""
+    n = len(tasks)
+    xs = [polls / 1e6 for polls, _ in tasks]
+    ys = [seconds for _, seconds in tasks]
+    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:  # all tasks alike: no line, only their rate
+        return 0.0, mean_y / mean_x if mean_x else 0.0
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    return mean_y - slope * mean_x, slope
+
+
+# What the README projects the cluster to: the report at 100x and 1000x the 1x data's polls, on
+# this many one-thread workers.
+PROJECTED = {"100x": 100, "1000x": 1000}
+PROJECTED_WORKERS = (8, 64)
+
+
+def projection(fit: tuple[float, float], polls_1x: int, polls_a_task: float) -> dict[str, dict]:
+    """From the fit: each projected size's tasks (of `polls_a_task` polls, as the cluster sizes
+    them), its worker seconds, and its minutes on each of PROJECTED_WORKERS workers (the client's
+    own work, writing the CSV, not included)."""
+    fixed, per_million = fit
+    found = {}
+    for name, times in PROJECTED.items():
+        polls = polls_1x * times
+        tasks = max(1, round(polls / polls_a_task))
+        seconds = tasks * fixed + per_million * polls / 1e6
+        found[name] = {
+            "polls": polls,
+            "tasks": tasks,
+            "worker_seconds": seconds,
+            "minutes": {workers: seconds / workers / 60 for workers in PROJECTED_WORKERS},
+        }
+    return found

@@ -62,7 +62,28 @@ def render(report: dict, earlier: dict | None = None) -> str:
         for step in with_steps[0]["steps"]:
             cells = " | ".join(f"{r['steps'].get(step, 0):.3f}" for r in with_steps)
             lines.append(f"| {step} | {cells} |")
+    cluster = report.get("cluster_tasks")
+    if cluster:
+        lines += ["", _cluster_line(cluster)]
     floor = report.get("bench_process_peak_rss_bytes")
     if floor:
         lines += ["", f"(The bench process itself peaked at {floor / 2**20:,.0f} MB.)"]
     return "\n".join(lines)
+
+
+def _cluster_line(cluster: dict) -> str:
+    """The cluster's task fit and its projection, in words."""
+    projected = "; ".join(
+        f"{name} ({found['polls'] / 1e9:.2f} G polls, {found['tasks']:,} tasks): "
+        f"{found['worker_seconds']:,.0f} worker-s, "
+        + ", ".join(
+            f"{minutes:.1f} min on {workers}" for workers, minutes in found["minutes"].items()
+        )
+        for name, found in cluster["projection"].items()
+    )
+    return (
+        f"The cluster's report tasks ({len(cluster['tasks'])} at 1x and 10x): "
+        f"{cluster['fixed_seconds']:.3f} s fixed + {cluster['seconds_per_million_polls']:.3f} s "
+        f"per M polls (least squares). Projected: {projected} (one-thread workers; the client's "
+        "CSV not included)."
+    )

@@ -24,7 +24,7 @@ from storemon.bench.load import (
     USERS,
     run_load,
 )
-from storemon.bench.on_cluster import bench_cluster, per_million_polls
+from storemon.bench.on_cluster import bench_cluster, per_million_polls, projection, task_fit
 from storemon.bench.results import GB, MB, Result
 from storemon.bench.service import bench_api, bench_live, full_load_report
 from storemon.bench.single_node import bench_ingest, bench_report, bench_report_pair
@@ -235,6 +235,22 @@ def run_bench(
         "repeat": repeat,
         "bench_process_peak_rss_bytes": _own_peak_rss(),
         "results": [asdict(r) | {"median": r.median} for r in results],
+        "cluster_tasks": _cluster_tasks(cluster_rows, data["1x"].polls),
+    }
+
+
+def _cluster_tasks(cluster_rows: list[tuple[Result, Result, dict]], polls_1x: int) -> dict:
+    """The cluster report's tasks at 1x and 10x: their seconds as a line in their polls (a
+    task's fixed cost and its cost per M polls), and from it the report at 100x and 1000x."""
+    tasks = [task for _, _, facts in cluster_rows for task in facts["tasks"]]
+    fit = task_fit(tasks)
+    biggest = cluster_rows[-1][2]["tasks"]  # tasks sized by data: the 10x report's are full
+    a_task = sum(polls for polls, _ in biggest) / len(biggest)
+    return {
+        "tasks": tasks,
+        "fixed_seconds": fit[0],
+        "seconds_per_million_polls": fit[1],
+        "projection": projection(fit, polls_1x, a_task),
     }
 
 
