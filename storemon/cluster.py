@@ -240,6 +240,16 @@ def last_compaction(manifest: dict | None) -> dict | None:
     return max(found, key=lambda b: b["seq"], default=None)
 
 
+def one_per_instant(manifest: dict | None) -> str | None:
+    """The batch whose polls files hold one row per store and instant: the last compaction, when
+    it wrote them so (`polls_one_per_instant`; a compaction by an older storemon did not), else
+    None."""
+    merged = last_compaction(manifest)
+    if merged is None or not merged.get("polls_one_per_instant"):
+        return None
+    return batch_name(merged["seq"], merged["batch_id"])
+
+
 def retired(manifest: dict | None, now: float) -> frozenset[str]:
     """The batches whose data files a compaction merged more than RETIRE_AFTER seconds before
     `now`: no report still reads them (one that started before it has had that long)."""
@@ -457,15 +467,20 @@ def bucket_tables(
     buckets: Sequence[int],
     batches: frozenset[str],
     scratch,
+    unique: str | None = None,
 ) -> int:
     """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
     business_hours, special_hours, store_groups, store_timezones), as a load would, from their
     files of the committed `batches` (sql/cluster/ and sql/load/20-23, read in place: the
-    polls are a view over their Parquet until 20_bucket_polls.sql). Returns their polls."""
+    polls are a view over their Parquet until 20_bucket_polls.sql). `unique`: the batch whose
+    polls files hold one row per store and instant (one_per_instant()); when each bucket's
+    polls are one such file, they are not grouped again. Returns their polls."""
     for kind, variable in VARIABLES.items():
-        files = [
-            str(path) for bucket in buckets for path in bucket_files(data, kind, bucket, batches)
-        ]
+        found = [bucket_files(data, kind, bucket, batches) for bucket in buckets]
+        files = [str(path) for listed in found for path in listed]
+        if kind == "polls":
+            alone = all(len(listed) == 1 and batch_of(listed[0].name) == unique for listed in found)
+            con.execute("SET VARIABLE polls_unique = ?", [unique is not None and alone])
         if not files:
             empty = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "e.parquet"
             con.execute(
@@ -505,16 +520,22 @@ FOLDERS = {**PARTS, "group_rollups": "rollups"}
 
 
 def report_buckets(
-    data: str, buckets: list[int], batches: frozenset[str], as_of_us: int, report_id: str
+    data: str,
+    buckets: list[int],
+    batches: frozenset[str],
+    as_of_us: int,
+    report_id: str,
+    unique: str | None = None,
 ) -> dict:
     """The report of some buckets' stores (one task) in the data of the committed `batches`,
     as of `as_of_us` (the `now` of all the data), by the load's and the report's own SQL files;
     its rows, outages, summary and its notes' stores go to Parquet, one file each (PARTS),
-    named for the task's first and last bucket."""
+    named for the task's first and last bucket. `unique`: as bucket_tables takes it."""
     started = time.perf_counter()
     out = Path(data) / "reports" / report_id
     with ExitStack() as scratch, task_connection() as con:
-        polls = bucket_tables(con, Path(data), buckets, batches, scratch)
+        polls = bucket_tables(con, Path(data), buckets, batches, scratch, unique)
+        grouped = not scalar(con, "SELECT getvariable('polls_unique')")
         con.execute("SET VARIABLE as_of_checked = true")
         run = run_report(con, instant(as_of_us))
         for relation, part in PARTS.items():
@@ -526,6 +547,7 @@ def report_buckets(
         "buckets": buckets,
         "stores": run.stores,
         "polls": polls,
+        "grouped": grouped,  # whether its polls were grouped to one per store and instant
         "seconds": time.perf_counter() - started,
         "notes": run.notes,
     }
@@ -647,7 +669,8 @@ def ingest(
     piece_bytes: int = PIECE_BYTES,
 ) -> list[dict]:
     """Ingest input files into the data folder, one task per file or piece of `piece_bytes`,
-    as one batch per file, all committed in one step; returns each file's counts. A folder
+    as one batch per file, all committed in one step, then compacted when a polls file came
+    in pieces (storemon/cluster_compact.py); returns each file's counts. A folder
     keeps the K it was made with. One ingest writes at a time (writer_lock): another waits."""
     data = Path(data)
     kinds = [kind_of(Path(f)) for f in files]  # every file's kind, before any work is done
@@ -673,11 +696,13 @@ def _ingest_locked(
     first = next_seq(manifest)
     load_time = datetime.now(UTC).isoformat()
     tasks = []  # (file's index, future)
+    pieced = False  # whether a polls file came in pieces
     for i, (f, kind) in enumerate(zip(files, kinds, strict=True)):
         path = Path(f).resolve()
         # Polls files may be big: cut in pieces, parsed side by side. Hours and zones are
         # small, and a zone file's check for conflicting zones needs it whole.
         cut = pieces(path, piece_bytes) if kind == "polls" and not is_parquet(path) else []
+        pieced = pieced or len(cut) > 1
         batch_id = secrets.token_urlsafe(9)
         whole: list[tuple[int, int, int, int] | None] = [None]
         for piece in cut or whole:
@@ -701,6 +726,12 @@ def _ingest_locked(
         done.append(_combined(parts))
     manifest["batches"].extend(done)
     write_manifest(data, manifest)
+    if pieced:
+        # A big polls file left a file of each of its pieces in every bucket: merged at once,
+        # its polls one per store and instant, so that reports need not group them again.
+        from storemon import cluster_compact
+
+        cluster_compact.compact(client, data, manifest)
     return done
 
 
@@ -748,7 +779,14 @@ def compute(client, data: Path, as_of: datetime | None = None) -> dict:
     groups = task_groups(bucket_sizes(data, manifest["buckets"], batches), threads, TASK_BYTES)
     futures = [
         client.submit(
-            report_buckets, str(data.resolve()), group, batches, now_us, report_id, pure=False
+            report_buckets,
+            str(data.resolve()),
+            group,
+            batches,
+            now_us,
+            report_id,
+            one_per_instant(manifest),
+            pure=False,
         )
         for group in groups
     ]

@@ -78,7 +78,8 @@ class OnCluster:
         bucket = cluster.bucket_of(store_id, manifest["buckets"])
         batches = cluster.committed(manifest)  # the data as it is now (data_changed says)
         with ExitStack() as scratch, cluster.new_connection() as con:
-            cluster.bucket_tables(con, self.data, [bucket], batches, scratch)
+            unique = cluster.one_per_instant(manifest)
+            cluster.bucket_tables(con, self.data, [bucket], batches, scratch, unique)
             run_all(con, report_files("00", "01"))
             con.execute("SET VARIABLE as_of_checked = true")
             con.execute("SET VARIABLE as_of = make_timestamptz(?)", [as_of_us])

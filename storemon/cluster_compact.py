@@ -5,7 +5,12 @@ a compaction merges each bucket's files of each kind into one.
 It runs under the writer lock (cluster.writer_lock), as a batch does: one task per group of
 buckets writes, for each kind and bucket, the rows of every file the manifest's readers read
 (cluster.committed) into one file named for the compaction, every row keeping its batch's `seq`
-(so a later batch of hours still replaces an earlier one). The manifest then records the
+(so a later batch of hours still replaces an earlier one). Polls are written one row per store
+and instant, as the load's rule makes them (sql/load/21_poll_instants.sql, through the report
+task's own tables, cluster.bucket_tables; their `seq` is never read): a report task whose
+buckets each hold only such a file then takes them as they are, without grouping them again
+(`polls_one_per_instant` in the compaction's record, cluster.one_per_instant). The manifest
+then records the
 compaction: `through_seq`, the last batch it merged. From that step on, readers read the
 compaction's files and the batches after it; the files it merged stay RETIRE_AFTER seconds for
 the reports that were already reading them, then the next writer removes them.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,8 +62,9 @@ def compact(client, data: Path, manifest: dict) -> dict:
     threads = sum(client.nthreads().values())
     sizes = cluster.bucket_sizes(data, manifest["buckets"], batches)
     groups = cluster.task_groups(sizes, threads, cluster.TASK_BYTES)
+    unique = cluster.one_per_instant(manifest)  # the last compaction's polls, if one per instant
     futures = [
-        client.submit(merge_buckets, str(data.resolve()), group, batches, name, pure=False)
+        client.submit(merge_buckets, str(data.resolve()), group, batches, name, unique, pure=False)
         for group in groups
     ]
     merged = cluster.gather(client, futures, [cluster.buckets_named(g) for g in groups])
@@ -69,6 +76,7 @@ def compact(client, data: Path, manifest: dict) -> dict:
         "compacted_at": time.time(),
         "loaded_at": datetime.now(UTC).isoformat(),
         "files_merged": sum(merged),
+        "polls_one_per_instant": True,
         "seconds": round(time.perf_counter() - started, 3),
         "rows": 0,
         "kept": 0,
@@ -83,20 +91,33 @@ def compact(client, data: Path, manifest: dict) -> dict:
     return record
 
 
-def merge_buckets(data: str, buckets: list[int], batches: frozenset[str], name: str) -> int:
+# A bucket's polls, one row per store and instant, from the tables bucket_tables made of them.
+ONE_PER_INSTANT = (
+    "(SELECT stores.store_id, polls.timestamp_utc, polls.active, NULL::INTEGER AS seq "
+    "FROM polls JOIN stores USING (store_key))"
+)
+
+
+def merge_buckets(
+    data: str, buckets: list[int], batches: frozenset[str], name: str, unique: str | None = None
+) -> int:
     """One task: each kind's files of each of `buckets` (those of `batches`) as one file named
-    `name`; returns how many files it merged."""
+    `name`, its polls one row per store and instant (`unique`: as cluster.bucket_tables takes
+    it); returns how many files it merged."""
     merged = 0
-    with cluster.task_connection() as con:
+    with ExitStack() as scratch, cluster.task_connection() as con:
         for kind in cluster.KEPT:
             for bucket in buckets:
                 files = cluster.bucket_files(Path(data), kind, bucket, batches)
                 if not files:
                     continue
                 target = Path(data) / kind / f"bucket={bucket}" / f"{name}_0.parquet"
-                listed = ", ".join(f"'{sql_text(path)}'" for path in files)
-                copy_atomically(
-                    con, f"(SELECT * FROM read_parquet([{listed}]))", target, "FORMAT parquet"
-                )
+                if kind == "polls":
+                    cluster.bucket_tables(con, Path(data), [bucket], batches, scratch, unique)
+                    rows = ONE_PER_INSTANT
+                else:
+                    listed = ", ".join(f"'{sql_text(path)}'" for path in files)
+                    rows = f"(SELECT * FROM read_parquet([{listed}]))"
+                copy_atomically(con, rows, target, "FORMAT parquet")
                 merged += len(files)
     return merged

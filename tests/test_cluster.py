@@ -207,8 +207,13 @@ def test_a_big_polls_file_is_parsed_in_pieces_keeping_its_line_numbers(client, i
     )
     assert done[0]["pieces"] > 10
     out = tmp_path / "cluster.csv"
-    cluster.report(client, data, out)
+    reported = cluster.report(client, data, out)
     assert out.read_bytes() == expected["report"]
+    # the pieces left a file of each in every bucket: the ingest compacted them, its polls one
+    # per store and instant, so the report grouped none of them again
+    assert cluster.one_per_instant(cluster.read_manifest(data)) is not None
+    assert max(visible_files(data, 8)["polls"]) == 1
+    assert not any(task["grouped"] for task in reported["tasks"])
     with duckdb.connect() as con:
         rejected = con.execute(
             "SELECT source, file, line, reason "
@@ -682,3 +687,64 @@ def test_a_live_folder_compacts_every_so_many_batches():
     assert not cluster_compact.due(manifest(*["polls"] * (every - 1)))
     assert cluster_compact.due(manifest(*["polls"] * every))
     assert not cluster_compact.due(manifest(*["polls"] * every, "compaction", "polls"))
+
+
+def test_a_compactions_polls_are_one_per_store_and_instant_and_not_grouped_again(
+    client, inputs, tmp_path
+):
+    """Polls sent again in a later batch, some of them now inactive at the same instant: the
+    compaction keeps one row per store and instant, inactive winning (the load's rule); a report
+    after it takes each bucket's one file as it is, and is the single-node report still."""
+    files, _ = inputs
+    lines = files.status.read_text().splitlines()
+    status = lines[0].split(",").index("status")
+    again = [line for line in lines[1:] if line.split(",")[status] == "active"][:40:4]
+    flipped = [
+        ",".join("inactive" if n == status else field for n, field in enumerate(line.split(",")))
+        for line in again
+    ]
+    batch, both = tmp_path / "again.csv", tmp_path / "both.csv"
+    batch.write_text("\n".join([lines[0], *again, *flipped]) + "\n")
+    both.write_text("\n".join([*lines, *flipped]) + "\n")
+    expected = single_node(tmp_path, dataclasses.replace(files, status=both), None, None)
+    data = tmp_path / "data"
+    cluster.ingest(client, data, [files.status, files.hours, files.timezones], 4)
+    cluster_batch.append_batch(client, data, Batch("polls", batch, batch.name))
+    out = tmp_path / "cluster.csv"
+    before = cluster.report(client, data, out)
+    assert out.read_bytes() == expected["report"]
+    assert all(task["grouped"] for task in before["tasks"])  # two files in some buckets
+
+    cluster_compact.compact_now(client, data)
+    manifest = cluster.read_manifest(data)
+    unique = cluster.one_per_instant(manifest)
+    assert unique is not None
+    polls = [
+        path
+        for b in range(4)
+        for path in cluster.bucket_files(data, "polls", b, frozenset([unique]))
+    ]
+    with duckdb.connect() as con:
+        rows, instants, inactive = con.execute(
+            "SELECT count(*), count(DISTINCT (store_id, timestamp_utc)), "
+            "count(*) FILTER (WHERE NOT active) FROM read_parquet(?)",
+            [[str(path) for path in polls]],
+        ).fetchone()
+    with duckdb.connect(str(tmp_path / "single.duckdb"), read_only=True) as con:
+        single = con.execute("SELECT count(*), count(*) FILTER (WHERE NOT active) FROM polls")
+        single = single.fetchone()
+    assert rows == instants and (rows, inactive) == single
+    after = cluster.report(client, data, out)
+    assert not any(task["grouped"] for task in after["tasks"])
+    assert out.read_bytes() == expected["report"]
+
+
+def test_only_a_compaction_that_wrote_its_polls_one_per_instant_is_taken_as_such():
+    batches = [{"seq": 1, "batch_id": "a" * 12, "kind": "polls"}]
+    assert cluster.one_per_instant({"batches": batches}) is None
+    older = {"seq": 2, "batch_id": "b" * 12, "kind": "compaction", "through_seq": 1}
+    assert cluster.one_per_instant({"batches": [*batches, older]}) is None
+    newer = {"seq": 3, "batch_id": "c" * 12, "kind": "compaction", "through_seq": 2}
+    newer["polls_one_per_instant"] = True
+    assert cluster.one_per_instant({"batches": [*batches, older, newer]}) == "000003-" + "c" * 12
+    assert cluster.one_per_instant({"batches": [*batches, newer, older | {"seq": 4}]}) is None
