@@ -55,6 +55,15 @@ def client(processes):
         yield client
 
 
+@pytest.fixture(autouse=True)
+def _the_shared_cluster_is_used_in_a_group(request):
+    """A test of the shared cluster is in one of the two groups: outside them, it would start
+    another cluster in whichever test process it ran in."""
+    shared = {"processes", "client"} & set(request.fixturenames)
+    if shared and request.node.get_closest_marker("xdist_group") is None:
+        pytest.fail("a test of the shared cluster needs @REPORTS or @BATCHES", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     """Generated data (US and other zones, DST, split and overnight hours, unreadable rows), and
