@@ -19,8 +19,8 @@ fuzz examples="1000":
     STOREMON_FUZZ_EXAMPLES={{examples}} {{bin}}/pytest tests/test_contract.py
 
 # the property tests with `scale` times their examples (the suite keeps to its time on 2 cores)
-properties scale="10":
-    STOREMON_EXAMPLES_SCALE={{scale}} {{bin}}/pytest tests/test_property.py tests/test_append.py tests/test_quality.py tests/test_store_week.py
+properties scale="20":
+    STOREMON_EXAMPLES_SCALE={{scale}} {{bin}}/pytest tests/test_property.py tests/test_append.py tests/test_alert_property.py tests/test_quality.py tests/test_store_week.py
 
 # lint, check formatting and types
 lint:

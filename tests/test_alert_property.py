@@ -150,7 +150,7 @@ def norm(rows) -> set[tuple]:
 
 
 @settings(
-    max_examples=examples(8),  # (each replays a load and a few batches: about 0.8 s)
+    max_examples=examples(5),  # (each replays a load and a few batches: about 0.8 s)
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -71,7 +71,7 @@ def batches_of(draw, kind: str, rows: list[tuple]) -> list[tuple[str, list[tuple
 
 
 @settings(
-    max_examples=examples(8),
+    max_examples=examples(5),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -120,7 +120,7 @@ def test_any_split_in_any_order_equals_one_full_load(two_workspaces, data, draw)
 
 
 @settings(
-    max_examples=examples(6),
+    max_examples=examples(4),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -31,9 +31,11 @@ from storemon.report import run_report, write_report
 from tests.conftest import GROUPS_HEADER, HOURS_HEADER, SPECIAL_HEADER, write_csv
 from tests.server import in_process, storemon
 
-# The cluster (`processes`, `client`): set up once, as the whole file runs in one test process
-# (pyproject.toml: --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("cluster")
+# The cluster (`processes`, `client`): set up once in each of two test processes, for the tests
+# of each of two xdist groups (pyproject.toml: --dist loadgroup), about half a minute of tests
+# each; the tests that need no shared cluster (one starts its own) are in neither.
+REPORTS = pytest.mark.xdist_group("cluster_reports")
+BATCHES = pytest.mark.xdist_group("cluster_batches")
 
 AS_OF = datetime(2023, 3, 13, 9, 30, tzinfo=UTC)  # the week holds the US spring-forward night
 PARTS = ("report", "outages", "summary", "rollups")
@@ -51,6 +53,15 @@ def client(processes):
     """storemon's client of that cluster, by its address."""
     with cluster.connect_cluster(processes.address) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _the_shared_cluster_is_used_in_a_group(request):
+    """A test of the shared cluster is in one of the two groups: outside them, it would start
+    another cluster in whichever test process it ran in."""
+    shared = {"processes", "client"} & set(request.fixturenames)
+    if shared and request.node.get_closest_marker("xdist_group") is None:
+        pytest.fail("a test of the shared cluster needs @REPORTS or @BATCHES", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +134,7 @@ def on_cluster(client, folder: Path, files: list[Path], buckets: int, as_of) -> 
 
 # Tasks are sized by data: on two workers, these tiny buckets go two tasks to a report, unless a
 # task may hold no more than a byte (one bucket each).
+@REPORTS
 @pytest.mark.parametrize(
     ("buckets", "as_of", "task_bytes"),
     [(1, None, None), (7, AS_OF, None), (32, None, None), (16, AS_OF, 1)],
@@ -161,6 +173,7 @@ def test_report_tasks_are_consecutive_buckets_of_about_equal_size():
     assert groups([3, 0, 4], 1, 1) == [[0], [1], [2]]
 
 
+@REPORTS
 def test_a_later_hours_file_replaces_the_hours_of_the_stores_it_names(
     single_node_of, client, inputs, tmp_path
 ):
@@ -172,6 +185,7 @@ def test_a_later_hours_file_replaces_the_hours_of_the_stores_it_names(
     assert got["report"] != without["report"]  # the later hours changed those stores' numbers
 
 
+@REPORTS
 def test_polls_in_several_files_and_parquet_are_the_union(single_node_of, client, inputs, tmp_path):
     files, _ = inputs
     lines = files.status.read_text().splitlines()
@@ -193,6 +207,7 @@ def test_polls_in_several_files_and_parquet_are_the_union(single_node_of, client
     assert got["outages"] == expected["outages"]
 
 
+@REPORTS
 def test_a_big_polls_file_is_parsed_in_pieces_keeping_its_line_numbers(client, inputs, tmp_path):
     files, _ = inputs
     # a record across lines (quoted), which no piece may cut, and unreadable rows at the end
@@ -223,6 +238,7 @@ def test_a_big_polls_file_is_parsed_in_pieces_keeping_its_line_numbers(client, i
     assert ("polls", str(polls), 901, "missing store_id") not in rejected  # a store, kept whole
 
 
+@REPORTS
 def test_a_worker_killed_mid_report_changes_nothing(single_node_of, client, inputs, tmp_path):
     files, _ = inputs
     expected = single_node_of(files, None, None)
@@ -246,6 +262,7 @@ def test_a_worker_killed_mid_report_changes_nothing(single_node_of, client, inpu
     assert out.read_bytes() == expected["report"]
 
 
+@REPORTS
 def test_a_worker_killed_mid_ingest_changes_nothing(single_node_of, client, inputs, tmp_path):
     files, _ = inputs
     expected = single_node_of(files, None, None)
@@ -295,6 +312,7 @@ def test_a_scheduler_restarted_between_ingest_and_report_changes_nothing(
     assert out.read_bytes() == expected["report"]
 
 
+@REPORTS
 def test_a_bucket_that_fails_for_good_fails_the_report_naming_it(
     client, inputs, tmp_path, monkeypatch
 ):
@@ -313,6 +331,7 @@ def test_a_bucket_that_fails_for_good_fails_the_report_naming_it(
     assert not (tmp_path / "out.csv").exists()
 
 
+@REPORTS
 def test_an_as_of_outside_the_data_is_refused_before_any_task(client, inputs, tmp_path):
     files, _ = inputs
     data = tmp_path / "data"
@@ -331,6 +350,7 @@ def test_an_as_of_outside_the_data_is_refused_before_any_task(client, inputs, tm
     assert len(cluster.read_manifest(data)["batches"]) == batches
 
 
+@BATCHES
 def test_the_cli_runs_on_its_own_local_cluster_or_on_a_running_one(
     single_node_of, client, inputs, tmp_path
 ):
@@ -358,6 +378,7 @@ def test_the_cli_runs_on_its_own_local_cluster_or_on_a_running_one(
     assert out.read_bytes() == expected["report"]
 
 
+@BATCHES
 def test_the_service_computes_its_reports_on_the_cluster(single_node_of, client, inputs, tmp_path):
     files, _ = inputs
     expected = single_node_of(files, None, AS_OF)
@@ -415,6 +436,7 @@ def test_the_service_computes_its_reports_on_the_cluster(single_node_of, client,
         assert (code, body["error"]) == (400, "bad as_of")
 
 
+@BATCHES
 def test_special_hours_on_the_cluster_are_the_single_node_ones(client, inputs, tmp_path):
     files, _ = inputs
     with files.hours.open() as handle:
@@ -458,6 +480,7 @@ def test_special_hours_on_the_cluster_are_the_single_node_ones(client, inputs, t
         )
 
 
+@BATCHES
 def test_the_cluster_keeps_each_stores_groups_as_one_load_and_its_batches_do(client, tmp_path):
     polls = [(f"s{n}", "active", "2023-01-12 12:00:00") for n in range(40)]
     rows = [(f"s{n}", f"owner:o{n % 3}") for n in range(40)] + [("s1", "brand:b1")]
@@ -480,6 +503,7 @@ def test_the_cluster_keeps_each_stores_groups_as_one_load_and_its_batches_do(cli
     assert got == expected
 
 
+@BATCHES
 def test_a_batch_that_never_committed_is_not_read_and_the_next_ingest_removes_it(
     single_node_of, client, inputs, tmp_path
 ):
@@ -506,6 +530,7 @@ def test_a_batch_that_never_committed_is_not_read_and_the_next_ingest_removes_it
     assert seqs == [1, 2, 3, 4]
 
 
+@BATCHES
 def test_two_ingests_at_once_both_commit_neither_loses_the_others_batch(client, tmp_path):
     header = ("store_id", "status", "timestamp_utc")
     inputs = [
@@ -568,6 +593,7 @@ def test_a_files_batch_is_read_from_its_name():
     assert cluster.committed(None) == frozenset()
 
 
+@BATCHES
 def test_the_service_on_a_cluster_takes_batches_into_its_data_folder(
     single_node_of, client, inputs, tmp_path, monkeypatch
 ):
@@ -638,6 +664,7 @@ def visible_files(data: Path, buckets: int) -> dict[str, list[int]]:
     }
 
 
+@BATCHES
 def test_compaction_merges_each_buckets_files_and_changes_no_report(
     single_node_of, client, inputs, tmp_path, monkeypatch
 ):

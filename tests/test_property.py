@@ -237,7 +237,7 @@ def check(
 
 
 SETTINGS = settings(
-    max_examples=examples(20),
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -89,7 +89,7 @@ def test_one_real_id_that_ends_in_zeros_is_not_taken_for_a_rounded_one(workspace
 
 
 @settings(
-    max_examples=examples(10),
+    max_examples=examples(6),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -129,7 +129,7 @@ def test_ids_a_spreadsheet_rounded_are_named_per_file(workspace, ids, damaged):
 
 
 @settings(
-    max_examples=examples(10),
+    max_examples=examples(6),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
