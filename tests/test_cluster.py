@@ -716,6 +716,7 @@ def test_a_live_folder_compacts_every_so_many_batches():
     assert not cluster_compact.due(manifest(*["polls"] * every, "compaction", "polls"))
 
 
+@BATCHES
 def test_a_compactions_polls_are_one_per_store_and_instant_and_not_grouped_again(
     client, inputs, tmp_path
 ):
