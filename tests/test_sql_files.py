@@ -32,7 +32,10 @@ EARLIER = {
     "store_weeks": ["load", "append", "report", "store", "service"],
 }
 # Files that run another stage's files first (their Needs: says so).
-ALSO_EARLIER = {"append/50_poll_retention.sql": ["report"]}
+ALSO_EARLIER = {
+    "append/50_poll_retention.sql": ["report"],
+    "cluster/20_bucket_polls.sql": ["load"],  # after load/20_stores and 21_poll_instants
+}
 # Made by Python, not by a file: a batch's parsed rows (storemon/append.py), and its usable rows
 # as the alerts read them (storemon/alerts.py).
 FROM_PYTHON = {"batch_rows", "alert_batch"}

@@ -6,7 +6,9 @@
 -- `polls_unique`, set by storemon/cluster.py), that file holds one row per store and instant
 -- already (the compaction wrote it from poll_instants, storemon/cluster_compact.py): its rows
 -- are taken as they are, without grouping them again (about 0.25 s less per million polls).
--- Needs: poll_rows, stores, poll_instants; variable `polls_unique` (unset: false).
+-- Needs: poll_rows (01_bucket_poll_rows.sql); stores and poll_instants (sql/load/20_stores.sql
+-- and 21_poll_instants.sql, which storemon/cluster.py runs before it); variable
+-- `polls_unique` (unset: false).
 
 CREATE OR REPLACE TABLE polls AS
 SELECT * FROM poll_instants
