@@ -40,7 +40,9 @@ def bench_cluster(
             f"{len(facts['tasks'])} tasks"
         )
         rows.append((
-            Result("cluster_ingest", "cluster ingest (one task per file or 64 MB piece)",
+            Result("cluster_ingest",
+                   "cluster ingest (one task per file or 64 MB piece, then a compaction if the "
+                   "polls came in pieces)",
                    described, [facts["ingest_seconds"]], facts["ingest_peak"]),
             Result("cluster_report", "cluster report (tasks of whole buckets, sized by data)",
                    described,
