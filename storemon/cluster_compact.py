@@ -10,10 +10,9 @@ and instant, as the load's rule makes them (sql/load/21_poll_instants.sql, throu
 task's own tables, cluster.bucket_tables; their `seq` is never read): a report task whose
 buckets each hold only such a file then takes them as they are, without grouping them again
 (`polls_one_per_instant` in the compaction's record, cluster.one_per_instant). The manifest
-then records the
-compaction: `through_seq`, the last batch it merged. From that step on, readers read the
-compaction's files and the batches after it; the files it merged stay RETIRE_AFTER seconds for
-the reports that were already reading them, then the next writer removes them.
+then records the compaction: `through_seq`, the last batch it merged. From that step on, readers
+read the compaction's files and the batches after it; the files it merged stay RETIRE_AFTER
+seconds for the reports that were already reading them, then the next writer removes them.
 
 A live service compacts after every COMPACT_AFTER batches (storemon/cluster_batch.py);
 `storemon cluster compact` does it at once."""
