@@ -15,11 +15,13 @@ folder in tests), as Parquet partitioned by store bucket:
 
 `ingest` runs one task per input file (a big polls file: one per piece of about 64 MB, cut at
 line breaks outside quotes, its line numbers kept): the load's own parsing (sql/load/00, 10-12,
-and its control-character rule), then the usable rows go to their buckets. `report` runs one
-task per group of consecutive buckets, sized by data (task_groups: one per thread of the
-cluster, more where a task would exceed about 2 M polls): sql/cluster/ turns the buckets' files
-into the rows the load's parsing makes, sql/load/20-23 make the tables, sql/report/ computes the
-report, as of the `now` of all the data (the largest poll, from the manifest). A store's rows
+and its control-character rule), then the usable rows go to their buckets; an ingest whose polls
+came in pieces then compacts the folder (cluster_compact.py). `report` runs one task per group
+of consecutive buckets, sized by data (task_groups: one per thread of the cluster, more where a
+task would exceed about 2 M polls), each on a one-thread DuckDB: sql/cluster/ turns the buckets'
+files into the rows the load's parsing makes (the polls a view over their Parquet),
+sql/load/20-23 make the tables, sql/report/ computes the report, as of the `now` of all the data
+(the largest poll, from the manifest). A store's rows
 all live in its bucket and a report is independent per store, so the tasks' rows, put in
 store_id order, are the single-node report, byte for byte. Dask schedules the tasks, and
 recomputes a task whose worker died.
