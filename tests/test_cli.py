@@ -139,8 +139,9 @@ def test_demo_loads_the_bundled_data_and_serves_it(tmp_path):
     # The README's first command ends in `storemon demo`: from a checkout's data/ folder it
     # loads the sample into an empty database and serves it; the printed curl lines work.
     work = tmp_path / "checkout"
+    # (not the bench's data sets, gigabytes in data/bench/ once `just bench` has run)
     shutil.copytree(
-        ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.duckdb*", "reports")
+        ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.duckdb*", "reports", "bench")
     )
     with serving(Path("data/storemon.duckdb"), command="demo", cwd=work) as server:
         printed = server.log.read_text()
