@@ -90,10 +90,13 @@ def compact(client, data: Path, manifest: dict) -> dict:
     return record
 
 
-# A bucket's polls, one row per store and instant, from the tables bucket_tables made of them.
+# A bucket's polls, one row per store and instant, from the tables bucket_tables made of them,
+# in (store_id, instant) order: a report task reads them in that order (one thread, insertion
+# order kept), and its SQL costs a fifth less on sorted polls (at 10x, 1.8 M polls a task: 1.07
+# against 0.86 s of CPU, in turn in one process).
 ONE_PER_INSTANT = (
     "(SELECT stores.store_id, polls.timestamp_utc, polls.active, NULL::INTEGER AS seq "
-    "FROM polls JOIN stores USING (store_key))"
+    "FROM polls JOIN stores USING (store_key) ORDER BY stores.store_key, polls.timestamp_utc)"
 )
 
 
