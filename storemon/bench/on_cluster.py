@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -46,7 +47,7 @@ def bench_cluster(
                    described, [facts["ingest_seconds"]], facts["ingest_peak"]),
             Result("cluster_report", "cluster report (tasks of whole buckets, sized by data)",
                    described,
-                   [facts["report_seconds"]], facts["report_peak"]),
+                   facts["in_turn"]["cluster"], facts["report_peak"]),
             facts,
         ))  # fmt: skip
     return rows
@@ -72,13 +73,15 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
 
     data = folder / "cluster-scratch"
     shutil.rmtree(data, ignore_errors=True)
-    files = [folder / name for name in ("store_status.csv", "menu_hours.csv", "timezones.csv")]
+    names = ("store_status.csv", "menu_hours.csv", "timezones.csv", "store_groups.csv")
+    files = [folder / name for name in names]  # what the single-process database was loaded from
     out = folder / "cluster-report.csv"
     started = time.perf_counter()
     cluster.ingest(client, data, files, buckets)
     ingest_seconds = time.perf_counter() - started
     ingest_peaks = sorted(client.run(_worker_peak).values(), reverse=True)
     done = cluster.report(client, data, out)
+    on_cluster, single = _in_turn(client, data, folder / "storemon.duckdb")
     report_peaks = sorted(client.run(_worker_peak).values(), reverse=True)
     same = out.read_bytes() == (folder / "full-load-report.csv").read_bytes()
     disk = sum(f.stat().st_size for kind in ("polls", "hours", "timezones", "rejected")
@@ -89,6 +92,7 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
         "ingest_seconds": ingest_seconds,
         "ingest_peak": ingest_peaks[0],
         "report_seconds": done["seconds"],
+        "in_turn": {"cluster": on_cluster, "single": single},
         "report_peak": report_peaks[0],
         "worker_peaks": report_peaks,  # each worker's, largest first (peaks only grow)
         "buckets": done["buckets"],
@@ -96,6 +100,34 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
         "same": same,
         "disk_bytes": disk,
     }
+
+
+PAIRS = 3  # the cluster's report and the single process's, taken in turn
+
+
+def _in_turn(client, data: Path, db: Path, pairs: int = PAIRS) -> tuple[list[float], list[float]]:
+    """The cluster's report (cluster.compute: its tasks and roll-ups) and the single-process
+    report's SQL (warm, in this process, on the database the bench loaded from the same files),
+    taken in turn `pairs` times: their seconds. The machine's speed drifts from minute to minute
+    by more than the targets' margins; taken in turn, the drift falls on both alike."""
+    from storemon import cluster
+    from storemon.database import connect
+    from storemon.report import run_report
+
+    on_cluster, single = [], []
+    with connect(db, read_only=True) as con:
+        con.execute("SET enable_progress_bar = false")
+        run_report(con)  # warm: the file's pages are read, the macros are made
+        for _ in range(pairs):
+            on_cluster.append(cluster.compute(client, data)["seconds"])
+            single.append(run_report(con).seconds)
+    return on_cluster, single
+
+
+def in_turn_ratio(facts: dict) -> float:
+    """The median of the pairs' ratios, cluster / single process."""
+    pairs = zip(facts["in_turn"]["cluster"], facts["in_turn"]["single"], strict=True)
+    return statistics.median(c / s for c, s in pairs)
 
 
 def per_million_polls(tasks: list[tuple[int, float]]) -> float:
