@@ -91,7 +91,6 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
     return {
         "ingest_seconds": ingest_seconds,
         "ingest_peak": ingest_peaks[0],
-        "report_seconds": done["seconds"],
         "in_turn": {"cluster": on_cluster, "single": single},
         "report_peak": report_peaks[0],
         "worker_peaks": report_peaks,  # each worker's, largest first (peaks only grow)
@@ -139,15 +138,12 @@ def per_million_polls(tasks: list[tuple[int, float]]) -> float:
 def task_fit(tasks: list[tuple[int, float]]) -> tuple[float, float]:
     """A task's seconds as a line in its polls, by least squares over `tasks` ((polls, seconds),
     those of the 1x and 10x reports together): (fixed seconds a task, seconds per M polls)."""
-    n = len(tasks)
     xs = [polls / 1e6 for polls, _ in tasks]
     ys = [seconds for _, seconds in tasks]
-    mean_x, mean_y = sum(xs) / n, sum(ys) / n
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    if spread == 0:  # all tasks alike: no line, only their rate
-        return 0.0, mean_y / mean_x if mean_x else 0.0
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
-    return mean_y - slope * mean_x, slope
+    if len(set(xs)) == 1:  # all tasks alike: no line, only their rate
+        return 0.0, statistics.fmean(ys) / xs[0] if xs[0] else 0.0
+    slope, intercept = statistics.linear_regression(xs, ys)
+    return intercept, slope
 
 
 # What the README projects the cluster to: the report at 100x and 1000x the 1x data's polls, on
