@@ -19,13 +19,28 @@ class Document(JsonRenderPlugin):
         return super().render(request, complete(openapi_schema))
 
 
-def query_names(app: Litestar) -> dict[str, set[str]]:
-    """Each operation's query parameters, by operation id."""
+def query_names(app: Litestar) -> dict[str, frozenset[str]]:
+    """Each operation's query parameters, by operation id. The document they are read from is
+    made once per process for the same routes: every app of this code has the same (the suite
+    makes a few hundred apps, each paying 80 ms for it)."""
+    routes = tuple(
+        (route.path, tuple(sorted(route.methods)), type(route).__name__) for route in app.routes
+    )
+    found = _QUERY_NAMES.get(routes)
+    if found is None:
+        found = _QUERY_NAMES[routes] = _read_query_names(app)
+    return found
+
+
+_QUERY_NAMES: dict[tuple, dict[str, frozenset[str]]] = {}
+
+
+def _read_query_names(app: Litestar) -> dict[str, frozenset[str]]:
     paths = app.openapi_schema.to_schema()["paths"]
     return {
-        operation["operationId"]: {
+        operation["operationId"]: frozenset(
             p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
-        }
+        )
         for methods in paths.values()
         for operation in methods.values()
         if isinstance(operation, dict) and "operationId" in operation

@@ -107,8 +107,10 @@ PAIRS = 3  # the cluster's report and the single process's, taken in turn
 def _in_turn(client, data: Path, db: Path, pairs: int = PAIRS) -> tuple[list[float], list[float]]:
     """The cluster's report (cluster.compute: its tasks and roll-ups) and the single-process
     report's SQL (warm, in this process, on the database the bench loaded from the same files),
-    taken in turn `pairs` times: their seconds. The machine's speed drifts from minute to minute
-    by more than the targets' margins; taken in turn, the drift falls on both alike."""
+    taken in turn `pairs` times, first one then the other first: their seconds. The machine's
+    speed drifts from minute to minute by more than the targets' margins; taken in turn, the
+    drift falls on both alike, and alternating which goes first, on neither more than the
+    other."""
     from storemon import cluster
     from storemon.database import connect
     from storemon.report import run_report
@@ -117,9 +119,12 @@ def _in_turn(client, data: Path, db: Path, pairs: int = PAIRS) -> tuple[list[flo
     with connect(db, read_only=True) as con:
         con.execute("SET enable_progress_bar = false")
         run_report(con)  # warm: the file's pages are read, the macros are made
-        for _ in range(pairs):
-            on_cluster.append(cluster.compute(client, data)["seconds"])
+        for number in range(pairs):
+            if number % 2 == 0:
+                on_cluster.append(cluster.compute(client, data)["seconds"])
             single.append(run_report(con).seconds)
+            if number % 2 == 1:
+                on_cluster.append(cluster.compute(client, data)["seconds"])
     return on_cluster, single
 
 
