@@ -167,6 +167,9 @@ def test_report_tasks_are_consecutive_buckets_of_about_equal_size():
     # a bucket goes where its first byte falls: a big one alone, the small ones together
     assert groups([100, 1, 1, 1], 2, 1000) == [[0], [1, 2, 3]]
     assert groups([12, 10, 11, 9], 2, 1000) == [[0, 1], [2, 3]]
+    # the shares are counted from the first bucket: the last task is no larger than the others
+    tasks = groups([10] * 64, 2, 64)
+    assert len(tasks) == 10 and {len(task) for task in tasks} == {6, 7}
     # never more tasks than buckets; empty buckets are shared out by number
     assert groups([5, 5], 8, 1000) == [[0], [1]]
     assert groups([0] * 5, 2, 1000) == [[0, 1, 2], [3, 4]]
