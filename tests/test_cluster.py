@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storemon import cluster, cluster_batch, cluster_compact
 from storemon.append import append_batch
@@ -28,7 +30,7 @@ from storemon.errors import StoremonError
 from storemon.generate import generate
 from storemon.ingest import ingest
 from storemon.report import run_report, write_report
-from tests.conftest import GROUPS_HEADER, HOURS_HEADER, SPECIAL_HEADER, write_csv
+from tests.conftest import GROUPS_HEADER, HOURS_HEADER, SPECIAL_HEADER, examples, write_csv
 from tests.server import in_process, storemon
 
 # The cluster (`processes`, `client`): set up once in each of two test processes, for the tests
@@ -174,6 +176,24 @@ def test_report_tasks_are_consecutive_buckets_of_about_equal_size():
     assert groups([5, 5], 8, 1000) == [[0], [1]]
     assert groups([0] * 5, 2, 1000) == [[0, 1, 2], [3, 4]]
     assert groups([3, 0, 4], 1, 1) == [[0], [1], [2]]
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 1000), min_size=1, max_size=80),
+    threads=st.integers(1, 8),
+    per_task=st.integers(1, 5000),
+)
+def test_report_tasks_cover_the_buckets_in_order_each_near_its_share(sizes, threads, per_task):
+    groups = cluster.task_groups(sizes, threads, per_task)
+    assert [bucket for group in groups for bucket in group] == list(range(len(sizes)))
+    assert all(groups)
+    total = sum(sizes)
+    tasks = min(len(sizes), max(threads, -(-total // per_task), 1))
+    assert len(groups) == tasks
+    if total:
+        # a task holds its share, give or take a bucket at each end
+        assert all(sum(sizes[b] for b in group) <= total / tasks + max(sizes) for group in groups)
 
 
 @REPORTS
