@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from litestar import Litestar, Request
@@ -19,7 +21,7 @@ class Document(JsonRenderPlugin):
         return super().render(request, complete(openapi_schema))
 
 
-def query_names(app: Litestar) -> dict[str, frozenset[str]]:
+def query_names(app: Litestar) -> Mapping[str, frozenset[str]]:
     """Each operation's query parameters, by operation id. The document they are read from is
     made once per process for the same routes: every app of this code has the same (the suite
     makes a few hundred apps, each paying 80 ms for it)."""
@@ -32,19 +34,21 @@ def query_names(app: Litestar) -> dict[str, frozenset[str]]:
     return found
 
 
-_QUERY_NAMES: dict[tuple, dict[str, frozenset[str]]] = {}
+_QUERY_NAMES: dict[tuple, Mapping[str, frozenset[str]]] = {}
 
 
-def _read_query_names(app: Litestar) -> dict[str, frozenset[str]]:
+def _read_query_names(app: Litestar) -> Mapping[str, frozenset[str]]:
     paths = app.openapi_schema.to_schema()["paths"]
-    return {
-        operation["operationId"]: frozenset(
-            p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
-        )
-        for methods in paths.values()
-        for operation in methods.values()
-        if isinstance(operation, dict) and "operationId" in operation
-    }
+    return MappingProxyType(
+        {
+            operation["operationId"]: frozenset(
+                p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+            )
+            for methods in paths.values()
+            for operation in methods.values()
+            if isinstance(operation, dict) and "operationId" in operation
+        }
+    )
 
 
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
