@@ -21,10 +21,14 @@ import msgspec
 from storemon.auth import TOKEN_ENV, client_token, token_file
 from storemon.errors import StoremonError
 from storemon.results import BatchAnswer, IngestResult
-from storemon.service import service_file
 
 # The service is on this machine: never ask a proxy that the environment may name.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def service_file(db: Path) -> Path:
+    """Where a running service says how to reach it (it writes the file while it runs)."""
+    return db.with_name(db.name + ".service.json")
 
 
 def running_service(db: Path) -> str | None:

@@ -44,6 +44,7 @@ from storemon.alerts.reads import (
     stores_with_events,
 )
 from storemon.backends import Backend, Local
+from storemon.client import service_file
 from storemon.current import Current
 from storemon.data_writer import DataInfo, DataWriter
 from storemon.database import (
@@ -86,11 +87,6 @@ log = logging.getLogger("storemon.service")
 KEEP_AS_IT_FINISHES = 1000
 T = TypeVar("T")
 RECORD_ATTEMPTS = 5  # a report's failure, recorded on a disk that may be full for a moment
-
-
-def service_file(db: Path) -> Path:
-    """Where a running service says how to reach it, for `storemon ingest` and `report`."""
-    return db.with_name(db.name + ".service.json")
 
 
 @dataclass(frozen=True)

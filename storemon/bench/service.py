@@ -23,10 +23,9 @@ from storemon.auth import client_token
 from storemon.bench.children import free_port, run_child, storemon
 from storemon.bench.data import Prepared, hourly_batches
 from storemon.bench.results import Result
-from storemon.client import call
+from storemon.client import call, service_file
 from storemon.database import scalar
 from storemon.errors import StoremonError
-from storemon.service import service_file
 
 
 @contextmanager
