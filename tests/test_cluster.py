@@ -161,6 +161,22 @@ def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
     assert [b for task in got["tasks"] for b in task] == list(range(buckets))
 
 
+def _quiet_settings() -> tuple:
+    import dask
+
+    names = ("worker.profile.enabled", "admin.tick.interval", "admin.system-monitor.interval")
+    return tuple(dask.config.get(f"distributed.{name}") for name in names)
+
+
+@REPORTS
+def test_the_suites_dask_processes_idle_quietly(client):
+    """The settings tests/conftest.py gives every process the tests start (README, "A real
+    cluster") reach the workers, and the scheduler, started by `dask` as the README does."""
+    quiet = (False, "1s", "5s")
+    assert set(client.run(_quiet_settings).values()) == {quiet}
+    assert client.run_on_scheduler(_quiet_settings) == quiet
+
+
 def test_report_tasks_are_consecutive_buckets_of_about_equal_size():
     groups = cluster.task_groups
     # one task per thread while each holds no more than per_task bytes; more when it would
