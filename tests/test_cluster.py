@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dask
 import duckdb
 import msgspec
 import pytest
@@ -162,8 +163,6 @@ def test_the_cluster_report_is_the_single_node_report_byte_for_byte(
 
 
 def _quiet_settings() -> tuple:
-    import dask
-
     names = ("worker.profile.enabled", "admin.tick.interval", "admin.system-monitor.interval")
     return tuple(dask.config.get(f"distributed.{name}") for name in names)
 
