@@ -18,7 +18,7 @@ line breaks outside quotes, its line numbers kept): the load's own parsing (sql/
 and its control-character rule), then the usable rows go to their buckets; an ingest whose polls
 came in pieces then compacts the folder (cluster_compact.py). `report` runs one task per group
 of consecutive buckets, sized by data (task_groups: one per thread of the cluster, more where a
-task would exceed about 2 M polls), each on a one-thread DuckDB: sql/cluster/ turns the buckets'
+task would exceed about 5 M polls), each on a one-thread DuckDB: sql/cluster/ turns the buckets'
 files into the rows the load's parsing makes (the polls a view over their Parquet),
 sql/load/20-23 make the tables, sql/report/ computes the report, as of the `now` of all the data
 (the largest poll, from the manifest). A store's rows
@@ -89,9 +89,11 @@ from storemon.report import (
 from storemon.results import RejectCount
 
 DEFAULT_BUCKETS = 64
-# the most a report task takes (its buckets' polls, in bytes of Parquet: about 2 M polls) once
-# the cluster's threads all have one
-TASK_BYTES = 16 << 20
+# the most a report task takes (its buckets' polls, in bytes of Parquet: about 5 M polls) once
+# the cluster's threads all have one. At 10x on two one-thread workers, in turn: 10 tasks of
+# 16 MB took 1.42x the single process's report, 4 of 40 MB 1.31x, 2 of 80 MB 1.29x (a task's
+# fixed cost, about 0.25 s, paid fewer times); a worker's peak for a 40 MB task, 355 MB.
+TASK_BYTES = 40 << 20
 BUCKET_OF = "md5_number_lower(store_id) % {buckets}"  # stable across machines and versions
 MANIFEST = "manifest.json"
 WRITER_LOCK = ".writer.lock"  # held by the one ingest that may write at a time
@@ -117,6 +119,19 @@ EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads th
     "NULL::TIME AS start_local, NULL::TIME AS end_local",
     "groups": "NULL::VARCHAR AS store_id, NULL::VARCHAR AS group_name",
 }
+# sql/cluster/'s files that turn a task's buckets' files into the rows the load's parsing makes
+ROWS_FILES = (
+    "01_bucket_poll_rows.sql",
+    "02_bucket_hours_rows.sql",
+    "03_bucket_timezone_rows.sql",
+    "04_bucket_special_hours_rows.sql",
+    "05_bucket_group_rows.sql",
+)
+# A compaction's stores beside its polls, one file a bucket (DATA/stores/bucket=B/), keyed so
+# that a report task reads its polls by key (sql/cluster/10_bucket_stores.sql): the keys of all
+# the buckets together span KEY_SPACE, an INTEGER's positive range.
+STORES = "stores"
+KEY_SPACE = 1 << 31
 VARIABLES = {
     "polls": "poll_files",
     "hours": "hours_files",
@@ -292,7 +307,7 @@ def sweep(data: Path, manifest: dict | None) -> list[Path]:
     removed = sorted((Path(data) / INCOMING).glob("*"))
     for path in removed:
         path.unlink(missing_ok=True)
-    for kind in (*KEPT, "rejected"):
+    for kind in (*KEPT, STORES, "rejected"):
         for path in (Path(data) / kind).glob("**/*.parquet"):
             batch = batch_of(path.name)
             # (rejected rows are a batch's own, never merged: they stay while it is known)
@@ -463,6 +478,25 @@ def bucket_files(data: Path, kind: str, bucket: int, batches: frozenset[str]) ->
     return sorted(path for path in found if batch_of(path.name) in batches)
 
 
+def compacted_alone(
+    data: Path, buckets: Sequence[int], batches: frozenset[str], unique: str | None
+) -> bool:
+    """Whether each of `buckets` holds its polls in one file of the compaction `unique` (its
+    polls one per store and instant: one_per_instant()), with that compaction's stores file
+    beside it: a task then reads its polls by the compaction's keys (bucket_tables)."""
+    return unique is not None and all(
+        [path.name for path in bucket_files(data, kind, bucket, batches)] == [f"{unique}_0.parquet"]
+        for bucket in buckets
+        for kind in ("polls", STORES)
+    )
+
+
+def key_stride(buckets: int) -> int:
+    """How far apart a compaction keys the stores of neighbouring buckets (bucket * stride + n,
+    sql/cluster/10_bucket_stores.sql): the keys of all the buckets then fit in an INTEGER."""
+    return KEY_SPACE // buckets
+
+
 def bucket_tables(
     con: duckdb.DuckDBPyConnection,
     data: Path,
@@ -474,15 +508,15 @@ def bucket_tables(
     """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
     business_hours, special_hours, store_groups, store_timezones), as a load would, from their
     files of the committed `batches` (sql/cluster/ and sql/load/20-23, read in place: the
-    polls are a view over their Parquet until 20_bucket_polls.sql). `unique`: the batch whose
-    polls files hold one row per store and instant (one_per_instant()); when each bucket's
-    polls are one such file, they are not grouped again. Returns their polls."""
+    polls are a view over their Parquet until sql/cluster/20_bucket_polls.sql). `unique`: the
+    batch whose polls files hold one row per store and instant (one_per_instant()); when each
+    bucket's polls are one such file (compacted_alone), they are read as they are, by the keys
+    the compaction gave the stores (sql/cluster/10_bucket_stores.sql,
+    20_bucket_compacted_polls.sql), not grouped again. Returns their polls."""
+    compacted = compacted_alone(data, buckets, batches, unique)
     for kind, variable in VARIABLES.items():
         found = [bucket_files(data, kind, bucket, batches) for bucket in buckets]
         files = [str(path) for listed in found for path in listed]
-        if kind == "polls":
-            alone = all(len(listed) == 1 and batch_of(listed[0].name) == unique for listed in found)
-            con.execute("SET VARIABLE polls_unique = ?", [unique is not None and alone])
         if not files:
             empty = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "e.parquet"
             con.execute(
@@ -491,19 +525,21 @@ def bucket_tables(
             )
             files = [str(empty)]
         con.execute(f"SET VARIABLE {variable} = ?", [files])
-    # Not 20_stores_rejected.sql: the ingest rejected the rows of ids with control characters
-    # already. Not 21_polls.sql: 20_bucket_polls.sql makes the polls, unsorted.
     load, own = sql_dir() / "load", sql_dir() / "cluster"
-    steps = [
-        *(path for path in sql_files("cluster") if path.name < "20"),
-        load / "20_stores.sql",
-        load / "21_poll_instants.sql",
-        own / "20_bucket_polls.sql",
-        *(load / name for name in ("22_business_hours.sql", "22_special_hours.sql")),
-        load / "22_store_groups.sql",
-        load / "23_store_timezones.sql",
+    rows = [own / name for name in ROWS_FILES]
+    if compacted:
+        stores = [str(bucket_files(data, STORES, bucket, batches)[0]) for bucket in buckets]
+        con.execute("SET VARIABLE store_files = ?", [stores])
+        polls = [own / "10_bucket_stores.sql", own / "20_bucket_compacted_polls.sql"]
+    else:
+        # Not 20_stores_rejected.sql: the ingest rejected the rows of ids with control
+        # characters already. Not 21_polls.sql: 20_bucket_polls.sql makes the polls, unsorted.
+        polls = [load / "20_stores.sql", load / "21_poll_instants.sql", own / "20_bucket_polls.sql"]
+    tables = [
+        load / name
+        for name in ("22_business_hours.sql", "22_special_hours.sql", "22_store_groups.sql")
     ]
-    run_all(con, steps)
+    run_all(con, [*rows, *polls, *tables, load / "23_store_timezones.sql"])
     return scalar(con, "SELECT count(*) FROM polls")
 
 
@@ -536,8 +572,9 @@ def report_buckets(
     started = time.perf_counter()
     out = Path(data) / "reports" / report_id
     with ExitStack() as scratch, task_connection() as con:
+        grouped = not compacted_alone(Path(data), buckets, batches, unique)
         polls = bucket_tables(con, Path(data), buckets, batches, scratch, unique)
-        grouped = not scalar(con, "SELECT getvariable('polls_unique')")
+        tables_seconds = time.perf_counter() - started
         con.execute("SET VARIABLE as_of_checked = true")
         run = run_report(con, instant(as_of_us))
         for relation, part in PARTS.items():
@@ -552,6 +589,7 @@ def report_buckets(
         "grouped": grouped,  # whether its polls were grouped to one per store and instant
         "seconds": time.perf_counter() - started,
         "notes": run.notes,
+        "tables_seconds": tables_seconds,  # its tables made (bucket_tables), before the report
     }
 
 
@@ -566,12 +604,14 @@ def bucket_sizes(data: Path, buckets: int, batches: frozenset[str]) -> list[int]
 
 def task_groups(sizes: list[int], threads: int, per_task: int) -> list[list[int]]:
     """The buckets, consecutive, in tasks of about equal size (`sizes`: their polls' bytes): one
-    per thread of the cluster, or more where a task would hold more than `per_task`; never more
-    than the buckets.
-    A task's fixed cost (its SQL files planned, its tables made: about 0.2 s) is then paid a few
+    per thread of the cluster, or more where a task would hold more than `per_task`, in whole
+    rounds of one task per thread (a last round of fewer would leave threads waiting for it);
+    never more than the buckets.
+    A task's fixed cost (its SQL files planned, its tables made: about 0.25 s) is then paid a few
     times per report, not once per bucket."""
     total = sum(sizes)
-    tasks = min(len(sizes), max(threads, -(-total // per_task), 1))
+    rounds = max(1, -(-total // (per_task * max(threads, 1))))
+    tasks = min(len(sizes), max(threads, 1) * rounds)
     if not total:  # no polls yet: the buckets by number
         count = len(sizes)
         return [[b for b in range(count) if b * tasks // count == t] for t in range(tasks)]

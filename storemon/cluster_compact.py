@@ -9,7 +9,9 @@ buckets writes, for each kind and bucket, the rows of every file the manifest's 
 and instant, as the load's rule makes them (sql/load/21_poll_instants.sql, through the report
 task's own tables, cluster.bucket_tables; their `seq` is never read): a report task whose
 buckets each hold only such a file then takes them as they are, without grouping them again
-(`polls_one_per_instant` in the compaction's record, cluster.one_per_instant). The manifest
+(`polls_one_per_instant` in the compaction's record, cluster.one_per_instant). Each poll also
+carries its store's key, and each bucket's stores and their keys go beside (DATA/stores/): such
+a task reads its polls by key, no store id read or joined (cluster.compacted_alone). The manifest
 then records the compaction: `through_seq`, the last batch it merged. From that step on, readers
 read the compaction's files and the batches after it; the files it merged stay RETIRE_AFTER
 seconds for the reports that were already reading them, then the next writer removes them.
@@ -26,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storemon import cluster
-from storemon.database import copy_atomically, sql_text
+from storemon.database import copy_atomically, scalar, sql_text
 
 COMPACT_AFTER = 24  # batches since the last compaction (a day of hourly batches)
 
@@ -62,8 +64,11 @@ def compact(client, data: Path, manifest: dict) -> dict:
     sizes = cluster.bucket_sizes(data, manifest["buckets"], batches)
     groups = cluster.task_groups(sizes, threads, cluster.TASK_BYTES)
     unique = cluster.one_per_instant(manifest)  # the last compaction's polls, if one per instant
+    stride = cluster.key_stride(manifest["buckets"])
     futures = [
-        client.submit(merge_buckets, str(data.resolve()), group, batches, name, unique, pure=False)
+        client.submit(
+            merge_buckets, str(data.resolve()), group, batches, name, stride, unique, pure=False
+        )
         for group in groups
     ]
     merged = cluster.gather(client, futures, [cluster.buckets_named(g) for g in groups])
@@ -90,22 +95,42 @@ def compact(client, data: Path, manifest: dict) -> dict:
     return record
 
 
+# A bucket's stores, each with the key a compaction gives it: `{first}` (the bucket's first key,
+# cluster.key_stride) + its place among the bucket's ids in text order; NULL when the bucket
+# holds too many stores for its keys (`{fits}` false: no stores file is written, and report
+# tasks read its polls by id). Numbered here, not taken from `stores`: a bucket the last
+# compaction left alone has its keys from that one already (sql/cluster/10_bucket_stores.sql).
+COMPACTED_KEYS = (
+    "CREATE OR REPLACE TEMP TABLE compacted_keys AS SELECT store_key, store_id, "
+    "if({fits}, {first} + row_number() OVER (ORDER BY store_id), NULL)::INTEGER AS compacted_key "
+    "FROM stores"
+)
 # A bucket's polls, one row per store and instant, from the tables bucket_tables made of them,
 # in (store_id, instant) order: a report task reads them in that order (one thread, insertion
 # order kept), and its SQL costs a fifth less on sorted polls (at 10x, 1.8 M polls a task: 1.07
-# against 0.86 s of CPU, in turn in one process).
+# against 0.86 s of CPU, in turn in one process); each with its store's id and compacted key.
 ONE_PER_INSTANT = (
-    "(SELECT stores.store_id, polls.timestamp_utc, polls.active, NULL::INTEGER AS seq "
-    "FROM polls JOIN stores USING (store_key) ORDER BY stores.store_key, polls.timestamp_utc)"
+    "(SELECT keys.store_id, polls.timestamp_utc, polls.active, NULL::INTEGER AS seq, "
+    "keys.compacted_key AS store_key "
+    "FROM polls JOIN compacted_keys AS keys USING (store_key) "
+    "ORDER BY keys.store_id, polls.timestamp_utc)"
 )
+# A bucket's stores by those keys (sql/cluster/10_bucket_stores.sql reads them).
+STORES = "(SELECT compacted_key AS store_key, store_id FROM compacted_keys ORDER BY 1)"
 
 
 def merge_buckets(
-    data: str, buckets: list[int], batches: frozenset[str], name: str, unique: str | None = None
+    data: str,
+    buckets: list[int],
+    batches: frozenset[str],
+    name: str,
+    stride: int,
+    unique: str | None = None,
 ) -> int:
     """One task: each kind's files of each of `buckets` (those of `batches`) as one file named
     `name`, its polls one row per store and instant (`unique`: as cluster.bucket_tables takes
-    it); returns how many files it merged."""
+    it), and beside them the bucket's stores by the keys its polls now carry (bucket B's from
+    B * `stride`); returns how many files it merged."""
     merged = 0
     with ExitStack() as scratch, cluster.task_connection() as con:
         for kind in cluster.KEPT:
@@ -116,10 +141,16 @@ def merge_buckets(
                 target = Path(data) / kind / f"bucket={bucket}" / f"{name}_0.parquet"
                 if kind == "polls":
                     cluster.bucket_tables(con, Path(data), [bucket], batches, scratch, unique)
-                    rows = ONE_PER_INSTANT
+                    fits = scalar(con, "SELECT count(*) FROM stores") < stride
+                    con.execute(COMPACTED_KEYS.format(fits=fits, first=bucket * stride))
+                    copy_atomically(con, ONE_PER_INSTANT, target, "FORMAT parquet")
+                    if fits:
+                        stores = Path(data) / cluster.STORES / f"bucket={bucket}"
+                        stores.mkdir(parents=True, exist_ok=True)
+                        copy_atomically(con, STORES, stores / f"{name}_0.parquet", "FORMAT parquet")
                 else:
                     listed = ", ".join(f"'{sql_text(path)}'" for path in files)
                     rows = f"(SELECT * FROM read_parquet([{listed}]))"
-                copy_atomically(con, rows, target, "FORMAT parquet")
+                    copy_atomically(con, rows, target, "FORMAT parquet")
                 merged += len(files)
     return merged

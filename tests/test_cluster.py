@@ -181,6 +181,9 @@ def test_report_tasks_are_consecutive_buckets_of_about_equal_size():
     # one task per thread while each holds no more than per_task bytes; more when it would
     assert groups([10] * 8, 2, 1000) == [[0, 1, 2, 3], [4, 5, 6, 7]]
     assert groups([10] * 8, 2, 20) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    # in whole rounds, a task per thread each: 60 bytes of tasks of at most 20 on 2 threads are
+    # 4 tasks, not 3 (the third would run alone while the other thread waited)
+    assert groups([10] * 6, 2, 20) == [[0], [1, 2], [3], [4, 5]]
     # a bucket goes where its first byte falls: a big one alone, the small ones together
     assert groups([100, 1, 1, 1], 2, 1000) == [[0], [1, 2, 3]]
     assert groups([12, 10, 11, 9], 2, 1000) == [[0, 1], [2, 3]]
@@ -204,7 +207,8 @@ def test_report_tasks_cover_the_buckets_in_order_each_near_its_share(sizes, thre
     assert [bucket for group in groups for bucket in group] == list(range(len(sizes)))
     assert all(groups)
     total = sum(sizes)
-    tasks = min(len(sizes), max(threads, -(-total // per_task), 1))
+    rounds = max(1, -(-total // (per_task * threads)))  # a task per thread in each
+    tasks = min(len(sizes), threads * rounds)
     assert len(groups) == tasks
     if total:
         # a task holds its share, give or take a bucket at each end
@@ -803,6 +807,74 @@ def test_a_compactions_polls_are_one_per_store_and_instant_and_not_grouped_again
     after = cluster.report(client, data, out)
     assert not any(task["grouped"] for task in after["tasks"])
     assert out.read_bytes() == expected["report"]
+
+
+def _task_tables(data: Path, buckets, unique: str | None) -> dict:
+    """The stores (id -> key) and the polls (as (id, instant, active)) a task of `buckets` makes,
+    its polls read by key when `unique` names the compaction, by id when it is None."""
+    batches = cluster.committed(cluster.read_manifest(data))
+    with ExitStack() as scratch, cluster.new_connection() as con:
+        cluster.bucket_tables(con, data, buckets, batches, scratch, unique)
+        stores = dict(con.execute("SELECT store_id, store_key FROM stores").fetchall())
+        polls = con.execute(
+            "SELECT store_id, epoch_us(timestamp_utc), active FROM polls "
+            "JOIN stores USING (store_key) ORDER BY ALL"
+        ).fetchall()
+    return {"stores": stores, "polls": polls}
+
+
+@BATCHES
+def test_a_compaction_keys_each_buckets_stores_and_a_task_reads_its_polls_by_key(
+    client, inputs, tmp_path, monkeypatch
+):
+    """The compaction writes each bucket's stores beside its polls, keyed apart from every other
+    bucket's; a task of several buckets reads its polls by those keys and makes the same stores
+    and polls as one reading them by id, a store named since only by a batch of hours included.
+    A bucket whose stores would not fit its keys gets no stores file, and is read by id."""
+    files, _ = inputs
+    data = tmp_path / "data"
+    lines = files.status.read_bytes().splitlines(keepends=True)
+    cluster.ingest(client, data, [files.hours, files.timezones, files.groups], 4)
+    for n, part in enumerate((lines[:500], lines[:1] + lines[500:])):
+        batch = tmp_path / f"polls{n}.csv"
+        batch.write_bytes(b"".join(part))
+        cluster_batch.append_batch(client, data, Batch("polls", batch, batch.name))
+    cluster_compact.compact_now(client, data)
+    unique = cluster.one_per_instant(cluster.read_manifest(data))
+    stride = cluster.key_stride(4)
+    with duckdb.connect() as con:
+        keys = con.execute(
+            "SELECT store_key, store_id, "
+            "replace(parse_path(filename)[-2], 'bucket=', '')::INTEGER AS bucket "
+            f"FROM read_parquet('{data}/stores/*/*.parquet', filename = true)"
+        ).fetchall()
+        polls_keys = con.execute(
+            "SELECT DISTINCT store_key, store_id "
+            f"FROM read_parquet('{data}/polls/*/{unique}_0.parquet')"
+        ).fetchall()
+    assert len({key for key, _, _ in keys}) == len(keys) == len({i for _, i, _ in keys})
+    assert all(bucket * stride < key < (bucket + 1) * stride for key, _, bucket in keys)
+    assert set(polls_keys) <= {(key, store_id) for key, store_id, _ in keys}
+    later = write_csv(tmp_path / "later.csv", HOURS_HEADER, [("a-new-store", 0, "09:00", "17:00")])
+    cluster_batch.append_batch(client, data, Batch("hours", later, later.name))
+
+    by_id = _task_tables(data, range(4), None)
+    assert cluster.compacted_alone(
+        data, range(4), cluster.committed(cluster.read_manifest(data)), unique
+    )
+    by_key = _task_tables(data, range(4), unique)
+    assert by_key["polls"] == by_id["polls"] and len(by_id["polls"]) > 1000
+    assert set(by_key["stores"]) == set(by_id["stores"])
+    assert "a-new-store" in by_key["stores"] and by_key["stores"]["a-new-store"] < 0
+    assert by_key["stores"] != by_id["stores"]  # the compaction's keys, not the task's own
+
+    monkeypatch.setattr(cluster, "KEY_SPACE", 4 * 10)  # ten keys a bucket: too few
+    cluster_compact.compact_now(client, data)  # (the workers keep their KEY_SPACE: the stride
+    unique = cluster.one_per_instant(cluster.read_manifest(data))  # comes from the client)
+    batches = cluster.committed(cluster.read_manifest(data))
+    assert not any(cluster.bucket_files(data, cluster.STORES, b, batches) for b in range(4))
+    assert not cluster.compacted_alone(data, range(4), batches, unique)
+    assert _task_tables(data, range(4), unique)["polls"] == by_id["polls"]
 
 
 def test_only_a_compaction_that_wrote_its_polls_one_per_instant_is_taken_as_such():

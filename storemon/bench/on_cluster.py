@@ -84,7 +84,7 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
     on_cluster, single = _in_turn(client, data, folder / "storemon.duckdb")
     report_peaks = sorted(client.run(_worker_peak).values(), reverse=True)
     same = out.read_bytes() == (folder / "full-load-report.csv").read_bytes()
-    disk = sum(f.stat().st_size for kind in ("polls", "hours", "timezones", "rejected")
+    disk = sum(f.stat().st_size for kind in (*cluster.KEPT, cluster.STORES, "rejected")
                for f in (data / kind).rglob("*.parquet"))  # fmt: skip
     shutil.rmtree(data, ignore_errors=True)
     out.unlink(missing_ok=True)
@@ -96,6 +96,7 @@ def _ingest_and_report(client, folder: Path, buckets: int) -> dict:
         "worker_peaks": report_peaks,  # each worker's, largest first (peaks only grow)
         "buckets": done["buckets"],
         "tasks": [(task["polls"], task["seconds"]) for task in done["tasks"]],
+        "tables_seconds": [task["tables_seconds"] for task in done["tasks"]],
         "same": same,
         "disk_bytes": disk,
     }

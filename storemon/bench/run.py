@@ -9,6 +9,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -217,7 +218,8 @@ def run_bench(
                     f"{in_turn_ratio(facts):.2f}x, the median of {len(facts['in_turn']['single'])} "
                     "pairs); "
                     f"{len(facts['tasks'])} tasks, {per_million_polls(facts['tasks']):.2f} s of "
-                    "worker time per M polls",
+                    "worker time per M polls, a task's tables "
+                    f"{statistics.median(facts['tables_seconds']):.2f} s (median)",
                     facts["same"]
                     and in_turn_ratio(facts) <= CLUSTER_RATIO[key]
                     and (key == "1x" or reported.peak_rss_bytes <= quarter),
