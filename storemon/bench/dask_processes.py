@@ -79,13 +79,16 @@ class DaskProcesses:
         return subprocess.Popen([str(DASK), *args], stdout=log, stderr=subprocess.STDOUT)
 
     def close(self) -> None:
-        for process in [*self.worker_processes, self.scheduler]:
-            if process is not None and process.poll() is None:
-                process.terminate()
-        for process in [*self.worker_processes, self.scheduler]:
-            if process is not None:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        """The workers first, then the scheduler: a worker told to stop while its scheduler is
+        going too waits for it to answer (seconds), one whose scheduler is there leaves at once."""
+        for group in (self.worker_processes, [self.scheduler]):
+            for process in group:
+                if process is not None and process.poll() is None:
+                    process.terminate()
+            for process in group:
+                if process is not None:
+                    try:
+                        process.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
