@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -413,6 +414,53 @@ def test_a_report_that_starts_interrupts_the_keeping_of_weeks(tmp_path, monkeypa
         assert service.store_week(report_id, store_id) is not None
         _kept(service, report_id)
     finally:
+        service.close()
+
+
+class _PausingAtClose:
+    """The service's connection, but each cursor it gives, once closed, waits for `go`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.closed, self.go = con, threading.Event(), threading.Event()
+
+    def cursor(self) -> _PausingAtClose._Cursor:
+        return self._Cursor(self.con.cursor(), self)
+
+    class _Cursor:
+        def __init__(self, cur: duckdb.DuckDBPyConnection, owner: _PausingAtClose) -> None:
+            self.cur, self.owner = cur, owner
+
+        def __getattr__(self, name: str):
+            return getattr(self.cur, name)
+
+        def __enter__(self) -> _PausingAtClose._Cursor:
+            return self
+
+        def __exit__(self, *_) -> None:
+            self.cur.close()
+            self.owner.closed.set()
+            assert self.owner.go.wait(30)
+
+
+def test_a_report_that_starts_as_a_keeping_closes_its_cursor_starts(tmp_path):
+    """A report that starts (give_way) just as a keeping of weeks has finished and closed its
+    cursor neither interrupts the closed cursor (DuckDB would raise, into the report's start)
+    nor undoes the keeping."""
+    service = _twenty_stores(tmp_path)
+    weeks = service.store_weeks._kept
+    try:
+        report_id = _complete(service)
+        assert service.store_weeks.kept() == []  # nobody read the report before it
+        pausing = _PausingAtClose(weeks._con)
+        weeks._con = pausing
+        weeks.keep_later(report_id, latest_batch(service.con))
+        assert pausing.closed.wait(30)  # made, its cursor closed, the making not yet over
+        service.store_weeks.give_way()
+        pausing.go.set()
+        weeks._maker.join(timeout=30)
+        assert service.store_weeks.kept() == [report_id]
+    finally:
+        weeks._con = getattr(weeks._con, "con", weeks._con)
         service.close()
 
 

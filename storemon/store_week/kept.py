@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,12 +163,14 @@ class KeptWeeks:
         data came in since, or if the data is too large to keep."""
         database = ""
         try:
-            with self._con.cursor() as cur:
+            # (the ExitStack closes first: no interrupt reaches the cursor once it is closed)
+            with self._con.cursor() as cur, ExitStack() as interruptible:
                 self._detach_gone(cur)
                 with self._lock:
                     self._databases += 1
                     database = f"store_weeks_{self._databases}"
                     self._making_on = cur
+                interruptible.callback(self._not_interruptible)
                 making = _Statements(cur, self._giving_way)
                 making.run(f"ATTACH ':memory:' AS {database}")
                 making.run_files(report_files("00", "01"))
@@ -220,6 +223,10 @@ class KeptWeeks:
             self._giving_way.set()
             making = self._makings
         self._interrupt(making, 0)
+
+    def _not_interruptible(self) -> None:
+        with self._lock:
+            self._making_on = None
 
     def _interrupt(self, making: int, times: int) -> None:
         """Interrupt the statement running on the making's cursor, and again a moment later
