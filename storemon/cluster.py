@@ -20,7 +20,7 @@ came in pieces then compacts the folder (cluster_compact.py). `report` runs one 
 of consecutive buckets, sized by data (task_groups: one per thread of the cluster, more where a
 task would exceed about 5 M polls), each on a one-thread DuckDB: sql/cluster/ turns the buckets'
 files into the rows the load's parsing makes (the polls a view over their Parquet),
-sql/load/20-23 make the tables, sql/report/ computes the report, as of the `now` of all the data
+sql/load/15-23 make the tables, sql/report/ computes the report, as of the `now` of all the data
 (the largest poll, from the manifest). A store's rows
 all live in its bucket and a report is independent per store, so the tasks' rows, put in
 store_id order, are the single-node report, byte for byte. Dask schedules the tasks, and
@@ -507,7 +507,7 @@ def bucket_tables(
 ) -> int:
     """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
     business_hours, special_hours, store_groups, store_timezones), as a load would, from their
-    files of the committed `batches` (sql/cluster/ and sql/load/20-23, read in place: the
+    files of the committed `batches` (sql/cluster/ and sql/load/15-23, read in place: the
     polls are a view over their Parquet until sql/cluster/20_bucket_polls.sql). `unique`: the
     batch whose polls files hold one row per store and instant (one_per_instant()); when each
     bucket's polls are one such file (compacted_alone), they are read as they are, by the keys
@@ -526,7 +526,7 @@ def bucket_tables(
             files = [str(empty)]
         con.execute(f"SET VARIABLE {variable} = ?", [files])
     load, own = sql_dir() / "load", sql_dir() / "cluster"
-    rows = [own / name for name in ROWS_FILES]
+    rows = [*(own / name for name in ROWS_FILES), load / "15_ids_beside_polls.sql"]
     if compacted:
         stores = [str(bucket_files(data, STORES, bucket, batches)[0]) for bucket in buckets]
         con.execute("SET VARIABLE store_files = ?", [stores])

@@ -34,6 +34,7 @@ EARLIER = {
 # Files that run another stage's files first (their Needs: says so).
 ALSO_EARLIER = {
     "append/50_poll_retention.sql": ["report"],
+    "cluster/10_bucket_stores.sql": ["load"],  # after load/15_ids_beside_polls
     "cluster/20_bucket_polls.sql": ["load"],  # after load/20_stores and 21_poll_instants
 }
 # Made by Python, not by a file: a batch's parsed rows (storemon/append.py), and its usable rows

@@ -9,24 +9,15 @@
 -- a key below every compacted one: the same stores as the load's rule, each with its own key.
 -- (Keys need not follow the ids' order here: nothing in a task's report orders by them.)
 -- Needs: variable `store_files`, the compaction's files of the buckets' keys (store_key,
--- store_id); hours_rows, timezone_rows, special_hours_rows, group_rows (02-05).
+-- store_id); ids_beside_polls (sql/load/15_ids_beside_polls.sql, on 02-05's rows).
 
 CREATE OR REPLACE TABLE stores AS
 WITH
 compacted AS (
     SELECT store_key, store_id FROM read_parquet(getvariable('store_files'))
 ),
-named_since AS (
-    SELECT store_id FROM hours_rows WHERE reason IS NULL
-    UNION
-    SELECT store_id FROM timezone_rows WHERE reason IS NULL
-    UNION
-    SELECT store_id FROM special_hours_rows WHERE reason IS NULL
-    UNION
-    SELECT store_id FROM group_rows WHERE reason IS NULL
-),
 newer AS (
-    SELECT store_id FROM named_since ANTI JOIN compacted USING (store_id)
+    SELECT store_id FROM ids_beside_polls ANTI JOIN compacted USING (store_id)
 ),
 final AS (
     SELECT store_key, store_id FROM compacted

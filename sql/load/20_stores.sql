@@ -9,19 +9,12 @@
 -- polls a per-row regexp costs 0.12 s, a tenth of the whole load.
 -- This file only reads the rows (a cluster's report task runs it on rows read in place from
 -- Parquet, storemon/cluster.py, whose ingest rejected such ids already).
--- Needs: the macros of 00_parse_macros.sql; poll_rows, hours_rows, timezone_rows,
--- special_hours_rows, group_rows (10-14).
+-- Needs: the macros of 00_parse_macros.sql; poll_rows (10), ids_beside_polls (15).
 
 CREATE OR REPLACE TEMP TABLE usable_ids AS
 SELECT store_id FROM poll_rows WHERE reason IS NULL
 UNION
-SELECT store_id FROM hours_rows WHERE reason IS NULL
-UNION
-SELECT store_id FROM timezone_rows WHERE reason IS NULL
-UNION
-SELECT store_id FROM special_hours_rows WHERE reason IS NULL
-UNION
-SELECT store_id FROM group_rows WHERE reason IS NULL;
+SELECT store_id FROM ids_beside_polls;
 
 CREATE OR REPLACE TEMP TABLE control_character_ids AS
 SELECT store_id, control_characters_detail(store_id) AS detail
