@@ -497,6 +497,15 @@ def key_stride(buckets: int) -> int:
     return KEY_SPACE // buckets
 
 
+@dataclasses.dataclass(frozen=True)
+class TaskTables:
+    """What bucket_tables made: how many polls, and whether it read them by the compaction's
+    keys as they are (compacted_alone) or grouped them to one per store and instant."""
+
+    polls: int
+    keyed: bool
+
+
 def bucket_tables(
     con: duckdb.DuckDBPyConnection,
     data: Path,
@@ -504,7 +513,7 @@ def bucket_tables(
     batches: frozenset[str],
     scratch,
     unique: str | None = None,
-) -> int:
+) -> TaskTables:
     """Make the tables of some buckets' stores in `con` (a new_connection()) (stores, polls,
     business_hours, special_hours, store_groups, store_timezones), as a load would, from their
     files of the committed `batches` (sql/cluster/ and sql/load/15-23, read in place: the
@@ -512,7 +521,7 @@ def bucket_tables(
     batch whose polls files hold one row per store and instant (one_per_instant()); when each
     bucket's polls are one such file (compacted_alone), they are read as they are, by the keys
     the compaction gave the stores (sql/cluster/10_bucket_stores.sql,
-    20_bucket_compacted_polls.sql), not grouped again. Returns their polls."""
+    20_bucket_compacted_polls.sql), not grouped again."""
     compacted = compacted_alone(data, buckets, batches, unique)
     for kind, variable in VARIABLES.items():
         found = [bucket_files(data, kind, bucket, batches) for bucket in buckets]
@@ -540,7 +549,7 @@ def bucket_tables(
         for name in ("22_business_hours.sql", "22_special_hours.sql", "22_store_groups.sql")
     ]
     run_all(con, [*rows, *polls, *tables, load / "23_store_timezones.sql"])
-    return scalar(con, "SELECT count(*) FROM polls")
+    return TaskTables(scalar(con, "SELECT count(*) FROM polls"), compacted)
 
 
 # What a task writes of its report, each table of the run (sql/report/, sql/rollups/) to a
@@ -572,8 +581,7 @@ def report_buckets(
     started = time.perf_counter()
     out = Path(data) / "reports" / report_id
     with ExitStack() as scratch, task_connection() as con:
-        grouped = not compacted_alone(Path(data), buckets, batches, unique)
-        polls = bucket_tables(con, Path(data), buckets, batches, scratch, unique)
+        tables = bucket_tables(con, Path(data), buckets, batches, scratch, unique)
         tables_seconds = time.perf_counter() - started
         con.execute("SET VARIABLE as_of_checked = true")
         run = run_report(con, instant(as_of_us))
@@ -585,8 +593,8 @@ def report_buckets(
     return {
         "buckets": buckets,
         "stores": run.stores,
-        "polls": polls,
-        "grouped": grouped,  # whether its polls were grouped to one per store and instant
+        "polls": tables.polls,
+        "grouped": not tables.keyed,  # whether its polls were grouped to one per store and instant
         "seconds": time.perf_counter() - started,
         "notes": run.notes,
         "tables_seconds": tables_seconds,  # its tables made (bucket_tables), before the report

@@ -608,10 +608,10 @@ def test_two_ingests_at_once_both_commit_neither_loses_the_others_batch(client, 
     assert sorted(b["seq"] for b in batches) == [1, 2]
     assert sorted(b["file"] for b in batches) == sorted(str(p.resolve()) for p in inputs)
     with ExitStack() as scratch, cluster.new_connection() as con:
-        polls = cluster.bucket_tables(
+        tables = cluster.bucket_tables(
             con, data, range(4), cluster.committed({"batches": batches}), scratch
         )
-    assert polls == 2 * 30 * 24
+    assert tables.polls == 2 * 30 * 24 and not tables.keyed
 
 
 def test_a_files_batch_is_read_from_its_name():
