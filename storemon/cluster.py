@@ -119,14 +119,6 @@ EMPTY = {  # the same columns, no rows: a bucket without a kind's files reads th
     "NULL::TIME AS start_local, NULL::TIME AS end_local",
     "groups": "NULL::VARCHAR AS store_id, NULL::VARCHAR AS group_name",
 }
-# sql/cluster/'s files that turn a task's buckets' files into the rows the load's parsing makes
-ROWS_FILES = (
-    "01_bucket_poll_rows.sql",
-    "02_bucket_hours_rows.sql",
-    "03_bucket_timezone_rows.sql",
-    "04_bucket_special_hours_rows.sql",
-    "05_bucket_group_rows.sql",
-)
 # A compaction's stores beside its polls, one file a bucket (DATA/stores/bucket=B/), keyed so
 # that a report task reads its polls by key (sql/cluster/10_bucket_stores.sql): the keys of all
 # the buckets together span KEY_SPACE, an INTEGER's positive range.
@@ -535,7 +527,11 @@ def bucket_tables(
             files = [str(empty)]
         con.execute(f"SET VARIABLE {variable} = ?", [files])
     load, own = sql_dir() / "load", sql_dir() / "cluster"
-    rows = [*(own / name for name in ROWS_FILES), load / "15_ids_beside_polls.sql"]
+    # sql/cluster/01-05 turn the buckets' files into the rows the load's parsing makes
+    rows = [
+        *(path for path in sql_files("cluster") if path.name < "10"),
+        load / "15_ids_beside_polls.sql",
+    ]
     if compacted:
         stores = [str(bucket_files(data, STORES, bucket, batches)[0]) for bucket in buckets]
         con.execute("SET VARIABLE store_files = ?", [stores])
